@@ -1,0 +1,622 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * <scales/reader.h>: the scales reader library (libscales_reader).
+ *
+ * Readers find segment files, open them read-only, validate them, take
+ * consistent snapshots of their metrics, compute histogram statistics,
+ * aggregates, rates and EWMA meters, merge the processes of one app, and
+ * render snapshots as JSON. scales-top and scales-export are built on it.
+ *
+ * Conventions for every function below:
+ *  - Functions returning int return 0 on success or a negative error code:
+ *    a negated errno value or one of SCALES_RE_* below;
+ *    scales_reader_strerror() names it. Where a function takes
+ *    `char *err, size_t errlen`, it also writes a one-line human-readable
+ *    message (no trailing newline, NUL-terminated, truncated to errlen) on
+ *    failure; err may be NULL.
+ *  - Nothing in this library aborts, exits or prints. A hostile, truncated,
+ *    foreign or concurrently shrinking segment gives an error, never a crash.
+ *  - Readers never write to a segment, never take a lock in it and never
+ *    block a writer.
+ *  - Objects (scales_segment, snapshots, meters, lists) are not internally
+ *    locked: one object may be used by one thread at a time; different
+ *    objects may be used by different threads concurrently. Snapshots are
+ *    immutable once returned (except scales_snapshot_filter()) and may be
+ *    read from any number of threads at once.
+ *  - Everything a function returns through an out-parameter is owned by the
+ *    caller and released with the matching ..._free() or ..._close() function;
+ *    strings inside a snapshot live as long as the snapshot.
+ */
+#ifndef SCALES_READER_H
+#define SCALES_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SCALES_READER_API __attribute__((visibility("default")))
+#else
+#define SCALES_READER_API
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+/* Reader error codes; system errors are returned as -errno. */
+enum scales_reader_error {
+	SCALES_RE_OK = 0,
+	SCALES_RE_NOT_SEGMENT = -2000, /* too small or bad magic */
+	SCALES_RE_VERSION = -2001,     /* unknown major format version */
+	SCALES_RE_FOREIGN = -2002,     /* other byte order or word size */
+	SCALES_RE_CORRUPT = -2003,     /* sizes or offsets inconsistent */
+	SCALES_RE_TRUNCATED = -2004,   /* the file shrank underneath us */
+	SCALES_RE_UNSAFE = -2005,      /* symlink, or not a regular file */
+	SCALES_RE_NOT_FOUND = -2006,   /* no segment matched (open by pid) */
+};
+
+/*
+ * Returns a static description of err (0, a SCALES_RE_* code or a negated
+ * errno value). Never NULL. Thread-safe.
+ */
+SCALES_READER_API const char *scales_reader_strerror(int err);
+
+/* The library version, "MAJOR.MINOR.PATCH". Static string. */
+SCALES_READER_API const char *scales_reader_version(void);
+
+/* ------------------------------------------------------------- discovery */
+
+/*
+ * Warning callback: called once per skipped or unreadable item with the
+ * item's path (or the directory's) and a one-line message such as
+ * "not a regular file (symlink)". Both strings are valid during the call
+ * only. Called on the caller's thread, synchronously.
+ */
+typedef void (*scales_warn_f)(void *arg, const char *path, const char *msg);
+
+/* One candidate segment file, as named in its directory. */
+struct scales_seg_ref {
+	char *path;          /* dir + "/" + name */
+	char *app;           /* <app> part of the name */
+	int32_t pid;         /* <pid> part of the name */
+	uint64_t start_time; /* <start> part: creator start, ticks since boot */
+	uint64_t size;       /* st_size at discovery */
+};
+
+struct scales_seg_list {
+	size_t n;
+	struct scales_seg_ref *items; /* sorted by app, pid, start_time, path */
+};
+
+/*
+ * Lists candidate segment files. Directory: dir if non-NULL; else
+ * $SCALES_DIR if set and non-empty; else every /dev/shm/scales-* directory
+ * that is a real directory (not a symlink) and readable by the caller
+ * (others are skipped silently: they belong to other users).
+ *
+ * In each directory, names starting with "." (temporaries) are skipped
+ * silently; anything that is not a regular file (checked with lstat, so a
+ * symlink is never followed) or not named <app>.<pid>.<start>.seg (app
+ * non-empty with no ".", pid and start decimal) is skipped with a call to
+ * warn (if non-NULL). The files are not opened; open them with
+ * scales_segment_open(), which checks them again.
+ *
+ * Returns 0 (out->n may be 0), or an error if an explicitly named directory
+ * (dir or $SCALES_DIR) cannot be read. *out is owned by the caller: free it
+ * with scales_seg_list_free(). Thread-safe (uses only its arguments and the
+ * environment).
+ */
+SCALES_READER_API int scales_discover(const char *dir, scales_warn_f warn,
+                                      void *warn_arg,
+                                      struct scales_seg_list *out, char *err,
+                                      size_t errlen);
+
+/* Frees the list's contents and zeroes it. NULL-safe. */
+SCALES_READER_API void scales_seg_list_free(struct scales_seg_list *list);
+
+/*
+ * Parses a segment file name (no directory part) "<app>.<pid>.<start>.seg".
+ * Returns true and fills the non-NULL out-parameters if it matches; app
+ * receives at most appsz - 1 bytes plus a NUL (false if it does not fit).
+ */
+SCALES_READER_API bool scales_parse_seg_name(const char *name, char *app,
+                                             size_t appsz, int32_t *pid,
+                                             uint64_t *start_time);
+
+/* --------------------------------------------------------------- segments */
+
+typedef struct scales_segment scales_segment;
+
+/*
+ * Opens the segment file at path: open(O_RDONLY|O_NOFOLLOW|O_CLOEXEC),
+ * fstat, refuse anything but a regular file (SCALES_RE_UNSAFE, also for a
+ * symlink), map it read-only (PROT_READ, MAP_SHARED), and validate the
+ * header and every region against the file's real size (magic, major
+ * version, byte order, word size, header and entry sizes, region offsets
+ * and sizes, used counts). Entries are validated one by one at snapshot
+ * time. flags: 0 (reserved).
+ *
+ * On success *out owns the descriptor and the mapping; release it with
+ * scales_segment_close(). On error *out is NULL and err holds a message
+ * naming the path and the reason. Thread-safe.
+ */
+SCALES_READER_API int scales_segment_open(const char *path, unsigned flags,
+                                          scales_segment **out, char *err,
+                                          size_t errlen);
+
+/*
+ * Opens the segment of process pid in dir (NULL: as scales_discover()).
+ * If several files name that pid (a dead writer whose pid was reused),
+ * the live one is preferred, then the most recent start time.
+ * SCALES_RE_NOT_FOUND if none. Otherwise as scales_segment_open(); warn
+ * receives the discovery warnings (may be NULL).
+ */
+SCALES_READER_API int scales_segment_open_pid(const char *dir, int32_t pid,
+                                              scales_warn_f warn,
+                                              void *warn_arg,
+                                              scales_segment **out, char *err,
+                                              size_t errlen);
+
+/* Unmaps and closes the segment and sets *seg to NULL. NULL-safe. Snapshots
+ * taken from it stay valid (they are copies). */
+SCALES_READER_API void scales_segment_close(scales_segment **seg);
+
+/* The path the segment was opened with. Valid until close. */
+SCALES_READER_API const char *scales_segment_path(const scales_segment *seg);
+
+/* Liveness of a segment's writer (see scales_segment_info()). */
+enum scales_liveness {
+	SCALES_LIVE_ALIVE = 1, /* /proc/<pid> start time matches, or (pid
+	                               not visible) the heartbeat is recent */
+	SCALES_LIVE_DEAD = 0,  /* no such process and no recent heartbeat */
+	SCALES_LIVE_PID_REUSED = -1, /* /proc/<pid> is another process: dead */
+	SCALES_LIVE_CLOSED =
+	    -2, /* the writer closed it (SCALES_SHM_F_CLOSED) */
+};
+
+/* What the header says about the writer, plus liveness. */
+struct scales_process_info {
+	int32_t pid;               /* creator's pid (in its pid namespace) */
+	char app[64];              /* NUL-terminated, sanitised copy */
+	uint64_t start_time;       /* creator start, clock ticks since boot */
+	uint64_t creation_time_ns; /* CLOCK_REALTIME at creation */
+	uint64_t file_size;        /* st_size at the last fstat */
+	uint32_t live_metrics;     /* header live_entries */
+	uint32_t nstripes;         /* per-CPU stripes (CPUs + 1 shared) */
+	uint64_t generation;       /* header generation */
+	uint64_t heartbeat_ns;     /* CLOCK_MONOTONIC; 0 = none */
+	uint64_t heartbeat_period_ns; /* 0 = no heartbeat thread */
+	uint64_t refused;             /* refused registrations */
+	uint32_t flags;               /* SCALES_SHM_F_* bits of the header */
+	uint16_t version_major, version_minor;
+	uint32_t dir_capacity, dir_used;
+	uint64_t data_capacity, data_used;
+	uint64_t stripe_size, stripe_used;
+	uint64_t strings_capacity, strings_used;
+	int liveness; /* enum scales_liveness */
+	bool alive;   /* liveness == SCALES_LIVE_ALIVE */
+};
+
+/*
+ * Fills *out from the header (atomics loaded with acquire) and decides
+ * liveness: SCALES_SHM_F_CLOSED set -> CLOSED; else if /proc/<pid>/stat
+ * exists: ALIVE if its start time (field 22) equals the header's
+ * start_time, else PID_REUSED; else (no such pid here, e.g. another pid
+ * namespace) ALIVE iff heartbeat_period_ns != 0 and the heartbeat is within
+ * 3 * heartbeat_period_ns of CLOCK_MONOTONIC now, else DEAD. Re-fstats the
+ * file; SCALES_RE_TRUNCATED if it shrank below the validated layout.
+ * Cheap (one fstat, one small /proc read). Not concurrent with other calls
+ * on the same seg.
+ */
+SCALES_READER_API int scales_segment_info(scales_segment *seg,
+                                          struct scales_process_info *out,
+                                          char *err, size_t errlen);
+
+/* --------------------------------------------------------------- metrics */
+
+/* Metric kinds; the values equal the segment's entry kinds. */
+enum scales_kind {
+	SCALES_KIND_COUNTER = 1,   /* v.u64 */
+	SCALES_KIND_GAUGE = 2,     /* v.i64 */
+	SCALES_KIND_GAUGE_F64 = 3, /* v.f64 */
+	SCALES_KIND_STATE = 4,     /* v.state (NULL: never set) */
+	SCALES_KIND_HISTOGRAM = 5, /* hist */
+	SCALES_KIND_DICT = 8,      /* a dict stat: v.u64 = sum of its keys
+	                               (the counters at path/<key>) */
+};
+
+enum scales_unit_r {
+	SCALES_R_UNIT_NONE = 0,
+	SCALES_R_UNIT_SECONDS = 1,
+	SCALES_R_UNIT_BYTES = 2,
+};
+
+/* metric.agg: how the metric was produced. */
+enum scales_agg {
+	SCALES_AGG_NONE = 0,   /* a plain entry of the segment */
+	SCALES_AGG_SUM = 6,    /* declared sum over the children's stat */
+	SCALES_AGG_STATES = 7, /* declared count of children per state value */
+};
+
+/* metric.flags */
+enum scales_metric_flags {
+	/* not an entry of the segment but computed from one: the key sums of a
+	 * dict aggregate (path/<key>) and the per-value counts of a state
+	 * aggregate (path/<value>). entry and generation are the declaring
+	 * entry's. */
+	SCALES_MF_DERIVED = 1u << 0,
+	/* produced by scales_snapshot_merge() from several processes */
+	SCALES_MF_MERGED = 1u << 1,
+};
+
+/* A histogram's data, raw units; reported value = raw * scale. */
+struct scales_histo {
+	uint64_t count;      /* sum of the buckets */
+	uint64_t sum;        /* sum of the raw values (may lag count a little
+	                        while a record is in flight; wraps modulo 2^64) */
+	uint64_t min, max;   /* raw; meaningful only if count > 0 */
+	double scale;        /* e.g. 1e-9 for nanoseconds reported in seconds */
+	uint32_t sub_bits;   /* log2 of sub-buckets per octave (5..10) */
+	uint32_t unit_shift; /* raw values are bucketed after >> unit_shift */
+	uint32_t nbuckets;
+	const uint64_t *buckets; /* nbuckets counts, owned by the snapshot */
+};
+
+/* A state value and how many processes (or children) have it. */
+struct scales_state_count {
+	const char *value;
+	uint64_t count;
+};
+
+struct scales_metric {
+	const char *path;    /* full path, "/web/errors" */
+	const char *help;    /* NULL if none */
+	uint16_t kind;       /* enum scales_kind */
+	uint16_t unit;       /* enum scales_unit_r */
+	uint16_t agg;        /* enum scales_agg */
+	uint16_t flags;      /* enum scales_metric_flags */
+	uint32_t entry;      /* directory index (UINT32_MAX if merged) */
+	uint32_t generation; /* entry generation at the copy (merged: a hash
+	                         of the members' pids, starts and generations) */
+	union {
+		uint64_t u64;      /* COUNTER, DICT */
+		int64_t i64;       /* GAUGE */
+		double f64;        /* GAUGE_F64 */
+		const char *state; /* STATE: current value, NULL if never set */
+	} v;
+	struct scales_histo hist; /* HISTOGRAM only (zeroed otherwise) */
+	/* STATE in a merged snapshot: every value with the number of processes
+	 * having it (v.state is then the most common value, ties broken by
+	 * the smallest string). NULL/0 otherwise. */
+	const struct scales_state_count *states;
+	uint32_t nstates;
+};
+
+/* snapshot flags */
+enum scales_snapshot_flags {
+	SCALES_SNAP_NO_AGGREGATES = 1u
+	                            << 0, /* skip scales_snapshot_aggregate() */
+};
+
+struct scales_snapshot_priv;
+
+/*
+ * A consistent copy of a segment's live metrics. Allocated only by this
+ * library (fields may be appended); free with scales_snapshot_free().
+ */
+struct scales_snapshot {
+	struct scales_process_info proc; /* as scales_segment_info() */
+	const char *segment_path;        /* NULL for merged snapshots */
+	uint64_t mono_ns;                /* CLOCK_MONOTONIC at the copy */
+	uint64_t real_ns;                /* CLOCK_REALTIME at the copy */
+	size_t n;                        /* number of metrics */
+	struct scales_metric *metrics;   /* sorted by path (strcmp), unique */
+	uint32_t skipped;  /* entries that kept changing during the copy */
+	uint32_t invalid;  /* entries that failed validation (hostile file) */
+	uint32_t nmembers; /* merged: number of processes; else 1 */
+	const int32_t *member_pids; /* merged: their pids; else &proc.pid */
+	struct scales_snapshot_priv *priv;
+};
+
+/*
+ * Copies every LIVE entry of seg. For each entry: load state and generation
+ * (acquire); copy fields and values with relaxed atomic loads; acquire
+ * fence; reload generation and state; an entry whose generation was odd or
+ * changed is retried up to 4 times, then skipped (counted in skipped).
+ * Counter stripes and histogram stripes are summed; string refs (help,
+ * state values, aggregate child names) are resolved. An entry that fails
+ * validation (kind, unit, path, offsets, histogram parameters) is counted
+ * in invalid and left out. Unless SCALES_SNAP_NO_AGGREGATES, aggregates are
+ * then computed (scales_snapshot_aggregate()).
+ *
+ * The file is re-fstat'ed first (SCALES_RE_TRUNCATED if it shrank below the
+ * validated layout; the mapping grows if the file grew); the copy runs
+ * under a SIGBUS guard, so a file truncated during the copy also gives
+ * SCALES_RE_TRUNCATED. The guard installs a process-wide SIGBUS handler
+ * once (chained to the previous handler for faults outside a copy) and uses
+ * a thread-local jump buffer: snapshots of different segments may run
+ * concurrently on different threads. A program that later installs its own
+ * SIGBUS handler must chain to the previous one.
+ *
+ * Cost: about one pass over the bytes of the live entries, their values in
+ * every stripe and the used string area. *out is owned by the caller.
+ * Not concurrent with other calls on the same seg.
+ */
+SCALES_READER_API int scales_snapshot_take(scales_segment *seg, unsigned flags,
+                                           struct scales_snapshot **out,
+                                           char *err, size_t errlen);
+
+/* Frees a snapshot and sets *snap to NULL. NULL-safe. */
+SCALES_READER_API void scales_snapshot_free(struct scales_snapshot **snap);
+
+/*
+ * Computes the aggregates declared in the segment and adds them to snap
+ * (scales_snapshot_take() does this unless told not to; call it at most
+ * once per snapshot). Deepest aggregates first, so an aggregate of
+ * aggregates sees its children's sums.
+ *  - AGG_SUM at P/X with child name C: over the direct children P/<c> of P
+ *    (one path component), the sum of the stats P/<c>/C. Counters sum to a
+ *    counter, i64 gauges (and counters) to a GAUGE, anything with a double
+ *    to a GAUGE_F64, dicts key by key (P/X becomes a DICT, and P/X/<key>
+ *    derived counters are added), histograms bucket-wise into a HISTOGRAM.
+ *    No children: a counter 0.
+ *  - AGG_STATES at P/X with child name C: for each value s of the states
+ *    P/<c>/C, a derived GAUGE P/X/<s> = the number of children in state s
+ *    (children never set are not counted; values nobody has are absent).
+ *    P/X itself becomes a GAUGE: the number of children counted.
+ *  - DICT at P: v.u64 = the sum of the counters P/<key>.
+ * A derived path that collides with an existing metric is not added.
+ * Returns 0 or -ENOMEM (snap is then unchanged).
+ */
+SCALES_READER_API int scales_snapshot_aggregate(struct scales_snapshot *snap);
+
+/* Binary search by path. Returns the metric or NULL. */
+SCALES_READER_API const struct scales_metric *
+scales_snapshot_find(const struct scales_snapshot *snap, const char *path);
+
+/*
+ * Globs: fnmatch(3) patterns with flags 0: "*" also matches "/", so the
+ * glob "/web/" followed by "*" matches the whole /web subtree. Returns true
+ * if path matches any of the n globs, or n == 0.
+ */
+SCALES_READER_API bool scales_path_match(const char *const *globs, size_t n,
+                                         const char *path);
+
+/* Removes, in place and keeping the order, the metrics that match none of
+ * the n globs (n == 0 keeps all). Run it after aggregation. */
+SCALES_READER_API void scales_snapshot_filter(struct scales_snapshot *snap,
+                                              const char *const *globs,
+                                              size_t n);
+
+/* Short names: "counter", "gauge", "gauge_f64", "state", "histogram",
+ * "dict"; "" for unknown. And "", "seconds", "bytes". Static strings. */
+SCALES_READER_API const char *scales_kind_name(unsigned kind);
+SCALES_READER_API const char *scales_unit_name(unsigned unit);
+
+/* ------------------------------------------------------------ histograms */
+
+/* Statistics in the reported unit (raw * scale). NaN where count == 0,
+ * except count and sum (0). */
+struct scales_hstats {
+	uint64_t count;
+	double sum, min, max, mean, stddev;
+	double p50, p75, p95, p98, p99, p999;
+};
+
+/*
+ * Computes count, sum (exact raw sum * scale), min and max (exact), mean
+ * (sum / count) and stddev, and the nearest-rank quantiles.
+ *
+ * Quantile q: the smallest bucket b such that at least ceil(q * count)
+ * values are in buckets <= b; reported as b's representative value: the
+ * middle of the raw values the bucket holds, lo + (width - 1) / 2, clamped
+ * to [min, max], times scale. The relative error against the exact
+ * nearest-rank quantile is at most 2^-(sub_bits + 1) (1.6% for sub_bits 5)
+ * above the linear range; below 2^(sub_bits + 1 + unit_shift) the absolute
+ * error is at most 2^(unit_shift - 1) raw.
+ *
+ * stddev: population standard deviation of the bucket representative
+ * values around the exact mean; each value is off by at most half its
+ * bucket width, so stddev is off by at most about 2^-(sub_bits + 1) times
+ * the root mean square of the values (documented in docs/json.md).
+ */
+SCALES_READER_API void scales_histo_stats(const struct scales_histo *h,
+                                          struct scales_hstats *out);
+
+/* The nearest-rank quantile q (0 < q <= 1) as above; NaN if count == 0. */
+SCALES_READER_API double scales_histo_quantile(const struct scales_histo *h,
+                                               double q);
+
+/* Bucket index b's raw range: first value lo and width (values lo to
+ * lo + width - 1; a width that would overflow is cut at UINT64_MAX). */
+SCALES_READER_API void scales_histo_bucket_range(const struct scales_histo *h,
+                                                 uint32_t b, uint64_t *lo,
+                                                 uint64_t *width);
+
+/*
+ * The histogram of the values recorded between two snapshots of the same
+ * entry (same path and generation, same parameters): buckets and count are
+ * differences, sum the difference of sums; min and max are the range of
+ * the lowest and highest non-empty difference buckets, clamped to cur's
+ * min and max. buckets must hold cur->nbuckets words and receives the
+ * difference; out->buckets points to it. Returns 0, or -EINVAL if the
+ * parameters differ or a bucket went down (a reset: use cur alone).
+ */
+SCALES_READER_API int scales_histo_delta(const struct scales_histo *prev,
+                                         const struct scales_histo *cur,
+                                         uint64_t *buckets,
+                                         struct scales_histo *out);
+
+/* ------------------------------------------------------- rates and meters */
+
+/*
+ * The value of a metric that rates and meters count: u64 of a COUNTER or
+ * DICT, the count of a HISTOGRAM. Returns false for other kinds.
+ */
+SCALES_READER_API bool scales_metric_counter(const struct scales_metric *m,
+                                             uint64_t *value);
+
+/*
+ * For each metric of cur (out[i] for cur->metrics[i]): the per-second rate
+ * (counter delta / elapsed CLOCK_MONOTONIC seconds) against the metric of
+ * the same path in prev, or NaN if there is none, its generation differs
+ * (a reused slot), the counter went down, the metric is not a counter-like
+ * kind (scales_metric_counter()) or no time elapsed. out has cur->n slots.
+ */
+SCALES_READER_API void scales_snapshot_rates(const struct scales_snapshot *prev,
+                                             const struct scales_snapshot *cur,
+                                             double *out);
+
+/*
+ * An exponentially weighted moving average meter with 1, 5 and 15 minute
+ * rates, as the seed's (Coda Hale's) meter: every tick (5 s) the events of
+ * the tick give instant = events / tick seconds; the first tick sets each
+ * rate to instant, later ticks do rate += alpha * (instant - rate) with
+ * alpha = 1 - exp(-tick / 60 / minutes). Rates are per second; NaN before
+ * the first tick. Plain data: copy it freely.
+ */
+struct scales_meter {
+	double m1, m5, m15;    /* per second, NaN until the first tick */
+	double uncounted;      /* events since the last tick */
+	uint64_t last_tick_ns; /* CLOCK_MONOTONIC of the last tick boundary */
+	uint64_t tick_ns;      /* tick length */
+	uint64_t count;        /* total events marked */
+};
+
+#define SCALES_METER_TICK_NS 5000000000ull
+
+/* Starts a meter at now_ns with a tick of tick_ns (0: 5 s). */
+SCALES_READER_API void scales_meter_init(struct scales_meter *m,
+                                         uint64_t now_ns, uint64_t tick_ns);
+
+/*
+ * Adds n events seen at now_ns, then runs every tick that ended at or
+ * before now_ns (the events observed by a tick's end belong to that tick;
+ * later ticks are idle). now_ns going backwards ticks nothing.
+ */
+SCALES_READER_API void scales_meter_mark(struct scales_meter *m, uint64_t n,
+                                         uint64_t now_ns);
+
+/*
+ * Rates and meters across successive snapshots of one process (or of one
+ * merged app): keyed by path and entry generation. Feed it every snapshot,
+ * in time order.
+ */
+typedef struct scales_rates scales_rates;
+
+/* Per-metric results of scales_rates_update(); NaN means "none" (JSON
+ * null). */
+struct scales_rate {
+	double rate;        /* per second since the previous snapshot */
+	double m1, m5, m15; /* EWMA meters, per second */
+};
+
+/* Creates a tracker with meters ticking every tick_ns (0: 5 s). NULL on
+ * ENOMEM. Owned by the caller: scales_rates_free(). */
+SCALES_READER_API scales_rates *scales_rates_new(uint64_t tick_ns);
+
+/* Frees the tracker and sets *r to NULL. NULL-safe. */
+SCALES_READER_API void scales_rates_free(scales_rates **r);
+
+/*
+ * Feeds snap (at snap->mono_ns): for each counter-like metric, the delta
+ * since the previous snapshot of the same path and generation is marked on
+ * its meter; a new path, a new generation or a counter that went down
+ * starts a new meter (and gives no rate this time). Metrics absent from
+ * snap are forgotten. If out is non-NULL (snap->n slots) it receives the
+ * results, NaN for kinds that are not counters. Returns 0 or -ENOMEM.
+ */
+SCALES_READER_API int scales_rates_update(scales_rates *r,
+                                          const struct scales_snapshot *snap,
+                                          struct scales_rate *out);
+
+/* ------------------------------------------------------------------ merge */
+
+/*
+ * Merges the snapshots of several processes (normally of one app, for
+ * --merge) into a new snapshot: metrics with the same path and kind are
+ * combined: counters, dicts and i64 gauges summed (an i64 gauge with a
+ * double gauge gives a double), histograms summed bucket-wise (re-bucketed
+ * into the first one's parameters if they differ; min of mins, max of
+ * maxes), states counted per value (metric.states). A path whose kinds
+ * cannot be combined keeps the first snapshot's metric and counts the rest
+ * in invalid. proc: app of the first, pid 0, alive if any is alive,
+ * numbers summed; member_pids lists the pids. Generation of a merged metric
+ * is a hash of its members' (pid, start time, generation), so a change of
+ * membership resets rates. Inputs are not modified; *out is owned by the
+ * caller. Returns 0, -EINVAL (n == 0) or -ENOMEM.
+ */
+SCALES_READER_API int
+scales_snapshot_merge(const struct scales_snapshot *const *snaps, size_t n,
+                      struct scales_snapshot **out);
+
+/* ------------------------------------------------------------------- JSON */
+
+/* A growable byte buffer for rendering. Zero-initialise; free with
+ * scales_buf_free(). On allocation failure oom is set and later appends are
+ * ignored. data is NUL-terminated when len > 0. */
+struct scales_buf {
+	char *data;
+	size_t len, cap;
+	bool oom;
+};
+
+SCALES_READER_API void scales_buf_free(struct scales_buf *b);
+SCALES_READER_API void scales_buf_append(struct scales_buf *b,
+                                         const void *bytes, size_t n);
+
+/*
+ * Appends s (n bytes) as a JSON string with quotes: '"' and '\\' escaped,
+ * \b \f \n \r \t, other control bytes and DEL as \u00XX, valid UTF-8 kept,
+ * every byte of an invalid UTF-8 sequence replaced by U+FFFD.
+ */
+SCALES_READER_API void scales_json_string(struct scales_buf *b, const char *s,
+                                          size_t n);
+
+/*
+ * Formats v in the shortest form that reads back as the same double
+ * (tries %.15g, %.16g, then %.17g); integral values within 2^53 print as
+ * integers ("3", not "3.0"). Non-finite: "NaN", "+Inf", "-Inf" (JSON
+ * renders them as null). buf needs 32 bytes. Returns the length.
+ */
+SCALES_READER_API int scales_format_double(char *buf, size_t len, double v);
+
+/* Appends v as a JSON number (null if not finite). */
+SCALES_READER_API void scales_json_double(struct scales_buf *b, double v);
+
+/* JSON rendering flags */
+enum scales_json_flags {
+	SCALES_JSON_PRETTY = 1u << 0, /* newlines and indentation */
+};
+
+/*
+ * Renders n snapshots as the documented JSON (docs/json.md):
+ * {"processes": [{"pid", "app", "alive", "start_time", "segment",
+ *   "metrics": {"/path": {"kind", "unit", "help", "value" or the histogram
+ *   fields "count", "sum", "min", "max", "mean", "stddev", "p50", "p75",
+ *   "p95", "p98", "p99", "p999"; "rate", "m1", "m5", "m15"}}}]}
+ * rates[i] may be NULL (one-shot: rate and meters are null) or point to
+ * snaps[i]->n results of scales_rates_update(). Appends to b; returns 0 or
+ * -ENOMEM.
+ */
+SCALES_READER_API int scales_json_render(
+    struct scales_buf *b, const struct scales_snapshot *const *snaps,
+    const struct scales_rate *const *rates, size_t n, unsigned flags);
+
+/* As scales_json_render() into f, followed by a newline. Returns 0, -ENOMEM
+ * or -EIO (write error). */
+SCALES_READER_API int
+scales_json_write(FILE *f, const struct scales_snapshot *const *snaps,
+                  const struct scales_rate *const *rates, size_t n,
+                  unsigned flags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SCALES_READER_H */
