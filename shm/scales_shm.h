@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scales_shm.h: the byte layout of a scales segment, shared by the writer
+ * (libscales) and every reader.
+ *
+ * NB: THIS IS NOT A PUBLIC API. It is never installed. docs/format.md is the
+ * normative description of the same layout and must change in the same commit
+ * as this file.
+ *
+ * Ordering guarantees (details in docs/format.md, "Publication protocol"):
+ *
+ *  - Header fields other than the atomics below are written once, before the
+ *    file is renamed into the segment directory, and never change.
+ *  - dir_used, data_used, stripe_used, strings_used only grow; each is stored
+ *    with release semantics after the bytes it covers are written, so a reader
+ *    that loads it with acquire semantics may read everything below it.
+ *  - An entry is a seqlock: its generation is odd while the writer rewrites
+ *    it. A reader loads state and generation (acquire), copies the fields and
+ *    values, issues an acquire fence, and reloads generation and state; if
+ *    either changed the copy is discarded (retried or skipped).
+ *  - Values (counter stripes, gauges, histogram buckets) are plain aligned
+ *    64-bit words updated atomically by the writer and read with relaxed
+ *    atomic loads; they carry no ordering of their own.
+ */
+#ifndef SCALES_SHM_H
+#define SCALES_SHM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCALES_SHM_MAGIC "SCALESHM" /* 8 bytes, no NUL */
+#define SCALES_SHM_VERSION_MAJOR 1
+#define SCALES_SHM_VERSION_MINOR 0
+#define SCALES_SHM_BYTE_ORDER_LE 1
+#define SCALES_SHM_HEADER_REGION 4096 /* the header owns the first page */
+#define SCALES_SHM_APP_MAX 64         /* app name, NUL included */
+#define SCALES_SHM_PATH_MAX 256       /* path, NUL included */
+#define SCALES_SHM_ENTRY_SIZE 384
+#define SCALES_SHM_LOCK_SIZE 64
+#define SCALES_SHM_SUFFIX ".seg"
+
+/* header.flags */
+#define SCALES_SHM_F_RSEQ 0x1   /* the creator updates stripes with rseq */
+#define SCALES_SHM_F_CLOSED 0x2 /* writer closed cleanly and kept the file */
+
+/* entry.state */
+enum scales_shm_state {
+	SCALES_SHM_FREE = 0,    /* never published */
+	SCALES_SHM_LIVE = 1,    /* published: readers show it */
+	SCALES_SHM_RETIRED = 2, /* released: readers skip it; may be reused */
+};
+
+/* entry.kind */
+enum scales_shm_kind {
+	SCALES_SHM_COUNTER = 1,   /* stripes: u64 per stripe; value = sum */
+	SCALES_SHM_GAUGE_I64 = 2, /* data: i64 */
+	SCALES_SHM_GAUGE_F64 = 3, /* data: IEEE-754 double bits */
+	SCALES_SHM_STATE = 4,     /* data: u32 string ref of current value, u32 0 */
+	SCALES_SHM_HISTOGRAM = 5, /* data: u64 min, u64 max; stripes: u64 sum,
+	                             u64 bucket[nbuckets] */
+	SCALES_SHM_AGG_SUM = 6,   /* no data; param[0] = string ref of child stat
+	                             name: value = sum over direct children */
+	SCALES_SHM_AGG_STATES = 7, /* no data; param[0] = string ref of child stat
+	                              name: count of children per state value */
+	SCALES_SHM_DICT = 8, /* no data: marks a dict stat; its keys are child
+	                        counters at path/<key> */
+	SCALES_SHM_KIND_MAX = 8,
+};
+
+/* entry.unit */
+enum scales_shm_unit {
+	SCALES_SHM_UNIT_NONE = 0,
+	SCALES_SHM_UNIT_SECONDS = 1,
+	SCALES_SHM_UNIT_BYTES = 2,
+	SCALES_SHM_UNIT_MAX = 2,
+};
+
+/*
+ * The header, at offset 0. Offsets are from the start of the file. Every
+ * field is naturally aligned; the struct has no implicit padding.
+ */
+struct scales_shm_header {
+	char magic[8];             /*   0 */
+	uint16_t version_major;    /*   8 */
+	uint16_t version_minor;    /*  10 */
+	uint32_t header_size;      /*  12 sizeof(struct scales_shm_header) */
+	uint8_t byte_order;        /*  16 SCALES_SHM_BYTE_ORDER_LE */
+	uint8_t word_size;         /*  17 8 */
+	uint16_t entry_size;       /*  18 SCALES_SHM_ENTRY_SIZE */
+	uint32_t nstripes;         /*  20 possible CPUs + 1 shared stripe */
+	int32_t pid;               /*  24 creator's pid (in its namespace) */
+	uint32_t flags;            /*  28 SCALES_SHM_F_* (atomic) */
+	uint64_t start_time;       /*  32 creator start, ticks since boot */
+	uint64_t creation_time_ns; /*  40 CLOCK_REALTIME */
+	char app[SCALES_SHM_APP_MAX]; /* 48 NUL-terminated */
+	uint64_t capacity;         /* 112 file size in bytes */
+	uint64_t dir_offset;       /* 120 entry directory */
+	uint32_t dir_capacity;     /* 128 entries */
+	uint32_t dir_used;         /* 132 entry slots ever used (atomic) */
+	uint64_t data_offset;      /* 136 fixed data area */
+	uint64_t data_capacity;    /* 144 */
+	uint64_t data_used;        /* 152 (atomic) */
+	uint64_t stripe_offset;    /* 160 stripe 0 */
+	uint64_t stripe_size;      /* 168 bytes per stripe (the stride) */
+	uint64_t stripe_used;      /* 176 bytes used in every stripe (atomic) */
+	uint64_t strings_offset;   /* 184 string area */
+	uint64_t strings_capacity; /* 192 */
+	uint64_t strings_used;     /* 200 (atomic) */
+	uint64_t generation;       /* 208 +1 per registration or retirement */
+	uint64_t heartbeat_ns;     /* 216 CLOCK_MONOTONIC, 0 = no heartbeat */
+	uint64_t heartbeat_period_ns; /* 224 0 = no heartbeat thread */
+	uint64_t refused;          /* 232 refused registrations (atomic) */
+	uint32_t live_entries;     /* 240 (atomic) */
+	uint32_t free_head;        /* 244 writer-private: retired list, idx+1 */
+	uint64_t reserved[1];      /* 248 zero */
+	uint8_t lock[SCALES_SHM_LOCK_SIZE]; /* 256 writer-private mutex */
+	/* 320: new fields are appended here, with header_size grown */
+};
+
+/*
+ * A directory entry: dir_offset + index * entry_size.
+ * param[] by kind:
+ *   HISTOGRAM: [0] sub_bucket_bits, [1] unit_shift, [2] nbuckets
+ *   AGG_SUM, AGG_STATES: [0] string ref of the child stat's name
+ */
+struct scales_shm_entry {
+	uint32_t state;         /*   0 enum scales_shm_state (atomic) */
+	uint32_t generation;    /*   4 seqlock, odd while rewritten (atomic) */
+	uint16_t kind;          /*   8 enum scales_shm_kind */
+	uint16_t unit;          /*  10 enum scales_shm_unit */
+	uint32_t path_len;      /*  12 strlen(path) */
+	uint64_t data_offset;   /*  16 fixed data, from file start; 0 = none */
+	uint32_t data_size;     /*  24 */
+	uint32_t stripe_size;   /*  28 bytes used in each stripe */
+	uint64_t stripe_offset; /*  32 offset inside a stripe */
+	uint32_t help;          /*  40 string ref, 0 = none */
+	uint32_t next_free;     /*  44 writer-private: retired list, idx+1 */
+	uint32_t param[8];      /*  48 kind parameters, see above */
+	double scale;           /*  80 reported value = raw * scale (histograms) */
+	uint64_t reserved[3];   /*  88 zero */
+	char path[SCALES_SHM_PATH_MAX]; /* 112 NUL-terminated */
+	uint8_t pad[16];        /* 368 */
+};
+
+/*
+ * A string in the string area: at strings_offset + ref, a u32 length, then
+ * the bytes (no NUL required, but the writer writes one), padded to 4. ref 0
+ * means "no string"; the first record starts at ref 8.
+ */
+struct scales_shm_string {
+	uint32_t len;
+	char bytes[];
+};
+#define SCALES_SHM_STRINGS_FIRST 8
+
+#ifdef __cplusplus
+#define SCALES_SHM_STATIC_ASSERT static_assert
+#else
+#define SCALES_SHM_STATIC_ASSERT _Static_assert
+#endif
+SCALES_SHM_STATIC_ASSERT(sizeof(struct scales_shm_header) == 320,
+                         "header layout");
+SCALES_SHM_STATIC_ASSERT(offsetof(struct scales_shm_header, lock) == 256,
+                         "lock offset");
+SCALES_SHM_STATIC_ASSERT(sizeof(struct scales_shm_entry) ==
+                             SCALES_SHM_ENTRY_SIZE,
+                         "entry layout");
+SCALES_SHM_STATIC_ASSERT(offsetof(struct scales_shm_entry, path) == 112,
+                         "path offset");
+
+/* Histogram bucket layout: see scales_histogram_bucket() in <scales/scales.h>
+ * for the value -> index map. The inverse, for readers: */
+static inline void scales_shm_bucket_range(uint32_t index, unsigned sub_bits,
+                                           unsigned unit_shift, uint64_t *lo,
+                                           uint64_t *width)
+{
+	uint64_t sub = (uint64_t)1 << sub_bits;
+	if (index < 2 * sub) {
+		*lo = (uint64_t)index << unit_shift;
+		*width = (uint64_t)1 << unit_shift;
+		return;
+	}
+	unsigned shift = (index >> sub_bits) - 1;
+	uint64_t q = index - ((uint64_t)shift << sub_bits);
+	*lo = (q << shift) << unit_shift;
+	*width = (uint64_t)1 << (shift + unit_shift);
+}
+
+#endif /* SCALES_SHM_H */

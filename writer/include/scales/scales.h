@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * <scales/scales.h>: libscales, the writer side of scales.
+ *
+ * A process opens a registry (one shared-memory segment), registers stats by
+ * path ("/web/errors") and gets back small update handles. Updates through a
+ * handle are static inline functions: no lock, no system call, no allocation
+ * and, on x86-64 with glibc's rseq, no function call. Readers (scales-top,
+ * scales-export, or the reader library) map the segment read-only from other
+ * processes.
+ *
+ * Conventions for every function below:
+ *  - Functions returning int return 0 on success or a negative error code
+ *    (a negated errno value or one of SCALES_E_*); scales_strerror() names it.
+ *    Nothing in this library aborts the process on a recoverable error.
+ *  - Registration functions are get-or-create: the same path and kind give
+ *    the same stat. On any error they still fill *out with a harmless "sink"
+ *    handle that absorbs updates, so a server may ignore the error.
+ *  - Registration functions may be called from any thread concurrently; they
+ *    take the registry lock only when the path is not yet known to this
+ *    process. Lookups of known paths are lock-free (an RCU hash table).
+ *  - Update functions may be called from any thread and from forked children
+ *    concurrently, on the same handle. They are relaxed: they order nothing
+ *    with respect to other memory accesses of the caller.
+ *
+ * The handle structs are part of the ABI (documented in docs/api.md) so that
+ * updates can inline; treat their fields as private.
+ */
+#ifndef SCALES_SCALES_H
+#define SCALES_SCALES_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#if defined(__x86_64__) && defined(__GLIBC__) &&                               \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35)) &&          \
+    !defined(SCALES_NO_RSEQ_ASM)
+#include <sys/rseq.h>
+#define SCALES_HAVE_RSEQ_ASM 1
+#else
+#define SCALES_HAVE_RSEQ_ASM 0
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SCALES_VERSION_MAJOR 0
+#define SCALES_VERSION_MINOR 1
+#define SCALES_VERSION_PATCH 0
+#define SCALES_VERSION_STRING "0.1.0"
+
+#if defined(__GNUC__)
+#define SCALES_API __attribute__((visibility("default")))
+#define SCALES_LIKELY(x) __builtin_expect(!!(x), 1)
+#define SCALES_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define SCALES_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define SCALES_API
+#define SCALES_LIKELY(x) (x)
+#define SCALES_UNLIKELY(x) (x)
+#define SCALES_PRINTF(f, a)
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+/* Library error codes; system errors are returned as -errno. */
+enum scales_error {
+	SCALES_OK = 0,
+	SCALES_E_PATH = -1000,     /* the path breaks the path rules */
+	SCALES_E_KIND = -1001,     /* the path exists with another kind */
+	SCALES_E_FULL = -1002,     /* the segment has no room left */
+	SCALES_E_LIVE = -1003,     /* a live writer already owns this segment */
+	SCALES_E_CONFIG = -1004,   /* an option or histogram range is absurd */
+	SCALES_E_CLOSED = -1005,   /* the registry was closed or is a sink */
+	SCALES_E_UNSAFE = -1006,   /* directory or file fails the safety checks */
+};
+
+/*
+ * Returns a static, human-readable description of err (0, a SCALES_E_* code
+ * or a negated errno value). Never NULL. Thread-safe.
+ */
+SCALES_API const char *scales_strerror(int err);
+
+/* Returns SCALES_VERSION_STRING of the library actually loaded. */
+SCALES_API const char *scales_version(void);
+
+/* -------------------------------------------------------------- registry */
+
+typedef struct scales_registry scales_registry;
+
+enum scales_open_flags {
+	SCALES_KEEP_SEGMENT = 1u << 0,   /* keep the file at close (post-mortem) */
+	SCALES_NO_SAMPLER = 1u << 1,     /* no background thread (no heartbeat,
+	                                    no callback gauges) */
+	SCALES_NO_RSEQ = 1u << 2,        /* force the atomic fallback path */
+	SCALES_GROUP_READABLE = 1u << 3, /* directory 0750 and segment 0640 */
+};
+
+/*
+ * Options for scales_open(). Initialise with scales_options_init() and set
+ * what you need; fields may be appended in later versions (struct_size tells
+ * the library which fields the caller knows).
+ */
+struct scales_options {
+	uint32_t struct_size;  /* sizeof(struct scales_options) */
+	uint32_t flags;        /* enum scales_open_flags */
+	const char *app;       /* NULL: the program's short name. [A-Za-z0-9_-],
+	                          at most 63 bytes; other bytes become '_' */
+	const char *dir;       /* NULL: $SCALES_DIR, else the default directory
+	                          (docs/format.md, "Where segments live") */
+	uint32_t max_entries;  /* 0: 16384 directory entries */
+	uint32_t sampler_interval_ms; /* 0: 1000 (heartbeat, callback gauges) */
+	uint64_t stripe_bytes; /* 0: 4 MiB of per-CPU room (per CPU) */
+	uint64_t data_bytes;   /* 0: 1 MiB of non-striped data */
+	uint64_t string_bytes; /* 0: 1 MiB of strings (help, states, names) */
+	uint32_t lock_timeout_ms; /* 0: 1000: then registration gives EBUSY */
+	uint32_t reserved0;
+};
+
+/* Fills *opts with defaults. */
+SCALES_API void scales_options_init(struct scales_options *opts);
+
+/*
+ * Creates a segment and returns a registry for it in *out.
+ *
+ * The segment file is created under a temporary name (starting with ".") and
+ * renamed into place once its header is complete. If a segment of the same
+ * name exists and its writer is dead, it is replaced; if its writer lives,
+ * SCALES_E_LIVE. On error *out is NULL. Thread-safe; the registry is owned
+ * by the caller and released with scales_close().
+ */
+SCALES_API int scales_open(const struct scales_options *opts,
+                           scales_registry **out);
+
+/*
+ * Stops the sampler thread, unmaps the segment and frees the registry; the
+ * process that created the segment also removes the file unless
+ * SCALES_KEEP_SEGMENT was given. Sets *reg to NULL. Handles obtained from the
+ * registry must not be used afterwards. Not concurrent with any other call
+ * on the same registry.
+ */
+SCALES_API int scales_close(scales_registry **reg);
+
+/*
+ * The process-wide default registry, opened on first use with default
+ * options (app from $SCALES_APP or the program name). Returns NULL only if
+ * it cannot be opened; registration functions accept NULL and hand out sinks.
+ * Closed at exit. Thread-safe.
+ */
+SCALES_API scales_registry *scales_default(void);
+
+/* The segment file's path. Valid until scales_close(). */
+SCALES_API const char *scales_registry_path(const scales_registry *reg);
+
+/*
+ * Retires every stat (as if each were released), for tests: the seed's
+ * reset(). Caller promises no thread uses any handle of the registry.
+ */
+SCALES_API int scales_reset(scales_registry *reg);
+
+/* ----------------------------------------------------------- registration */
+
+/*
+ * Path rules: starts with "/", components separated by single "/", no empty
+ * component, no "." or ".." component, no trailing "/", at most 255 bytes;
+ * bytes allowed in a component: A-Z a-z 0-9 and "_-.:@+%". Anything else is
+ * SCALES_E_PATH.
+ */
+#define SCALES_PATH_MAX 255
+
+/* Returns 0 if path obeys the path rules, else SCALES_E_PATH. */
+SCALES_API int scales_path_check(const char *path);
+
+enum scales_unit {
+	SCALES_UNIT_NONE = 0,
+	SCALES_UNIT_SECONDS = 1,
+	SCALES_UNIT_BYTES = 2,
+};
+
+/* Optional description of a stat; NULL means no help, no unit. */
+struct scales_info {
+	const char *help;      /* copied; at most 1023 bytes are kept */
+	enum scales_unit unit;
+};
+
+/*
+ * The update handles. Documented ABI (docs/api.md); fields are private.
+ * Counters and histograms are striped per CPU: the word for CPU c lives at
+ * base + c * stride (in 64-bit words); stripe "shared" is written with
+ * atomic adds by threads that cannot use the per-CPU path.
+ */
+typedef struct scales_counter {
+	uint64_t *base;
+	uint32_t stride;
+	uint16_t rseq_cpus; /* CPUs served by the rseq path; 0 = rseq off */
+	uint16_t shared;    /* the shared stripe's index (= number of CPUs) */
+} scales_counter;
+
+typedef struct scales_gauge {
+	int64_t *value;
+} scales_gauge;
+
+typedef struct scales_gauge_f64 {
+	double *value;
+} scales_gauge_f64;
+
+typedef struct scales_state {
+	uint32_t *value;
+	scales_registry *reg;
+} scales_state;
+
+typedef struct scales_histogram {
+	uint64_t *base;      /* stripe 0: [0] sum, [1 + i] bucket i */
+	uint64_t *minmax;    /* [0] min, [1] max (raw values, shared) */
+	uint32_t stride;
+	uint16_t rseq_cpus;
+	uint16_t shared;
+	uint32_t last_bucket;
+	uint8_t sub_bits;
+	uint8_t unit_shift;
+	uint8_t clock;       /* enum scales_clock, for timers */
+	uint8_t reserved;
+	uint64_t ns_mult;    /* timers: ns = ticks * ns_mult >> 32 */
+} scales_histogram;
+
+/* Creates or finds the counter at path. See "Conventions" above. */
+SCALES_API int scales_counter_get(scales_registry *reg, const char *path,
+                                  const struct scales_info *info,
+                                  scales_counter *out);
+
+/* A signed 64-bit gauge (the seed's IntStat that also goes down). */
+SCALES_API int scales_gauge_get(scales_registry *reg, const char *path,
+                                const struct scales_info *info,
+                                scales_gauge *out);
+
+/* A double gauge. */
+SCALES_API int scales_gauge_f64_get(scales_registry *reg, const char *path,
+                                    const struct scales_info *info,
+                                    scales_gauge_f64 *out);
+
+/* A state: a short string value, such as "waitingForTask". */
+SCALES_API int scales_state_get(scales_registry *reg, const char *path,
+                                const struct scales_info *info,
+                                scales_state *out);
+
+/*
+ * Interns value (1 to 127 bytes, no control characters) in the segment and
+ * returns its id in *id, for scales_state_set(). The same string gives the
+ * same id. Slow path: takes the registry lock on first use of a string.
+ */
+SCALES_API int scales_state_intern(scales_registry *reg, const char *value,
+                                   uint32_t *id);
+
+/*
+ * Histogram range and precision. Values are unsigned 64-bit "raw" integers;
+ * readers report raw * scale in the stat's unit.
+ */
+struct scales_histogram_config {
+	uint64_t highest;         /* largest distinct raw value; larger values
+	                             land in the last bucket (max stays exact).
+	                             0: 2^40 - 1 */
+	unsigned sub_bucket_bits; /* log2 of sub-buckets per octave, 5 to 10.
+	                             0: 5 (32 per octave, <= 1.6% error) */
+	unsigned lowest_shift;    /* raw values are bucketed after >> this
+	                             (resolution 2^lowest_shift). 0 to 32 */
+	double scale;             /* 0: 1e-9 with SCALES_UNIT_SECONDS (raw is
+	                             nanoseconds), else 1 */
+};
+
+/*
+ * Creates or finds a histogram. cfg may be NULL for defaults. An existing
+ * histogram is returned as it is, whatever cfg says. Absurd ranges give
+ * SCALES_E_CONFIG.
+ */
+SCALES_API int scales_histogram_get(scales_registry *reg, const char *path,
+                                    const struct scales_info *info,
+                                    const struct scales_histogram_config *cfg,
+                                    scales_histogram *out);
+
+/*
+ * Retires the stat at path: readers stop showing it and its space is reused.
+ * The caller promises that no thread or forked child still uses its handles.
+ * Returns -ENOENT if no such stat.
+ */
+SCALES_API int scales_retire(scales_registry *reg, const char *path);
+
+/* Fills *out with a sink handle (updates go nowhere). */
+SCALES_API void scales_counter_sink(scales_counter *out);
+SCALES_API void scales_histogram_sink(scales_histogram *out);
+
+/* --------------------------------------------------------- the hot path */
+
+/* Out-of-line part of the striped add; not for direct use. */
+SCALES_API void scales__stripe_add_slow(uint64_t *base, uint32_t stride,
+                                        uint16_t rseq_cpus, uint16_t shared,
+                                        uint64_t n);
+
+/*
+ * Adds n to the word for the current CPU: base + cpu * stride.
+ *
+ * With rseq (x86-64, glibc >= 2.35 registered the thread): a restartable
+ * sequence reads the cpu number from the thread's rseq area and commits with
+ * a single non-locked add; the kernel restarts the sequence if the thread is
+ * preempted or migrated before the add. No other CPU writes that word, so no
+ * lock prefix is needed. Threads whose rseq area has no valid cpu (and every
+ * thread in a process without rseq, rseq_cpus == 0) take the slow path:
+ * an atomic add (ck_pr) to the stripe of sched_getcpu(), or to the shared
+ * stripe in rseq mode, so that locked and non-locked adds never meet on one
+ * word.
+ */
+static inline void scales__stripe_add(uint64_t *base, uint32_t stride,
+                                      uint16_t rseq_cpus, uint16_t shared,
+                                      uint64_t n)
+{
+#if SCALES_HAVE_RSEQ_ASM
+	/* rseq_cs descriptor in __rseq_cs; the abort handler, preceded by the
+	 * signature glibc registered (RSEQ_SIG), in __rseq_failure. The
+	 * abort handler jumps back to re-arm rseq_cs and retry. */
+	__asm__ goto(".pushsection __rseq_cs, \"aw\"\n\t"
+	             ".balign 32\n\t"
+	             "3:\n\t"
+	             ".long 0x0, 0x0\n\t"
+	             ".quad 1f, (2f - 1f), 4f\n\t"
+	             ".popsection\n\t"
+	             ".pushsection __rseq_failure, \"ax\"\n\t"
+	             ".byte 0x0f, 0xb9, 0x3d\n\t"
+	             ".long 0x53053053\n\t"
+	             "4:\n\t"
+	             "jmp 0f\n\t"
+	             ".popsection\n\t"
+	             "0:\n\t"
+	             "leaq 3b(%%rip), %%rax\n\t"
+	             "movq %%rax, %%fs:8(%[off])\n\t"
+	             "1:\n\t"
+	             "movl %%fs:4(%[off]), %%eax\n\t"
+	             "cmpl %k[ncpu], %%eax\n\t"
+	             "jae %l[slow]\n\t"
+	             "imulq %[stride], %%rax\n\t"
+	             "addq %[n], (%[base], %%rax, 8)\n\t"
+	             "2:\n\t"
+	             :
+	             : [off] "r"(__rseq_offset), [ncpu] "r"((uint32_t)rseq_cpus),
+	               [stride] "r"((uint64_t)stride), [base] "r"(base),
+	               [n] "r"(n)
+	             : "rax", "memory", "cc"
+	             : slow);
+	return;
+slow:
+#endif
+	scales__stripe_add_slow(base, stride, rseq_cpus, shared, n);
+}
+
+/* Adds n to the counter. Never blocks; see scales__stripe_add(). */
+static inline void scales_counter_add(const scales_counter *c, uint64_t n)
+{
+	scales__stripe_add(c->base, c->stride, c->rseq_cpus, c->shared, n);
+}
+
+/* Adds 1 to the counter. */
+static inline void scales_counter_inc(const scales_counter *c)
+{
+	scales_counter_add(c, 1);
+}
+
+/* Sets the gauge: a relaxed atomic store. */
+static inline void scales_gauge_set(const scales_gauge *g, int64_t v)
+{
+	__atomic_store_n(g->value, v, __ATOMIC_RELAXED);
+}
+
+/* Adds d (may be negative) to the gauge: a relaxed atomic add, one shared
+ * word (not striped: a gauge is a level, not a rate). */
+static inline void scales_gauge_add(const scales_gauge *g, int64_t d)
+{
+	__atomic_fetch_add(g->value, d, __ATOMIC_RELAXED);
+}
+
+static inline void scales_gauge_inc(const scales_gauge *g)
+{
+	scales_gauge_add(g, 1);
+}
+
+static inline void scales_gauge_dec(const scales_gauge *g)
+{
+	scales_gauge_add(g, -1);
+}
+
+/* Sets the double gauge: a relaxed atomic store of its bits. */
+static inline void scales_gauge_f64_set(const scales_gauge_f64 *g, double v)
+{
+	__atomic_store(g->value, &v, __ATOMIC_RELAXED);
+}
+
+/* Adds d to the double gauge (a compare-and-swap loop). */
+static inline void scales_gauge_f64_add(const scales_gauge_f64 *g, double d)
+{
+	double old, nv;
+	__atomic_load(g->value, &old, __ATOMIC_RELAXED);
+	do {
+		nv = old + d;
+	} while (!__atomic_compare_exchange(g->value, &old, &nv, true,
+	                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+}
+
+/* Sets the state to an interned id (scales_state_intern()): a relaxed
+ * atomic store. The string behind id was published before id was returned,
+ * so a reader that sees id can read the string. */
+static inline void scales_state_set(const scales_state *s, uint32_t id)
+{
+	__atomic_store_n(s->value, id, __ATOMIC_RELAXED);
+}
+
+/* Interns value and sets the state: the slow, convenient form. */
+SCALES_API int scales_state_set_str(const scales_state *s, const char *value);
+
+/* The bucket of raw value v: linear below 2^(sub_bits+1), then sub-buckets
+ * of width 2^(octave - sub_bits) per octave. docs/format.md has the inverse. */
+static inline uint32_t scales_histogram_bucket(uint64_t v, unsigned sub_bits,
+                                               unsigned unit_shift,
+                                               uint32_t last_bucket)
+{
+	v >>= unit_shift;
+	unsigned msb = 63u - (unsigned)__builtin_clzll(v | 1);
+	unsigned shift = msb > sub_bits ? msb - sub_bits : 0;
+	uint64_t idx = ((uint64_t)shift << sub_bits) + (v >> shift);
+	return idx > last_bucket ? last_bucket : (uint32_t)idx;
+}
+
+/*
+ * Records raw value v: adds 1 to its bucket and v to the sum of this CPU's
+ * stripe (two per-CPU adds), then raises max or lowers min if v is a new
+ * extreme (a relaxed load, and a compare-and-swap only when it is).
+ * The count is the sum of the buckets; readers may see the bucket before
+ * the sum (both are exact once the call returns).
+ */
+static inline void scales_histogram_record(const scales_histogram *h,
+                                           uint64_t v)
+{
+	uint32_t b = scales_histogram_bucket(v, h->sub_bits, h->unit_shift,
+	                                     h->last_bucket);
+	scales__stripe_add(h->base + 1 + b, h->stride, h->rseq_cpus, h->shared,
+	                   1);
+	scales__stripe_add(h->base, h->stride, h->rseq_cpus, h->shared, v);
+	uint64_t m = __atomic_load_n(&h->minmax[1], __ATOMIC_RELAXED);
+	while (SCALES_UNLIKELY(v > m) &&
+	       !__atomic_compare_exchange_n(&h->minmax[1], &m, v, true,
+	                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	m = __atomic_load_n(&h->minmax[0], __ATOMIC_RELAXED);
+	while (SCALES_UNLIKELY(v < m) &&
+	       !__atomic_compare_exchange_n(&h->minmax[0], &m, v, true,
+	                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+/* ---------------------------------------------------------------- timers */
+
+enum scales_clock {
+	SCALES_CLOCK_MONOTONIC = 0, /* clock_gettime(CLOCK_MONOTONIC), ns */
+	SCALES_CLOCK_TSC = 1,       /* rdtsc, invariant TSC only */
+};
+
+/*
+ * Starts timing a block for histogram h: returns a tick count of h's clock
+ * (the TSC where the kernel itself uses an invariant TSC, else
+ * CLOCK_MONOTONIC). Pair with scales_timer_stop() on the same thread or any
+ * thread of the same process.
+ */
+static inline uint64_t scales_timer_start(const scales_histogram *h)
+{
+#if defined(__x86_64__)
+	if (SCALES_LIKELY(h->clock == SCALES_CLOCK_TSC)) {
+		uint32_t lo, hi;
+		__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+		return ((uint64_t)hi << 32) | lo;
+	}
+#endif
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+__extension__ typedef unsigned __int128 scales__u128;
+
+/* Elapsed ticks since start, converted to nanoseconds. */
+static inline uint64_t scales_timer_elapsed_ns(const scales_histogram *h,
+                                               uint64_t start)
+{
+	uint64_t now = scales_timer_start(h);
+	uint64_t d = now > start ? now - start : 0;
+	return (uint64_t)(((scales__u128)d * h->ns_mult) >> 32);
+}
+
+/* Stops timing: records the elapsed nanoseconds into h. */
+static inline void scales_timer_stop(const scales_histogram *h, uint64_t start)
+{
+	scales_histogram_record(h, scales_timer_elapsed_ns(h, start));
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SCALES_SCALES_H */

@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * register.c: get-or-create registration, retirement, reset and sinks.
+ *
+ * Publication (docs/format.md, "Publication protocol"), registry lock held:
+ *   1. generation := odd (relaxed store), then a release fence: a reader
+ *      that copies any byte written below and then sees the generation
+ *      (after its acquire fence) sees it changed.
+ *   2. fields, path and zeroed data are written (relaxed stores).
+ *   3. generation := even (release store): the entry is consistent.
+ *   4. state := LIVE (release store): readers may show it.
+ *   5. dir_used (new slots) and the header generation, release stores.
+ * Retirement runs the same bracket around state := RETIRED.
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+
+static uint64_t sink_counter_words[1];
+static int64_t sink_gauge_word;
+static double sink_f64_word;
+static uint32_t sink_state_word;
+static uint64_t sink_hist_words[2];
+static uint64_t sink_hist_minmax[2] = {UINT64_MAX, 0};
+
+SCALES_API void scales_counter_sink(scales_counter *out)
+{
+	/* stride 0, no rseq CPUs: every update is an atomic add to one word */
+	*out = (scales_counter){sink_counter_words, 0, 0, 0};
+}
+
+SCALES_API void scales_histogram_sink(scales_histogram *out)
+{
+	memset(out, 0, sizeof *out);
+	out->base = sink_hist_words;
+	out->minmax = sink_hist_minmax;
+	out->clock = SCALES_CLOCK_MONOTONIC;
+	out->ns_mult = (uint64_t)1 << 32;
+	out->sub_bits = 5;
+}
+
+struct hist_params {
+	uint32_t sub_bits, unit_shift, nbuckets;
+	double scale;
+};
+
+static int hist_params(const struct scales_histogram_config *cfg,
+                       enum scales_unit unit, struct hist_params *p)
+{
+	uint64_t highest = cfg && cfg->highest ? cfg->highest
+	                                       : ((uint64_t)1 << 40) - 1;
+	p->sub_bits = cfg && cfg->sub_bucket_bits ? cfg->sub_bucket_bits : 5;
+	p->unit_shift = cfg ? cfg->lowest_shift : 0;
+	p->scale = cfg && cfg->scale != 0
+	               ? cfg->scale
+	               : (unit == SCALES_UNIT_SECONDS ? 1e-9 : 1.0);
+	if (p->sub_bits < 5 || p->sub_bits > 10 || p->unit_shift > 32 ||
+	    !isfinite(p->scale) || p->scale <= 0 ||
+	    (highest >> p->unit_shift) < ((uint64_t)2 << p->sub_bits))
+		return SCALES_E_CONFIG;
+	uint64_t last = scales_histogram_bucket(highest, p->sub_bits,
+	                                        p->unit_shift, UINT32_MAX);
+	if (last >= (1u << 20))
+		return SCALES_E_CONFIG;
+	p->nbuckets = (uint32_t)last + 1;
+	return 0;
+}
+
+static void sizes_for(uint16_t kind, const struct hist_params *hp,
+                      uint32_t *data, uint32_t *stripe)
+{
+	*data = *stripe = 0;
+	switch (kind) {
+	case SCALES_SHM_COUNTER:
+		*stripe = 8;
+		break;
+	case SCALES_SHM_GAUGE_I64:
+	case SCALES_SHM_GAUGE_F64:
+	case SCALES_SHM_STATE:
+		*data = 8;
+		break;
+	case SCALES_SHM_HISTOGRAM:
+		*data = 16;
+		*stripe = 8 + 8 * hp->nbuckets;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Relaxed word-by-word zeroing: readers may be reading these words. */
+static void zero_words(uint64_t *p, size_t nwords)
+{
+	for (size_t i = 0; i < nwords; i++)
+		__atomic_store_n(&p[i], 0, __ATOMIC_RELAXED);
+}
+
+static void publish(scales_registry *reg, uint32_t idx, bool reused,
+                    uint16_t kind, const char *path, size_t len,
+                    const struct scales_info *info, uint32_t help,
+                    const struct hist_params *hp, uint32_t param0)
+{
+	struct scales_shm_header *h = reg->hdr;
+	struct scales_shm_entry *e = entry_at(reg, idx);
+	uint32_t g = e->generation;
+	__atomic_store_n(&e->generation, g + 1, __ATOMIC_RELAXED);
+	/* Orders the odd generation before every store below. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+
+	e->kind = kind;
+	e->unit = info ? (uint16_t)info->unit : 0;
+	e->path_len = (uint32_t)len;
+	e->help = help;
+	memset(e->param, 0, sizeof e->param);
+	e->scale = 1.0;
+	if (hp) {
+		e->param[0] = hp->sub_bits;
+		e->param[1] = hp->unit_shift;
+		e->param[2] = hp->nbuckets;
+		e->scale = hp->scale;
+	} else {
+		e->param[0] = param0;
+	}
+	memset(e->path, 0, sizeof e->path);
+	memcpy(e->path, path, len);
+	if (reused) {
+		for (uint32_t s = 0; s < h->nstripes; s++)
+			zero_words((uint64_t *)(void *)(reg->base +
+			                                h->stripe_offset +
+			                                s * h->stripe_size +
+			                                e->stripe_offset),
+			           e->stripe_size / 8);
+		if (e->data_size)
+			zero_words((uint64_t *)(void *)(reg->base +
+			                                e->data_offset),
+			           e->data_size / 8);
+	}
+	if (kind == SCALES_SHM_HISTOGRAM)
+		__atomic_store_n((uint64_t *)(void *)(reg->base + e->data_offset),
+		                 UINT64_MAX, __ATOMIC_RELAXED); /* min */
+
+	__atomic_store_n(&e->generation, g + 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->state, SCALES_SHM_LIVE, __ATOMIC_RELEASE);
+	if (!reused)
+		__atomic_store_n(&h->dir_used, idx + 1, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&h->live_entries, 1, __ATOMIC_RELAXED);
+}
+
+/* Registry lock held. Retires entry idx and puts it on the free list. */
+static void retire_entry(scales_registry *reg, uint32_t idx)
+{
+	struct scales_shm_entry *e = entry_at(reg, idx);
+	uint32_t g = e->generation;
+	__atomic_store_n(&e->generation, g + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&e->state, SCALES_SHM_RETIRED, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->generation, g + 2, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&reg->hdr->live_entries, 1, __ATOMIC_RELAXED);
+	free_entry(reg, idx);
+}
+
+/* Registry lock held: the header generation moved; if only by us, the
+ * index still reflects everything. */
+static void bump_generation(scales_registry *reg)
+{
+	uint64_t old = __atomic_fetch_add(&reg->hdr->generation, 1,
+	                                  __ATOMIC_RELEASE);
+	if (old == reg->synced_generation)
+		reg->synced_generation = old + 1;
+}
+
+static int count_refused(scales_registry *reg, int rc)
+{
+	if (rc == SCALES_E_FULL || rc == -EBUSY || rc == -ENOMEM)
+		__atomic_fetch_add(&reg->hdr->refused, 1, __ATOMIC_RELAXED);
+	return rc;
+}
+
+/*
+ * The one registration path for every kind. On success *n holds the
+ * stat's index node (header and handle). param0 carries an aggregate's
+ * child-name ref.
+ */
+static int stat_get(scales_registry *reg, const char *path, uint16_t kind,
+                    const struct scales_info *info,
+                    const struct scales_histogram_config *cfg,
+                    uint32_t param0, struct index_node *n)
+{
+	int rc = reg_check(reg);
+	if (rc)
+		return rc;
+	if (!path)
+		return -EINVAL;
+	size_t len = strnlen(path, SCALES_PATH_MAX + 1);
+	if (index_find(reg, path, len, n))
+		return n->kind == kind ? 0 : SCALES_E_KIND;
+	rc = scales_path_check(path);
+	if (rc)
+		return rc;
+	if (info && (unsigned)info->unit > SCALES_SHM_UNIT_MAX)
+		return SCALES_E_CONFIG;
+	struct hist_params hp, *hpp = NULL;
+	if (kind == SCALES_SHM_HISTOGRAM) {
+		rc = hist_params(cfg, info ? info->unit : SCALES_UNIT_NONE, &hp);
+		if (rc)
+			return rc;
+		hpp = &hp;
+	}
+	uint32_t help = 0;
+	if (info && info->help && info->help[0]) {
+		rc = string_intern(reg, info->help,
+		                   strnlen(info->help, HELP_MAX), &help);
+		if (rc)
+			return count_refused(reg, rc);
+	}
+
+	rc = reg_lock(reg);
+	if (rc)
+		return count_refused(reg, rc);
+	index_sync(reg);
+	if (index_find(reg, path, len, n)) {
+		reg_unlock(reg);
+		return n->kind == kind ? 0 : SCALES_E_KIND;
+	}
+	uint32_t dsz, ssz, idx;
+	bool reused;
+	sizes_for(kind, hpp, &dsz, &ssz);
+	rc = alloc_entry(reg, dsz, ssz, &idx, &reused);
+	if (!rc) {
+		publish(reg, idx, reused, kind, path, len, info, help, hpp,
+		        param0);
+		bump_generation(reg);
+		rc = index_add(reg, idx);
+	}
+	if (!rc && !index_find(reg, path, len, n))
+		rc = -ENOMEM;
+	reg_unlock(reg);
+	return count_refused(reg, rc);
+}
+
+SCALES_API int scales_counter_get(scales_registry *reg, const char *path,
+                                  const struct scales_info *info,
+                                  scales_counter *out)
+{
+	struct index_node n;
+	int rc = stat_get(reg, path, SCALES_SHM_COUNTER, info, NULL, 0, &n);
+	if (!out)
+		return rc ? rc : -EINVAL;
+	if (rc)
+		scales_counter_sink(out);
+	else
+		*out = n.handle.counter;
+	return rc;
+}
+
+SCALES_API int scales_gauge_get(scales_registry *reg, const char *path,
+                                const struct scales_info *info,
+                                scales_gauge *out)
+{
+	struct index_node n;
+	int rc = stat_get(reg, path, SCALES_SHM_GAUGE_I64, info, NULL, 0, &n);
+	if (!out)
+		return rc ? rc : -EINVAL;
+	out->value = rc ? &sink_gauge_word : n.handle.gauge.value;
+	return rc;
+}
+
+SCALES_API int scales_gauge_f64_get(scales_registry *reg, const char *path,
+                                    const struct scales_info *info,
+                                    scales_gauge_f64 *out)
+{
+	struct index_node n;
+	int rc = stat_get(reg, path, SCALES_SHM_GAUGE_F64, info, NULL, 0, &n);
+	if (!out)
+		return rc ? rc : -EINVAL;
+	out->value = rc ? &sink_f64_word : n.handle.gauge_f64.value;
+	return rc;
+}
+
+SCALES_API int scales_state_get(scales_registry *reg, const char *path,
+                                const struct scales_info *info,
+                                scales_state *out)
+{
+	struct index_node n;
+	int rc = stat_get(reg, path, SCALES_SHM_STATE, info, NULL, 0, &n);
+	if (!out)
+		return rc ? rc : -EINVAL;
+	if (rc) {
+		out->value = &sink_state_word;
+		out->reg = NULL;
+	} else {
+		*out = n.handle.state;
+	}
+	return rc;
+}
+
+SCALES_API int scales_histogram_get(scales_registry *reg, const char *path,
+                                    const struct scales_info *info,
+                                    const struct scales_histogram_config *cfg,
+                                    scales_histogram *out)
+{
+	struct index_node n;
+	int rc = stat_get(reg, path, SCALES_SHM_HISTOGRAM, info, cfg, 0, &n);
+	if (!out)
+		return rc ? rc : -EINVAL;
+	if (rc)
+		scales_histogram_sink(out);
+	else
+		*out = n.handle.histogram;
+	return rc;
+}
+
+SCALES_HIDDEN int scales__marker_get(scales_registry *reg, const char *path,
+                                     uint16_t kind,
+                                     const struct scales_info *info,
+                                     uint32_t param0);
+int scales__marker_get(scales_registry *reg, const char *path, uint16_t kind,
+                       const struct scales_info *info, uint32_t param0)
+{
+	struct index_node n;
+	return stat_get(reg, path, kind, info, NULL, param0, &n);
+}
+
+static bool state_value_ok(const char *v, size_t len)
+{
+	if (len == 0 || len > STATE_VALUE_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return false;
+	return true;
+}
+
+SCALES_API int scales_state_intern(scales_registry *reg, const char *value,
+                                   uint32_t *id)
+{
+	int rc = reg_check(reg);
+	if (rc)
+		return rc;
+	if (!value || !id)
+		return -EINVAL;
+	size_t len = strnlen(value, STATE_VALUE_MAX + 1);
+	if (!state_value_ok(value, len))
+		return -EINVAL;
+	return string_intern(reg, value, len, id);
+}
+
+SCALES_API int scales_state_set_str(const scales_state *s, const char *value)
+{
+	if (!s || !s->value)
+		return -EINVAL;
+	uint32_t id;
+	int rc = scales_state_intern(s->reg, value, &id);
+	if (rc)
+		return rc;
+	scales_state_set(s, id);
+	return 0;
+}
+
+SCALES_API int scales_retire(scales_registry *reg, const char *path)
+{
+	int rc = reg_check(reg);
+	if (rc)
+		return rc;
+	if (!path)
+		return -EINVAL;
+	size_t len = strnlen(path, SCALES_PATH_MAX + 1);
+	rc = reg_lock(reg);
+	if (rc)
+		return rc;
+	index_sync(reg);
+	struct index_node n;
+	if (!index_find(reg, path, len, &n)) {
+		reg_unlock(reg);
+		return -ENOENT;
+	}
+	retire_entry(reg, n.entry);
+	index_remove(reg, path, len);
+	bump_generation(reg);
+	reg_unlock(reg);
+	return 0;
+}
+
+SCALES_API int scales_reset(scales_registry *reg)
+{
+	int rc = reg_check(reg);
+	if (rc)
+		return rc;
+	rc = reg_lock(reg);
+	if (rc)
+		return rc;
+	index_sync(reg);
+	uint32_t used = reg->hdr->dir_used;
+	for (uint32_t i = 0; i < used; i++) {
+		struct scales_shm_entry *e = entry_at(reg, i);
+		if (e->state != SCALES_SHM_LIVE)
+			continue;
+		index_remove(reg, e->path, e->path_len);
+		retire_entry(reg, i);
+	}
+	bump_generation(reg);
+	reg_unlock(reg);
+	return 0;
+}

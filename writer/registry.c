@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * registry.c: creating, opening and closing a segment; the default registry;
+ * what happens at fork and at exit.
+ *
+ * Fork: the segment is MAP_SHARED, so a child keeps updating the same
+ * counters (rseq registration and the mapping are inherited). The child has
+ * no sampler thread; liburcu's fork handlers (registered here) keep its RCU
+ * state usable, and the registry locks are re-initialised in the child, so
+ * it may register and retire stats too, serialized with its parent by the
+ * segment's process-shared lock. Only the creating process removes the file.
+ *
+ * Exit: registries still open at exit() have their file removed (unless
+ * SCALES_KEEP_SEGMENT) but stay mapped, since other threads may still be
+ * updating. A crash leaves the file in place, readable.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define DEFAULT_MAX_ENTRIES 16384u
+#define DEFAULT_STRIPE_BYTES (4u << 20)
+#define DEFAULT_DATA_BYTES (1u << 20)
+#define DEFAULT_STRING_BYTES (1u << 20)
+#define PAGE 4096u
+
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static scales_registry *open_list;
+
+uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int reg_check(const scales_registry *reg)
+{
+	return reg && reg->magic == REGISTRY_MAGIC ? 0 : SCALES_E_CLOSED;
+}
+
+/* Field 22 of /proc/<pid>/stat: start time in clock ticks since boot. */
+int proc_start_time(pid_t pid, uint64_t *start)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: skip to the
+	 * last ')'; field 3 follows it. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -EIO;
+	p++;
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			return -EIO;
+	}
+	*start = strtoull(p + 1, NULL, 10);
+	return 0;
+}
+
+static void sanitize_app(const char *in, char *out)
+{
+	size_t i = 0;
+	for (; in && in[i] && i < SCALES_SHM_APP_MAX - 1; i++) {
+		char c = in[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || c == '_' || c == '-';
+		out[i] = ok ? c : '_';
+	}
+	if (i == 0)
+		out[i++] = '_';
+	out[i] = '\0';
+}
+
+/*
+ * Creates dir if needed (0700, or 0750 with SCALES_GROUP_READABLE) and
+ * checks it: a real directory (not a symlink), owned by us, writable by no
+ * one else. This is what keeps another user from planting files in it.
+ */
+static int dir_ensure(const char *dir, uint32_t flags)
+{
+	mode_t mode = (flags & SCALES_GROUP_READABLE) ? 0750 : 0700;
+	if (mkdir(dir, mode) != 0 && errno != EEXIST)
+		return -errno;
+	struct stat st;
+	if (lstat(dir, &st) != 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 0022))
+		return SCALES_E_UNSAFE;
+	return 0;
+}
+
+/* $SCALES_DIR, else /dev/shm/scales-<uid>, else $XDG_RUNTIME_DIR/scales,
+ * else /tmp/scales-<uid>: the first one we can create and that is safe. */
+static int dir_choose(const struct scales_options *o, char *out, size_t n)
+{
+	const char *explicit_dir = o->dir ? o->dir : getenv("SCALES_DIR");
+	if (explicit_dir && *explicit_dir) {
+		if (strlen(explicit_dir) >= n)
+			return -ENAMETOOLONG;
+		strcpy(out, explicit_dir);
+		return dir_ensure(out, o->flags);
+	}
+	int rc = -ENOENT;
+	struct stat st;
+	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(out, n, "/dev/shm/scales-%u", (unsigned)geteuid());
+		rc = dir_ensure(out, o->flags);
+		if (rc == 0)
+			return 0;
+	}
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (xdg && *xdg && strlen(xdg) + 8 < n) {
+		snprintf(out, n, "%s/scales", xdg);
+		rc = dir_ensure(out, o->flags);
+		if (rc == 0)
+			return 0;
+	}
+	snprintf(out, n, "/tmp/scales-%u", (unsigned)geteuid());
+	return dir_ensure(out, o->flags);
+}
+
+SCALES_API void scales_options_init(struct scales_options *opts)
+{
+	memset(opts, 0, sizeof *opts);
+	opts->struct_size = sizeof *opts;
+}
+
+/*
+ * An existing file at our final name: a dead writer's (replace it) or a live
+ * one's (refuse). Only a regular file owned by us may be replaced.
+ */
+static int check_existing(int dirfd, const char *name)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		return SCALES_E_UNSAFE;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct scales_shm_header h;
+	ssize_t n = pread(fd, &h, sizeof h, 0);
+	close(fd);
+	if (n != (ssize_t)sizeof h || memcmp(h.magic, SCALES_SHM_MAGIC, 8))
+		return 0; /* not a segment we can judge: replace it */
+	uint64_t start;
+	if (proc_start_time(h.pid, &start) == 0 && start == h.start_time &&
+	    !(__atomic_load_n(&h.flags, __ATOMIC_RELAXED) & SCALES_SHM_F_CLOSED))
+		return SCALES_E_LIVE;
+	return 0;
+}
+
+static int layout(scales_registry *reg, const struct scales_options *o,
+                  const char *app, uint64_t start)
+{
+	uint32_t ncpu = possible_cpus();
+	bool rseq = !(o->flags & SCALES_NO_RSEQ) && rseq_usable(ncpu);
+	uint64_t entries = o->max_entries ? o->max_entries : DEFAULT_MAX_ENTRIES;
+	uint64_t stripe = o->stripe_bytes ? o->stripe_bytes : DEFAULT_STRIPE_BYTES;
+	uint64_t data = o->data_bytes ? o->data_bytes : DEFAULT_DATA_BYTES;
+	uint64_t strings = o->string_bytes ? o->string_bytes
+	                                   : DEFAULT_STRING_BYTES;
+	if (entries > (1u << 26) || stripe > (1ull << 34) ||
+	    data > (1ull << 36) || strings > (1ull << 31) || strings < 64)
+		return SCALES_E_CONFIG;
+	stripe = (stripe + PAGE - 1) / PAGE * PAGE;
+	data = (data + PAGE - 1) / PAGE * PAGE;
+	strings = (strings + PAGE - 1) / PAGE * PAGE;
+	uint64_t dir_bytes =
+	    (entries * SCALES_SHM_ENTRY_SIZE + PAGE - 1) / PAGE * PAGE;
+
+	struct scales_shm_header h;
+	memset(&h, 0, sizeof h);
+	memcpy(h.magic, SCALES_SHM_MAGIC, 8);
+	h.version_major = SCALES_SHM_VERSION_MAJOR;
+	h.version_minor = SCALES_SHM_VERSION_MINOR;
+	h.header_size = sizeof h;
+	h.byte_order = SCALES_SHM_BYTE_ORDER_LE;
+	h.word_size = 8;
+	h.entry_size = SCALES_SHM_ENTRY_SIZE;
+	h.nstripes = ncpu + 1;
+	h.pid = (int32_t)getpid();
+	h.flags = rseq ? SCALES_SHM_F_RSEQ : 0;
+	h.start_time = start;
+	h.creation_time_ns = now_ns(CLOCK_REALTIME);
+	memcpy(h.app, app, strlen(app) + 1);
+	h.dir_offset = SCALES_SHM_HEADER_REGION;
+	h.dir_capacity = (uint32_t)entries;
+	h.data_offset = h.dir_offset + dir_bytes;
+	h.data_capacity = data;
+	h.strings_offset = h.data_offset + data;
+	h.strings_capacity = strings;
+	h.strings_used = SCALES_SHM_STRINGS_FIRST;
+	h.stripe_offset = h.strings_offset + strings;
+	h.stripe_size = stripe;
+	h.capacity = h.stripe_offset + stripe * h.nstripes;
+
+	if (ftruncate(reg->fd, (off_t)h.capacity) != 0)
+		return -errno;
+	/* The header page now; the rest as allocations grow. */
+	if (reserve_range(reg, 0, SCALES_SHM_HEADER_REGION))
+		return SCALES_E_FULL;
+	void *m = mmap(NULL, h.capacity, PROT_READ | PROT_WRITE, MAP_SHARED,
+	               reg->fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	reg->base = m;
+	reg->size = h.capacity;
+	reg->hdr = m;
+	memcpy(reg->hdr, &h, sizeof h);
+	int rc = shm_lock_init(reg->hdr, PTHREAD_PROCESS_SHARED);
+	if (rc)
+		return rc;
+	reg->nstripes = h.nstripes;
+	reg->shared = (uint16_t)ncpu;
+	reg->rseq_cpus = rseq ? (uint16_t)ncpu : 0;
+	return 0;
+}
+
+static void registry_free(scales_registry *reg)
+{
+	if (reg->index || reg->strings)
+		index_destroy(reg);
+	if (reg->base)
+		munmap(reg->base, reg->size);
+	if (reg->fd >= 0)
+		close(reg->fd);
+	pthread_mutex_destroy(&reg->local_lock);
+	free(reg->path);
+	reg->magic = 0;
+	free(reg);
+}
+
+SCALES_API int scales_open(const struct scales_options *opts,
+                           scales_registry **out)
+{
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	struct scales_options o;
+	scales_options_init(&o);
+	if (opts) {
+		size_t n = opts->struct_size && opts->struct_size < sizeof o
+		               ? opts->struct_size
+		               : sizeof o;
+		memcpy(&o, opts, n);
+	}
+	if (o.sampler_interval_ms == 0)
+		o.sampler_interval_ms = 1000;
+	if (o.lock_timeout_ms == 0)
+		o.lock_timeout_ms = 1000;
+
+	char app[SCALES_SHM_APP_MAX];
+	const char *app_in = o.app ? o.app : getenv("SCALES_APP");
+	sanitize_app(app_in ? app_in : program_invocation_short_name, app);
+
+	char dir[PATH_MAX];
+	int rc = dir_choose(&o, dir, sizeof dir);
+	if (rc)
+		return rc;
+	uint64_t start = 0;
+	rc = proc_start_time(getpid(), &start);
+	if (rc)
+		return rc;
+
+	scales_registry *reg = calloc(1, sizeof *reg);
+	if (!reg)
+		return -ENOMEM;
+	reg->magic = REGISTRY_MAGIC;
+	reg->fd = -1;
+	reg->flags = o.flags;
+	reg->creator = getpid();
+	reg->lock_timeout_ms = o.lock_timeout_ms;
+	reg->sampler_interval_ms = o.sampler_interval_ms;
+	pthread_mutex_init(&reg->local_lock, NULL);
+
+	char name[SCALES_SHM_APP_MAX + 64], tmp[SCALES_SHM_APP_MAX + 96];
+	snprintf(name, sizeof name, "%s.%d.%llu" SCALES_SHM_SUFFIX, app,
+	         (int)getpid(), (unsigned long long)start);
+	snprintf(tmp, sizeof tmp, ".%s.%lx.tmp", name,
+	         (unsigned long)now_ns(CLOCK_MONOTONIC));
+	if (asprintf(&reg->path, "%s/%s", dir, name) < 0) {
+		reg->path = NULL;
+		registry_free(reg);
+		return -ENOMEM;
+	}
+
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dirfd < 0) {
+		rc = -errno;
+		registry_free(reg);
+		return rc;
+	}
+	mode_t mode = (o.flags & SCALES_GROUP_READABLE) ? 0640 : 0600;
+	reg->fd = openat(dirfd, tmp,
+	                 O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	                 mode);
+	if (reg->fd < 0) {
+		rc = -errno;
+		close(dirfd);
+		registry_free(reg);
+		return rc;
+	}
+	fchmod(reg->fd, mode); /* the umask must not widen or narrow it */
+	rc = layout(reg, &o, app, start);
+	if (!rc)
+		rc = check_existing(dirfd, name);
+	if (!rc && renameat(dirfd, tmp, dirfd, name) != 0)
+		rc = -errno;
+	if (rc) {
+		unlinkat(dirfd, tmp, 0);
+		close(dirfd);
+		registry_free(reg);
+		return rc;
+	}
+	close(dirfd);
+
+	rc = index_init(reg);
+	if (!rc && !(o.flags & SCALES_NO_SAMPLER))
+		rc = sampler_start(reg);
+	if (rc) {
+		unlink(reg->path);
+		registry_free(reg);
+		return rc;
+	}
+	pthread_mutex_lock(&open_lock);
+	reg->next_open = open_list;
+	open_list = reg;
+	pthread_mutex_unlock(&open_lock);
+	*out = reg;
+	return 0;
+}
+
+SCALES_API int scales_close(scales_registry **regp)
+{
+	if (!regp || reg_check(*regp))
+		return SCALES_E_CLOSED;
+	scales_registry *reg = *regp;
+	*regp = NULL;
+	pthread_mutex_lock(&open_lock);
+	for (scales_registry **p = &open_list; *p; p = &(*p)->next_open) {
+		if (*p == reg) {
+			*p = reg->next_open;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&open_lock);
+	sampler_stop(reg);
+	if (reg->creator == getpid()) {
+		if (reg->flags & SCALES_KEEP_SEGMENT)
+			__atomic_fetch_or(&reg->hdr->flags, SCALES_SHM_F_CLOSED,
+			                  __ATOMIC_RELEASE);
+		else
+			unlink(reg->path);
+	}
+	registry_free(reg);
+	return 0;
+}
+
+SCALES_API const char *scales_registry_path(const scales_registry *reg)
+{
+	return reg_check(reg) ? NULL : reg->path;
+}
+
+/* ----------------------------------------------------- default registry */
+
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+static scales_registry *default_reg;
+
+static void default_open(void)
+{
+	if (scales_open(NULL, &default_reg) != 0)
+		default_reg = NULL;
+}
+
+SCALES_API scales_registry *scales_default(void)
+{
+	pthread_once(&default_once, default_open);
+	return default_reg;
+}
+
+/* ------------------------------------------------------- fork and exit */
+
+static void at_exit(void)
+{
+	pthread_mutex_lock(&open_lock);
+	for (scales_registry *r = open_list; r; r = r->next_open) {
+		if (r->creator != getpid())
+			continue;
+		if (r->flags & SCALES_KEEP_SEGMENT)
+			__atomic_fetch_or(&r->hdr->flags, SCALES_SHM_F_CLOSED,
+			                  __ATOMIC_RELEASE);
+		else
+			unlink(r->path);
+	}
+	pthread_mutex_unlock(&open_lock);
+}
+
+static void before_fork(void)
+{
+	pthread_mutex_lock(&open_lock);
+	call_rcu_before_fork();
+	urcu_bp_before_fork();
+}
+
+static void after_fork_parent(void)
+{
+	urcu_bp_after_fork_parent();
+	call_rcu_after_fork_parent();
+	pthread_mutex_unlock(&open_lock);
+}
+
+static void after_fork_child(void)
+{
+	urcu_bp_after_fork_child();
+	call_rcu_after_fork_child();
+	/* Threads of the parent that held a local lock do not exist here. */
+	for (scales_registry *r = open_list; r; r = r->next_open) {
+		pthread_mutex_init(&r->local_lock, NULL);
+		r->sampler = NULL; /* the thread was not forked */
+	}
+	pthread_mutex_init(&open_lock, NULL);
+}
+
+__attribute__((constructor)) static void scales_init(void)
+{
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	atexit(at_exit);
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stripe.c: per-CPU stripes: how many, whether rseq serves them, and the
+ * out-of-line atomic add used where rseq cannot.
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ck_pr.h>
+
+#include "internal.h"
+
+/*
+ * The highest CPU id in /sys/devices/system/cpu/possible, plus one: every
+ * CPU the kernel may ever report, including hot-pluggable ones.
+ */
+uint32_t possible_cpus(void)
+{
+	uint32_t n = 0;
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+	if (f) {
+		char buf[4096];
+		if (fgets(buf, sizeof buf, f)) {
+			/* "0-3,8-11": the last number is the highest id */
+			char *p = buf, *end;
+			while (*p) {
+				if (*p >= '0' && *p <= '9') {
+					unsigned long v = strtoul(p, &end, 10);
+					if (v + 1 > n)
+						n = (uint32_t)(v + 1);
+					p = end;
+				} else {
+					p++;
+				}
+			}
+		}
+		fclose(f);
+	}
+	if (n == 0) {
+		long c = sysconf(_SC_NPROCESSORS_CONF);
+		n = c > 0 ? (uint32_t)c : 1;
+	}
+	if (n > 65534)
+		n = 65534;
+	return n;
+}
+
+/*
+ * rseq serves the stripes when the header's asm is compiled in, glibc
+ * registered an rseq area for this thread (it does so for every thread or
+ * none: glibc.pthread.rseq=0 and valgrind give none) and its cpu id is
+ * valid. SCALES_RSEQ=0 in the environment forces the fallback.
+ */
+bool rseq_usable(uint32_t ncpu)
+{
+#if SCALES_HAVE_RSEQ_ASM
+	const char *env = getenv("SCALES_RSEQ");
+	if (env && strcmp(env, "0") == 0)
+		return false;
+	if (__rseq_size < 20)
+		return false;
+	const volatile uint32_t *cpu_id =
+	    (const volatile uint32_t *)((char *)__builtin_thread_pointer() +
+	                                __rseq_offset + 4);
+	return *cpu_id < ncpu;
+#else
+	(void)ncpu;
+	return false;
+#endif
+}
+
+/*
+ * The atomic path. In rseq mode (rseq_cpus != 0) a thread gets here only
+ * when its rseq area has no valid cpu id; it then adds to the shared stripe,
+ * which no rseq sequence ever writes, so its locked add never races with a
+ * non-locked one. Without rseq every writer uses locked adds, so the stripe
+ * of sched_getcpu() (possibly stale by now: that costs only sharing, not
+ * correctness) is safe. ck_pr_add_64 is a full-barrier lock add on x86;
+ * callers may rely only on its atomicity.
+ */
+SCALES_API void scales__stripe_add_slow(uint64_t *base, uint32_t stride,
+                                        uint16_t rseq_cpus, uint16_t shared,
+                                        uint64_t n)
+{
+	uint32_t idx = shared;
+	if (rseq_cpus == 0) {
+		int cpu = sched_getcpu();
+		if (cpu >= 0 && (uint32_t)cpu < shared)
+			idx = (uint32_t)cpu;
+	}
+	ck_pr_add_64(base + (size_t)idx * stride, n);
+}
