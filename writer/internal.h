@@ -47,6 +47,7 @@ struct string_node {
 };
 
 struct sampler;
+struct callbacks;
 
 struct scales_registry {
 	uint32_t magic;
@@ -72,6 +73,7 @@ struct scales_registry {
 	struct cds_lfht *strings; /* string -> string_node */
 
 	struct sampler *sampler;
+	struct callbacks *callbacks;
 	struct scales_registry *next_open; /* the list of open registries */
 };
 
@@ -112,6 +114,16 @@ SCALES_HIDDEN void index_fill_handle(const scales_registry *reg, uint32_t idx,
 SCALES_HIDDEN int string_intern(scales_registry *reg, const char *s,
                                 size_t len, uint32_t *ref);
 
+/* register.c */
+SCALES_HIDDEN int stat_register(scales_registry *reg, const char *path,
+                                uint16_t kind, const struct scales_info *info,
+                                const struct scales_histogram_config *cfg,
+                                uint32_t param0, struct index_node *n);
+SCALES_HIDDEN void handle_out(uint16_t kind, int rc,
+                              const struct index_node *n, void *out);
+SCALES_HIDDEN int retire_idx(scales_registry *reg, uint32_t idx,
+                             uint32_t gen);
+
 /* stripe.c */
 SCALES_HIDDEN uint32_t possible_cpus(void);
 SCALES_HIDDEN bool rseq_usable(uint32_t ncpu);
@@ -122,5 +134,12 @@ SCALES_HIDDEN void timer_clock(uint8_t *clock, uint64_t *ns_mult);
 /* sampler.c */
 SCALES_HIDDEN int sampler_start(scales_registry *reg);
 SCALES_HIDDEN void sampler_stop(scales_registry *reg);
+
+/* callback.c: callback gauges; registry lock held for callback_forget */
+SCALES_HIDDEN int callbacks_init(scales_registry *reg);
+SCALES_HIDDEN void callbacks_destroy(scales_registry *reg);
+SCALES_HIDDEN void callback_forget(scales_registry *reg, uint32_t idx);
+SCALES_HIDDEN void callbacks_run(scales_registry *reg);
+SCALES_HIDDEN void callbacks_after_fork_child(scales_registry *reg);
 
 #endif

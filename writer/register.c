@@ -183,10 +183,10 @@ static int count_refused(scales_registry *reg, int rc)
  * stat's index node (header and handle). param0 carries an aggregate's
  * child-name ref.
  */
-static int stat_get(scales_registry *reg, const char *path, uint16_t kind,
-                    const struct scales_info *info,
-                    const struct scales_histogram_config *cfg,
-                    uint32_t param0, struct index_node *n)
+int stat_register(scales_registry *reg, const char *path, uint16_t kind,
+                  const struct scales_info *info,
+                  const struct scales_histogram_config *cfg, uint32_t param0,
+                  struct index_node *n)
 {
 	int rc = reg_check(reg);
 	if (rc)
@@ -240,60 +240,80 @@ static int stat_get(scales_registry *reg, const char *path, uint16_t kind,
 	return count_refused(reg, rc);
 }
 
+/* Writes the handle of *n (or a sink, if rc != 0) to out, by kind. */
+void handle_out(uint16_t kind, int rc, const struct index_node *n, void *out)
+{
+	switch (kind) {
+	case SCALES_SHM_COUNTER:
+		if (rc)
+			scales_counter_sink(out);
+		else
+			*(scales_counter *)out = n->handle.counter;
+		break;
+	case SCALES_SHM_GAUGE_I64:
+		((scales_gauge *)out)->value =
+		    rc ? &sink_gauge_word : n->handle.gauge.value;
+		break;
+	case SCALES_SHM_GAUGE_F64:
+		((scales_gauge_f64 *)out)->value =
+		    rc ? &sink_f64_word : n->handle.gauge_f64.value;
+		break;
+	case SCALES_SHM_STATE:
+		if (rc)
+			*(scales_state *)out = (scales_state){&sink_state_word,
+			                                      NULL};
+		else
+			*(scales_state *)out = n->handle.state;
+		break;
+	case SCALES_SHM_HISTOGRAM:
+		if (rc)
+			scales_histogram_sink(out);
+		else
+			*(scales_histogram *)out = n->handle.histogram;
+		break;
+	default:
+		break;
+	}
+}
+
+static int get_kind(scales_registry *reg, const char *path, uint16_t kind,
+                    const struct scales_info *info,
+                    const struct scales_histogram_config *cfg, void *out)
+{
+	struct index_node n;
+	int rc = stat_register(reg, path, kind, info, cfg, 0, &n);
+	if (!out)
+		return rc ? rc : -EINVAL;
+	handle_out(kind, rc, &n, out);
+	return rc;
+}
+
 SCALES_API int scales_counter_get(scales_registry *reg, const char *path,
                                   const struct scales_info *info,
                                   scales_counter *out)
 {
-	struct index_node n;
-	int rc = stat_get(reg, path, SCALES_SHM_COUNTER, info, NULL, 0, &n);
-	if (!out)
-		return rc ? rc : -EINVAL;
-	if (rc)
-		scales_counter_sink(out);
-	else
-		*out = n.handle.counter;
-	return rc;
+	return get_kind(reg, path, SCALES_SHM_COUNTER, info, NULL, out);
 }
 
 SCALES_API int scales_gauge_get(scales_registry *reg, const char *path,
                                 const struct scales_info *info,
                                 scales_gauge *out)
 {
-	struct index_node n;
-	int rc = stat_get(reg, path, SCALES_SHM_GAUGE_I64, info, NULL, 0, &n);
-	if (!out)
-		return rc ? rc : -EINVAL;
-	out->value = rc ? &sink_gauge_word : n.handle.gauge.value;
-	return rc;
+	return get_kind(reg, path, SCALES_SHM_GAUGE_I64, info, NULL, out);
 }
 
 SCALES_API int scales_gauge_f64_get(scales_registry *reg, const char *path,
                                     const struct scales_info *info,
                                     scales_gauge_f64 *out)
 {
-	struct index_node n;
-	int rc = stat_get(reg, path, SCALES_SHM_GAUGE_F64, info, NULL, 0, &n);
-	if (!out)
-		return rc ? rc : -EINVAL;
-	out->value = rc ? &sink_f64_word : n.handle.gauge_f64.value;
-	return rc;
+	return get_kind(reg, path, SCALES_SHM_GAUGE_F64, info, NULL, out);
 }
 
 SCALES_API int scales_state_get(scales_registry *reg, const char *path,
                                 const struct scales_info *info,
                                 scales_state *out)
 {
-	struct index_node n;
-	int rc = stat_get(reg, path, SCALES_SHM_STATE, info, NULL, 0, &n);
-	if (!out)
-		return rc ? rc : -EINVAL;
-	if (rc) {
-		out->value = &sink_state_word;
-		out->reg = NULL;
-	} else {
-		*out = n.handle.state;
-	}
-	return rc;
+	return get_kind(reg, path, SCALES_SHM_STATE, info, NULL, out);
 }
 
 SCALES_API int scales_histogram_get(scales_registry *reg, const char *path,
@@ -301,26 +321,7 @@ SCALES_API int scales_histogram_get(scales_registry *reg, const char *path,
                                     const struct scales_histogram_config *cfg,
                                     scales_histogram *out)
 {
-	struct index_node n;
-	int rc = stat_get(reg, path, SCALES_SHM_HISTOGRAM, info, cfg, 0, &n);
-	if (!out)
-		return rc ? rc : -EINVAL;
-	if (rc)
-		scales_histogram_sink(out);
-	else
-		*out = n.handle.histogram;
-	return rc;
-}
-
-SCALES_HIDDEN int scales__marker_get(scales_registry *reg, const char *path,
-                                     uint16_t kind,
-                                     const struct scales_info *info,
-                                     uint32_t param0);
-int scales__marker_get(scales_registry *reg, const char *path, uint16_t kind,
-                       const struct scales_info *info, uint32_t param0)
-{
-	struct index_node n;
-	return stat_get(reg, path, kind, info, NULL, param0, &n);
+	return get_kind(reg, path, SCALES_SHM_HISTOGRAM, info, cfg, out);
 }
 
 static bool state_value_ok(const char *v, size_t len)
@@ -376,11 +377,34 @@ SCALES_API int scales_retire(scales_registry *reg, const char *path)
 		reg_unlock(reg);
 		return -ENOENT;
 	}
+	callback_forget(reg, n.entry);
 	retire_entry(reg, n.entry);
 	index_remove(reg, path, len);
 	bump_generation(reg);
 	reg_unlock(reg);
 	return 0;
+}
+
+/* Retires entry idx if it still holds generation gen (the scope that
+ * registered it may outlive a reset or a retirement by path). */
+int retire_idx(scales_registry *reg, uint32_t idx, uint32_t gen)
+{
+	int rc = reg_lock(reg);
+	if (rc)
+		return rc;
+	index_sync(reg);
+	struct scales_shm_entry *e = entry_at(reg, idx);
+	rc = -ENOENT;
+	if (idx < reg->hdr->dir_used && e->state == SCALES_SHM_LIVE &&
+	    e->generation == gen) {
+		callback_forget(reg, idx);
+		index_remove(reg, e->path, e->path_len);
+		retire_entry(reg, idx);
+		bump_generation(reg);
+		rc = 0;
+	}
+	reg_unlock(reg);
+	return rc;
 }
 
 SCALES_API int scales_reset(scales_registry *reg)
@@ -397,6 +421,7 @@ SCALES_API int scales_reset(scales_registry *reg)
 		struct scales_shm_entry *e = entry_at(reg, i);
 		if (e->state != SCALES_SHM_LIVE)
 			continue;
+		callback_forget(reg, i);
 		index_remove(reg, e->path, e->path_len);
 		retire_entry(reg, i);
 	}

@@ -240,6 +240,7 @@ static int layout(scales_registry *reg, const struct scales_options *o,
 
 static void registry_free(scales_registry *reg)
 {
+	callbacks_destroy(reg);
 	if (reg->index || reg->strings)
 		index_destroy(reg);
 	if (reg->base)
@@ -337,6 +338,8 @@ SCALES_API int scales_open(const struct scales_options *opts,
 	close(dirfd);
 
 	rc = index_init(reg);
+	if (!rc)
+		rc = callbacks_init(reg);
 	if (!rc && !(o.flags & SCALES_NO_SAMPLER))
 		rc = sampler_start(reg);
 	if (rc) {
@@ -367,6 +370,7 @@ SCALES_API int scales_close(scales_registry **regp)
 	}
 	pthread_mutex_unlock(&open_lock);
 	sampler_stop(reg);
+	callbacks_destroy(reg);
 	if (reg->creator == getpid()) {
 		if (reg->flags & SCALES_KEEP_SEGMENT)
 			__atomic_fetch_or(&reg->hdr->flags, SCALES_SHM_F_CLOSED,
@@ -438,7 +442,8 @@ static void after_fork_child(void)
 	/* Threads of the parent that held a local lock do not exist here. */
 	for (scales_registry *r = open_list; r; r = r->next_open) {
 		pthread_mutex_init(&r->local_lock, NULL);
-		r->sampler = NULL; /* the thread was not forked */
+		r->sampler = NULL; /* the threads were not forked */
+		callbacks_after_fork_child(r);
 	}
 	pthread_mutex_init(&open_lock, NULL);
 }

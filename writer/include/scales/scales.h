@@ -501,6 +501,212 @@ static inline void scales_timer_stop(const scales_histogram *h, uint64_t start)
 	scales_histogram_record(h, scales_timer_elapsed_ns(h, start));
 }
 
+/* --------------------------------------------------------- timed blocks */
+
+/*
+ * Times the statement or block that follows into histogram h (a pointer),
+ * the seed's `with latency.time():`:
+ *
+ *	SCALES_TIME(&stats.latency) {
+ *		do_something();
+ *	}
+ *
+ * Leaving the block with break, return or goto skips the record.
+ */
+#define SCALES_TIME(h)                                                         \
+	for (uint64_t scales__t0 = scales_timer_start(h), scales__once = 1;    \
+	     scales__once; scales__once = 0, scales_timer_stop(h, scales__t0))
+
+/* -------------------------------------------------------- callback gauges */
+
+typedef double (*scales_gauge_fn)(void *arg);
+typedef int64_t (*scales_gauge_i64_fn)(void *arg);
+
+/*
+ * Registers a double gauge at path whose value is fn(arg), computed by the
+ * registry's callback thread every sampler_interval_ms (and by
+ * scales_sample()). Registering the same path again replaces fn and arg.
+ *
+ * Threading: fn runs on the callback thread (never on the heartbeat thread,
+ * never on the hot path), one callback at a time, with no library lock
+ * held. It may block; while it does, only the callback gauges sampled after
+ * it are late. Retiring the gauge waits until fn is not running, so arg may
+ * be freed once scales_retire() (or the scope's release) returns.
+ */
+SCALES_API int scales_gauge_callback(scales_registry *reg, const char *path,
+                                     const struct scales_info *info,
+                                     scales_gauge_fn fn, void *arg);
+
+/* The same for a signed 64-bit gauge. */
+SCALES_API int scales_gauge_callback_i64(scales_registry *reg,
+                                         const char *path,
+                                         const struct scales_info *info,
+                                         scales_gauge_i64_fn fn, void *arg);
+
+/*
+ * Runs one round of every callback gauge now, in the calling thread
+ * (serialized with the callback thread's rounds), and returns when each has
+ * been stored. Useful at start-up and in tests.
+ */
+SCALES_API int scales_sample(scales_registry *reg);
+
+/* ----------------------------------------------------------------- scopes */
+
+/*
+ * A scope is a path prefix bound to an object: the seed's init(self,
+ * '/handler') (a root scope) and initChild(self, 'thread-%d') (a child
+ * scope). Stats registered through a scope get paths <scope>/<name>, and
+ * the scope remembers them, so that releasing it retires them.
+ *
+ * Scopes are opaque, owned by the caller, released with
+ * scales_scope_release(). Registration through one scope may run from
+ * several threads at once.
+ */
+typedef struct scales_scope scales_scope;
+
+/* Creates a root scope at the printf-formatted path (e.g. "/handler"). */
+SCALES_API int scales_scope_root(scales_registry *reg, scales_scope **out,
+                                 const char *fmt, ...) SCALES_PRINTF(3, 4);
+
+/* Creates a child scope <parent>/<name>, name printf-formatted
+ * ("thread-%d"). */
+SCALES_API int scales_scope_child(scales_scope *parent, scales_scope **out,
+                                  const char *fmt, ...) SCALES_PRINTF(3, 4);
+
+/* The scope's full path; valid until the scope is released. */
+SCALES_API const char *scales_scope_path(const scales_scope *scope);
+
+/*
+ * Releases the scope and its child scopes (child scope pointers become
+ * invalid) and retires every stat registered through them: readers stop
+ * showing them, aggregates drop them, and their space is reused. The caller
+ * promises that no thread or forked child still uses their handles. Sets
+ * *scope to NULL.
+ */
+SCALES_API int scales_scope_release(scales_scope **scope);
+
+/* Registration through a scope: name is one path component or more. */
+SCALES_API int scales_scope_counter(scales_scope *s, const char *name,
+                                    const struct scales_info *info,
+                                    scales_counter *out);
+SCALES_API int scales_scope_gauge(scales_scope *s, const char *name,
+                                  const struct scales_info *info,
+                                  scales_gauge *out);
+SCALES_API int scales_scope_gauge_f64(scales_scope *s, const char *name,
+                                      const struct scales_info *info,
+                                      scales_gauge_f64 *out);
+SCALES_API int scales_scope_state(scales_scope *s, const char *name,
+                                  const struct scales_info *info,
+                                  scales_state *out);
+SCALES_API int scales_scope_histogram(scales_scope *s, const char *name,
+                                      const struct scales_info *info,
+                                      const struct scales_histogram_config *cfg,
+                                      scales_histogram *out);
+
+/*
+ * Aggregates, computed by readers from a snapshot (the writer only records
+ * the declaration):
+ *  - scales_scope_sum(s, "finished"): <s>/finished is the sum of
+ *    <s>/<child>/finished over the direct children (counters, gauges; dict
+ *    stats key by key). The seed's SumAggregationStat.
+ *  - scales_scope_states(s, "state"): <s>/state/<value> is the number of
+ *    direct children whose state stat "state" has that value. Values no
+ *    child has are absent. The seed's HistogramAggregationStat.
+ */
+SCALES_API int scales_scope_sum(scales_scope *s, const char *child_stat,
+                                const struct scales_info *info);
+SCALES_API int scales_scope_states(scales_scope *s, const char *child_stat,
+                                   const struct scales_info *info);
+
+/* ----------------------------------------------------- class-style stats */
+
+enum scales_stat_kind {
+	SCALES_STAT_END = 0,
+	SCALES_STAT_COUNTER = 1,
+	SCALES_STAT_GAUGE = 2,
+	SCALES_STAT_GAUGE_F64 = 3,
+	SCALES_STAT_STATE = 4,
+	SCALES_STAT_HISTOGRAM = 5,
+	SCALES_STAT_SUM = 6,    /* aggregate over children, no handle */
+	SCALES_STAT_STATES = 7, /* aggregate over children, no handle */
+};
+
+/* One stat of a struct of handles; see SCALES_DESC_* and scales_bind(). */
+struct scales_stat_desc {
+	enum scales_stat_kind kind;
+	enum scales_unit unit;
+	const char *name;   /* path component(s) under the scope */
+	size_t offset;      /* of the handle in the bound struct */
+	const char *help;
+	const struct scales_histogram_config *histogram; /* NULL: defaults */
+};
+
+#define SCALES_DESC_COUNTER(type, field, help)                                 \
+	{SCALES_STAT_COUNTER, SCALES_UNIT_NONE, #field, offsetof(type, field), \
+	 help, NULL}
+#define SCALES_DESC_GAUGE(type, field, help)                                   \
+	{SCALES_STAT_GAUGE, SCALES_UNIT_NONE, #field, offsetof(type, field),   \
+	 help, NULL}
+#define SCALES_DESC_GAUGE_F64(type, field, unit, help)                         \
+	{SCALES_STAT_GAUGE_F64, unit, #field, offsetof(type, field), help, NULL}
+#define SCALES_DESC_STATE(type, field, help)                                   \
+	{SCALES_STAT_STATE, SCALES_UNIT_NONE, #field, offsetof(type, field),   \
+	 help, NULL}
+#define SCALES_DESC_HISTOGRAM(type, field, unit, help)                         \
+	{SCALES_STAT_HISTOGRAM, unit, #field, offsetof(type, field), help, NULL}
+#define SCALES_DESC_SUM(child_stat, help)                                      \
+	{SCALES_STAT_SUM, SCALES_UNIT_NONE, child_stat, 0, help, NULL}
+#define SCALES_DESC_STATES(child_stat, help)                                   \
+	{SCALES_STAT_STATES, SCALES_UNIT_NONE, child_stat, 0, help, NULL}
+#define SCALES_DESC_END {SCALES_STAT_END, SCALES_UNIT_NONE, NULL, 0, NULL, NULL}
+
+/*
+ * Registers every stat of desc (terminated by SCALES_DESC_END) under scope
+ * and fills the handles in the struct at obj. Returns the first error; every
+ * handle is filled either way (sinks where registration failed). The
+ * seed's class stats:
+ *
+ *	struct handler { scales_counter requests; scales_histogram latency; };
+ *	static const struct scales_stat_desc handler_desc[] = {
+ *		SCALES_DESC_COUNTER(struct handler, requests, "requests"),
+ *		SCALES_DESC_HISTOGRAM(struct handler, latency,
+ *		                      SCALES_UNIT_SECONDS, "latency"),
+ *		SCALES_DESC_END};
+ *	scales_bind(scope, handler_desc, &h);
+ */
+SCALES_API int scales_bind(scales_scope *scope,
+                           const struct scales_stat_desc *desc, void *obj);
+
+/* ------------------------------------------------------------ dict stats */
+
+/*
+ * A dict stat: counters keyed at run time (HTTP status codes, say). The
+ * dict is marked at path; each key is a child counter at path/<key> (the
+ * key must be a valid path component). Cache the counter of a hot key with
+ * scales_dict_key() so that updates stay a plain counter add.
+ * The struct is the caller's; it only names the dict.
+ */
+typedef struct scales_dict {
+	scales_registry *reg;
+	scales_scope *scope; /* keys are remembered here, if any */
+	uint16_t path_len;
+	char path[256];
+} scales_dict;
+
+SCALES_API int scales_dict_get(scales_registry *reg, const char *path,
+                               const struct scales_info *info,
+                               scales_dict *out);
+SCALES_API int scales_scope_dict(scales_scope *s, const char *name,
+                                 const struct scales_info *info,
+                                 scales_dict *out);
+
+/* Gets or creates the counter of key; fills *out (a sink on error). */
+SCALES_API int scales_dict_key(scales_dict *d, const char *key,
+                               scales_counter *out);
+
+/* Adds n to key's counter: the slow, convenient form (a lock-free lookup). */
+SCALES_API int scales_dict_add(scales_dict *d, const char *key, uint64_t n);
+
 #ifdef __cplusplus
 }
 #endif

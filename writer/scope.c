@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scope.c: scopes (a path prefix bound to an object, the seed's init() and
+ * initChild()), class-style binding of a struct of handles, aggregate
+ * declarations, and dict stats.
+ *
+ * A scope remembers the entries registered through it (index and
+ * generation), so that releasing it retires exactly those, in time
+ * proportional to their number, not to the segment's size. Scope objects
+ * are not shared-memory objects: the segment only sees paths.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* dst = a "/" b, if it fits in cap bytes with its NUL; else SCALES_E_PATH. */
+static int join_path(char *dst, size_t cap, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la + 1 + lb + 1 > cap)
+		return SCALES_E_PATH;
+	memcpy(dst, a, la);
+	dst[la] = '/';
+	memcpy(dst + la + 1, b, lb + 1);
+	return 0;
+}
+
+struct scope_entry {
+	uint32_t idx, gen;
+};
+
+struct scales_scope {
+	scales_registry *reg;
+	struct scales_scope *parent;
+	struct scales_scope *children, *next_sibling, *prev_sibling;
+	pthread_mutex_t lock; /* entries and children */
+	struct scope_entry *entries;
+	size_t n, cap;
+	size_t path_len;
+	char path[SCALES_SHM_PATH_MAX];
+};
+
+static int scope_new(scales_registry *reg, scales_scope *parent,
+                     const char *fmt, va_list ap, scales_scope **out)
+{
+	*out = NULL;
+	int rc = reg_check(reg);
+	if (rc)
+		return rc;
+	if (!fmt)
+		return -EINVAL;
+	char name[SCALES_SHM_PATH_MAX];
+	int len = vsnprintf(name, sizeof name, fmt, ap);
+	if (len < 0 || (size_t)len >= sizeof name)
+		return SCALES_E_PATH;
+	scales_scope *s = calloc(1, sizeof *s);
+	if (!s)
+		return -ENOMEM;
+	if (parent)
+		rc = join_path(s->path, sizeof s->path, parent->path, name);
+	else if ((size_t)len < sizeof s->path)
+		memcpy(s->path, name, (size_t)len + 1);
+	else
+		rc = SCALES_E_PATH;
+	len = (int)strlen(s->path);
+	/* A scope's path must leave room for a stat name below it. */
+	if (rc || (size_t)len >= SCALES_PATH_MAX - 1 ||
+	    scales_path_check(s->path) != 0) {
+		free(s);
+		return SCALES_E_PATH;
+	}
+	s->path_len = (size_t)len;
+	s->reg = reg;
+	s->parent = parent;
+	pthread_mutex_init(&s->lock, NULL);
+	if (parent) {
+		pthread_mutex_lock(&parent->lock);
+		s->next_sibling = parent->children;
+		if (parent->children)
+			parent->children->prev_sibling = s;
+		parent->children = s;
+		pthread_mutex_unlock(&parent->lock);
+	}
+	*out = s;
+	return 0;
+}
+
+SCALES_API int scales_scope_root(scales_registry *reg, scales_scope **out,
+                                 const char *fmt, ...)
+{
+	if (!out)
+		return -EINVAL;
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = scope_new(reg, NULL, fmt, ap, out);
+	va_end(ap);
+	return rc;
+}
+
+SCALES_API int scales_scope_child(scales_scope *parent, scales_scope **out,
+                                  const char *fmt, ...)
+{
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!parent)
+		return -EINVAL;
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = scope_new(parent->reg, parent, fmt, ap, out);
+	va_end(ap);
+	return rc;
+}
+
+SCALES_API const char *scales_scope_path(const scales_scope *scope)
+{
+	return scope ? scope->path : NULL;
+}
+
+static int scope_remember(scales_scope *s, const struct index_node *n)
+{
+	int rc = 0;
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->entries[i].idx == n->entry &&
+		    s->entries[i].gen == n->generation)
+			goto out;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 4;
+		struct scope_entry *v = realloc(s->entries, cap * sizeof *v);
+		if (!v) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		s->entries = v;
+		s->cap = cap;
+	}
+	s->entries[s->n++] = (struct scope_entry){n->entry, n->generation};
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* Registers <scope>/<name> of the given kind; remembers it in the scope. */
+static int scope_register(scales_scope *s, const char *name, uint16_t kind,
+                          const struct scales_info *info,
+                          const struct scales_histogram_config *cfg,
+                          uint32_t param0, struct index_node *n)
+{
+	if (!s || !name)
+		return -EINVAL;
+	char path[SCALES_SHM_PATH_MAX];
+	int rc = join_path(path, sizeof path, s->path, name);
+	if (rc)
+		return rc;
+	rc = stat_register(s->reg, path, kind, info, cfg, param0, n);
+	if (!rc)
+		rc = scope_remember(s, n);
+	return rc;
+}
+
+static int scope_get(scales_scope *s, const char *name, uint16_t kind,
+                     const struct scales_info *info,
+                     const struct scales_histogram_config *cfg, void *out)
+{
+	struct index_node n;
+	int rc = scope_register(s, name, kind, info, cfg, 0, &n);
+	if (!out)
+		return rc ? rc : -EINVAL;
+	handle_out(kind, rc, &n, out);
+	return rc;
+}
+
+SCALES_API int scales_scope_counter(scales_scope *s, const char *name,
+                                    const struct scales_info *info,
+                                    scales_counter *out)
+{
+	return scope_get(s, name, SCALES_SHM_COUNTER, info, NULL, out);
+}
+
+SCALES_API int scales_scope_gauge(scales_scope *s, const char *name,
+                                  const struct scales_info *info,
+                                  scales_gauge *out)
+{
+	return scope_get(s, name, SCALES_SHM_GAUGE_I64, info, NULL, out);
+}
+
+SCALES_API int scales_scope_gauge_f64(scales_scope *s, const char *name,
+                                      const struct scales_info *info,
+                                      scales_gauge_f64 *out)
+{
+	return scope_get(s, name, SCALES_SHM_GAUGE_F64, info, NULL, out);
+}
+
+SCALES_API int scales_scope_state(scales_scope *s, const char *name,
+                                  const struct scales_info *info,
+                                  scales_state *out)
+{
+	return scope_get(s, name, SCALES_SHM_STATE, info, NULL, out);
+}
+
+SCALES_API int
+scales_scope_histogram(scales_scope *s, const char *name,
+                       const struct scales_info *info,
+                       const struct scales_histogram_config *cfg,
+                       scales_histogram *out)
+{
+	return scope_get(s, name, SCALES_SHM_HISTOGRAM, info, cfg, out);
+}
+
+/* Aggregates: an entry at <scope>/<child_stat> naming the children's stat. */
+static int declare_agg(scales_scope *s, const char *child_stat, uint16_t kind,
+                       const struct scales_info *info)
+{
+	if (!s || !child_stat)
+		return -EINVAL;
+	size_t len = strnlen(child_stat, SCALES_PATH_MAX + 1);
+	if (len == 0 || len > SCALES_PATH_MAX || strchr(child_stat, '/'))
+		return SCALES_E_PATH;
+	uint32_t ref;
+	int rc = string_intern(s->reg, child_stat, len, &ref);
+	if (rc)
+		return rc;
+	struct index_node n;
+	return scope_register(s, child_stat, kind, info, NULL, ref, &n);
+}
+
+SCALES_API int scales_scope_sum(scales_scope *s, const char *child_stat,
+                                const struct scales_info *info)
+{
+	return declare_agg(s, child_stat, SCALES_SHM_AGG_SUM, info);
+}
+
+SCALES_API int scales_scope_states(scales_scope *s, const char *child_stat,
+                                   const struct scales_info *info)
+{
+	return declare_agg(s, child_stat, SCALES_SHM_AGG_STATES, info);
+}
+
+/* Binding: registers every described stat and fills the handles in obj. */
+SCALES_API int scales_bind(scales_scope *s, const struct scales_stat_desc *d,
+                           void *obj)
+{
+	if (!d)
+		return -EINVAL;
+	int first = s ? 0 : -EINVAL;
+	for (; d->kind != 0; d++) {
+		void *out = obj ? (char *)obj + d->offset : NULL;
+		struct scales_info info = {d->help, (enum scales_unit)d->unit};
+		int rc;
+		switch (d->kind) {
+		case SCALES_STAT_SUM:
+			rc = scales_scope_sum(s, d->name, &info);
+			break;
+		case SCALES_STAT_STATES:
+			rc = scales_scope_states(s, d->name, &info);
+			break;
+		case SCALES_STAT_COUNTER:
+		case SCALES_STAT_GAUGE:
+		case SCALES_STAT_GAUGE_F64:
+		case SCALES_STAT_STATE:
+		case SCALES_STAT_HISTOGRAM:
+			if (!out) {
+				rc = -EINVAL;
+				break;
+			}
+			rc = scope_get(s, d->name, (uint16_t)d->kind, &info,
+			               d->histogram, out);
+			break;
+		default:
+			rc = -EINVAL;
+			break;
+		}
+		if (rc && !first)
+			first = rc;
+	}
+	return first;
+}
+
+static void scope_release(scales_scope *s)
+{
+	while (s->children)
+		scope_release(s->children);
+	for (size_t i = 0; i < s->n; i++)
+		retire_idx(s->reg, s->entries[i].idx, s->entries[i].gen);
+	if (s->parent) {
+		pthread_mutex_lock(&s->parent->lock);
+		if (s->prev_sibling)
+			s->prev_sibling->next_sibling = s->next_sibling;
+		else
+			s->parent->children = s->next_sibling;
+		if (s->next_sibling)
+			s->next_sibling->prev_sibling = s->prev_sibling;
+		pthread_mutex_unlock(&s->parent->lock);
+	}
+	pthread_mutex_destroy(&s->lock);
+	free(s->entries);
+	free(s);
+}
+
+SCALES_API int scales_scope_release(scales_scope **scope)
+{
+	if (!scope || !*scope)
+		return -EINVAL;
+	scope_release(*scope);
+	*scope = NULL;
+	return 0;
+}
+
+/* ------------------------------------------------------------ dict stats */
+
+static int dict_init(scales_registry *reg, const char *path,
+                     const struct scales_info *info, scales_dict *out,
+                     scales_scope *scope)
+{
+	memset(out, 0, sizeof *out);
+	int rc;
+	struct index_node n;
+	if (scope) {
+		rc = scope_register(scope, path, SCALES_SHM_DICT, info, NULL, 0,
+		                    &n);
+		if (!rc)
+			rc = join_path(out->path, sizeof out->path, scope->path,
+			               path);
+		reg = scope->reg;
+	} else {
+		rc = stat_register(reg, path, SCALES_SHM_DICT, info, NULL, 0,
+		                   &n);
+		if (!rc && strlen(path) < sizeof out->path)
+			strcpy(out->path, path);
+	}
+	if (rc)
+		return rc;
+	out->reg = reg;
+	out->scope = scope;
+	out->path_len = (uint16_t)strlen(out->path);
+	return 0;
+}
+
+SCALES_API int scales_dict_get(scales_registry *reg, const char *path,
+                               const struct scales_info *info,
+                               scales_dict *out)
+{
+	if (!out)
+		return -EINVAL;
+	return dict_init(reg, path, info, out, NULL);
+}
+
+SCALES_API int scales_scope_dict(scales_scope *s, const char *name,
+                                 const struct scales_info *info,
+                                 scales_dict *out)
+{
+	if (!out)
+		return -EINVAL;
+	if (!s) {
+		memset(out, 0, sizeof *out);
+		return -EINVAL;
+	}
+	return dict_init(s->reg, name, info, out, s);
+}
+
+SCALES_API int scales_dict_key(scales_dict *d, const char *key,
+                               scales_counter *out)
+{
+	if (!out)
+		return -EINVAL;
+	scales_counter_sink(out);
+	if (!d || !d->reg || !key)
+		return -EINVAL;
+	char path[SCALES_SHM_PATH_MAX];
+	if (strchr(key, '/') || join_path(path, sizeof path, d->path, key))
+		return SCALES_E_PATH;
+	struct index_node n;
+	int rc = stat_register(d->reg, path, SCALES_SHM_COUNTER, NULL, NULL, 0,
+	                       &n);
+	if (!rc && d->scope)
+		rc = scope_remember(d->scope, &n);
+	handle_out(SCALES_SHM_COUNTER, rc, &n, out);
+	return rc;
+}
+
+SCALES_API int scales_dict_add(scales_dict *d, const char *key, uint64_t n)
+{
+	scales_counter c;
+	int rc = scales_dict_key(d, key, &c);
+	if (!rc)
+		scales_counter_add(&c, n);
+	return rc;
+}
