@@ -27,9 +27,10 @@ struct web_stats {
 };
 
 static const struct scales_stat_desc web_desc[] = {
-    SCALES_DESC_COUNTER(struct web_stats, errors, "requests that failed"),
-    SCALES_DESC_COUNTER(struct web_stats, success, "requests that worked"),
-    SCALES_DESC_END};
+	SCALES_DESC_COUNTER(struct web_stats, errors, "requests that failed"),
+	SCALES_DESC_COUNTER(struct web_stats, success, "requests that worked"),
+	SCALES_DESC_END
+};
 
 /* "Class stats": a handler with requests and latency. */
 struct handler {
@@ -38,16 +39,18 @@ struct handler {
 };
 
 static const struct scales_stat_desc handler_desc[] = {
-    SCALES_DESC_COUNTER(struct handler, requests, "requests handled"),
-    SCALES_DESC_HISTOGRAM(struct handler, latency, SCALES_UNIT_SECONDS,
-                          "time to handle a request"),
-    SCALES_DESC_END};
+	SCALES_DESC_COUNTER(struct handler, requests, "requests handled"),
+	SCALES_DESC_HISTOGRAM(struct handler, latency, SCALES_UNIT_SECONDS,
+	                      "time to handle a request"),
+	SCALES_DESC_END
+};
 
 /* "Hierarchical stats + aggregation": a processor and its threads. */
 static const struct scales_stat_desc processor_desc[] = {
-    SCALES_DESC_STATES("state", "threads in each state"),
-    SCALES_DESC_SUM("finished", "tasks finished by all threads"),
-    SCALES_DESC_END};
+	SCALES_DESC_STATES("state", "threads in each state"),
+	SCALES_DESC_SUM("finished", "tasks finished by all threads"),
+	SCALES_DESC_END
+};
 
 struct some_thread {
 	scales_state state;
@@ -55,9 +58,10 @@ struct some_thread {
 };
 
 static const struct scales_stat_desc thread_desc[] = {
-    SCALES_DESC_STATE(struct some_thread, state, "what the thread does"),
-    SCALES_DESC_COUNTER(struct some_thread, finished, "tasks finished"),
-    SCALES_DESC_END};
+	SCALES_DESC_STATE(struct some_thread, state, "what the thread does"),
+	SCALES_DESC_COUNTER(struct some_thread, finished, "tasks finished"),
+	SCALES_DESC_END
+};
 
 struct worker {
 	scales_scope *processor;
@@ -133,8 +137,8 @@ int main(void)
 	    (rc = scales_bind(web, web_desc, &web_stats)))
 		return fail("/web", rc);
 	rc = scales_gauge_callback(reg, "/web/currentTime",
-	                           &(struct scales_info){"wall-clock time",
-	                                                 SCALES_UNIT_SECONDS},
+	                           &(struct scales_info){ "wall-clock time",
+	                                                  SCALES_UNIT_SECONDS },
 	                           current_time, NULL);
 	if (rc)
 		return fail("/web/currentTime", rc);
@@ -156,9 +160,9 @@ int main(void)
 	    (rc = scales_bind(processor, processor_desc, NULL)))
 		return fail("/processor", rc);
 	struct worker workers[3] = {
-	    {processor, 0, 10, "waitingForTask", 0},
-	    {processor, 1, 20, "waitingForTask", 0},
-	    {processor, 2, 30, "performingTask", 0},
+		{ processor, 0, 10, "waitingForTask", 0 },
+		{ processor, 1, 20, "waitingForTask", 0 },
+		{ processor, 2, 30, "performingTask", 0 },
 	};
 	pthread_t threads[3];
 	for (int i = 0; i < 3; i++)

@@ -55,12 +55,13 @@ enum scales_shm_kind {
 	SCALES_SHM_COUNTER = 1,   /* stripes: u64 per stripe; value = sum */
 	SCALES_SHM_GAUGE_I64 = 2, /* data: i64 */
 	SCALES_SHM_GAUGE_F64 = 3, /* data: IEEE-754 double bits */
-	SCALES_SHM_STATE = 4,     /* data: u32 string ref of current value, u32 0 */
+	SCALES_SHM_STATE = 4, /* data: u32 string ref of current value, u32 0 */
 	SCALES_SHM_HISTOGRAM = 5, /* data: u64 min, u64 max; stripes: u64 sum,
 	                             u64 bucket[nbuckets] */
-	SCALES_SHM_AGG_SUM = 6,   /* no data; param[0] = string ref of child stat
+	SCALES_SHM_AGG_SUM = 6, /* no data; param[0] = string ref of child stat
 	                             name: value = sum over direct children */
-	SCALES_SHM_AGG_STATES = 7, /* no data; param[0] = string ref of child stat
+	SCALES_SHM_AGG_STATES =
+	    7,               /* no data; param[0] = string ref of child stat
 	                              name: count of children per state value */
 	SCALES_SHM_DICT = 8, /* no data: marks a dict stat; its keys are child
 	                        counters at path/<key> */
@@ -80,28 +81,28 @@ enum scales_shm_unit {
  * field is naturally aligned; the struct has no implicit padding.
  */
 struct scales_shm_header {
-	char magic[8];             /*   0 */
-	uint16_t version_major;    /*   8 */
-	uint16_t version_minor;    /*  10 */
-	uint32_t header_size;      /*  12 sizeof(struct scales_shm_header) */
-	uint8_t byte_order;        /*  16 SCALES_SHM_BYTE_ORDER_LE */
-	uint8_t word_size;         /*  17 8 */
-	uint16_t entry_size;       /*  18 SCALES_SHM_ENTRY_SIZE */
-	uint32_t nstripes;         /*  20 possible CPUs + 1 shared stripe */
-	int32_t pid;               /*  24 creator's pid (in its namespace) */
-	uint32_t flags;            /*  28 SCALES_SHM_F_* (atomic) */
-	uint64_t start_time;       /*  32 creator start, ticks since boot */
-	uint64_t creation_time_ns; /*  40 CLOCK_REALTIME */
+	char magic[8];                /*   0 */
+	uint16_t version_major;       /*   8 */
+	uint16_t version_minor;       /*  10 */
+	uint32_t header_size;         /*  12 sizeof(struct scales_shm_header) */
+	uint8_t byte_order;           /*  16 SCALES_SHM_BYTE_ORDER_LE */
+	uint8_t word_size;            /*  17 8 */
+	uint16_t entry_size;          /*  18 SCALES_SHM_ENTRY_SIZE */
+	uint32_t nstripes;            /*  20 possible CPUs + 1 shared stripe */
+	int32_t pid;                  /*  24 creator's pid (in its namespace) */
+	uint32_t flags;               /*  28 SCALES_SHM_F_* (atomic) */
+	uint64_t start_time;          /*  32 creator start, ticks since boot */
+	uint64_t creation_time_ns;    /*  40 CLOCK_REALTIME */
 	char app[SCALES_SHM_APP_MAX]; /* 48 NUL-terminated */
-	uint64_t capacity;         /* 112 file size in bytes */
-	uint64_t dir_offset;       /* 120 entry directory */
-	uint32_t dir_capacity;     /* 128 entries */
-	uint32_t dir_used;         /* 132 entry slots ever used (atomic) */
-	uint64_t data_offset;      /* 136 fixed data area */
-	uint64_t data_capacity;    /* 144 */
-	uint64_t data_used;        /* 152 (atomic) */
-	uint64_t stripe_offset;    /* 160 stripe 0 */
-	uint64_t stripe_size;      /* 168 bytes per stripe (the stride) */
+	uint64_t capacity;            /* 112 file size in bytes */
+	uint64_t dir_offset;          /* 120 entry directory */
+	uint32_t dir_capacity;        /* 128 entries */
+	uint32_t dir_used;            /* 132 entry slots ever used (atomic) */
+	uint64_t data_offset;         /* 136 fixed data area */
+	uint64_t data_capacity;       /* 144 */
+	uint64_t data_used;           /* 152 (atomic) */
+	uint64_t stripe_offset;       /* 160 stripe 0 */
+	uint64_t stripe_size;         /* 168 bytes per stripe (the stride) */
 	uint64_t stripe_used;      /* 176 bytes used in every stripe (atomic) */
 	uint64_t strings_offset;   /* 184 string area */
 	uint64_t strings_capacity; /* 192 */
@@ -109,10 +110,10 @@ struct scales_shm_header {
 	uint64_t generation;       /* 208 +1 per registration or retirement */
 	uint64_t heartbeat_ns;     /* 216 CLOCK_MONOTONIC, 0 = no heartbeat */
 	uint64_t heartbeat_period_ns; /* 224 0 = no heartbeat thread */
-	uint64_t refused;          /* 232 refused registrations (atomic) */
-	uint32_t live_entries;     /* 240 (atomic) */
-	uint32_t free_head;        /* 244 writer-private: retired list, idx+1 */
-	uint64_t reserved[1];      /* 248 zero */
+	uint64_t refused;             /* 232 refused registrations (atomic) */
+	uint32_t live_entries;        /* 240 (atomic) */
+	uint32_t free_head;   /* 244 writer-private: retired list, idx+1 */
+	uint64_t reserved[1]; /* 248 zero */
 	uint8_t lock[SCALES_SHM_LOCK_SIZE]; /* 256 writer-private mutex */
 	/* 320: new fields are appended here, with header_size grown */
 };
@@ -136,10 +137,10 @@ struct scales_shm_entry {
 	uint32_t help;          /*  40 string ref, 0 = none */
 	uint32_t next_free;     /*  44 writer-private: retired list, idx+1 */
 	uint32_t param[8];      /*  48 kind parameters, see above */
-	double scale;           /*  80 reported value = raw * scale (histograms) */
-	uint64_t reserved[3];   /*  88 zero */
+	double scale; /*  80 reported value = raw * scale (histograms) */
+	uint64_t reserved[3];           /*  88 zero */
 	char path[SCALES_SHM_PATH_MAX]; /* 112 NUL-terminated */
-	uint8_t pad[16];        /* 368 */
+	uint8_t pad[16];                /* 368 */
 };
 
 /*

@@ -82,8 +82,9 @@ static int alloc_stripe(scales_registry *reg, uint32_t n, uint64_t *off)
 	if (sz > h->stripe_size - used)
 		return SCALES_E_FULL;
 	for (uint32_t s = 0; s < h->nstripes; s++) {
-		int rc = reserve_grow(reg, h->stripe_offset + s * h->stripe_size,
-		                      used, used + sz);
+		int rc =
+		    reserve_grow(reg, h->stripe_offset + s * h->stripe_size,
+		                 used, used + sz);
 		if (rc)
 			return rc;
 	}
@@ -105,7 +106,8 @@ int alloc_entry(scales_registry *reg, uint32_t data_size, uint32_t stripe_size,
 	uint32_t guard = h->dir_capacity;
 	while (cur != 0 && cur <= h->dir_capacity && guard-- > 0) {
 		struct scales_shm_entry *e = entry_at(reg, cur - 1);
-		if (e->data_size == data_size && e->stripe_size == stripe_size) {
+		if (e->data_size == data_size &&
+		    e->stripe_size == stripe_size) {
 			if (prev)
 				entry_at(reg, prev - 1)->next_free =
 				    e->next_free;
@@ -153,8 +155,7 @@ void free_entry(scales_registry *reg, uint32_t idx)
 }
 
 /* Appends a string record; *ref is its offset in the string area. */
-int alloc_string(scales_registry *reg, const char *s, size_t len,
-                 uint32_t *ref)
+int alloc_string(scales_registry *reg, const char *s, size_t len, uint32_t *ref)
 {
 	struct scales_shm_header *h = reg->hdr;
 	uint64_t used = h->strings_used;

@@ -29,17 +29,17 @@
 
 struct callback {
 	uint32_t id;
-	uint32_t idx;   /* directory entry */
-	uint16_t kind;  /* SCALES_SHM_GAUGE_F64 or SCALES_SHM_GAUGE_I64 */
-	void *value;    /* the gauge's word in the segment */
+	uint32_t idx;  /* directory entry */
+	uint16_t kind; /* SCALES_SHM_GAUGE_F64 or SCALES_SHM_GAUGE_I64 */
+	void *value;   /* the gauge's word in the segment */
 	scales_gauge_fn fn_f64;
 	scales_gauge_i64_fn fn_i64;
 	void *arg;
 };
 
 struct callbacks {
-	pthread_mutex_t lock; /* the list and running_id */
-	pthread_cond_t idle;  /* running_id changed */
+	pthread_mutex_t lock;  /* the list and running_id */
+	pthread_cond_t idle;   /* running_id changed */
 	pthread_mutex_t round; /* one round at a time */
 	struct callback *v;
 	size_t n, cap;
@@ -178,11 +178,10 @@ static void *callback_main(void *arg)
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		if (next < now)
 			next = now + period;
-		struct timespec ts = {(time_t)(next / 1000000000u),
-		                      (long)(next % 1000000000u)};
-		while (!c->stop &&
-		       pthread_cond_timedwait(&c->wake, &c->lock, &ts) !=
-		           ETIMEDOUT)
+		struct timespec ts = { (time_t)(next / 1000000000u),
+			               (long)(next % 1000000000u) };
+		while (!c->stop && pthread_cond_timedwait(&c->wake, &c->lock,
+		                                          &ts) != ETIMEDOUT)
 			;
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -236,9 +235,9 @@ static int callback_add(scales_registry *reg, const struct index_node *n,
 	}
 	cb->idx = n->entry;
 	cb->kind = n->kind;
-	cb->value = n->kind == SCALES_SHM_GAUGE_F64
-	                ? (void *)n->handle.gauge_f64.value
-	                : (void *)n->handle.gauge.value;
+	cb->value = n->kind == SCALES_SHM_GAUGE_F64 ?
+	                (void *)n->handle.gauge_f64.value :
+	                (void *)n->handle.gauge.value;
 	cb->fn_f64 = f;
 	cb->fn_i64 = i;
 	cb->arg = arg;
@@ -276,8 +275,7 @@ SCALES_API int scales_gauge_callback(scales_registry *reg, const char *path,
 	                      arg);
 }
 
-SCALES_API int scales_gauge_callback_i64(scales_registry *reg,
-                                         const char *path,
+SCALES_API int scales_gauge_callback_i64(scales_registry *reg, const char *path,
                                          const struct scales_info *info,
                                          scales_gauge_i64_fn fn, void *arg)
 {

@@ -51,13 +51,12 @@ static void clock_init(void)
 	/* 5 ms against CLOCK_MONOTONIC: the reads cost tens of ns, so the
 	 * ratio is good to about 1e-5. */
 	uint64_t m0 = now_ns(CLOCK_MONOTONIC), t0 = rdtsc();
-	struct timespec d = {0, 5000000};
+	struct timespec d = { 0, 5000000 };
 	nanosleep(&d, NULL);
 	uint64_t m1 = now_ns(CLOCK_MONOTONIC), t1 = rdtsc();
 	if (t1 <= t0 || m1 <= m0)
 		return;
-	clock_mult = (uint64_t)(((scales__u128)(m1 - m0) << 32) /
-	                        (t1 - t0));
+	clock_mult = (uint64_t)(((scales__u128)(m1 - m0) << 32) / (t1 - t0));
 	if (clock_mult == 0)
 		return;
 	clock_kind = SCALES_CLOCK_TSC;

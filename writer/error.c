@@ -27,8 +27,8 @@ SCALES_API const char *scales_strerror(int err)
 		break;
 	}
 	if (err < 0 && err > -4096)
-		return strerrordesc_np(-err) ? strerrordesc_np(-err)
-		                             : "unknown system error";
+		return strerrordesc_np(-err) ? strerrordesc_np(-err) :
+		                               "unknown system error";
 	return "unknown error";
 }
 

@@ -56,12 +56,12 @@ static int match_string(struct cds_lfht_node *node, const void *key)
 
 int index_init(scales_registry *reg)
 {
-	reg->index = cds_lfht_new(1024, 1024, 0,
-	                          CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
-	                          NULL);
-	reg->strings = cds_lfht_new(64, 64, 0,
-	                            CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
-	                            NULL);
+	reg->index =
+	    cds_lfht_new(1024, 1024, 0,
+	                 CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	reg->strings =
+	    cds_lfht_new(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
+	                 NULL);
 	return reg->index && reg->strings ? 0 : -ENOMEM;
 }
 
@@ -121,7 +121,7 @@ void index_destroy(scales_registry *reg)
 bool index_find(scales_registry *reg, const char *path, size_t len,
                 struct index_node *copy)
 {
-	struct key k = {path, len};
+	struct key k = { path, len };
 	struct cds_lfht_iter it;
 	bool found = false;
 	rcu_read_lock();
@@ -141,17 +141,18 @@ void index_fill_handle(const scales_registry *reg, uint32_t idx,
                        struct index_node *n)
 {
 	const struct scales_shm_entry *e = entry_at(reg, idx);
-	uint64_t *stripe0 = (uint64_t *)(void *)(reg->base +
-	                                         reg->hdr->stripe_offset +
-	                                         e->stripe_offset);
+	uint64_t *stripe0 =
+	    (uint64_t *)(void *)(reg->base + reg->hdr->stripe_offset +
+	                         e->stripe_offset);
 	uint32_t stride = (uint32_t)(reg->hdr->stripe_size / 8);
 	void *data = reg->base + e->data_offset;
 	n->kind = e->kind;
 	memset(&n->handle, 0, sizeof n->handle);
 	switch (e->kind) {
 	case SCALES_SHM_COUNTER:
-		n->handle.counter = (scales_counter){stripe0, stride,
-		                                     reg->rseq_cpus, reg->shared};
+		n->handle.counter =
+		    (scales_counter){ stripe0, stride, reg->rseq_cpus,
+			              reg->shared };
 		break;
 	case SCALES_SHM_GAUGE_I64:
 		n->handle.gauge.value = data;
@@ -203,7 +204,7 @@ int index_add(scales_registry *reg, uint32_t idx)
 	struct index_node *n = node_new(reg, idx);
 	if (!n)
 		return -ENOMEM;
-	struct key k = {n->path, n->path_len};
+	struct key k = { n->path, n->path_len };
 	rcu_read_lock();
 	struct cds_lfht_node *old =
 	    cds_lfht_add_replace(reg->index, hash_bytes(n->path, n->path_len),
@@ -218,7 +219,7 @@ int index_add(scales_registry *reg, uint32_t idx)
 /* Registry lock held. */
 void index_remove(scales_registry *reg, const char *path, size_t len)
 {
-	struct key k = {path, len};
+	struct key k = { path, len };
 	struct cds_lfht_iter it;
 	rcu_read_lock();
 	cds_lfht_lookup(reg->index, hash_bytes(path, len), match_path, &k, &it);
@@ -279,7 +280,7 @@ void index_sync(scales_registry *reg)
 int string_intern(scales_registry *reg, const char *s, size_t len,
                   uint32_t *ref)
 {
-	struct key k = {s, len};
+	struct key k = { s, len };
 	struct cds_lfht_iter it;
 	uint64_t hash = hash_bytes(s, len);
 	rcu_read_lock();

@@ -51,16 +51,16 @@ struct callbacks;
 
 struct scales_registry {
 	uint32_t magic;
-	uint32_t flags;        /* enum scales_open_flags */
+	uint32_t flags; /* enum scales_open_flags */
 	int fd;
-	pid_t creator;         /* the process that created (and removes) it */
-	char *path;            /* the segment file */
-	uint8_t *base;         /* the mapping, read-write, MAP_SHARED */
+	pid_t creator; /* the process that created (and removes) it */
+	char *path;    /* the segment file */
+	uint8_t *base; /* the mapping, read-write, MAP_SHARED */
 	size_t size;
 	struct scales_shm_header *hdr;
 	uint32_t nstripes;
-	uint16_t rseq_cpus;    /* 0 when updates use the atomic fallback */
-	uint16_t shared;       /* index of the shared stripe */
+	uint16_t rseq_cpus; /* 0 when updates use the atomic fallback */
+	uint16_t shared;    /* index of the shared stripe */
 	uint32_t lock_timeout_ms;
 	uint32_t sampler_interval_ms;
 
@@ -92,8 +92,8 @@ SCALES_HIDDEN int alloc_entry(scales_registry *reg, uint32_t data_size,
                               uint32_t stripe_size, uint32_t *idx,
                               bool *reused);
 SCALES_HIDDEN void free_entry(scales_registry *reg, uint32_t idx);
-SCALES_HIDDEN int alloc_string(scales_registry *reg, const char *s,
-                               size_t len, uint32_t *ref);
+SCALES_HIDDEN int alloc_string(scales_registry *reg, const char *s, size_t len,
+                               uint32_t *ref);
 SCALES_HIDDEN struct scales_shm_entry *entry_at(const scales_registry *reg,
                                                 uint32_t idx);
 SCALES_HIDDEN int reserve_range(scales_registry *reg, uint64_t off,
@@ -111,18 +111,17 @@ SCALES_HIDDEN void index_remove(scales_registry *reg, const char *path,
 SCALES_HIDDEN void index_sync(scales_registry *reg);
 SCALES_HIDDEN void index_fill_handle(const scales_registry *reg, uint32_t idx,
                                      struct index_node *n);
-SCALES_HIDDEN int string_intern(scales_registry *reg, const char *s,
-                                size_t len, uint32_t *ref);
+SCALES_HIDDEN int string_intern(scales_registry *reg, const char *s, size_t len,
+                                uint32_t *ref);
 
 /* register.c */
 SCALES_HIDDEN int stat_register(scales_registry *reg, const char *path,
                                 uint16_t kind, const struct scales_info *info,
                                 const struct scales_histogram_config *cfg,
                                 uint32_t param0, struct index_node *n);
-SCALES_HIDDEN void handle_out(uint16_t kind, int rc,
-                              const struct index_node *n, void *out);
-SCALES_HIDDEN int retire_idx(scales_registry *reg, uint32_t idx,
-                             uint32_t gen);
+SCALES_HIDDEN void handle_out(uint16_t kind, int rc, const struct index_node *n,
+                              void *out);
+SCALES_HIDDEN int retire_idx(scales_registry *reg, uint32_t idx, uint32_t gen);
 
 /* stripe.c */
 SCALES_HIDDEN uint32_t possible_cpus(void);

@@ -23,12 +23,12 @@ static int64_t sink_gauge_word;
 static double sink_f64_word;
 static uint32_t sink_state_word;
 static uint64_t sink_hist_words[2];
-static uint64_t sink_hist_minmax[2] = {UINT64_MAX, 0};
+static uint64_t sink_hist_minmax[2] = { UINT64_MAX, 0 };
 
 SCALES_API void scales_counter_sink(scales_counter *out)
 {
 	/* stride 0, no rseq CPUs: every update is an atomic add to one word */
-	*out = (scales_counter){sink_counter_words, 0, 0, 0};
+	*out = (scales_counter){ sink_counter_words, 0, 0, 0 };
 }
 
 SCALES_API void scales_histogram_sink(scales_histogram *out)
@@ -49,13 +49,13 @@ struct hist_params {
 static int hist_params(const struct scales_histogram_config *cfg,
                        enum scales_unit unit, struct hist_params *p)
 {
-	uint64_t highest = cfg && cfg->highest ? cfg->highest
-	                                       : ((uint64_t)1 << 40) - 1;
+	uint64_t highest =
+	    cfg && cfg->highest ? cfg->highest : ((uint64_t)1 << 40) - 1;
 	p->sub_bits = cfg && cfg->sub_bucket_bits ? cfg->sub_bucket_bits : 5;
 	p->unit_shift = cfg ? cfg->lowest_shift : 0;
-	p->scale = cfg && cfg->scale != 0
-	               ? cfg->scale
-	               : (unit == SCALES_UNIT_SECONDS ? 1e-9 : 1.0);
+	p->scale = cfg && cfg->scale != 0 ?
+	               cfg->scale :
+	               (unit == SCALES_UNIT_SECONDS ? 1e-9 : 1.0);
 	if (p->sub_bits < 5 || p->sub_bits > 10 || p->unit_shift > 32 ||
 	    !isfinite(p->scale) || p->scale <= 0 ||
 	    (highest >> p->unit_shift) < ((uint64_t)2 << p->sub_bits))
@@ -138,7 +138,8 @@ static void publish(scales_registry *reg, uint32_t idx, bool reused,
 			           e->data_size / 8);
 	}
 	if (kind == SCALES_SHM_HISTOGRAM)
-		__atomic_store_n((uint64_t *)(void *)(reg->base + e->data_offset),
+		__atomic_store_n((uint64_t *)(void *)(reg->base +
+		                                      e->data_offset),
 		                 UINT64_MAX, __ATOMIC_RELAXED); /* min */
 
 	__atomic_store_n(&e->generation, g + 2, __ATOMIC_RELEASE);
@@ -165,8 +166,8 @@ static void retire_entry(scales_registry *reg, uint32_t idx)
  * index still reflects everything. */
 static void bump_generation(scales_registry *reg)
 {
-	uint64_t old = __atomic_fetch_add(&reg->hdr->generation, 1,
-	                                  __ATOMIC_RELEASE);
+	uint64_t old =
+	    __atomic_fetch_add(&reg->hdr->generation, 1, __ATOMIC_RELEASE);
 	if (old == reg->synced_generation)
 		reg->synced_generation = old + 1;
 }
@@ -203,7 +204,8 @@ int stat_register(scales_registry *reg, const char *path, uint16_t kind,
 		return SCALES_E_CONFIG;
 	struct hist_params hp, *hpp = NULL;
 	if (kind == SCALES_SHM_HISTOGRAM) {
-		rc = hist_params(cfg, info ? info->unit : SCALES_UNIT_NONE, &hp);
+		rc =
+		    hist_params(cfg, info ? info->unit : SCALES_UNIT_NONE, &hp);
 		if (rc)
 			return rc;
 		hpp = &hp;
@@ -260,8 +262,8 @@ void handle_out(uint16_t kind, int rc, const struct index_node *n, void *out)
 		break;
 	case SCALES_SHM_STATE:
 		if (rc)
-			*(scales_state *)out = (scales_state){&sink_state_word,
-			                                      NULL};
+			*(scales_state *)out =
+			    (scales_state){ &sink_state_word, NULL };
 		else
 			*(scales_state *)out = n->handle.state;
 		break;

@@ -166,7 +166,8 @@ static int check_existing(int dirfd, const char *name)
 		return 0; /* not a segment we can judge: replace it */
 	uint64_t start;
 	if (proc_start_time(h.pid, &start) == 0 && start == h.start_time &&
-	    !(__atomic_load_n(&h.flags, __ATOMIC_RELAXED) & SCALES_SHM_F_CLOSED))
+	    !(__atomic_load_n(&h.flags, __ATOMIC_RELAXED) &
+	      SCALES_SHM_F_CLOSED))
 		return SCALES_E_LIVE;
 	return 0;
 }
@@ -176,11 +177,13 @@ static int layout(scales_registry *reg, const struct scales_options *o,
 {
 	uint32_t ncpu = possible_cpus();
 	bool rseq = !(o->flags & SCALES_NO_RSEQ) && rseq_usable(ncpu);
-	uint64_t entries = o->max_entries ? o->max_entries : DEFAULT_MAX_ENTRIES;
-	uint64_t stripe = o->stripe_bytes ? o->stripe_bytes : DEFAULT_STRIPE_BYTES;
+	uint64_t entries =
+	    o->max_entries ? o->max_entries : DEFAULT_MAX_ENTRIES;
+	uint64_t stripe =
+	    o->stripe_bytes ? o->stripe_bytes : DEFAULT_STRIPE_BYTES;
 	uint64_t data = o->data_bytes ? o->data_bytes : DEFAULT_DATA_BYTES;
-	uint64_t strings = o->string_bytes ? o->string_bytes
-	                                   : DEFAULT_STRING_BYTES;
+	uint64_t strings =
+	    o->string_bytes ? o->string_bytes : DEFAULT_STRING_BYTES;
 	if (entries > (1u << 26) || stripe > (1ull << 34) ||
 	    data > (1ull << 36) || strings > (1ull << 31) || strings < 64)
 		return SCALES_E_CONFIG;
@@ -262,9 +265,9 @@ SCALES_API int scales_open(const struct scales_options *opts,
 	struct scales_options o;
 	scales_options_init(&o);
 	if (opts) {
-		size_t n = opts->struct_size && opts->struct_size < sizeof o
-		               ? opts->struct_size
-		               : sizeof o;
+		size_t n = opts->struct_size && opts->struct_size < sizeof o ?
+		               opts->struct_size :
+		               sizeof o;
 		memcpy(&o, opts, n);
 	}
 	if (o.sampler_interval_ms == 0)
@@ -314,9 +317,9 @@ SCALES_API int scales_open(const struct scales_options *opts,
 		return rc;
 	}
 	mode_t mode = (o.flags & SCALES_GROUP_READABLE) ? 0640 : 0600;
-	reg->fd = openat(dirfd, tmp,
-	                 O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	                 mode);
+	reg->fd =
+	    openat(dirfd, tmp,
+	           O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (reg->fd < 0) {
 		rc = -errno;
 		close(dirfd);

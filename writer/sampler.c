@@ -46,11 +46,10 @@ static void *sampler_main(void *arg)
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		if (next < now)
 			next = now + period; /* we were stopped: no burst */
-		struct timespec ts = {(time_t)(next / 1000000000u),
-		                      (long)(next % 1000000000u)};
-		while (!s->stop &&
-		       pthread_cond_timedwait(&s->wake, &s->lock, &ts) !=
-		           ETIMEDOUT)
+		struct timespec ts = { (time_t)(next / 1000000000u),
+			               (long)(next % 1000000000u) };
+		while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock,
+		                                          &ts) != ETIMEDOUT)
 			;
 	}
 	pthread_mutex_unlock(&s->lock);

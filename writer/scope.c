@@ -139,7 +139,7 @@ static int scope_remember(scales_scope *s, const struct index_node *n)
 		s->entries = v;
 		s->cap = cap;
 	}
-	s->entries[s->n++] = (struct scope_entry){n->entry, n->generation};
+	s->entries[s->n++] = (struct scope_entry){ n->entry, n->generation };
 out:
 	pthread_mutex_unlock(&s->lock);
 	return rc;
@@ -203,11 +203,10 @@ SCALES_API int scales_scope_state(scales_scope *s, const char *name,
 	return scope_get(s, name, SCALES_SHM_STATE, info, NULL, out);
 }
 
-SCALES_API int
-scales_scope_histogram(scales_scope *s, const char *name,
-                       const struct scales_info *info,
-                       const struct scales_histogram_config *cfg,
-                       scales_histogram *out)
+SCALES_API int scales_scope_histogram(scales_scope *s, const char *name,
+                                      const struct scales_info *info,
+                                      const struct scales_histogram_config *cfg,
+                                      scales_histogram *out)
 {
 	return scope_get(s, name, SCALES_SHM_HISTOGRAM, info, cfg, out);
 }
@@ -250,7 +249,8 @@ SCALES_API int scales_bind(scales_scope *s, const struct scales_stat_desc *d,
 	int first = s ? 0 : -EINVAL;
 	for (; d->kind != 0; d++) {
 		void *out = obj ? (char *)obj + d->offset : NULL;
-		struct scales_info info = {d->help, (enum scales_unit)d->unit};
+		struct scales_info info = { d->help,
+			                    (enum scales_unit)d->unit };
 		int rc;
 		switch (d->kind) {
 		case SCALES_STAT_SUM:
@@ -342,8 +342,7 @@ static int dict_init(scales_registry *reg, const char *path,
 }
 
 SCALES_API int scales_dict_get(scales_registry *reg, const char *path,
-                               const struct scales_info *info,
-                               scales_dict *out)
+                               const struct scales_info *info, scales_dict *out)
 {
 	if (!out)
 		return -EINVAL;
@@ -375,8 +374,8 @@ SCALES_API int scales_dict_key(scales_dict *d, const char *key,
 	if (strchr(key, '/') || join_path(path, sizeof path, d->path, key))
 		return SCALES_E_PATH;
 	struct index_node n;
-	int rc = stat_register(d->reg, path, SCALES_SHM_COUNTER, NULL, NULL, 0,
-	                       &n);
+	int rc =
+	    stat_register(d->reg, path, SCALES_SHM_COUNTER, NULL, NULL, 0, &n);
 	if (!rc && d->scope)
 		rc = scope_remember(d->scope, &n);
 	handle_out(SCALES_SHM_COUNTER, rc, &n, out);

@@ -36,7 +36,7 @@
 #include <time.h>
 
 #if defined(__x86_64__) && defined(__GLIBC__) &&                               \
-    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35)) &&          \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35)) &&            \
     !defined(SCALES_NO_RSEQ_ASM)
 #include <sys/rseq.h>
 #define SCALES_HAVE_RSEQ_ASM 1
@@ -70,13 +70,13 @@ extern "C" {
 /* Library error codes; system errors are returned as -errno. */
 enum scales_error {
 	SCALES_OK = 0,
-	SCALES_E_PATH = -1000,     /* the path breaks the path rules */
-	SCALES_E_KIND = -1001,     /* the path exists with another kind */
-	SCALES_E_FULL = -1002,     /* the segment has no room left */
-	SCALES_E_LIVE = -1003,     /* a live writer already owns this segment */
-	SCALES_E_CONFIG = -1004,   /* an option or histogram range is absurd */
-	SCALES_E_CLOSED = -1005,   /* the registry was closed or is a sink */
-	SCALES_E_UNSAFE = -1006,   /* directory or file fails the safety checks */
+	SCALES_E_PATH = -1000,   /* the path breaks the path rules */
+	SCALES_E_KIND = -1001,   /* the path exists with another kind */
+	SCALES_E_FULL = -1002,   /* the segment has no room left */
+	SCALES_E_LIVE = -1003,   /* a live writer already owns this segment */
+	SCALES_E_CONFIG = -1004, /* an option or histogram range is absurd */
+	SCALES_E_CLOSED = -1005, /* the registry was closed or is a sink */
+	SCALES_E_UNSAFE = -1006, /* directory or file fails the safety checks */
 };
 
 /*
@@ -93,11 +93,14 @@ SCALES_API const char *scales_version(void);
 typedef struct scales_registry scales_registry;
 
 enum scales_open_flags {
-	SCALES_KEEP_SEGMENT = 1u << 0,   /* keep the file at close (post-mortem) */
-	SCALES_NO_SAMPLER = 1u << 1,     /* no background thread (no heartbeat,
-	                                    no callback gauges) */
-	SCALES_NO_RSEQ = 1u << 2,        /* force the atomic fallback path */
-	SCALES_GROUP_READABLE = 1u << 3, /* directory 0750 and segment 0640 */
+	/* keep the file at close, for post-mortem reading */
+	SCALES_KEEP_SEGMENT = 1u << 0,
+	/* no background threads: no heartbeat, no automatic callback gauges */
+	SCALES_NO_SAMPLER = 1u << 1,
+	/* force the atomic fallback instead of rseq */
+	SCALES_NO_RSEQ = 1u << 2,
+	/* directory 0750 and segment 0640, for a monitoring group */
+	SCALES_GROUP_READABLE = 1u << 3,
 };
 
 /*
@@ -106,16 +109,16 @@ enum scales_open_flags {
  * the library which fields the caller knows).
  */
 struct scales_options {
-	uint32_t struct_size;  /* sizeof(struct scales_options) */
-	uint32_t flags;        /* enum scales_open_flags */
-	const char *app;       /* NULL: the program's short name. [A-Za-z0-9_-],
+	uint32_t struct_size; /* sizeof(struct scales_options) */
+	uint32_t flags;       /* enum scales_open_flags */
+	const char *app;      /* NULL: the program's short name. [A-Za-z0-9_-],
 	                          at most 63 bytes; other bytes become '_' */
-	const char *dir;       /* NULL: $SCALES_DIR, else the default directory
+	const char *dir;      /* NULL: $SCALES_DIR, else the default directory
 	                          (docs/format.md, "Where segments live") */
-	uint32_t max_entries;  /* 0: 16384 directory entries */
+	uint32_t max_entries; /* 0: 16384 directory entries */
 	uint32_t sampler_interval_ms; /* 0: 1000 (heartbeat, callback gauges) */
-	uint64_t stripe_bytes; /* 0: 4 MiB of per-CPU room (per CPU) */
-	uint64_t data_bytes;   /* 0: 1 MiB of non-striped data */
+	uint64_t stripe_bytes;        /* 0: 4 MiB of per-CPU room (per CPU) */
+	uint64_t data_bytes;          /* 0: 1 MiB of non-striped data */
 	uint64_t string_bytes; /* 0: 1 MiB of strings (help, states, names) */
 	uint32_t lock_timeout_ms; /* 0: 1000: then registration gives EBUSY */
 	uint32_t reserved0;
@@ -183,7 +186,7 @@ enum scales_unit {
 
 /* Optional description of a stat; NULL means no help, no unit. */
 struct scales_info {
-	const char *help;      /* copied; at most 1023 bytes are kept */
+	const char *help; /* copied; at most 1023 bytes are kept */
 	enum scales_unit unit;
 };
 
@@ -214,17 +217,17 @@ typedef struct scales_state {
 } scales_state;
 
 typedef struct scales_histogram {
-	uint64_t *base;      /* stripe 0: [0] sum, [1 + i] bucket i */
-	uint64_t *minmax;    /* [0] min, [1] max (raw values, shared) */
+	uint64_t *base;   /* stripe 0: [0] sum, [1 + i] bucket i */
+	uint64_t *minmax; /* [0] min, [1] max (raw values, shared) */
 	uint32_t stride;
 	uint16_t rseq_cpus;
 	uint16_t shared;
 	uint32_t last_bucket;
 	uint8_t sub_bits;
 	uint8_t unit_shift;
-	uint8_t clock;       /* enum scales_clock, for timers */
+	uint8_t clock; /* enum scales_clock, for timers */
 	uint8_t reserved;
-	uint64_t ns_mult;    /* timers: ns = ticks * ns_mult >> 32 */
+	uint64_t ns_mult; /* timers: ns = ticks * ns_mult >> 32 */
 } scales_histogram;
 
 /* Creates or finds the counter at path. See "Conventions" above. */
@@ -320,34 +323,34 @@ static inline void scales__stripe_add(uint64_t *base, uint32_t stride,
 	/* rseq_cs descriptor in __rseq_cs; the abort handler, preceded by the
 	 * signature glibc registered (RSEQ_SIG), in __rseq_failure. The
 	 * abort handler jumps back to re-arm rseq_cs and retry. */
-	__asm__ goto(".pushsection __rseq_cs, \"aw\"\n\t"
-	             ".balign 32\n\t"
-	             "3:\n\t"
-	             ".long 0x0, 0x0\n\t"
-	             ".quad 1f, (2f - 1f), 4f\n\t"
-	             ".popsection\n\t"
-	             ".pushsection __rseq_failure, \"ax\"\n\t"
-	             ".byte 0x0f, 0xb9, 0x3d\n\t"
-	             ".long 0x53053053\n\t"
-	             "4:\n\t"
-	             "jmp 0f\n\t"
-	             ".popsection\n\t"
-	             "0:\n\t"
-	             "leaq 3b(%%rip), %%rax\n\t"
-	             "movq %%rax, %%fs:8(%[off])\n\t"
-	             "1:\n\t"
-	             "movl %%fs:4(%[off]), %%eax\n\t"
-	             "cmpl %k[ncpu], %%eax\n\t"
-	             "jae %l[slow]\n\t"
-	             "imulq %[stride], %%rax\n\t"
-	             "addq %[n], (%[base], %%rax, 8)\n\t"
-	             "2:\n\t"
-	             :
-	             : [off] "r"(__rseq_offset), [ncpu] "r"((uint32_t)rseq_cpus),
-	               [stride] "r"((uint64_t)stride), [base] "r"(base),
-	               [n] "r"(n)
-	             : "rax", "memory", "cc"
-	             : slow);
+	__asm__ goto(
+	    ".pushsection __rseq_cs, \"aw\"\n\t"
+	    ".balign 32\n\t"
+	    "3:\n\t"
+	    ".long 0x0, 0x0\n\t"
+	    ".quad 1f, (2f - 1f), 4f\n\t"
+	    ".popsection\n\t"
+	    ".pushsection __rseq_failure, \"ax\"\n\t"
+	    ".byte 0x0f, 0xb9, 0x3d\n\t"
+	    ".long 0x53053053\n\t"
+	    "4:\n\t"
+	    "jmp 0f\n\t"
+	    ".popsection\n\t"
+	    "0:\n\t"
+	    "leaq 3b(%%rip), %%rax\n\t"
+	    "movq %%rax, %%fs:8(%[off])\n\t"
+	    "1:\n\t"
+	    "movl %%fs:4(%[off]), %%eax\n\t"
+	    "cmpl %k[ncpu], %%eax\n\t"
+	    "jae %l[slow]\n\t"
+	    "imulq %[stride], %%rax\n\t"
+	    "addq %[n], (%[base], %%rax, 8)\n\t"
+	    "2:\n\t"
+	    :
+	    : [off] "r"(__rseq_offset), [ncpu] "r"((uint32_t)rseq_cpus),
+	      [stride] "r"((uint64_t)stride), [base] "r"(base), [n] "r"(n)
+	    : "rax", "memory", "cc"
+	    : slow);
 	return;
 slow:
 #endif
@@ -403,7 +406,8 @@ static inline void scales_gauge_f64_add(const scales_gauge_f64 *g, double d)
 	do {
 		nv = old + d;
 	} while (!__atomic_compare_exchange(g->value, &old, &nv, true,
-	                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	                                    __ATOMIC_RELAXED,
+	                                    __ATOMIC_RELAXED));
 }
 
 /* Sets the state to an interned id (scales_state_intern()): a relaxed
@@ -538,8 +542,7 @@ SCALES_API int scales_gauge_callback(scales_registry *reg, const char *path,
                                      scales_gauge_fn fn, void *arg);
 
 /* The same for a signed 64-bit gauge. */
-SCALES_API int scales_gauge_callback_i64(scales_registry *reg,
-                                         const char *path,
+SCALES_API int scales_gauge_callback_i64(scales_registry *reg, const char *path,
                                          const struct scales_info *info,
                                          scales_gauge_i64_fn fn, void *arg);
 
@@ -635,30 +638,50 @@ enum scales_stat_kind {
 struct scales_stat_desc {
 	enum scales_stat_kind kind;
 	enum scales_unit unit;
-	const char *name;   /* path component(s) under the scope */
-	size_t offset;      /* of the handle in the bound struct */
+	const char *name; /* path component(s) under the scope */
+	size_t offset;    /* of the handle in the bound struct */
 	const char *help;
 	const struct scales_histogram_config *histogram; /* NULL: defaults */
 };
 
 #define SCALES_DESC_COUNTER(type, field, help)                                 \
-	{SCALES_STAT_COUNTER, SCALES_UNIT_NONE, #field, offsetof(type, field), \
-	 help, NULL}
+	{                                                                      \
+		SCALES_STAT_COUNTER, SCALES_UNIT_NONE, #field,                 \
+		    offsetof(type, field), help, NULL                          \
+	}
 #define SCALES_DESC_GAUGE(type, field, help)                                   \
-	{SCALES_STAT_GAUGE, SCALES_UNIT_NONE, #field, offsetof(type, field),   \
-	 help, NULL}
+	{                                                                      \
+		SCALES_STAT_GAUGE, SCALES_UNIT_NONE, #field,                   \
+		    offsetof(type, field), help, NULL                          \
+	}
 #define SCALES_DESC_GAUGE_F64(type, field, unit, help)                         \
-	{SCALES_STAT_GAUGE_F64, unit, #field, offsetof(type, field), help, NULL}
+	{                                                                      \
+		SCALES_STAT_GAUGE_F64, unit, #field, offsetof(type, field),    \
+		    help, NULL                                                 \
+	}
 #define SCALES_DESC_STATE(type, field, help)                                   \
-	{SCALES_STAT_STATE, SCALES_UNIT_NONE, #field, offsetof(type, field),   \
-	 help, NULL}
+	{                                                                      \
+		SCALES_STAT_STATE, SCALES_UNIT_NONE, #field,                   \
+		    offsetof(type, field), help, NULL                          \
+	}
 #define SCALES_DESC_HISTOGRAM(type, field, unit, help)                         \
-	{SCALES_STAT_HISTOGRAM, unit, #field, offsetof(type, field), help, NULL}
+	{                                                                      \
+		SCALES_STAT_HISTOGRAM, unit, #field, offsetof(type, field),    \
+		    help, NULL                                                 \
+	}
 #define SCALES_DESC_SUM(child_stat, help)                                      \
-	{SCALES_STAT_SUM, SCALES_UNIT_NONE, child_stat, 0, help, NULL}
+	{                                                                      \
+		SCALES_STAT_SUM, SCALES_UNIT_NONE, child_stat, 0, help, NULL   \
+	}
 #define SCALES_DESC_STATES(child_stat, help)                                   \
-	{SCALES_STAT_STATES, SCALES_UNIT_NONE, child_stat, 0, help, NULL}
-#define SCALES_DESC_END {SCALES_STAT_END, SCALES_UNIT_NONE, NULL, 0, NULL, NULL}
+	{                                                                      \
+		SCALES_STAT_STATES, SCALES_UNIT_NONE, child_stat, 0, help,     \
+		    NULL                                                       \
+	}
+#define SCALES_DESC_END                                                        \
+	{                                                                      \
+		SCALES_STAT_END, SCALES_UNIT_NONE, NULL, 0, NULL, NULL         \
+	}
 
 /*
  * Registers every stat of desc (terminated by SCALES_DESC_END) under scope
