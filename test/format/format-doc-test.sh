@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Extracts the Python reader from docs/format.md (between the BEGIN and END
+# markers), runs it on a segment written by format-writer, and checks the
+# values and the worked bucket example of the document. Prints TAP.
+set -u
+writer=${1:?usage: format-doc-test.sh FORMAT-WRITER FORMAT.MD}
+doc=${2:?usage: format-doc-test.sh FORMAT-WRITER FORMAT.MD}
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+fails=0
+result() { # result OK NAME [DIAGNOSTIC...]
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		fails=$((fails + 1))
+		shift 2
+		printf '# %s\n' "$@"
+	fi
+}
+
+echo "1..6"
+sed -n '/^<!-- BEGIN read_segment.py -->$/,/^<!-- END read_segment.py -->$/p' \
+	"$doc" | sed '1,2d;$d' | sed '$d' >"$tmp/read_segment.py"
+lines=$(wc -l <"$tmp/read_segment.py")
+[ "$lines" -gt 50 ] && python3 -m py_compile "$tmp/read_segment.py" 2>"$tmp/err"
+result $? "the reader is extracted from docs/format.md ($lines lines)" \
+	"$(cat "$tmp/err" 2>/dev/null)"
+
+mkdir "$tmp/seg" && chmod 700 "$tmp/seg"
+seg=$("$writer" "$tmp/seg" 2>"$tmp/err")
+[ -f "$seg" ]
+result $? "libscales wrote a segment" "$(cat "$tmp/err")"
+
+python3 "$tmp/read_segment.py" "$seg" >"$tmp/out" 2>"$tmp/err"
+result $? "the reader parses it" "$(cat "$tmp/err")"
+
+sed 1d "$tmp/out" >"$tmp/metrics"
+cat >"$tmp/want" <<'WANT'
+/handler/latency count 100 p50 0.049807359 max 0.1
+/web/errors counter 7
+/web/inflight gauge -3
+/web/load gauge_f64 0.25
+/web/success counter 1000
+/worker/state state waitingForTask
+WANT
+cmp -s "$tmp/want" "$tmp/metrics"
+result $? "values as written (retired entry hidden)" \
+	"want:" "$(cat "$tmp/want")" "got:" "$(cat "$tmp/out")"
+
+# Section 9's worked example, and the inverse of every index of the
+# default layout against the forward map.
+PYTHONPATH=$tmp python3 - >"$tmp/err" 2>&1 <<'PY'
+from read_segment import bucket_range
+assert bucket_range(687, 5, 0) == (49283072, 1 << 20), bucket_range(687, 5, 0)
+def index(v, s, u, nb):
+    w = v >> u
+    msb = (w | 1).bit_length() - 1
+    shift = msb - s if msb > s else 0
+    return min((shift << s) + (w >> shift), nb - 1)
+assert index(50000000, 5, 0, 1152) == 687
+assert index((1 << 40) - 1, 5, 0, 1 << 20) + 1 == 1152
+for s, u in ((5, 0), (7, 3), (10, 32)):
+    for b in range(0, 40 << s):
+        lo, width = bucket_range(b, s, u)
+        assert index(lo, s, u, 1 << 30) == b, (s, u, b)
+        assert index(lo + width - 1, s, u, 1 << 30) == b, (s, u, b)
+PY
+result $? "bucket math of section 9" "$(cat "$tmp/err")"
+
+python3 - "$seg" >"$tmp/err" 2>&1 <<'PY'
+import os, struct, sys
+b = open(sys.argv[1], 'rb').read(320)
+magic, major, minor, hsize, order, word, esize, nstripes = \
+    struct.unpack_from('<8sHHIBBHI', b, 0)
+assert (magic, major, hsize, order, word, esize) == \
+    (b'SCALESHM', 1, 320, 1, 8, 384), (magic, major, hsize, order, word, esize)
+flags, = struct.unpack_from('<I', b, 28)
+assert flags & 2, 'SCALES_SHM_F_CLOSED after a kept close'
+capacity, dir_offset = struct.unpack_from('<QQ', b, 112)
+assert capacity == os.stat(sys.argv[1]).st_size
+assert dir_offset == 4096
+PY
+result $? "header fields of section 4" "$(cat "$tmp/err")"
+
+[ "$fails" = 0 ]
