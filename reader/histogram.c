@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * histogram.c: statistics from log-linear buckets: nearest-rank quantiles,
+ * mean and standard deviation, interval (delta) histograms and bucket-wise
+ * sums.
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+
+uint32_t r_histo_bucket(const struct scales_histo *h, uint64_t v)
+{
+	/* the writer's scales_histogram_bucket() */
+	v >>= h->unit_shift;
+	unsigned msb = 63u - (unsigned)__builtin_clzll(v | 1);
+	unsigned shift = msb > h->sub_bits ? msb - h->sub_bits : 0;
+	uint64_t idx = ((uint64_t)shift << h->sub_bits) + (v >> shift);
+	uint32_t last = h->nbuckets ? h->nbuckets - 1 : 0;
+	return idx > last ? last : (uint32_t)idx;
+}
+
+void scales_histo_bucket_range(const struct scales_histo *h, uint32_t b,
+                               uint64_t *lo, uint64_t *width)
+{
+	if (b >= r_histo_max_buckets(h->sub_bits, h->unit_shift)) {
+		*lo = UINT64_MAX;
+		*width = 1;
+		return;
+	}
+	scales_shm_bucket_range(b, h->sub_bits, h->unit_shift, lo, width);
+	if (*width - 1 > UINT64_MAX - *lo)
+		*width = UINT64_MAX - *lo + 1;
+}
+
+double r_histo_rep(const struct scales_histo *h, uint32_t b)
+{
+	uint64_t lo, width;
+	scales_histo_bucket_range(h, b, &lo, &width);
+	uint64_t hi = lo + (width - 1);
+	/* the last bucket also holds everything above its range */
+	if (b + 1 == h->nbuckets && h->max > hi)
+		hi = h->max;
+	double v = (double)lo + (double)(hi - lo) / 2.0;
+	if (h->count && h->min <= h->max) {
+		if (v < (double)h->min)
+			v = (double)h->min;
+		if (v > (double)h->max)
+			v = (double)h->max;
+	}
+	return v;
+}
+
+/* Nearest rank of q among n values: ceil(q * n), at least 1, at most n;
+ * q * n within a relative 1e-12 above an integer counts as that integer
+ * (0.999 * 100000 is 99899.99999999999 in binary floating point). */
+static uint64_t rank_of(double q, uint64_t n)
+{
+	double r = q * (double)n;
+	if (!(r > 0))
+		return 1;
+	if (r >= (double)n)
+		return n;
+	uint64_t k = (uint64_t)r;
+	if ((double)k < r - r * 1e-12)
+		k++;
+	if (k < 1)
+		k = 1;
+	return k > n ? n : k;
+}
+
+double scales_histo_quantile(const struct scales_histo *h, double q)
+{
+	if (!h->count || !h->buckets || !(q > 0))
+		return NAN;
+	uint64_t rank = rank_of(q, h->count), cum = 0;
+	for (uint32_t b = 0; b < h->nbuckets; b++) {
+		cum += h->buckets[b];
+		if (cum >= rank)
+			return r_histo_rep(h, b) * h->scale;
+	}
+	return (double)h->max * h->scale;
+}
+
+void scales_histo_stats(const struct scales_histo *h, struct scales_hstats *out)
+{
+	static const double qs[6] = { 0.5, 0.75, 0.95, 0.98, 0.99, 0.999 };
+	double *dst[6] = { &out->p50, &out->p75, &out->p95,
+		           &out->p98, &out->p99, &out->p999 };
+	out->count = h->count;
+	out->sum = (double)h->sum * h->scale;
+	if (!h->count || !h->buckets) {
+		out->min = out->max = out->mean = out->stddev = NAN;
+		for (int i = 0; i < 6; i++)
+			*dst[i] = NAN;
+		return;
+	}
+	out->min = (double)h->min * h->scale;
+	out->max = (double)h->max * h->scale;
+	double mean_raw = (double)h->sum / (double)h->count;
+	out->mean = mean_raw * h->scale;
+
+	uint64_t ranks[6];
+	for (int i = 0; i < 6; i++)
+		ranks[i] = rank_of(qs[i], h->count);
+	int qi = 0;
+	uint64_t cum = 0;
+	double var = 0;
+	for (uint32_t b = 0; b < h->nbuckets; b++) {
+		uint64_t c = h->buckets[b];
+		if (!c)
+			continue;
+		double rep = r_histo_rep(h, b);
+		double d = rep - mean_raw;
+		var += (double)c * d * d;
+		cum += c;
+		while (qi < 6 && cum >= ranks[qi])
+			*dst[qi++] = rep * h->scale;
+	}
+	while (qi < 6)
+		*dst[qi++] = out->max;
+	out->stddev = sqrt(var / (double)h->count) * h->scale;
+}
+
+int scales_histo_delta(const struct scales_histo *prev,
+                       const struct scales_histo *cur, uint64_t *buckets,
+                       struct scales_histo *out)
+{
+	if (prev->sub_bits != cur->sub_bits ||
+	    prev->unit_shift != cur->unit_shift ||
+	    prev->nbuckets != cur->nbuckets || prev->scale != cur->scale ||
+	    !prev->buckets || !cur->buckets)
+		return -EINVAL;
+	uint64_t n = 0;
+	int32_t low = -1, high = -1;
+	for (uint32_t b = 0; b < cur->nbuckets; b++) {
+		if (cur->buckets[b] < prev->buckets[b])
+			return -EINVAL;
+		uint64_t d = cur->buckets[b] - prev->buckets[b];
+		buckets[b] = d;
+		n += d;
+		if (d) {
+			if (low < 0)
+				low = (int32_t)b;
+			high = (int32_t)b;
+		}
+	}
+	*out = *cur;
+	out->buckets = buckets;
+	out->count = n;
+	out->sum = cur->sum - prev->sum;
+	if (!n) {
+		out->min = UINT64_MAX;
+		out->max = 0;
+		return 0;
+	}
+	uint64_t lo, width;
+	scales_histo_bucket_range(cur, (uint32_t)low, &lo, &width);
+	out->min = lo > cur->min ? lo : cur->min;
+	scales_histo_bucket_range(cur, (uint32_t)high, &lo, &width);
+	uint64_t hi = lo + (width - 1);
+	if ((uint32_t)high + 1 == cur->nbuckets)
+		hi = cur->max; /* the last bucket holds everything above */
+	out->max = hi < cur->max ? hi : cur->max;
+	if (out->min > out->max)
+		out->min = out->max;
+	return 0;
+}
+
+void r_histo_add(struct scales_histo *dst, uint64_t *dst_buckets,
+                 const struct scales_histo *src)
+{
+	if (!src->count && !src->sum)
+		return;
+	bool same = dst->sub_bits == src->sub_bits &&
+	            dst->unit_shift == src->unit_shift &&
+	            dst->nbuckets == src->nbuckets && dst->scale == src->scale;
+	uint64_t smin = src->min, smax = src->max, ssum = src->sum;
+	if (same) {
+		for (uint32_t b = 0; b < src->nbuckets; b++)
+			dst_buckets[b] += src->buckets[b];
+	} else {
+		/* re-bucket each source bucket's representative value into
+		 * dst's raw unit */
+		double f = src->scale / dst->scale;
+		for (uint32_t b = 0; b < src->nbuckets; b++) {
+			if (!src->buckets[b])
+				continue;
+			double v = r_histo_rep(src, b) * f;
+			uint64_t raw = v >= 18446744073709551615.0 ?
+			                   UINT64_MAX :
+			               v > 0 ? (uint64_t)v :
+			                       0;
+			dst_buckets[r_histo_bucket(dst, raw)] +=
+			    src->buckets[b];
+		}
+		double dmin = (double)smin * f, dmax = (double)smax * f,
+		       dsum = (double)ssum * f;
+		smin =
+		    dmin >= 1.8446744073709552e19 ? UINT64_MAX : (uint64_t)dmin;
+		smax =
+		    dmax >= 1.8446744073709552e19 ? UINT64_MAX : (uint64_t)dmax;
+		ssum = dsum >= 1.8446744073709552e19 ? UINT64_MAX :
+		                                       (uint64_t)(dsum + 0.5);
+	}
+	dst->sum += ssum;
+	if (src->count) {
+		if (!dst->count) {
+			dst->min = smin;
+			dst->max = smax;
+		} else {
+			dst->min = smin < dst->min ? smin : dst->min;
+			dst->max = smax > dst->max ? smax : dst->max;
+		}
+	}
+	dst->count += src->count;
+}

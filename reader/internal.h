@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h: private declarations shared by the reader library's files.
+ * Not installed.
+ */
+#ifndef SCALES_READER_INTERNAL_H
+#define SCALES_READER_INTERNAL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scales/reader.h"
+#include "scales_shm.h"
+
+#define R_HIDDEN __attribute__((visibility("hidden")))
+#define R_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* Writes a one-line message to err (if non-NULL) and returns code. */
+R_HIDDEN int r_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+    R_PRINTF(4, 5);
+
+/* Monotonic and realtime clocks, in ns. */
+R_HIDDEN uint64_t r_now_mono(void);
+R_HIDDEN uint64_t r_now_real(void);
+
+/* Overflow-safe: *end = off + n * size; false on overflow. */
+static inline bool r_region_end(uint64_t off, uint64_t n, uint64_t size,
+                                uint64_t *end)
+{
+	uint64_t bytes;
+	if (__builtin_mul_overflow(n, size, &bytes))
+		return false;
+	return !__builtin_add_overflow(off, bytes, end);
+}
+
+/* The header fields that never change, copied (and validated) at open.
+ * The reader never rereads them from the mapping. */
+struct r_layout {
+	uint16_t version_major, version_minor;
+	uint32_t header_size;
+	uint32_t entry_size;
+	uint32_t nstripes;
+	int32_t pid;
+	uint64_t start_time;
+	uint64_t creation_time_ns;
+	char app[SCALES_SHM_APP_MAX];
+	uint64_t capacity;
+	uint64_t dir_offset;
+	uint32_t dir_capacity;
+	uint64_t data_offset, data_capacity;
+	uint64_t stripe_offset, stripe_size;
+	uint64_t strings_offset, strings_capacity;
+	uint64_t heartbeat_period_ns;
+};
+
+/* The header atomics, loaded with acquire and checked at each use. */
+struct r_used {
+	uint32_t flags;
+	uint32_t dir_used;
+	uint64_t data_used, stripe_used, strings_used;
+	uint64_t generation, heartbeat_ns, refused;
+	uint32_t live_entries;
+};
+
+struct scales_segment {
+	int fd;
+	char *path;
+	const unsigned char *map; /* PROT_READ, MAP_SHARED */
+	size_t map_len;
+	uint64_t file_size; /* st_size at the last fstat */
+	struct r_layout lay;
+};
+
+/* Re-fstats seg, remaps if the file grew; SCALES_RE_TRUNCATED if it
+ * shrank. */
+R_HIDDEN int r_segment_refresh(scales_segment *seg, char *err, size_t errlen);
+
+/* Loads the header atomics (under the SIGBUS guard of the caller) and
+ * checks them against the layout and the mapping. */
+R_HIDDEN int r_load_used(const scales_segment *seg, struct r_used *u, char *err,
+                         size_t errlen);
+
+/* Fills info from layout + used + liveness. */
+R_HIDDEN void r_fill_info(const scales_segment *seg, const struct r_used *u,
+                          struct scales_process_info *info);
+
+/* ---------------------------------------------------------- SIGBUS guard */
+
+/*
+ * Usage, in the function that stays on the stack during the guarded copy:
+ *
+ *	sigjmp_buf jb;
+ *	if (sigsetjmp(jb, 1)) { r_guard_leave(); ...fault... }
+ *	r_guard_enter(&jb);
+ *	... touch the mapping ...
+ *	r_guard_leave();
+ *
+ * Locals modified between sigsetjmp and the fault are indeterminate after
+ * it: keep cleanup state in memory reached through a pointer set before
+ * sigsetjmp, and publish it with r_guard_publish() (a compiler barrier that
+ * forces pending stores out before the next load from the mapping).
+ */
+R_HIDDEN void r_guard_enter(sigjmp_buf *jb);
+R_HIDDEN void r_guard_leave(void);
+#define r_guard_publish() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+
+/* ---------------------------------------------------------------- arena */
+
+struct r_chunk {
+	struct r_chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+struct r_arena {
+	struct r_chunk *head;
+};
+
+/* Returns n bytes aligned to 16, or NULL. Stable until r_arena_free(). */
+R_HIDDEN void *r_arena_alloc(struct r_arena *a, size_t n);
+R_HIDDEN char *r_arena_strndup(struct r_arena *a, const char *s, size_t n);
+R_HIDDEN void r_arena_free(struct r_arena *a);
+
+/* An aggregate declared in the segment, waiting for
+ * scales_snapshot_aggregate(). */
+struct r_decl {
+	const char *path;
+	const char *child; /* the child stat's name */
+	const char *help;
+	uint16_t agg; /* SCALES_AGG_SUM or SCALES_AGG_STATES */
+	uint16_t unit;
+	uint32_t entry, generation;
+};
+
+struct scales_snapshot_priv {
+	struct r_arena arena;
+	size_t cap; /* allocated metrics */
+	struct r_decl *decls;
+	size_t ndecls;
+	bool aggregated;
+	int32_t *pids; /* merged: member pids */
+};
+
+/* Allocates an empty snapshot (metrics array of cap entries). */
+R_HIDDEN struct scales_snapshot *r_snapshot_new(size_t cap);
+
+/* Ensures room for n more metrics; -ENOMEM. Pointers into metrics move. */
+R_HIDDEN int r_snapshot_reserve(struct scales_snapshot *s, size_t more);
+
+/* Sorts metrics by path (if needed) and drops duplicates (counted in
+ * skipped). */
+R_HIDDEN void r_snapshot_sort(struct scales_snapshot *s);
+
+R_HIDDEN int r_metric_cmp(const void *a, const void *b);
+
+/* Adds src into dst bucket-wise (re-bucketing if the parameters differ);
+ * dst->buckets must be writable (cast). */
+R_HIDDEN void r_histo_add(struct scales_histo *dst, uint64_t *dst_buckets,
+                          const struct scales_histo *src);
+
+/* Largest valid nbuckets for the parameters (0 if none). */
+R_HIDDEN uint64_t r_histo_max_buckets(unsigned sub_bits, unsigned unit_shift);
+
+/* Bucket of raw value v for the histogram parameters. */
+R_HIDDEN uint32_t r_histo_bucket(const struct scales_histo *h, uint64_t v);
+
+/* Representative raw value of bucket b, clamped to [min, max]. */
+R_HIDDEN double r_histo_rep(const struct scales_histo *h, uint32_t b);
+
+#endif /* SCALES_READER_INTERNAL_H */

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * json.c: rendering snapshots as JSON (docs/json.md), with strict string
+ * escaping and locale-independent, round-trip number formatting.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---------------------------------------------------------------- buffer */
+
+void scales_buf_free(struct scales_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+void scales_buf_append(struct scales_buf *b, const void *bytes, size_t n)
+{
+	if (b->oom || n == 0)
+		return;
+	if (b->cap - b->len < n + 1) {
+		size_t nc = b->cap ? b->cap : 256;
+		while (nc - b->len < n + 1) {
+			if (nc > SIZE_MAX / 2) {
+				b->oom = true;
+				return;
+			}
+			nc *= 2;
+		}
+		char *p = realloc(b->data, nc);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->data = p;
+		b->cap = nc;
+	}
+	memcpy(b->data + b->len, bytes, n);
+	b->len += n;
+	b->data[b->len] = 0;
+}
+
+static void puts_(struct scales_buf *b, const char *s)
+{
+	scales_buf_append(b, s, strlen(s));
+}
+
+/* --------------------------------------------------------------- strings */
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xbf;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f; /* no surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+void scales_json_string(struct scales_buf *b, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	scales_buf_append(b, "\"", 1);
+	size_t run = 0; /* bytes copied as they are, pending */
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		const char *esc = NULL;
+		char ubuf[8];
+		size_t step = 1;
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			run++;
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			size_t l = utf8_len(s + i, n - i);
+			if (l) {
+				run += l;
+				i += l;
+				continue;
+			}
+			esc = "\xef\xbf\xbd"; /* U+FFFD */
+		} else if (c == '"')
+			esc = "\\\"";
+		else if (c == '\\')
+			esc = "\\\\";
+		else if (c == '\n')
+			esc = "\\n";
+		else if (c == '\r')
+			esc = "\\r";
+		else if (c == '\t')
+			esc = "\\t";
+		else if (c == '\b')
+			esc = "\\b";
+		else if (c == '\f')
+			esc = "\\f";
+		else {
+			snprintf(ubuf, sizeof(ubuf), "\\u%04x", c);
+			esc = ubuf;
+		}
+		scales_buf_append(b, s + i - run, run);
+		run = 0;
+		puts_(b, esc);
+		i += step;
+	}
+	scales_buf_append(b, s + n - run, run);
+	scales_buf_append(b, "\"", 1);
+}
+
+static void jstr(struct scales_buf *b, const char *s)
+{
+	if (s)
+		scales_json_string(b, s, strlen(s));
+	else
+		puts_(b, "null");
+}
+
+/* --------------------------------------------------------------- numbers */
+
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void make_c_locale(void)
+{
+	c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+int scales_format_double(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		return snprintf(buf, len, "NaN");
+	if (isinf(v))
+		return snprintf(buf, len, v > 0 ? "+Inf" : "-Inf");
+	if (v == trunc(v) && fabs(v) < 9007199254740992.0)
+		return snprintf(buf, len, "%.0f", v); /* no decimal point */
+	/* %g follows LC_NUMERIC: format in the "C" locale */
+	pthread_once(&c_locale_once, make_c_locale);
+	locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
+	int n = 0;
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, len, "%.*g", prec, v);
+		if (prec == 17 ||
+		    (n > 0 && (size_t)n < len && strtod(buf, NULL) == v))
+			break;
+	}
+	if (c_locale)
+		uselocale(old);
+	return n;
+}
+
+void scales_json_double(struct scales_buf *b, double v)
+{
+	char buf[40];
+	if (!isfinite(v)) {
+		puts_(b, "null");
+		return;
+	}
+	int n = scales_format_double(buf, sizeof(buf), v);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		scales_buf_append(b, buf, (size_t)n);
+	else
+		puts_(b, "null");
+}
+
+static void ju64(struct scales_buf *b, uint64_t v)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	scales_buf_append(b, buf, (size_t)n);
+}
+
+static void ji64(struct scales_buf *b, int64_t v)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%" PRId64, v);
+	scales_buf_append(b, buf, (size_t)n);
+}
+
+/* ---------------------------------------------------------------- layout */
+
+struct jw {
+	struct scales_buf *b;
+	bool pretty;
+	int level;
+	bool first; /* no member written yet at this level */
+};
+
+static void jw_nl(struct jw *w)
+{
+	if (!w->pretty)
+		return;
+	puts_(w->b, "\n");
+	for (int i = 0; i < w->level; i++)
+		puts_(w->b, "  ");
+}
+
+static void jw_open(struct jw *w, const char *br)
+{
+	puts_(w->b, br);
+	w->level++;
+	w->first = true;
+}
+
+static void jw_close(struct jw *w, const char *br)
+{
+	w->level--;
+	if (!w->first)
+		jw_nl(w);
+	puts_(w->b, br);
+	w->first = false;
+}
+
+/* Starts a member: separator, newline, "key": */
+static void jw_key(struct jw *w, const char *key)
+{
+	if (!w->first)
+		puts_(w->b, ",");
+	w->first = false;
+	jw_nl(w);
+	if (key) {
+		jstr(w->b, key);
+		puts_(w->b, w->pretty ? ": " : ":");
+	}
+}
+
+static void jw_double(struct jw *w, const char *key, double v)
+{
+	jw_key(w, key);
+	scales_json_double(w->b, v);
+}
+
+static void render_metric(struct jw *w, const struct scales_metric *m,
+                          const struct scales_rate *r)
+{
+	jw_key(w, m->path);
+	jw_open(w, "{");
+	jw_key(w, "kind");
+	jstr(w->b, scales_kind_name(m->kind));
+	jw_key(w, "unit");
+	jstr(w->b, scales_unit_name(m->unit));
+	jw_key(w, "help");
+	jstr(w->b, m->help);
+	if (m->agg) {
+		jw_key(w, "aggregate");
+		jstr(w->b, m->agg == SCALES_AGG_SUM ? "sum" : "states");
+	}
+	switch (m->kind) {
+	case SCALES_KIND_COUNTER:
+	case SCALES_KIND_DICT:
+		jw_key(w, "value");
+		ju64(w->b, m->v.u64);
+		break;
+	case SCALES_KIND_GAUGE:
+		jw_key(w, "value");
+		ji64(w->b, m->v.i64);
+		break;
+	case SCALES_KIND_GAUGE_F64:
+		jw_double(w, "value", m->v.f64);
+		break;
+	case SCALES_KIND_STATE:
+		jw_key(w, "value");
+		jstr(w->b, m->v.state);
+		if (m->flags & SCALES_MF_MERGED) {
+			jw_key(w, "values");
+			jw_open(w, "{");
+			for (uint32_t i = 0; i < m->nstates; i++) {
+				jw_key(w, m->states[i].value);
+				ju64(w->b, m->states[i].count);
+			}
+			jw_close(w, "}");
+		}
+		break;
+	case SCALES_KIND_HISTOGRAM: {
+		struct scales_hstats st;
+		scales_histo_stats(&m->hist, &st);
+		jw_key(w, "count");
+		ju64(w->b, st.count);
+		jw_double(w, "sum", st.sum);
+		jw_double(w, "min", st.min);
+		jw_double(w, "max", st.max);
+		jw_double(w, "mean", st.mean);
+		jw_double(w, "stddev", st.stddev);
+		jw_double(w, "p50", st.p50);
+		jw_double(w, "p75", st.p75);
+		jw_double(w, "p95", st.p95);
+		jw_double(w, "p98", st.p98);
+		jw_double(w, "p99", st.p99);
+		jw_double(w, "p999", st.p999);
+		break;
+	}
+	default:
+		break;
+	}
+	jw_double(w, "rate", r ? r->rate : NAN);
+	jw_double(w, "m1", r ? r->m1 : NAN);
+	jw_double(w, "m5", r ? r->m5 : NAN);
+	jw_double(w, "m15", r ? r->m15 : NAN);
+	jw_close(w, "}");
+}
+
+int scales_json_render(struct scales_buf *b,
+                       const struct scales_snapshot *const *snaps,
+                       const struct scales_rate *const *rates, size_t n,
+                       unsigned flags)
+{
+	struct jw w = { b, (flags & SCALES_JSON_PRETTY) != 0, 0, true };
+	jw_open(&w, "{");
+	jw_key(&w, "processes");
+	jw_open(&w, "[");
+	for (size_t i = 0; i < n; i++) {
+		const struct scales_snapshot *s = snaps[i];
+		jw_key(&w, NULL);
+		jw_open(&w, "{");
+		bool merged = s->segment_path == NULL && s->proc.pid == 0;
+		jw_key(&w, "pid");
+		ji64(b, s->proc.pid);
+		if (merged) {
+			jw_key(&w, "pids");
+			puts_(b, "[");
+			for (uint32_t k = 0; k < s->nmembers; k++) {
+				if (k)
+					puts_(b, ",");
+				ji64(b, s->member_pids[k]);
+			}
+			puts_(b, "]");
+		}
+		jw_key(&w, "app");
+		jstr(b, s->proc.app);
+		jw_key(&w, "alive");
+		puts_(b, s->proc.alive ? "true" : "false");
+		jw_key(&w, "start_time");
+		ju64(b, s->proc.start_time);
+		jw_key(&w, "segment");
+		jstr(b, s->segment_path);
+		jw_double(&w, "time", (double)s->real_ns / 1e9);
+		jw_key(&w, "metrics");
+		jw_open(&w, "{");
+		const struct scales_rate *r = rates ? rates[i] : NULL;
+		for (size_t k = 0; k < s->n; k++)
+			render_metric(&w, &s->metrics[k], r ? &r[k] : NULL);
+		jw_close(&w, "}");
+		jw_close(&w, "}");
+	}
+	jw_close(&w, "]");
+	jw_close(&w, "}");
+	return b->oom ? -ENOMEM : 0;
+}
+
+int scales_json_write(FILE *f, const struct scales_snapshot *const *snaps,
+                      const struct scales_rate *const *rates, size_t n,
+                      unsigned flags)
+{
+	struct scales_buf b = { 0 };
+	int rc = scales_json_render(&b, snaps, rates, n, flags);
+	if (!rc) {
+		scales_buf_append(&b, "\n", 1);
+		if (b.oom)
+			rc = -ENOMEM;
+		else if (fwrite(b.data, 1, b.len, f) != b.len)
+			rc = -EIO;
+	}
+	scales_buf_free(&b);
+	return rc;
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rates.c: per-second rates between snapshots and EWMA meters (1, 5 and 15
+ * minutes, as the seed's / Coda Hale's meter), keyed by path and entry
+ * generation.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+bool scales_metric_counter(const struct scales_metric *m, uint64_t *value)
+{
+	switch (m->kind) {
+	case SCALES_KIND_COUNTER:
+	case SCALES_KIND_DICT:
+		*value = m->v.u64;
+		return true;
+	case SCALES_KIND_HISTOGRAM:
+		*value = m->hist.count;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ---------------------------------------------------------------- meter */
+
+void scales_meter_init(struct scales_meter *m, uint64_t now_ns,
+                       uint64_t tick_ns)
+{
+	m->m1 = m->m5 = m->m15 = NAN;
+	m->uncounted = 0;
+	m->last_tick_ns = now_ns;
+	m->tick_ns = tick_ns ? tick_ns : SCALES_METER_TICK_NS;
+	m->count = 0;
+}
+
+static double ewma(double rate, double instant, double alpha)
+{
+	return isnan(rate) ? instant : rate + alpha * (instant - rate);
+}
+
+static void meter_tick(struct scales_meter *m)
+{
+	double secs = (double)m->tick_ns / 1e9;
+	double instant = m->uncounted / secs;
+	m->uncounted = 0;
+	/* alpha = 1 - exp(-tick / 60 / minutes) */
+	m->m1 = ewma(m->m1, instant, 1 - exp(-secs / 60.0 / 1.0));
+	m->m5 = ewma(m->m5, instant, 1 - exp(-secs / 60.0 / 5.0));
+	m->m15 = ewma(m->m15, instant, 1 - exp(-secs / 60.0 / 15.0));
+}
+
+void scales_meter_mark(struct scales_meter *m, uint64_t n, uint64_t now_ns)
+{
+	m->uncounted += (double)n;
+	m->count += n;
+	if (now_ns <= m->last_tick_ns)
+		return;
+	uint64_t ticks = (now_ns - m->last_tick_ns) / m->tick_ns;
+	/* after a long sleep the rates have decayed to nothing: bound the
+	 * loop (15 min = 180 ticks of 5 s; e^-12 after 2160) */
+	uint64_t run = ticks > 4096 ? 4096 : ticks;
+	for (uint64_t i = 0; i < run; i++)
+		meter_tick(m);
+	m->last_tick_ns += ticks * m->tick_ns;
+}
+
+/* ------------------------------------------------------- snapshot rates */
+
+static bool rate_of(const struct scales_metric *p,
+                    const struct scales_metric *c, double secs, double *out)
+{
+	uint64_t a, b;
+	if (p->generation != c->generation || p->kind != c->kind ||
+	    !scales_metric_counter(p, &a) || !scales_metric_counter(c, &b) ||
+	    b < a || !(secs > 0))
+		return false;
+	*out = (double)(b - a) / secs;
+	return true;
+}
+
+void scales_snapshot_rates(const struct scales_snapshot *prev,
+                           const struct scales_snapshot *cur, double *out)
+{
+	double secs = cur->mono_ns > prev->mono_ns ?
+	                  (double)(cur->mono_ns - prev->mono_ns) / 1e9 :
+	                  0;
+	size_t j = 0;
+	for (size_t i = 0; i < cur->n; i++) {
+		const struct scales_metric *c = &cur->metrics[i];
+		out[i] = NAN;
+		/* both sorted by path: walk prev along */
+		while (j < prev->n &&
+		       strcmp(prev->metrics[j].path, c->path) < 0)
+			j++;
+		if (j < prev->n && strcmp(prev->metrics[j].path, c->path) == 0)
+			rate_of(&prev->metrics[j], c, secs, &out[i]);
+	}
+}
+
+/* -------------------------------------------------------------- tracker */
+
+struct track {
+	const char *path; /* in the tracker's string block */
+	uint32_t generation;
+	uint16_t kind;
+	uint64_t value;
+	struct scales_meter meter;
+};
+
+struct scales_rates {
+	uint64_t tick_ns;
+	uint64_t mono_ns; /* of the previous snapshot; 0 = none */
+	struct track *t;
+	size_t n;
+	char *strs;
+};
+
+scales_rates *scales_rates_new(uint64_t tick_ns)
+{
+	scales_rates *r = calloc(1, sizeof(*r));
+	if (r)
+		r->tick_ns = tick_ns ? tick_ns : SCALES_METER_TICK_NS;
+	return r;
+}
+
+void scales_rates_free(scales_rates **r)
+{
+	if (!r || !*r)
+		return;
+	free((*r)->t);
+	free((*r)->strs);
+	free(*r);
+	*r = NULL;
+}
+
+static void rate_none(struct scales_rate *o)
+{
+	o->rate = o->m1 = o->m5 = o->m15 = NAN;
+}
+
+int scales_rates_update(scales_rates *r, const struct scales_snapshot *snap,
+                        struct scales_rate *out)
+{
+	/* the new tracks: counter-like metrics of snap, sorted by path */
+	size_t n = 0, bytes = 0;
+	for (size_t i = 0; i < snap->n; i++) {
+		uint64_t v;
+		if (scales_metric_counter(&snap->metrics[i], &v)) {
+			n++;
+			bytes += strlen(snap->metrics[i].path) + 1;
+		}
+	}
+	struct track *t = malloc((n ? n : 1) * sizeof(*t));
+	char *strs = malloc(bytes ? bytes : 1);
+	if (!t || !strs) {
+		free(t);
+		free(strs);
+		return -ENOMEM;
+	}
+	double secs = r->mono_ns && snap->mono_ns > r->mono_ns ?
+	                  (double)(snap->mono_ns - r->mono_ns) / 1e9 :
+	                  0;
+	size_t w = 0, j = 0;
+	char *sp = strs;
+	for (size_t i = 0; i < snap->n; i++) {
+		const struct scales_metric *m = &snap->metrics[i];
+		struct scales_rate o;
+		rate_none(&o);
+		uint64_t v;
+		if (!scales_metric_counter(m, &v)) {
+			if (out)
+				out[i] = o;
+			continue;
+		}
+		while (j < r->n && strcmp(r->t[j].path, m->path) < 0)
+			j++;
+		const struct track *old =
+		    j < r->n && strcmp(r->t[j].path, m->path) == 0 ? &r->t[j] :
+		                                                     NULL;
+		struct track *nt = &t[w++];
+		size_t pl = strlen(m->path) + 1;
+		memcpy(sp, m->path, pl);
+		nt->path = sp;
+		sp += pl;
+		nt->generation = m->generation;
+		nt->kind = m->kind;
+		nt->value = v;
+		if (old && old->generation == m->generation &&
+		    old->kind == m->kind && v >= old->value) {
+			nt->meter = old->meter;
+			scales_meter_mark(&nt->meter, v - old->value,
+			                  snap->mono_ns);
+			if (secs > 0)
+				o.rate = (double)(v - old->value) / secs;
+			o.m1 = nt->meter.m1;
+			o.m5 = nt->meter.m5;
+			o.m15 = nt->meter.m15;
+		} else {
+			/* new path, reused slot or reset: start over */
+			scales_meter_init(&nt->meter, snap->mono_ns,
+			                  r->tick_ns);
+		}
+		if (out)
+			out[i] = o;
+	}
+	free(r->t);
+	free(r->strs);
+	r->t = t;
+	r->n = w;
+	r->strs = strs;
+	r->mono_ns = snap->mono_ns;
+	return 0;
+}

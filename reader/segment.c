@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * segment.c: opening a segment file read-only, validating its header and
+ * regions against the file's real size, and telling a live writer from a
+ * dead one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+
+static const char *file_type(mode_t m)
+{
+	if (S_ISLNK(m))
+		return "symlink";
+	if (S_ISDIR(m))
+		return "directory";
+	if (S_ISFIFO(m))
+		return "fifo";
+	if (S_ISSOCK(m))
+		return "socket";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "device";
+	return "special file";
+}
+
+/* Checks a region [off, off + n * size) inside capacity, off aligned. */
+static int check_region(const char *path, const char *what, uint64_t off,
+                        uint64_t n, uint64_t size, uint64_t align,
+                        const struct r_layout *l, char *err, size_t errlen)
+{
+	uint64_t end;
+	if (!r_region_end(off, n, size, &end) || end > l->capacity ||
+	    off < l->header_size)
+		return r_fail(err, errlen, SCALES_RE_CORRUPT,
+		              "%s: %s (offset %" PRIu64 ", %" PRIu64
+		              " x %" PRIu64 " bytes) lies outside the segment "
+		              "(%" PRIu64 " bytes)",
+		              path, what, off, n, size, l->capacity);
+	if (off % align)
+		return r_fail(err, errlen, SCALES_RE_CORRUPT,
+		              "%s: %s offset %" PRIu64 " is misaligned", path,
+		              what, off);
+	return 0;
+}
+
+/* Validates the header at map (len bytes) and copies its fixed part. */
+static int validate_header(const char *path, const unsigned char *map,
+                           size_t len, struct r_layout *l, char *err,
+                           size_t errlen)
+{
+	struct scales_shm_header h;
+	if (len < sizeof(h))
+		return r_fail(err, errlen, SCALES_RE_NOT_SEGMENT,
+		              "%s: too small for a segment (%zu bytes)", path,
+		              len);
+	memcpy(&h, map, sizeof(h));
+	if (memcmp(h.magic, SCALES_SHM_MAGIC, 8) != 0)
+		return r_fail(err, errlen, SCALES_RE_NOT_SEGMENT,
+		              "%s: not a scales segment (bad magic)", path);
+	if (h.byte_order != SCALES_SHM_BYTE_ORDER_LE ||
+	    __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__) {
+		/* a big-endian writer would store 1 in this byte too, but its
+		 * version_major reads byte-swapped here */
+		return r_fail(err, errlen, SCALES_RE_FOREIGN,
+		              "%s: foreign byte order (%u)", path,
+		              (unsigned)h.byte_order);
+	}
+	if (h.version_major == (uint16_t)(SCALES_SHM_VERSION_MAJOR << 8))
+		return r_fail(err, errlen, SCALES_RE_FOREIGN,
+		              "%s: foreign byte order (version reads swapped)",
+		              path);
+	if (h.version_major != SCALES_SHM_VERSION_MAJOR)
+		return r_fail(
+		    err, errlen, SCALES_RE_VERSION,
+		    "%s: format version %u.%u, this reader reads %u.x", path,
+		    (unsigned)h.version_major, (unsigned)h.version_minor,
+		    (unsigned)SCALES_SHM_VERSION_MAJOR);
+	if (h.word_size != 8)
+		return r_fail(err, errlen, SCALES_RE_FOREIGN,
+		              "%s: foreign word size (%u)", path,
+		              (unsigned)h.word_size);
+	if (h.header_size < sizeof(h) || h.header_size > len ||
+	    h.header_size % 8)
+		return r_fail(err, errlen, SCALES_RE_CORRUPT,
+		              "%s: bad header size %" PRIu32, path,
+		              h.header_size);
+	if (h.entry_size < SCALES_SHM_ENTRY_SIZE || h.entry_size % 8)
+		return r_fail(err, errlen, SCALES_RE_CORRUPT,
+		              "%s: bad entry size %u", path,
+		              (unsigned)h.entry_size);
+	if (h.nstripes < 1 || h.nstripes > 65536)
+		return r_fail(err, errlen, SCALES_RE_CORRUPT,
+		              "%s: bad number of stripes %" PRIu32, path,
+		              h.nstripes);
+	if (h.capacity < h.header_size || h.capacity > SIZE_MAX)
+		return r_fail(err, errlen, SCALES_RE_CORRUPT,
+		              "%s: bad capacity %" PRIu64, path, h.capacity);
+	if (h.stripe_size % 8)
+		return r_fail(err, errlen, SCALES_RE_CORRUPT,
+		              "%s: stripe size %" PRIu64
+		              " is not a multiple of 8",
+		              path, h.stripe_size);
+
+	memset(l, 0, sizeof(*l));
+	l->version_major = h.version_major;
+	l->version_minor = h.version_minor;
+	l->header_size = h.header_size;
+	l->entry_size = h.entry_size;
+	l->nstripes = h.nstripes;
+	l->pid = h.pid;
+	l->start_time = h.start_time;
+	l->creation_time_ns = h.creation_time_ns;
+	/* app: NUL-terminated within 64 bytes, printable ASCII only */
+	size_t i;
+	for (i = 0; i < SCALES_SHM_APP_MAX - 1 && h.app[i]; i++) {
+		unsigned char c = (unsigned char)h.app[i];
+		l->app[i] = (c > 0x20 && c < 0x7f) ? (char)c : '_';
+	}
+	l->app[i] = 0;
+	l->capacity = h.capacity;
+	l->dir_offset = h.dir_offset;
+	l->dir_capacity = h.dir_capacity;
+	l->data_offset = h.data_offset;
+	l->data_capacity = h.data_capacity;
+	l->stripe_offset = h.stripe_offset;
+	l->stripe_size = h.stripe_size;
+	l->strings_offset = h.strings_offset;
+	l->strings_capacity = h.strings_capacity;
+	l->heartbeat_period_ns = h.heartbeat_period_ns;
+
+	int rc;
+	if ((rc = check_region(path, "entry directory", l->dir_offset,
+	                       l->dir_capacity, l->entry_size, 8, l, err,
+	                       errlen)) ||
+	    (rc = check_region(path, "data area", l->data_offset, 1,
+	                       l->data_capacity, 8, l, err, errlen)) ||
+	    (rc = check_region(path, "stripe area", l->stripe_offset,
+	                       l->nstripes, l->stripe_size, 8, l, err,
+	                       errlen)) ||
+	    (rc = check_region(path, "string area", l->strings_offset, 1,
+	                       l->strings_capacity, 4, l, err, errlen)))
+		return rc;
+	if (l->strings_capacity > UINT32_MAX)
+		return r_fail(err, errlen, SCALES_RE_CORRUPT,
+		              "%s: string area larger than 4 GiB", path);
+	return 0;
+}
+
+int r_load_used(const scales_segment *seg, struct r_used *u, char *err,
+                size_t errlen)
+{
+	const struct scales_shm_header *h =
+	    (const struct scales_shm_header *)seg->map;
+	const struct r_layout *l = &seg->lay;
+	u->flags = LOAD_ACQ(&h->flags);
+	u->dir_used = LOAD_ACQ(&h->dir_used);
+	u->data_used = LOAD_ACQ(&h->data_used);
+	u->stripe_used = LOAD_ACQ(&h->stripe_used);
+	u->strings_used = LOAD_ACQ(&h->strings_used);
+	u->generation = LOAD_ACQ(&h->generation);
+	u->heartbeat_ns = LOAD_ACQ(&h->heartbeat_ns);
+	u->refused = LOAD_ACQ(&h->refused);
+	u->live_entries = LOAD_ACQ(&h->live_entries);
+
+	const char *p = seg->path;
+	if (u->dir_used > l->dir_capacity || u->data_used > l->data_capacity ||
+	    u->stripe_used > l->stripe_size ||
+	    u->strings_used > l->strings_capacity)
+		return r_fail(
+		    err, errlen, SCALES_RE_CORRUPT,
+		    "%s: used sizes exceed capacities (entries %" PRIu32
+		    "/%" PRIu32 ", data %" PRIu64 "/%" PRIu64
+		    ", stripe %" PRIu64 "/%" PRIu64 ", strings %" PRIu64
+		    "/%" PRIu64 ")",
+		    p, u->dir_used, l->dir_capacity, u->data_used,
+		    l->data_capacity, u->stripe_used, l->stripe_size,
+		    u->strings_used, l->strings_capacity);
+	if (u->live_entries > u->dir_used)
+		u->live_entries = u->dir_used;
+	/* the used part of each region must lie in the mapped file; the
+	 * capacities were checked at open, so no overflow below */
+	uint64_t need = l->header_size, end;
+	end = l->dir_offset + (uint64_t)u->dir_used * l->entry_size;
+	need = end > need ? end : need;
+	end = l->data_offset + u->data_used;
+	need = end > need ? end : need;
+	if (u->stripe_used) {
+		end = l->stripe_offset +
+		      (uint64_t)(l->nstripes - 1) * l->stripe_size +
+		      u->stripe_used;
+		need = end > need ? end : need;
+	}
+	end = l->strings_offset + u->strings_used;
+	need = end > need ? end : need;
+	if (need > seg->map_len)
+		return r_fail(err, errlen, SCALES_RE_TRUNCATED,
+		              "%s: file (%zu bytes) is shorter than its used "
+		              "regions (%" PRIu64 " bytes)",
+		              p, seg->map_len, need);
+	return 0;
+}
+
+static int map_file(scales_segment *seg, size_t len, char *err, size_t errlen)
+{
+	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, seg->fd, 0);
+	if (m == MAP_FAILED)
+		return r_fail(err, errlen, -errno, "%s: mmap: %s", seg->path,
+		              strerror(errno));
+	if (seg->map)
+		munmap((void *)seg->map, seg->map_len);
+	seg->map = m;
+	seg->map_len = len;
+	return 0;
+}
+
+int r_segment_refresh(scales_segment *seg, char *err, size_t errlen)
+{
+	struct stat st;
+	if (fstat(seg->fd, &st) < 0)
+		return r_fail(err, errlen, -errno, "%s: fstat: %s", seg->path,
+		              strerror(errno));
+	if (st.st_size < 0 || (uint64_t)st.st_size < seg->map_len)
+		return r_fail(err, errlen, SCALES_RE_TRUNCATED,
+		              "%s: file shrank from %zu to %lld bytes",
+		              seg->path, seg->map_len, (long long)st.st_size);
+	seg->file_size = (uint64_t)st.st_size;
+	if ((uint64_t)st.st_size > seg->map_len &&
+	    seg->map_len < seg->lay.capacity) {
+		/* the writer grew the file: map the part up to capacity */
+		uint64_t want = (uint64_t)st.st_size < seg->lay.capacity ?
+		                    (uint64_t)st.st_size :
+		                    seg->lay.capacity;
+		return map_file(seg, (size_t)want, err, errlen);
+	}
+	return 0;
+}
+
+int scales_segment_open(const char *path, unsigned flags, scales_segment **out,
+                        char *err, size_t errlen)
+{
+	(void)flags;
+	*out = NULL;
+	if (!path)
+		return r_fail(err, errlen, -EINVAL, "no segment path");
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	                        O_NONBLOCK);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ELOOP)
+			return r_fail(err, errlen, SCALES_RE_UNSAFE,
+			              "%s: is a symlink (refused)", path);
+		return r_fail(err, errlen, -e, "%s: %s", path, strerror(e));
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return r_fail(err, errlen, -e, "%s: fstat: %s", path,
+		              strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return r_fail(err, errlen, SCALES_RE_UNSAFE,
+		              "%s: not a regular file (%s)", path,
+		              file_type(st.st_mode));
+	}
+	if ((uint64_t)st.st_size < sizeof(struct scales_shm_header)) {
+		close(fd);
+		return r_fail(err, errlen, SCALES_RE_NOT_SEGMENT,
+		              "%s: too small for a segment (%lld bytes)", path,
+		              (long long)st.st_size);
+	}
+	scales_segment *seg = calloc(1, sizeof(*seg));
+	if (!seg || !(seg->path = strdup(path))) {
+		free(seg);
+		close(fd);
+		return r_fail(err, errlen, -ENOMEM, "%s: out of memory", path);
+	}
+	seg->fd = fd;
+	seg->file_size = (uint64_t)st.st_size;
+
+	/* read the header with pread first: a hostile size cannot make us
+	 * map more than needed before the header is validated */
+	unsigned char hb[sizeof(struct scales_shm_header)];
+	ssize_t r = pread(fd, hb, sizeof(hb), 0);
+	int rc;
+	if (r != (ssize_t)sizeof(hb)) {
+		rc = r_fail(err, errlen, SCALES_RE_TRUNCATED,
+		            "%s: cannot read the header", path);
+		goto fail;
+	}
+	rc = validate_header(path, hb, (size_t)st.st_size, &seg->lay, err,
+	                     errlen);
+	if (rc)
+		goto fail;
+	uint64_t want = (uint64_t)st.st_size < seg->lay.capacity ?
+	                    (uint64_t)st.st_size :
+	                    seg->lay.capacity;
+	if ((rc = map_file(seg, (size_t)want, err, errlen)))
+		goto fail;
+	/* the header atomics, under the guard (the file may shrink now) */
+	struct r_used u;
+	sigjmp_buf jb;
+	if (sigsetjmp(jb, 1)) {
+		r_guard_leave();
+		rc = r_fail(err, errlen, SCALES_RE_TRUNCATED,
+		            "%s: file truncated while reading (SIGBUS)", path);
+		goto fail;
+	}
+	r_guard_enter(&jb);
+	rc = r_load_used(seg, &u, err, errlen);
+	r_guard_leave();
+	if (rc)
+		goto fail;
+	*out = seg;
+	return 0;
+fail:
+	scales_segment_close(&seg);
+	return rc;
+}
+
+void scales_segment_close(scales_segment **segp)
+{
+	if (!segp || !*segp)
+		return;
+	scales_segment *seg = *segp;
+	if (seg->map)
+		munmap((void *)seg->map, seg->map_len);
+	if (seg->fd >= 0)
+		close(seg->fd);
+	free(seg->path);
+	free(seg);
+	*segp = NULL;
+}
+
+const char *scales_segment_path(const scales_segment *seg)
+{
+	return seg ? seg->path : NULL;
+}
+
+/* ------------------------------------------------------------- liveness */
+
+/* Start time (field 22) of /proc/<pid>/stat: 1 found, 0 no such process
+ * visible, -1 unreadable for another reason. */
+static int proc_start_time(int32_t pid, uint64_t *start)
+{
+	char fn[64], buf[1024];
+	snprintf(fn, sizeof(fn), "/proc/%" PRId32 "/stat", pid);
+	int fd = open(fn, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH ? 0 : -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n == 0 || errno == ESRCH ? 0 : -1;
+	buf[n] = 0;
+	/* comm (field 2) may hold spaces and ')': fields resume after the
+	 * last ')' */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	p++;
+	/* field 3 starts after p; field 22 is 20 fields later */
+	for (int field = 3; field < 22; field++) {
+		while (*p == ' ')
+			p++;
+		while (*p && *p != ' ')
+			p++;
+		if (!*p)
+			return -1;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(p, &end, 10);
+	if (errno || end == p)
+		return -1;
+	*start = v;
+	return 1;
+}
+
+static bool heartbeat_recent(const struct r_layout *l, uint64_t hb)
+{
+	uint64_t period = l->heartbeat_period_ns;
+	if (!period || !hb)
+		return false;
+	uint64_t win;
+	if (__builtin_mul_overflow(period, 3, &win))
+		win = UINT64_MAX;
+	uint64_t now = r_now_mono();
+	return hb >= now ? hb - now <= win : now - hb <= win;
+}
+
+void r_fill_info(const scales_segment *seg, const struct r_used *u,
+                 struct scales_process_info *info)
+{
+	const struct r_layout *l = &seg->lay;
+	memset(info, 0, sizeof(*info));
+	info->pid = l->pid;
+	memcpy(info->app, l->app, sizeof(info->app));
+	info->start_time = l->start_time;
+	info->creation_time_ns = l->creation_time_ns;
+	info->file_size = seg->file_size;
+	info->live_metrics = u->live_entries;
+	info->nstripes = l->nstripes;
+	info->generation = u->generation;
+	info->heartbeat_ns = u->heartbeat_ns;
+	info->heartbeat_period_ns = l->heartbeat_period_ns;
+	info->refused = u->refused;
+	info->flags = u->flags;
+	info->version_major = l->version_major;
+	info->version_minor = l->version_minor;
+	info->dir_capacity = l->dir_capacity;
+	info->dir_used = u->dir_used;
+	info->data_capacity = l->data_capacity;
+	info->data_used = u->data_used;
+	info->stripe_size = l->stripe_size;
+	info->stripe_used = u->stripe_used;
+	info->strings_capacity = l->strings_capacity;
+	info->strings_used = u->strings_used;
+
+	uint64_t st = 0;
+	int live;
+	if (u->flags & SCALES_SHM_F_CLOSED) {
+		live = SCALES_LIVE_CLOSED;
+	} else if (l->pid > 0 && proc_start_time(l->pid, &st) == 1) {
+		/* same start time: our writer. Another start time: the pid
+		 * was reused, unless the writer lives in another pid
+		 * namespace and keeps its heartbeat going */
+		if (st == l->start_time)
+			live = SCALES_LIVE_ALIVE;
+		else if (heartbeat_recent(l, u->heartbeat_ns))
+			live = SCALES_LIVE_ALIVE;
+		else
+			live = SCALES_LIVE_PID_REUSED;
+	} else {
+		live = heartbeat_recent(l, u->heartbeat_ns) ?
+		           SCALES_LIVE_ALIVE :
+		           SCALES_LIVE_DEAD;
+	}
+	info->liveness = live;
+	info->alive = live == SCALES_LIVE_ALIVE;
+}
+
+int scales_segment_info(scales_segment *seg, struct scales_process_info *out,
+                        char *err, size_t errlen)
+{
+	int rc = r_segment_refresh(seg, err, errlen);
+	if (rc)
+		return rc;
+	struct r_used u;
+	sigjmp_buf jb;
+	if (sigsetjmp(jb, 1)) {
+		r_guard_leave();
+		return r_fail(err, errlen, SCALES_RE_TRUNCATED,
+		              "%s: file truncated while reading (SIGBUS)",
+		              seg->path);
+	}
+	r_guard_enter(&jb);
+	rc = r_load_used(seg, &u, err, errlen);
+	r_guard_leave();
+	if (rc)
+		return rc;
+	r_fill_info(seg, &u, out);
+	return 0;
+}

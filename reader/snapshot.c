@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapshot.c: a consistent copy of a segment's live entries (the seqlock
+ * protocol of shm/scales_shm.h), with per-CPU stripes summed and string
+ * references resolved, under the SIGBUS guard.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define LOAD_RLX(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+
+#define R_ATTEMPTS 5 /* first try + 4 retries */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* ------------------------------------------------------ snapshot objects */
+
+struct scales_snapshot *r_snapshot_new(size_t cap)
+{
+	struct scales_snapshot *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->priv = calloc(1, sizeof(*s->priv));
+	if (!s->priv) {
+		free(s);
+		return NULL;
+	}
+	s->nmembers = 1;
+	s->member_pids = &s->proc.pid;
+	if (cap && r_snapshot_reserve(s, cap)) {
+		scales_snapshot_free(&s);
+		return NULL;
+	}
+	return s;
+}
+
+int r_snapshot_reserve(struct scales_snapshot *s, size_t more)
+{
+	struct scales_snapshot_priv *p = s->priv;
+	if (s->n + more <= p->cap)
+		return 0;
+	size_t nc = p->cap ? p->cap : 16;
+	while (nc < s->n + more)
+		nc *= 2;
+	void *m = realloc(s->metrics, nc * sizeof(*s->metrics));
+	if (!m)
+		return -ENOMEM;
+	s->metrics = m;
+	p->cap = nc;
+	r_guard_publish();
+	return 0;
+}
+
+void scales_snapshot_free(struct scales_snapshot **snap)
+{
+	if (!snap || !*snap)
+		return;
+	struct scales_snapshot *s = *snap;
+	if (s->priv) {
+		r_arena_free(&s->priv->arena);
+		free(s->priv->decls);
+		free(s->priv->pids);
+		free(s->priv);
+	}
+	free(s->metrics);
+	free(s);
+	*snap = NULL;
+}
+
+int r_metric_cmp(const void *a, const void *b)
+{
+	const struct scales_metric *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+	if (c)
+		return c;
+	/* stable for duplicates: lower entry index first */
+	return x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
+void r_snapshot_sort(struct scales_snapshot *s)
+{
+	bool sorted = true;
+	for (size_t i = 1; i < s->n && sorted; i++)
+		sorted = strcmp(s->metrics[i - 1].path, s->metrics[i].path) < 0;
+	if (sorted)
+		return;
+	qsort(s->metrics, s->n, sizeof(*s->metrics), r_metric_cmp);
+	/* a path seen twice: an entry retired and re-registered in another
+	 * slot during the copy. Keep one. */
+	size_t w = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (w &&
+		    strcmp(s->metrics[w - 1].path, s->metrics[i].path) == 0) {
+			s->skipped++;
+			continue;
+		}
+		s->metrics[w++] = s->metrics[i];
+	}
+	s->n = w;
+}
+
+const struct scales_metric *
+scales_snapshot_find(const struct scales_snapshot *snap, const char *path)
+{
+	size_t lo = 0, hi = snap->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(snap->metrics[mid].path, path);
+		if (c == 0)
+			return &snap->metrics[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------- the copy */
+
+struct copy_ctx {
+	scales_segment *seg;
+	struct scales_snapshot *s;
+	struct r_used u;
+	const char *strs;  /* private copy of the string area, NUL after */
+	uint64_t strs_len; /* bytes copied (strings_used at the copy) */
+};
+
+/* The entry words a reader needs, copied with relaxed loads. */
+union entry_copy {
+	struct scales_shm_entry e;
+	uint64_t w[sizeof(struct scales_shm_entry) / 8];
+};
+
+/* Path rules of <scales/scales.h>: "/" then components of
+ * [A-Za-z0-9_-.:@+%], no empty, "." or ".." component. */
+static bool path_ok(const char *p, size_t n)
+{
+	if (n < 2 || p[0] != '/' || p[n - 1] == '/')
+		return false;
+	size_t comp = 0, dots = 0;
+	for (size_t i = 1; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '/') {
+			if (comp == 0 || comp == dots)
+				return false;
+			comp = dots = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      c == '.' || c == ':' || c == '@' || c == '+' || c == '%'))
+			return false;
+		comp++;
+		if (c == '.')
+			dots++;
+	}
+	return comp > 0 && !(comp == dots && comp <= 2);
+}
+
+/* Resolves string ref into *out (NULL for ref 0). Returns false if the
+ * ref is invalid. Strings are immutable once strings_used covers them; a
+ * ref past our copy (interned after it) is read from the mapping after
+ * reloading strings_used. */
+static bool resolve(struct copy_ctx *c, uint32_t ref, const char **out)
+{
+	*out = NULL;
+	if (ref == 0)
+		return true;
+	if (ref < SCALES_SHM_STRINGS_FIRST || ref % 4)
+		return false;
+	if ((uint64_t)ref + 4 <= c->strs_len) {
+		uint32_t len;
+		memcpy(&len, c->strs + ref, 4);
+		if (len > c->strs_len - ref - 4)
+			return false;
+		const char *b = c->strs + ref + 4;
+		if (b[len] == 0) { /* the writer's NUL, or our final one */
+			*out = b;
+			return true;
+		}
+		*out = r_arena_strndup(&c->s->priv->arena, b, len);
+		return *out != NULL;
+	}
+	/* past our copy: reload strings_used */
+	const struct scales_shm_header *h =
+	    (const struct scales_shm_header *)c->seg->map;
+	const struct r_layout *l = &c->seg->lay;
+	uint64_t used = LOAD_ACQ(&h->strings_used);
+	if (used > l->strings_capacity ||
+	    l->strings_offset + used > c->seg->map_len ||
+	    (uint64_t)ref + 4 > used)
+		return false;
+	const unsigned char *base = c->seg->map + l->strings_offset;
+	uint32_t len;
+	memcpy(&len, base + ref, 4);
+	if (len > used - ref - 4)
+		return false;
+	*out = r_arena_strndup(&c->s->priv->arena, (const char *)base + ref + 4,
+	                       len);
+	return *out != NULL;
+}
+
+/* Checks [off, off + size) in the data area and the mapping, aligned. */
+static bool data_ok(const struct copy_ctx *c, uint64_t off, uint64_t size,
+                    uint64_t need)
+{
+	const struct r_layout *l = &c->seg->lay;
+	uint64_t end;
+	return size >= need && off % 8 == 0 && off >= l->data_offset &&
+	       !__builtin_add_overflow(off, need, &end) &&
+	       end <= l->data_offset + l->data_capacity &&
+	       end <= c->seg->map_len;
+}
+
+/* Checks [soff, soff + size) inside a stripe and every stripe mapped. */
+static bool stripe_ok(const struct copy_ctx *c, uint64_t soff, uint64_t size)
+{
+	const struct r_layout *l = &c->seg->lay;
+	uint64_t end;
+	if (soff % 8 || __builtin_add_overflow(soff, size, &end) ||
+	    end > l->stripe_size)
+		return false;
+	/* last stripe's copy; nstripes * stripe_size fits in capacity */
+	uint64_t last =
+	    l->stripe_offset + (uint64_t)(l->nstripes - 1) * l->stripe_size;
+	return last + end <= c->seg->map_len;
+}
+
+uint64_t r_histo_max_buckets(unsigned sub_bits, unsigned unit_shift)
+{
+	/* the largest raw value, 2^64 - 1, after >> unit_shift has its top
+	 * bit at msb = 63 - unit_shift; its bucket is
+	 * ((msb - sub_bits) << sub_bits) + (v >> shift) < (msb - sub_bits + 2)
+	 * << sub_bits. Below 2^(sub_bits + 1) buckets are linear. */
+	if (sub_bits > 30 || unit_shift > 63)
+		return 0;
+	unsigned msb = 63 - unit_shift;
+	if (msb <= sub_bits)
+		return ((uint64_t)1 << (msb + 1));
+	return (uint64_t)(msb - sub_bits + 2) << sub_bits;
+}
+
+enum {
+	E_NOT_LIVE,
+	E_OK,
+	E_DECL,
+	E_CHANGED,
+	E_INVALID,
+	E_NOMEM
+};
+
+/* Copies entry i into *m (or a declaration). */
+static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m)
+{
+	const struct r_layout *l = &c->seg->lay;
+	const struct scales_shm_entry *e =
+	    (const void *)(c->seg->map + l->dir_offset +
+	                   (uint64_t)i * l->entry_size);
+	const uint64_t *ew = (const uint64_t *)(const void *)e;
+	struct scales_snapshot_priv *priv = c->s->priv;
+	uint64_t *hbuf = NULL;
+	uint32_t hcap = 0;
+
+	for (int attempt = 0; attempt < R_ATTEMPTS; attempt++) {
+		uint32_t st = LOAD_ACQ(&e->state);
+		if (st != SCALES_SHM_LIVE)
+			return E_NOT_LIVE;
+		uint32_t gen = LOAD_ACQ(&e->generation);
+		if (gen & 1) {
+			cpu_relax();
+			continue;
+		}
+		union entry_copy ec;
+		const size_t fixed =
+		    offsetof(struct scales_shm_entry, path) / 8;
+		for (size_t w = 0; w < fixed; w++)
+			ec.w[w] = LOAD_RLX(&ew[w]);
+		const struct scales_shm_entry *x = &ec.e;
+		uint32_t plen = x->path_len;
+		bool valid = plen >= 2 && plen < SCALES_SHM_PATH_MAX &&
+		             x->kind >= 1 && x->kind <= SCALES_SHM_KIND_MAX &&
+		             x->unit <= SCALES_SHM_UNIT_MAX;
+		struct scales_metric mm;
+		memset(&mm, 0, sizeof(mm));
+		const char *help = NULL, *child = NULL;
+		if (valid) {
+			size_t pw = (plen + 1 + 7) / 8;
+			for (size_t w = 0; w < pw; w++)
+				ec.w[fixed + w] = LOAD_RLX(&ew[fixed + w]);
+			valid = ec.e.path[plen] == 0 &&
+			        path_ok(ec.e.path, plen) &&
+			        resolve(c, x->help, &help);
+		}
+		if (valid) {
+			mm.kind = x->kind;
+			mm.unit = x->unit;
+			switch (x->kind) {
+			case SCALES_SHM_COUNTER: {
+				valid = x->stripe_size == 8 &&
+				        stripe_ok(c, x->stripe_offset, 8);
+				if (!valid)
+					break;
+				const unsigned char *p = c->seg->map +
+				                         l->stripe_offset +
+				                         x->stripe_offset;
+				uint64_t sum = 0;
+				for (uint32_t k = 0; k < l->nstripes; k++)
+					sum += LOAD_RLX(
+					    (const uint64_t
+					         *)(const void
+					                *)(p +
+					                   k * l->stripe_size));
+				mm.v.u64 = sum;
+				break;
+			}
+			case SCALES_SHM_GAUGE_I64:
+			case SCALES_SHM_GAUGE_F64: {
+				valid =
+				    data_ok(c, x->data_offset, x->data_size, 8);
+				if (!valid)
+					break;
+				uint64_t v = LOAD_RLX(
+				    (const uint64_t *)(const void
+				                           *)(c->seg->map +
+				                              x->data_offset));
+				if (x->kind == SCALES_SHM_GAUGE_I64)
+					mm.v.i64 = (int64_t)v;
+				else
+					memcpy(&mm.v.f64, &v, 8);
+				break;
+			}
+			case SCALES_SHM_STATE: {
+				valid = data_ok(c, x->data_offset, x->data_size,
+				                4) &&
+				        x->data_offset % 4 == 0;
+				if (!valid)
+					break;
+				uint32_t ref = LOAD_RLX(
+				    (const uint32_t *)(const void
+				                           *)(c->seg->map +
+				                              x->data_offset));
+				valid = resolve(c, ref, &mm.v.state);
+				break;
+			}
+			case SCALES_SHM_HISTOGRAM: {
+				uint32_t sb = x->param[0], us = x->param[1],
+				         nb = x->param[2];
+				valid =
+				    sb >= 5 && sb <= 10 && us <= 63 &&
+				    nb >= 1 &&
+				    nb <= r_histo_max_buckets(sb, us) &&
+				    x->stripe_size == 8 * ((uint64_t)nb + 1) &&
+				    stripe_ok(c, x->stripe_offset,
+				              x->stripe_size) &&
+				    data_ok(c, x->data_offset, x->data_size,
+				            16) &&
+				    isfinite(x->scale) && x->scale > 0;
+				if (!valid)
+					break;
+				if (nb + 1 > hcap) {
+					hbuf =
+					    r_arena_alloc(&priv->arena,
+					                  8 * ((size_t)nb + 1));
+					if (!hbuf)
+						return E_NOMEM;
+					hcap = nb + 1;
+				}
+				memset(hbuf, 0, 8 * ((size_t)nb + 1));
+				const unsigned char *p = c->seg->map +
+				                         l->stripe_offset +
+				                         x->stripe_offset;
+				for (uint32_t k = 0; k < l->nstripes; k++) {
+					const uint64_t *sw =
+					    (const uint64_t
+					         *)(const void
+					                *)(p +
+					                   k * l->stripe_size);
+					for (uint32_t w = 0; w <= nb; w++)
+						hbuf[w] += LOAD_RLX(&sw[w]);
+				}
+				const uint64_t *mmx =
+				    (const uint64_t *)(const void
+				                           *)(c->seg->map +
+				                              x->data_offset);
+				mm.hist.min = LOAD_RLX(&mmx[0]);
+				mm.hist.max = LOAD_RLX(&mmx[1]);
+				mm.hist.sum = hbuf[0];
+				mm.hist.scale = x->scale;
+				mm.hist.sub_bits = sb;
+				mm.hist.unit_shift = us;
+				mm.hist.nbuckets = nb;
+				mm.hist.buckets = hbuf + 1;
+				break;
+			}
+			case SCALES_SHM_AGG_SUM:
+			case SCALES_SHM_AGG_STATES:
+				valid = resolve(c, x->param[0], &child) &&
+				        child && *child && child[0] != '/';
+				break;
+			case SCALES_SHM_DICT:
+				break;
+			default:
+				valid = false;
+			}
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		uint32_t gen2 = LOAD_RLX(&e->generation);
+		uint32_t st2 = LOAD_RLX(&e->state);
+		if (gen2 != gen || st2 != st)
+			continue; /* torn: retry */
+		if (!valid)
+			return E_INVALID;
+
+		mm.path = r_arena_strndup(&priv->arena, ec.e.path, plen);
+		if (!mm.path)
+			return E_NOMEM;
+		mm.help = help;
+		mm.entry = i;
+		mm.generation = gen;
+		if (mm.kind == SCALES_SHM_HISTOGRAM) {
+			uint64_t n = 0;
+			for (uint32_t b = 0; b < mm.hist.nbuckets; b++)
+				n += mm.hist.buckets[b];
+			mm.hist.count = n;
+		}
+		if (mm.kind == SCALES_SHM_AGG_SUM ||
+		    mm.kind == SCALES_SHM_AGG_STATES) {
+			if (priv->ndecls % 64 == 0) {
+				void *d = realloc(priv->decls,
+				                  (priv->ndecls + 64) *
+				                      sizeof(*priv->decls));
+				if (!d)
+					return E_NOMEM;
+				priv->decls = d;
+				r_guard_publish();
+			}
+			struct r_decl *d = &priv->decls[priv->ndecls++];
+			d->path = mm.path;
+			d->child = child;
+			d->help = help;
+			d->agg = mm.kind;
+			d->unit = mm.unit;
+			d->entry = i;
+			d->generation = gen;
+			return E_DECL;
+		}
+		*m = mm;
+		return E_OK;
+	}
+	return E_CHANGED;
+}
+
+/* The guarded part: everything that touches the mapping. Returns 0 or an
+ * error code (not SIGBUS: that unwinds past it). */
+static __attribute__((noinline)) int copy_all(struct copy_ctx *c, char *err,
+                                              size_t errlen)
+{
+	int rc = r_load_used(c->seg, &c->u, err, errlen);
+	if (rc)
+		return rc;
+	struct scales_snapshot *s = c->s;
+	const struct r_layout *l = &c->seg->lay;
+	s->mono_ns = r_now_mono();
+	s->real_ns = r_now_real();
+
+	/* the string area: immutable below strings_used */
+	char *strs = r_arena_alloc(&s->priv->arena, c->u.strings_used + 1);
+	if (!strs)
+		return r_fail(err, errlen, -ENOMEM, "out of memory");
+	memcpy(strs, c->seg->map + l->strings_offset, c->u.strings_used);
+	strs[c->u.strings_used] = 0;
+	c->strs = strs;
+	c->strs_len = c->u.strings_used;
+
+	if (r_snapshot_reserve(s, c->u.dir_used))
+		return r_fail(err, errlen, -ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < c->u.dir_used; i++) {
+		int r = copy_entry(c, i, &s->metrics[s->n]);
+		switch (r) {
+		case E_OK:
+			s->n++;
+			break;
+		case E_CHANGED:
+			s->skipped++;
+			break;
+		case E_INVALID:
+			s->invalid++;
+			break;
+		case E_NOMEM:
+			return r_fail(err, errlen, -ENOMEM, "out of memory");
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+int scales_snapshot_take(scales_segment *seg, unsigned flags,
+                         struct scales_snapshot **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	int rc = r_segment_refresh(seg, err, errlen);
+	if (rc)
+		return rc;
+	struct scales_snapshot *s = r_snapshot_new(0);
+	if (!s)
+		return r_fail(err, errlen, -ENOMEM, "out of memory");
+	struct copy_ctx ctx;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.seg = seg;
+	ctx.s = s;
+	struct copy_ctx *volatile cp = &ctx;
+
+	sigjmp_buf jb;
+	if (sigsetjmp(jb, 1)) {
+		r_guard_leave();
+		scales_snapshot_free(&cp->s);
+		return r_fail(err, errlen, SCALES_RE_TRUNCATED,
+		              "%s: file truncated during the snapshot (SIGBUS)",
+		              seg->path);
+	}
+	r_guard_enter(&jb);
+	rc = copy_all(cp, err, errlen);
+	r_guard_leave();
+	if (rc) {
+		scales_snapshot_free(&s);
+		return rc;
+	}
+	s->segment_path = seg->path;
+	r_fill_info(seg, &ctx.u, &s->proc);
+	r_snapshot_sort(s);
+	if (!(flags & SCALES_SNAP_NO_AGGREGATES)) {
+		rc = scales_snapshot_aggregate(s);
+		if (rc) {
+			scales_snapshot_free(&s);
+			return r_fail(err, errlen, rc, "out of memory");
+		}
+	}
+	*out = s;
+	return 0;
+}
+
+/* ----------------------------------------------------------- names */
+
+const char *scales_kind_name(unsigned kind)
+{
+	switch (kind) {
+	case SCALES_KIND_COUNTER:
+		return "counter";
+	case SCALES_KIND_GAUGE:
+		return "gauge";
+	case SCALES_KIND_GAUGE_F64:
+		return "gauge_f64";
+	case SCALES_KIND_STATE:
+		return "state";
+	case SCALES_KIND_HISTOGRAM:
+		return "histogram";
+	case SCALES_KIND_DICT:
+		return "dict";
+	default:
+		return "";
+	}
+}
+
+const char *scales_unit_name(unsigned unit)
+{
+	switch (unit) {
+	case SCALES_R_UNIT_SECONDS:
+		return "seconds";
+	case SCALES_R_UNIT_BYTES:
+		return "bytes";
+	default:
+		return "";
+	}
+}
