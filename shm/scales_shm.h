@@ -112,8 +112,9 @@ struct scales_shm_header {
 	uint64_t heartbeat_period_ns; /* 224 0 = no heartbeat thread */
 	uint64_t refused;             /* 232 refused registrations (atomic) */
 	uint32_t live_entries;        /* 240 (atomic) */
-	uint32_t free_head;   /* 244 writer-private: retired list, idx+1 */
-	uint64_t reserved[1]; /* 248 zero */
+	uint32_t free_head; /* 244 writer-private: retired list, idx+1 */
+	uint64_t
+	    pid_ns; /* 248 inode of the creator's pid namespace, 0 = unknown */
 	uint8_t lock[SCALES_SHM_LOCK_SIZE]; /* 256 writer-private mutex */
 	/* 320: new fields are appended here, with header_size grown */
 };

@@ -284,9 +284,8 @@ static int get_kind(scales_registry *reg, const char *path, uint16_t kind,
 {
 	struct index_node n;
 	int rc = stat_register(reg, path, kind, info, cfg, 0, &n);
-	if (!out)
-		return rc ? rc : -EINVAL;
-	handle_out(kind, rc, &n, out);
+	if (out)
+		handle_out(kind, rc, &n, out);
 	return rc;
 }
 

@@ -206,6 +206,9 @@ static int layout(scales_registry *reg, const struct scales_options *o,
 	h.pid = (int32_t)getpid();
 	h.flags = rseq ? SCALES_SHM_F_RSEQ : 0;
 	h.start_time = start;
+	struct stat ns;
+	h.pid_ns =
+	    stat("/proc/self/ns/pid", &ns) == 0 ? (uint64_t)ns.st_ino : 0;
 	h.creation_time_ns = now_ns(CLOCK_REALTIME);
 	memcpy(h.app, app, strlen(app) + 1);
 	h.dir_offset = SCALES_SHM_HEADER_REGION;

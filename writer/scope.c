@@ -169,9 +169,8 @@ static int scope_get(scales_scope *s, const char *name, uint16_t kind,
 {
 	struct index_node n;
 	int rc = scope_register(s, name, kind, info, cfg, 0, &n);
-	if (!out)
-		return rc ? rc : -EINVAL;
-	handle_out(kind, rc, &n, out);
+	if (out)
+		handle_out(kind, rc, &n, out);
 	return rc;
 }
 
