@@ -303,10 +303,16 @@ int scales_segment_open(const char *path, unsigned flags, scales_segment **out,
 	                     errlen);
 	if (rc)
 		goto fail;
-	uint64_t want = (uint64_t)st.st_size < seg->lay.capacity ?
-	                    (uint64_t)st.st_size :
-	                    seg->lay.capacity;
-	if ((rc = map_file(seg, (size_t)want, err, errlen)))
+	/* the writer sizes the file to capacity before publishing it */
+	if ((uint64_t)st.st_size < seg->lay.capacity) {
+		rc = r_fail(
+		    err, errlen, SCALES_RE_TRUNCATED,
+		    "%s: file (%lld bytes) is shorter than the segment's "
+		    "capacity (%" PRIu64 " bytes)",
+		    path, (long long)st.st_size, seg->lay.capacity);
+		goto fail;
+	}
+	if ((rc = map_file(seg, (size_t)seg->lay.capacity, err, errlen)))
 		goto fail;
 	/* the header atomics, under the guard (the file may shrink now) */
 	struct r_used u;

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* common.h: helpers shared by the reader tests. */
+#ifndef SCALES_TEST_READER_COMMON_H
+#define SCALES_TEST_READER_COMMON_H
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <scales/reader.h>
+
+#include "segbuild.h"
+
+/* Opens path; asserts success. */
+static inline scales_segment *must_open(const char *path)
+{
+	char err[512];
+	scales_segment *seg = NULL;
+	int rc = scales_segment_open(path, 0, &seg, err, sizeof(err));
+	cr_assert_eq(rc, 0, "open %s: %s", path, err);
+	cr_assert_not_null(seg);
+	return seg;
+}
+
+/* Opens path; asserts failure with code want and a non-empty message. */
+static inline void must_refuse(const char *path, int want)
+{
+	char err[512] = "";
+	scales_segment *seg = NULL;
+	int rc = scales_segment_open(path, 0, &seg, err, sizeof(err));
+	cr_assert_eq(rc, want, "open %s: got %d (%s), want %d (%s)", path, rc,
+	             err, want, scales_reader_strerror(want));
+	cr_assert_null(seg);
+	cr_assert(strlen(err) > 0, "no error message");
+	cr_assert(strchr(err, '\n') == NULL, "message is not one line");
+}
+
+/* Takes a snapshot; asserts success. */
+static inline struct scales_snapshot *must_snap(scales_segment *seg,
+                                                unsigned flags)
+{
+	char err[512];
+	struct scales_snapshot *s = NULL;
+	int rc = scales_snapshot_take(seg, flags, &s, err, sizeof(err));
+	cr_assert_eq(rc, 0, "snapshot: %s", err);
+	return s;
+}
+
+/* Writes b to a fresh directory, opens it and snapshots it. */
+static inline struct scales_snapshot *build_snap(struct segbuild *b,
+                                                 unsigned flags)
+{
+	char *dir = sb_tmpdir();
+	char path[4096];
+	cr_assert_eq(sb_write(b, dir, path, sizeof(path)), 0);
+	scales_segment *seg = must_open(path);
+	struct scales_snapshot *s = must_snap(seg, flags);
+	scales_segment_close(&seg);
+	sb_rmdir(dir);
+	free(dir);
+	return s;
+}
+
+static inline const struct scales_metric *
+must_find(const struct scales_snapshot *s, const char *path)
+{
+	const struct scales_metric *m = scales_snapshot_find(s, path);
+	cr_assert_not_null(m, "no metric %s", path);
+	return m;
+}
+
+#endif /* SCALES_TEST_READER_COMMON_H */
