@@ -238,3 +238,64 @@ Test(procs, stopped_lock_holder_gives_ebusy_not_a_hang, .timeout = 60)
 	scales_counter_inc(&c); /* known handles keep working throughout */
 	scales_close(&reg);
 }
+
+Test(procs, default_registry_removed_at_exit, .timeout = 30)
+{
+	fresh_dir();
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t p = fork();
+	if (p == 0) {
+		close(fds[0]);
+		setenv("SCALES_APP", "dflt", 1);
+		scales_registry *r = scales_default();
+		scales_counter c;
+		if (!r || scales_counter_get(r, "/d", NULL, &c))
+			_exit(1);
+		scales_counter_inc(&c);
+		const char *path = scales_registry_path(r);
+		if (write(fds[1], path, strlen(path) + 1) < 0)
+			_exit(2);
+		close(fds[1]);
+		exit(0); /* a clean exit: atexit removes the segment */
+	}
+	close(fds[1]);
+	char path[4096] = "";
+	cr_assert_gt(read(fds[0], path, sizeof path - 1), 0);
+	close(fds[0]);
+	int st;
+	waitpid(p, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	cr_assert_neq(strstr(path, "/dflt."), NULL, "%s", path);
+	cr_assert_neq(access(path, F_OK), 0, "removed at exit");
+}
+
+Test(procs, crash_leaves_a_readable_segment, .timeout = 30)
+{
+	fresh_dir();
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t p = fork();
+	if (p == 0) {
+		close(fds[0]);
+		scales_registry *r = open_reg("crasher", 0, 0);
+		scales_counter c;
+		scales_counter_get(r, "/before/crash", NULL, &c);
+		scales_counter_add(&c, 99);
+		const char *path = scales_registry_path(r);
+		if (write(fds[1], path, strlen(path) + 1) < 0)
+			_exit(2);
+		close(fds[1]);
+		abort();
+	}
+	close(fds[1]);
+	char path[4096] = "";
+	cr_assert_gt(read(fds[0], path, sizeof path - 1), 0);
+	close(fds[0]);
+	waitpid(p, NULL, 0);
+	struct scales_snapshot *s = snap_path(path);
+	cr_assert_eq(must_find(s, "/before/crash")->v.u64, 99);
+	cr_assert_not(s->proc.alive);
+	scales_snapshot_free(&s);
+	unlink(path);
+}
