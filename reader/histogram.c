@@ -42,7 +42,7 @@ double r_histo_rep(const struct scales_histo *h, uint32_t b)
 	/* the last bucket also holds everything above its range */
 	if (b + 1 == h->nbuckets && h->max > hi)
 		hi = h->max;
-	double v = (double)lo + (double)(hi - lo) / 2.0;
+	double v = (double)(lo + (hi - lo) / 2); /* docs/format.md */
 	if (h->count && h->min <= h->max) {
 		if (v < (double)h->min)
 			v = (double)h->min;
@@ -50,6 +50,27 @@ double r_histo_rep(const struct scales_histo *h, uint32_t b)
 			v = (double)h->max;
 	}
 	return v;
+}
+
+void r_histo_fix_minmax(struct scales_histo *h)
+{
+	uint32_t b, lowb = 0, highb = 0;
+	bool any = false;
+	for (b = 0; b < h->nbuckets; b++) {
+		if (h->buckets[b]) {
+			if (!any)
+				lowb = b;
+			highb = b;
+			any = true;
+		}
+	}
+	if (!any)
+		return;
+	uint64_t lo, width;
+	scales_histo_bucket_range(h, lowb, &lo, &width);
+	h->min = lo;
+	scales_histo_bucket_range(h, highb, &lo, &width);
+	h->max = lo + (width - 1);
 }
 
 /* Nearest rank of q among n values: ceil(q * n), at least 1, at most n;

@@ -54,6 +54,7 @@ struct r_layout {
 	uint64_t stripe_offset, stripe_size;
 	uint64_t strings_offset, strings_capacity;
 	uint64_t heartbeat_period_ns;
+	uint64_t pid_ns; /* 0 = unknown */
 };
 
 /* The header atomics, loaded with acquire and checked at each use. */
@@ -166,6 +167,10 @@ R_HIDDEN uint64_t r_histo_max_buckets(unsigned sub_bits, unsigned unit_shift);
 
 /* Bucket of raw value v for the histogram parameters. */
 R_HIDDEN uint32_t r_histo_bucket(const struct scales_histo *h, uint64_t v);
+
+/* A count with min > max (a record whose min/max have not landed yet):
+ * min and max from the lowest and highest non-empty buckets. */
+R_HIDDEN void r_histo_fix_minmax(struct scales_histo *h);
 
 /* Representative raw value of bucket b, clamped to [min, max]. */
 R_HIDDEN double r_histo_rep(const struct scales_histo *h, uint32_t b);

@@ -40,7 +40,7 @@ static int check_region(const char *path, const char *what, uint64_t off,
 {
 	uint64_t end;
 	if (!r_region_end(off, n, size, &end) || end > l->capacity ||
-	    off < l->header_size)
+	    off < SCALES_SHM_HEADER_REGION)
 		return r_fail(err, errlen, SCALES_RE_CORRUPT,
 		              "%s: %s (offset %" PRIu64 ", %" PRIu64
 		              " x %" PRIu64 " bytes) lies outside the segment "
@@ -89,8 +89,8 @@ static int validate_header(const char *path, const unsigned char *map,
 		return r_fail(err, errlen, SCALES_RE_FOREIGN,
 		              "%s: foreign word size (%u)", path,
 		              (unsigned)h.word_size);
-	if (h.header_size < sizeof(h) || h.header_size > len ||
-	    h.header_size % 8)
+	if (h.header_size < sizeof(h) ||
+	    h.header_size > SCALES_SHM_HEADER_REGION || h.header_size % 8)
 		return r_fail(err, errlen, SCALES_RE_CORRUPT,
 		              "%s: bad header size %" PRIu32, path,
 		              h.header_size);
@@ -137,6 +137,7 @@ static int validate_header(const char *path, const unsigned char *map,
 	l->strings_offset = h.strings_offset;
 	l->strings_capacity = h.strings_capacity;
 	l->heartbeat_period_ns = h.heartbeat_period_ns;
+	l->pid_ns = h.pid_ns;
 
 	int rc;
 	if ((rc = check_region(path, "entry directory", l->dir_offset,
@@ -148,7 +149,7 @@ static int validate_header(const char *path, const unsigned char *map,
 	                       l->nstripes, l->stripe_size, 8, l, err,
 	                       errlen)) ||
 	    (rc = check_region(path, "string area", l->strings_offset, 1,
-	                       l->strings_capacity, 4, l, err, errlen)))
+	                       l->strings_capacity, 8, l, err, errlen)))
 		return rc;
 	if (l->strings_capacity > UINT32_MAX)
 		return r_fail(err, errlen, SCALES_RE_CORRUPT,
@@ -274,7 +275,7 @@ int scales_segment_open(const char *path, unsigned flags, scales_segment **out,
 		              "%s: not a regular file (%s)", path,
 		              file_type(st.st_mode));
 	}
-	if ((uint64_t)st.st_size < sizeof(struct scales_shm_header)) {
+	if ((uint64_t)st.st_size < SCALES_SHM_HEADER_REGION) {
 		close(fd);
 		return r_fail(err, errlen, SCALES_RE_NOT_SEGMENT,
 		              "%s: too small for a segment (%lld bytes)", path,
@@ -394,6 +395,16 @@ static int proc_start_time(int32_t pid, uint64_t *start)
 	return 1;
 }
 
+/* True unless the writer's pid namespace (0 = unknown) is known to differ
+ * from ours. */
+static bool same_pid_ns(uint64_t pid_ns)
+{
+	struct stat st;
+	if (!pid_ns || stat("/proc/self/ns/pid", &st) < 0)
+		return true;
+	return (uint64_t)st.st_ino == pid_ns;
+}
+
 static bool heartbeat_recent(const struct r_layout *l, uint64_t hb)
 {
 	uint64_t period = l->heartbeat_period_ns;
@@ -433,22 +444,20 @@ void r_fill_info(const scales_segment *seg, const struct r_used *u,
 	info->stripe_used = u->stripe_used;
 	info->strings_capacity = l->strings_capacity;
 	info->strings_used = u->strings_used;
+	info->pid_ns = l->pid_ns;
 
+	/* docs/format.md, "Liveness" */
 	uint64_t st = 0;
 	int live;
 	if (u->flags & SCALES_SHM_F_CLOSED) {
 		live = SCALES_LIVE_CLOSED;
-	} else if (l->pid > 0 && proc_start_time(l->pid, &st) == 1) {
-		/* same start time: our writer. Another start time: the pid
-		 * was reused, unless the writer lives in another pid
-		 * namespace and keeps its heartbeat going */
-		if (st == l->start_time)
-			live = SCALES_LIVE_ALIVE;
-		else if (heartbeat_recent(l, u->heartbeat_ns))
-			live = SCALES_LIVE_ALIVE;
-		else
-			live = SCALES_LIVE_PID_REUSED;
+	} else if (l->pid > 0 && same_pid_ns(l->pid_ns) &&
+	           proc_start_time(l->pid, &st) == 1) {
+		/* same start time: our writer; else the pid was reused */
+		live = st == l->start_time ? SCALES_LIVE_ALIVE :
+		                             SCALES_LIVE_PID_REUSED;
 	} else {
+		/* another pid namespace, or no such pid here */
 		live = heartbeat_recent(l, u->heartbeat_ns) ?
 		           SCALES_LIVE_ALIVE :
 		           SCALES_LIVE_DEAD;

@@ -212,30 +212,78 @@ static bool resolve(struct copy_ctx *c, uint32_t ref, const char **out)
 	return *out != NULL;
 }
 
-/* Checks [off, off + size) in the data area and the mapping, aligned. */
-static bool data_ok(const struct copy_ctx *c, uint64_t off, uint64_t size,
+/* Relaxed loads of mapped words at byte offset off (validated, aligned). */
+static inline const uint64_t *map_words(const struct copy_ctx *c, uint64_t off)
+{
+	return (const uint64_t *)(const void *)(c->seg->map + off);
+}
+
+static inline uint64_t map_u64(const struct copy_ctx *c, uint64_t off)
+{
+	return LOAD_RLX(map_words(c, off));
+}
+
+static inline uint32_t map_u32(const struct copy_ctx *c, uint64_t off)
+{
+	return LOAD_RLX((const uint32_t *)(const void *)(c->seg->map + off));
+}
+
+/* Histogram parameters as docs/format.md allows them. */
+static bool histo_params_ok(uint32_t sb, uint32_t us, uint32_t nb)
+{
+	return sb >= 5 && sb <= 10 && us <= 32 && nb > (2u << sb) &&
+	       nb < (1u << 20) && nb <= r_histo_max_buckets(sb, us);
+}
+
+/* Raises the used counters of the copy to the header's current ones: an
+ * entry published after our first load may use space allocated after it
+ * (the space is published, release, before the entry). */
+static void reload_used(struct copy_ctx *c)
+{
+	const struct scales_shm_header *h =
+	    (const struct scales_shm_header *)(const void *)c->seg->map;
+	const struct r_layout *l = &c->seg->lay;
+	uint64_t d = LOAD_ACQ(&h->data_used), st = LOAD_ACQ(&h->stripe_used);
+	if (d <= l->data_capacity && d > c->u.data_used)
+		c->u.data_used = d;
+	if (st <= l->stripe_size && st > c->u.stripe_used)
+		c->u.stripe_used = st;
+}
+
+/* Checks the entry's fixed data: size as the kind requires, aligned,
+ * inside the used data area. */
+static bool data_ok(struct copy_ctx *c, uint64_t off, uint64_t size,
                     uint64_t need)
 {
 	const struct r_layout *l = &c->seg->lay;
-	uint64_t end;
-	return size >= need && off % 8 == 0 && off >= l->data_offset &&
-	       !__builtin_add_overflow(off, need, &end) &&
-	       end <= l->data_offset + l->data_capacity &&
-	       end <= c->seg->map_len;
+	if (size != need)
+		return false;
+	if (!need)
+		return true;
+	if (off % 8 || off < l->data_offset ||
+	    off - l->data_offset > l->data_capacity)
+		return false;
+	uint64_t end = off - l->data_offset + size; /* no overflow: small */
+	if (end > c->u.data_used)
+		reload_used(c);
+	return end <= c->u.data_used;
 }
 
-/* Checks [soff, soff + size) inside a stripe and every stripe mapped. */
-static bool stripe_ok(const struct copy_ctx *c, uint64_t soff, uint64_t size)
+/* Checks the entry's stripe words: size as the kind requires, aligned,
+ * inside the used part of a stripe. */
+static bool stripe_ok(struct copy_ctx *c, uint64_t soff, uint64_t size,
+                      uint64_t need)
 {
-	const struct r_layout *l = &c->seg->lay;
 	uint64_t end;
-	if (soff % 8 || __builtin_add_overflow(soff, size, &end) ||
-	    end > l->stripe_size)
+	if (size != need)
 		return false;
-	/* last stripe's copy; nstripes * stripe_size fits in capacity */
-	uint64_t last =
-	    l->stripe_offset + (uint64_t)(l->nstripes - 1) * l->stripe_size;
-	return last + end <= c->seg->map_len;
+	if (!need)
+		return true;
+	if (soff % 8 || __builtin_add_overflow(soff, size, &end))
+		return false;
+	if (end > c->u.stripe_used)
+		reload_used(c);
+	return end <= c->u.stripe_used;
 }
 
 uint64_t r_histo_max_buckets(unsigned sub_bits, unsigned unit_shift)
@@ -308,33 +356,31 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m)
 			mm.unit = x->unit;
 			switch (x->kind) {
 			case SCALES_SHM_COUNTER: {
-				valid = x->stripe_size == 8 &&
-				        stripe_ok(c, x->stripe_offset, 8);
+				valid =
+				    stripe_ok(c, x->stripe_offset,
+				              x->stripe_size, 8) &&
+				    data_ok(c, x->data_offset, x->data_size, 0);
 				if (!valid)
 					break;
-				const unsigned char *p = c->seg->map +
-				                         l->stripe_offset +
-				                         x->stripe_offset;
+				uint64_t off =
+				    l->stripe_offset + x->stripe_offset;
 				uint64_t sum = 0;
 				for (uint32_t k = 0; k < l->nstripes; k++)
-					sum += LOAD_RLX(
-					    (const uint64_t
-					         *)(const void
-					                *)(p +
-					                   k * l->stripe_size));
+					sum +=
+					    map_u64(c,
+					            off + k * l->stripe_size);
 				mm.v.u64 = sum;
 				break;
 			}
 			case SCALES_SHM_GAUGE_I64:
 			case SCALES_SHM_GAUGE_F64: {
 				valid =
+				    stripe_ok(c, x->stripe_offset,
+				              x->stripe_size, 0) &&
 				    data_ok(c, x->data_offset, x->data_size, 8);
 				if (!valid)
 					break;
-				uint64_t v = LOAD_RLX(
-				    (const uint64_t *)(const void
-				                           *)(c->seg->map +
-				                              x->data_offset));
+				uint64_t v = map_u64(c, x->data_offset);
 				if (x->kind == SCALES_SHM_GAUGE_I64)
 					mm.v.i64 = (int64_t)v;
 				else
@@ -342,60 +388,48 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m)
 				break;
 			}
 			case SCALES_SHM_STATE: {
-				valid = data_ok(c, x->data_offset, x->data_size,
-				                4) &&
-				        x->data_offset % 4 == 0;
+				valid =
+				    stripe_ok(c, x->stripe_offset,
+				              x->stripe_size, 0) &&
+				    data_ok(c, x->data_offset, x->data_size, 8);
 				if (!valid)
 					break;
-				uint32_t ref = LOAD_RLX(
-				    (const uint32_t *)(const void
-				                           *)(c->seg->map +
-				                              x->data_offset));
+				uint32_t ref = map_u32(c, x->data_offset);
 				valid = resolve(c, ref, &mm.v.state);
 				break;
 			}
 			case SCALES_SHM_HISTOGRAM: {
 				uint32_t sb = x->param[0], us = x->param[1],
 				         nb = x->param[2];
-				valid =
-				    sb >= 5 && sb <= 10 && us <= 63 &&
-				    nb >= 1 &&
-				    nb <= r_histo_max_buckets(sb, us) &&
-				    x->stripe_size == 8 * ((uint64_t)nb + 1) &&
-				    stripe_ok(c, x->stripe_offset,
-				              x->stripe_size) &&
-				    data_ok(c, x->data_offset, x->data_size,
-				            16) &&
-				    isfinite(x->scale) && x->scale > 0;
+				valid = histo_params_ok(sb, us, nb) &&
+				        stripe_ok(c, x->stripe_offset,
+				                  x->stripe_size,
+				                  8 * ((uint64_t)nb + 1)) &&
+				        data_ok(c, x->data_offset, x->data_size,
+				                16) &&
+				        isfinite(x->scale) && x->scale > 0;
 				if (!valid)
 					break;
 				if (nb + 1 > hcap) {
+					size_t bytes = 8 * ((size_t)nb + 1);
 					hbuf =
-					    r_arena_alloc(&priv->arena,
-					                  8 * ((size_t)nb + 1));
+					    r_arena_alloc(&priv->arena, bytes);
 					if (!hbuf)
 						return E_NOMEM;
 					hcap = nb + 1;
 				}
 				memset(hbuf, 0, 8 * ((size_t)nb + 1));
-				const unsigned char *p = c->seg->map +
-				                         l->stripe_offset +
-				                         x->stripe_offset;
+				uint64_t off =
+				    l->stripe_offset + x->stripe_offset;
 				for (uint32_t k = 0; k < l->nstripes; k++) {
 					const uint64_t *sw =
-					    (const uint64_t
-					         *)(const void
-					                *)(p +
-					                   k * l->stripe_size);
+					    map_words(c,
+					              off + k * l->stripe_size);
 					for (uint32_t w = 0; w <= nb; w++)
 						hbuf[w] += LOAD_RLX(&sw[w]);
 				}
-				const uint64_t *mmx =
-				    (const uint64_t *)(const void
-				                           *)(c->seg->map +
-				                              x->data_offset);
-				mm.hist.min = LOAD_RLX(&mmx[0]);
-				mm.hist.max = LOAD_RLX(&mmx[1]);
+				mm.hist.min = map_u64(c, x->data_offset);
+				mm.hist.max = map_u64(c, x->data_offset + 8);
 				mm.hist.sum = hbuf[0];
 				mm.hist.scale = x->scale;
 				mm.hist.sub_bits = sb;
@@ -406,10 +440,18 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m)
 			}
 			case SCALES_SHM_AGG_SUM:
 			case SCALES_SHM_AGG_STATES:
-				valid = resolve(c, x->param[0], &child) &&
+				valid = stripe_ok(c, x->stripe_offset,
+				                  x->stripe_size, 0) &&
+				        data_ok(c, x->data_offset, x->data_size,
+				                0) &&
+				        resolve(c, x->param[0], &child) &&
 				        child && *child && child[0] != '/';
 				break;
 			case SCALES_SHM_DICT:
+				valid =
+				    stripe_ok(c, x->stripe_offset,
+				              x->stripe_size, 0) &&
+				    data_ok(c, x->data_offset, x->data_size, 0);
 				break;
 			default:
 				valid = false;
@@ -434,6 +476,8 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m)
 			for (uint32_t b = 0; b < mm.hist.nbuckets; b++)
 				n += mm.hist.buckets[b];
 			mm.hist.count = n;
+			if (n && mm.hist.min > mm.hist.max)
+				r_histo_fix_minmax(&mm.hist);
 		}
 		if (mm.kind == SCALES_SHM_AGG_SUM ||
 		    mm.kind == SCALES_SHM_AGG_STATES) {

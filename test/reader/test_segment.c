@@ -41,7 +41,7 @@ static struct segbuild *valid_image(void)
 	sb_counter_add(b, c, 2, 4);
 	sb_gauge(b, "/web/level", -5);
 	sb_state(b, "/web/state", "idle");
-	uint32_t h = sb_histogram(b, "/web/latency", 5, 0, 64, 1e-9, 1);
+	uint32_t h = sb_histogram(b, "/web/latency", 5, 0, 100, 1e-9, 1);
 	sb_hist_record(b, h, 1, 17);
 	return b;
 }
@@ -320,7 +320,13 @@ Test(segment, hostile_entries)
 		i = sb_state(b, "/bad/s1", "x");
 		uint32_t badref = 0xfffffff0;
 		memcpy(b->img + sb_entry(b, i)->data_offset, &badref, 4);
-		nbad += 4;
+		i = sb_gauge(b, "/bad/g4", 1);
+		sb_entry(b, i)->stripe_size = 8; /* a gauge has no stripes */
+		i = sb_gauge(b, "/bad/g5", 1);
+		/* inside the data area but past data_used */
+		sb_entry(b, i)->data_offset =
+		    sb_header(b)->data_offset + sb_header(b)->data_capacity - 8;
+		nbad += 6;
 	}
 	/* histograms with absurd parameters */
 	{
@@ -328,15 +334,16 @@ Test(segment, hostile_entries)
 			uint32_t sb, us, nb, stripe;
 			double scale;
 		} hp[] = {
-			{ 4, 0, 64, 0, 1 },         { 11, 0, 64, 0, 1 },
-			{ 5, 64, 64, 0, 1 },        { 5, 0, 0, 0, 1 },
-			{ 5, 0, 3000, 0, 1 },    /* more than fit in u64 */
-			{ 5, 0, 64, 8 * 64, 1 }, /* stripe size != 8 (nb + 1) */
-			{ 5, 0, 64, 0, 0 },         { 5, 0, 64, 0, -1 },
-			{ 5, 0, 64, 0, 1.0 / 0.0 },
+			{ 4, 0, 100, 0, 1 },         { 11, 0, 100, 0, 1 },
+			{ 5, 33, 100, 0, 1 },        { 5, 0, 0, 0, 1 },
+			{ 5, 0, 64, 0, 1 },   /* not above the linear range */
+			{ 5, 0, 3000, 0, 1 }, /* more than fit in u64 */
+			{ 5, 0, 100, 8 * 100, 1 }, /* stripe size != 8 (nb + 1) */
+			{ 5, 0, 100, 0, 0 },         { 5, 0, 100, 0, -1 },
+			{ 5, 0, 100, 0, 1.0 / 0.0 },
 		};
 		for (size_t k = 0; k < sizeof(hp) / sizeof(hp[0]); k++) {
-			uint32_t i = sb_histogram(b, "/bad/h", 5, 0, 64, 1, 0);
+			uint32_t i = sb_histogram(b, "/bad/h", 5, 0, 100, 1, 0);
 			struct scales_shm_entry *e = sb_entry(b, i);
 			e->param[0] = hp[k].sb;
 			e->param[1] = hp[k].us;
@@ -357,6 +364,8 @@ Test(segment, hostile_entries)
 	}
 #undef HOSTILE
 	struct scales_snapshot *s = build_snap(b, 0);
+	for (size_t k = 0; k < s->n; k++)
+		cr_log_info("shown: %s", s->metrics[k].path);
 	cr_assert_eq(s->invalid, (uint32_t)nbad, "invalid %u, want %d",
 	             s->invalid, nbad);
 	cr_assert_eq(s->n, 1);
@@ -538,10 +547,22 @@ Test(segment, liveness)
 	/* our pid with another start time: a dead writer, pid reused */
 	sb_header(b)->start_time += 12345;
 	cr_assert_eq(liveness_of(b), SCALES_LIVE_PID_REUSED);
-	/* ... unless its heartbeat is fresh (another pid namespace) */
+	/* even with a fresh heartbeat: /proc decides when it can */
 	sb_header(b)->heartbeat_period_ns = 1000000000;
 	sb_header(b)->heartbeat_ns = mono_now();
+	cr_assert_eq(liveness_of(b), SCALES_LIVE_PID_REUSED);
+	/* our own pid namespace, recorded: same answers */
+	struct stat ns;
+	cr_assert_eq(stat("/proc/self/ns/pid", &ns), 0);
+	sb_header(b)->pid_ns = ns.st_ino;
+	cr_assert_eq(liveness_of(b), SCALES_LIVE_PID_REUSED);
+	/* another pid namespace: our /proc means nothing, the heartbeat
+	 * decides */
+	sb_header(b)->pid_ns = ns.st_ino + 1;
 	cr_assert_eq(liveness_of(b), SCALES_LIVE_ALIVE);
+	sb_header(b)->heartbeat_ns = mono_now() - 60ull * 1000000000;
+	cr_assert_eq(liveness_of(b), SCALES_LIVE_DEAD);
+	sb_header(b)->heartbeat_ns = mono_now();
 	/* closed cleanly */
 	sb_header(b)->flags |= SCALES_SHM_F_CLOSED;
 	cr_assert_eq(liveness_of(b), SCALES_LIVE_CLOSED);

@@ -136,10 +136,11 @@ typedef struct scales_segment scales_segment;
  * Opens the segment file at path: open(O_RDONLY|O_NOFOLLOW|O_CLOEXEC),
  * fstat, refuse anything but a regular file (SCALES_RE_UNSAFE, also for a
  * symlink), map it read-only (PROT_READ, MAP_SHARED), and validate the
- * header and every region against the file's real size (magic, major
- * version, byte order, word size, header and entry sizes, region offsets
- * and sizes, used counts). Entries are validated one by one at snapshot
- * time. flags: 0 (reserved).
+ * header and every region against the file's real size, as
+ * docs/format.md ("What a reader validates") lists: magic, major version,
+ * byte order, word size, header and entry sizes, capacity <= file size,
+ * every region offset and size (overflow-checked), used counts. Entries are
+ * validated one by one at snapshot time. flags: 0 (reserved).
  *
  * On success *out owns the descriptor and the mapping; release it with
  * scales_segment_close(). On error *out is NULL and err holds a message
@@ -198,18 +199,20 @@ struct scales_process_info {
 	uint64_t data_capacity, data_used;
 	uint64_t stripe_size, stripe_used;
 	uint64_t strings_capacity, strings_used;
-	int liveness; /* enum scales_liveness */
-	bool alive;   /* liveness == SCALES_LIVE_ALIVE */
+	int liveness;    /* enum scales_liveness */
+	bool alive;      /* liveness == SCALES_LIVE_ALIVE */
+	uint64_t pid_ns; /* inode of the writer's pid namespace, 0 = unknown */
 };
 
 /*
  * Fills *out from the header (atomics loaded with acquire) and decides
- * liveness: SCALES_SHM_F_CLOSED set -> CLOSED; else if /proc/<pid>/stat
- * exists: ALIVE if its start time (field 22) equals the header's
- * start_time, else PID_REUSED; else (no such pid here, e.g. another pid
- * namespace) ALIVE iff heartbeat_period_ns != 0 and the heartbeat is within
- * 3 * heartbeat_period_ns of CLOCK_MONOTONIC now, else DEAD. Re-fstats the
- * file; SCALES_RE_TRUNCATED if it shrank below the validated layout.
+ * liveness (docs/format.md, "Liveness"): SCALES_SHM_F_CLOSED set -> CLOSED;
+ * else, unless the header's pid_ns is known and differs from the reader's
+ * pid namespace, if /proc/<pid>/stat exists: ALIVE if its start time
+ * (field 22) equals the header's start_time, else PID_REUSED; else (another
+ * pid namespace, or no such pid here) ALIVE iff heartbeat_period_ns != 0
+ * and the heartbeat is within 3 * heartbeat_period_ns of CLOCK_MONOTONIC
+ * now, else DEAD. Re-fstats the file; SCALES_RE_TRUNCATED if it shrank.
  * Cheap (one fstat, one small /proc read). Not concurrent with other calls
  * on the same seg.
  */
@@ -371,7 +374,7 @@ SCALES_READER_API void scales_snapshot_free(struct scales_snapshot **snap);
  *    P/X itself becomes a GAUGE: the number of children counted.
  *  - DICT at P: v.u64 = the sum of the counters P/<key>.
  * A derived path that collides with an existing metric is not added.
- * Returns 0 or -ENOMEM (snap is then unchanged).
+ * Returns 0 or -ENOMEM (snap then holds the aggregates computed so far).
  */
 SCALES_READER_API int scales_snapshot_aggregate(struct scales_snapshot *snap);
 
