@@ -2,26 +2,26 @@
 # SPDX-License-Identifier: MIT
 # tools/demo.sh BUILD_DIR: the demo behind `make demo`.
 #
-# Starts the instrumented example (build/examples/seed-tour for now) with
-# its segment in a private directory, waits until it says "ready", then
-# prints a `scales-top -1` snapshot every second for DEMO_SECONDS seconds
-# (default 5). Ctrl-C (or the end of the demo) stops the example by its pid
-# and removes the directory with its segments.
+# Starts the instrumented example server (examples/demo-server) and its load
+# generator (examples/demo-load) with their segments in a private directory,
+# then shows them live in scales-top when stdout is a terminal; without a
+# terminal it prints a `scales-top -1` snapshot every second for
+# DEMO_SECONDS seconds (default 5) instead. Ctrl-C (or q in scales-top)
+# stops everything and removes the segments.
 #
-# Environment: DEMO_SECONDS (snapshots to print), SCALES_DIR (use this
-# directory instead of a temporary one; it is then left in place).
-# The lead grows this into the full demo (issue 9): server, load generator
-# and the live scales-top when stdout is a terminal.
+# Environment: DEMO_SECONDS (snapshots without a terminal), SCALES_DIR (use
+# this directory instead of a temporary one; it is then left in place).
 set -u
 
 build=${1:-build}
 seconds=${DEMO_SECONDS:-5}
-example=$build/examples/seed-tour
+server=$build/examples/demo-server
+load=$build/examples/demo-load
 top=$build/tools/scales-top/scales-top
 
-for f in "$example" "$top"; do
+for f in "$server" "$load" "$top"; do
 	if [ ! -x "$f" ]; then
-		echo "demo: $f is not built (yet)" >&2
+		echo "demo: $f is not built" >&2
 		exit 1
 	fi
 done
@@ -34,7 +34,7 @@ fi
 export SCALES_DIR
 
 pids=
-log=$SCALES_DIR/.demo-example.log
+log=$SCALES_DIR/.demo-server.log
 cleanup() {
 	for p in $pids; do
 		kill -TERM "$p" 2>/dev/null
@@ -50,23 +50,32 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Start the example; its first line on stdout is "ready" once every update
-# is done.
-"$example" >"$log" 2>&1 &
-pid=$!
-pids="$pids $pid"
+# The server prints "listening PORT" then "ready".
+"$server" -w 4 >"$log" 2>&1 &
+pids="$pids $!"
+spid=$!
 tries=0
 until grep -qx ready "$log" 2>/dev/null; do
 	tries=$((tries + 1))
-	if [ "$tries" -gt 300 ] || ! kill -0 "$pid" 2>/dev/null; then
-		echo "demo: $example did not get ready:" >&2
+	if [ "$tries" -gt 300 ] || ! kill -0 "$spid" 2>/dev/null; then
+		echo "demo: $server did not get ready:" >&2
 		cat "$log" >&2
 		exit 1
 	fi
 	sleep 0.1
 done
+port=$(sed -n 's/^listening //p' "$log")
 
-echo "demo: segments in $SCALES_DIR"
+# Load: 4 connections at up to 200 requests per second each.
+"$load" -p "$port" -c 4 -r 200 >/dev/null 2>&1 &
+pids="$pids $!"
+
+echo "demo: demo-server on 127.0.0.1:$port, segments in $SCALES_DIR"
+if [ -t 1 ] && [ -t 0 ]; then
+	"$top" -i 1
+	exit $?
+fi
+sleep 1
 i=0
 while [ "$i" -lt "$seconds" ]; do
 	i=$((i + 1))
