@@ -189,6 +189,15 @@ int scales_histo_delta(const struct scales_histo *prev,
 	return 0;
 }
 
+/* A non-negative double to the nearest u64, saturating. */
+static uint64_t to_raw(double v)
+{
+	if (!(v > 0))
+		return 0;
+	v += 0.5;
+	return v >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)v;
+}
+
 void r_histo_add(struct scales_histo *dst, uint64_t *dst_buckets,
                  const struct scales_histo *src)
 {
@@ -208,22 +217,13 @@ void r_histo_add(struct scales_histo *dst, uint64_t *dst_buckets,
 		for (uint32_t b = 0; b < src->nbuckets; b++) {
 			if (!src->buckets[b])
 				continue;
-			double v = r_histo_rep(src, b) * f;
-			uint64_t raw = v >= 18446744073709551615.0 ?
-			                   UINT64_MAX :
-			               v > 0 ? (uint64_t)v :
-			                       0;
+			uint64_t raw = to_raw(r_histo_rep(src, b) * f);
 			dst_buckets[r_histo_bucket(dst, raw)] +=
 			    src->buckets[b];
 		}
-		double dmin = (double)smin * f, dmax = (double)smax * f,
-		       dsum = (double)ssum * f;
-		smin =
-		    dmin >= 1.8446744073709552e19 ? UINT64_MAX : (uint64_t)dmin;
-		smax =
-		    dmax >= 1.8446744073709552e19 ? UINT64_MAX : (uint64_t)dmax;
-		ssum = dsum >= 1.8446744073709552e19 ? UINT64_MAX :
-		                                       (uint64_t)(dsum + 0.5);
+		smin = to_raw((double)smin * f);
+		smax = to_raw((double)smax * f);
+		ssum = to_raw((double)ssum * f);
 	}
 	dst->sum += ssum;
 	if (src->count) {

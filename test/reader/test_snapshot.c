@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_snapshot.c: what a snapshot shows (values, stripes summed, strings,
+ * order, retired and half-written entries), the seqlock under a concurrent
+ * rewriter, aggregates, merge and filters.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common.h"
+
+TestSuite(snapshot, .timeout = 60);
+
+Test(snapshot, values_and_strings)
+{
+	struct segbuild *b = sb_new("web", 11, 22, NULL);
+	uint32_t c = sb_counter(b, "/web/errors", "errors seen");
+	for (uint32_t s = 0; s < 3; s++)
+		sb_counter_add(b, c, s, 10 + s); /* 10 + 11 + 12 */
+	sb_gauge(b, "/web/inflight", -3);
+	sb_gauge_f64(b, "/web/load", 0.25);
+	sb_state(b, "/web/mode", "waitingForTask");
+	sb_state(b, "/web/never", NULL);
+	uint32_t h = sb_histogram(b, "/web/latency", 5, 0, 200, 1e-3,
+	                          SCALES_SHM_UNIT_SECONDS);
+	sb_hist_record(b, h, 0, 10);
+	sb_hist_record(b, h, 1, 20);
+	sb_hist_record(b, h, 2, 30);
+	sb_entry(b, h)->help = sb_string(b, "latency \"quoted\"");
+	struct scales_snapshot *s = build_snap(b, 0);
+	cr_assert_eq(s->n, 6);
+	cr_assert_eq(s->invalid, 0);
+	cr_assert_eq(s->skipped, 0);
+	for (size_t i = 1; i < s->n; i++)
+		cr_assert_lt(strcmp(s->metrics[i - 1].path, s->metrics[i].path),
+		             0, "not sorted");
+	const struct scales_metric *m = must_find(s, "/web/errors");
+	cr_assert_eq(m->kind, SCALES_KIND_COUNTER);
+	cr_assert_eq(m->v.u64, 33);
+	cr_assert_str_eq(m->help, "errors seen");
+	cr_assert_eq(m->entry, c);
+	cr_assert_eq(m->generation, 2);
+	cr_assert_eq(m->agg, SCALES_AGG_NONE);
+	m = must_find(s, "/web/inflight");
+	cr_assert_eq(m->kind, SCALES_KIND_GAUGE);
+	cr_assert_eq(m->v.i64, -3);
+	cr_assert_null(m->help);
+	m = must_find(s, "/web/load");
+	cr_assert_eq(m->kind, SCALES_KIND_GAUGE_F64);
+	cr_assert_eq(m->v.f64, 0.25);
+	m = must_find(s, "/web/mode");
+	cr_assert_eq(m->kind, SCALES_KIND_STATE);
+	cr_assert_str_eq(m->v.state, "waitingForTask");
+	cr_assert_null(must_find(s, "/web/never")->v.state);
+	m = must_find(s, "/web/latency");
+	cr_assert_eq(m->kind, SCALES_KIND_HISTOGRAM);
+	cr_assert_eq(m->unit, SCALES_R_UNIT_SECONDS);
+	cr_assert_str_eq(m->help, "latency \"quoted\"");
+	cr_assert_eq(m->hist.count, 3);
+	cr_assert_eq(m->hist.sum, 60);
+	cr_assert_eq(m->hist.min, 10);
+	cr_assert_eq(m->hist.max, 30);
+	cr_assert_eq(m->hist.nbuckets, 200);
+	cr_assert_eq(m->hist.scale, 1e-3);
+	cr_assert_eq(m->hist.buckets[10] + m->hist.buckets[20] +
+	                 m->hist.buckets[30],
+	             3);
+	cr_assert_null(scales_snapshot_find(s, "/web"));
+	cr_assert_null(scales_snapshot_find(s, "/web/zzz"));
+	cr_assert_eq(s->proc.pid, 11);
+	cr_assert_str_eq(s->proc.app, "web");
+	cr_assert_gt(s->mono_ns, 0);
+	cr_assert_gt(s->real_ns, 0);
+	cr_assert_eq(s->nmembers, 1);
+	cr_assert_eq(s->member_pids[0], 11);
+	scales_snapshot_free(&s);
+	sb_free(b);
+}
+
+Test(snapshot, retired_free_and_half_written_entries_are_not_shown)
+{
+	struct segbuild *b = sb_new("web", 1, 1, NULL);
+	sb_counter(b, "/a", NULL);
+	uint32_t r = sb_counter(b, "/retired", NULL);
+	sb_retire(b, r);
+	uint32_t f = sb_counter(b, "/free", NULL);
+	sb_entry(b, f)->state = SCALES_SHM_FREE;
+	uint32_t odd = sb_counter(b, "/odd", NULL);
+	sb_entry(b, odd)->generation = 7; /* being rewritten */
+	sb_counter(b, "/z", NULL);
+	struct scales_snapshot *s = build_snap(b, 0);
+	cr_assert_eq(s->n, 2);
+	cr_assert_str_eq(s->metrics[0].path, "/a");
+	cr_assert_str_eq(s->metrics[1].path, "/z");
+	cr_assert_eq(s->skipped, 1); /* /odd, after its retries */
+	scales_snapshot_free(&s);
+	sb_free(b);
+}
+
+Test(snapshot, unsorted_directory_and_duplicates)
+{
+	struct segbuild *b = sb_new("web", 1, 1, NULL);
+	sb_gauge(b, "/c", 3);
+	sb_gauge(b, "/a", 1);
+	sb_gauge(b, "/b", 2);
+	sb_gauge(b, "/a", 9); /* the same path in two slots */
+	struct scales_snapshot *s = build_snap(b, 0);
+	cr_assert_eq(s->n, 3);
+	cr_assert_str_eq(s->metrics[0].path, "/a");
+	cr_assert_eq(s->metrics[0].v.i64, 1); /* the lower slot */
+	cr_assert_str_eq(s->metrics[1].path, "/b");
+	cr_assert_str_eq(s->metrics[2].path, "/c");
+	cr_assert_eq(s->skipped, 1);
+	scales_snapshot_free(&s);
+	sb_free(b);
+}
+
+Test(snapshot, filter_and_match)
+{
+	const char *g1[] = { "/web/*" };
+	cr_assert(scales_path_match(g1, 1, "/web/errors"));
+	cr_assert(scales_path_match(g1, 1, "/web/a/b"));
+	cr_assert(!scales_path_match(g1, 1, "/api/errors"));
+	cr_assert(scales_path_match(NULL, 0, "/anything"));
+	const char *g2[] = { "/api/*", "*/errors" };
+	cr_assert(scales_path_match(g2, 2, "/web/errors"));
+
+	struct segbuild *b = sb_new("web", 1, 1, NULL);
+	sb_counter(b, "/web/errors", NULL);
+	sb_counter(b, "/web/ok", NULL);
+	sb_counter(b, "/api/errors", NULL);
+	sb_counter(b, "/api/ok", NULL);
+	struct scales_snapshot *s = build_snap(b, 0);
+	scales_snapshot_filter(s, g2, 2);
+	cr_assert_eq(s->n, 3);
+	cr_assert_str_eq(s->metrics[0].path, "/api/errors");
+	cr_assert_str_eq(s->metrics[1].path, "/api/ok");
+	cr_assert_str_eq(s->metrics[2].path, "/web/errors");
+	scales_snapshot_filter(s, NULL, 0);
+	cr_assert_eq(s->n, 3);
+	scales_snapshot_free(&s);
+	sb_free(b);
+}
+
+Test(snapshot, kind_and_unit_names)
+{
+	cr_assert_str_eq(scales_kind_name(SCALES_KIND_COUNTER), "counter");
+	cr_assert_str_eq(scales_kind_name(SCALES_KIND_GAUGE), "gauge");
+	cr_assert_str_eq(scales_kind_name(SCALES_KIND_GAUGE_F64), "gauge_f64");
+	cr_assert_str_eq(scales_kind_name(SCALES_KIND_STATE), "state");
+	cr_assert_str_eq(scales_kind_name(SCALES_KIND_HISTOGRAM), "histogram");
+	cr_assert_str_eq(scales_kind_name(SCALES_KIND_DICT), "dict");
+	cr_assert_str_eq(scales_kind_name(77), "");
+	cr_assert_str_eq(scales_unit_name(SCALES_R_UNIT_SECONDS), "seconds");
+	cr_assert_str_eq(scales_unit_name(SCALES_R_UNIT_BYTES), "bytes");
+	cr_assert_str_eq(scales_unit_name(0), "");
+}
+
+/* ------------------------------------------------------------- seqlock */
+
+/*
+ * A rewriter thread republishes entry slots under new paths, as the
+ * writer reuses retired slots (docs/format.md, "Publication protocol"):
+ * generation odd, release fence, path and value, generation even
+ * (release), state LIVE (release). Each gauge's value is the number in its
+ * path, written only inside the odd window: a snapshot that ever shows
+ * "/t/<n>" with another value has torn an entry.
+ */
+struct rewriter {
+	unsigned char *map;
+	struct scales_shm_header *h;
+	uint32_t nslots;
+	atomic_bool stop;
+	uint64_t rounds;
+};
+
+static void *rewrite(void *arg)
+{
+	struct rewriter *r = arg;
+	uint64_t n = 1000;
+	while (!atomic_load(&r->stop)) {
+		for (uint32_t i = 0; i < r->nslots; i++, n++) {
+			struct scales_shm_entry *e =
+			    (void *)(r->map + r->h->dir_offset +
+			             (uint64_t)i * r->h->entry_size);
+			uint32_t g =
+			    __atomic_load_n(&e->generation, __ATOMIC_RELAXED);
+			__atomic_store_n(&e->generation, g + 1,
+			                 __ATOMIC_RELAXED);
+			__atomic_thread_fence(__ATOMIC_RELEASE);
+			char p[32];
+			int len = snprintf(p, sizeof(p), "/t/%llu",
+			                   (unsigned long long)n);
+			/* byte by byte, like any plain copy could tear */
+			for (int k = 0; k <= len; k++)
+				__atomic_store_n(&e->path[k], p[k],
+				                 __ATOMIC_RELAXED);
+			__atomic_store_n(&e->path_len, (uint32_t)len,
+			                 __ATOMIC_RELAXED);
+			__atomic_store_n((int64_t *)(void *)(r->map +
+			                                     e->data_offset),
+			                 (int64_t)n, __ATOMIC_RELAXED);
+			__atomic_store_n(&e->generation, g + 2,
+			                 __ATOMIC_RELEASE);
+			__atomic_store_n(&e->state, SCALES_SHM_LIVE,
+			                 __ATOMIC_RELEASE);
+		}
+		r->rounds++;
+	}
+	return NULL;
+}
+
+Test(snapshot, seqlock_never_shows_a_torn_entry)
+{
+	char *dir = sb_tmpdir();
+	struct segbuild *b = sb_new("torn", 1, 1, NULL);
+	uint32_t nslots = 16;
+	for (uint32_t i = 0; i < nslots; i++) {
+		char p[32];
+		snprintf(p, sizeof(p), "/t/%u", 100 + i);
+		sb_gauge(b, p, 100 + i);
+	}
+	char path[4096];
+	cr_assert_eq(sb_write(b, dir, path, sizeof(path)), 0);
+	int fd = open(path, O_RDWR);
+	cr_assert_geq(fd, 0);
+	unsigned char *map =
+	    mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	cr_assert_neq(map, MAP_FAILED);
+	struct rewriter r = { map, (void *)map, nslots, false, 0 };
+	pthread_t t;
+	pthread_create(&t, NULL, rewrite, &r);
+	scales_segment *seg = must_open(path);
+	uint64_t shown = 0, skipped = 0;
+	for (int i = 0; i < 2000; i++) {
+		struct scales_snapshot *s = must_snap(seg, 0);
+		for (size_t k = 0; k < s->n; k++) {
+			const struct scales_metric *m = &s->metrics[k];
+			long long want = atoll(m->path + 3);
+			cr_assert_eq(m->v.i64, want, "torn: %s = %lld", m->path,
+			             (long long)m->v.i64);
+			cr_assert_eq(m->generation % 2, 0);
+		}
+		shown += s->n;
+		skipped += s->skipped;
+		cr_assert_eq(s->invalid, 0);
+		scales_snapshot_free(&s);
+	}
+	atomic_store(&r.stop, true);
+	pthread_join(t, NULL);
+	cr_log_info("seqlock: %llu shown, %llu skipped, %llu rewrite rounds",
+	            (unsigned long long)shown, (unsigned long long)skipped,
+	            (unsigned long long)r.rounds);
+	scales_segment_close(&seg);
+	munmap(map, b->size);
+	close(fd);
+	sb_free(b);
+	sb_rmdir(dir);
+	free(dir);
+}
+
+/* ---------------------------------------------------------- aggregates */
+
+/* The seed tour's /processor (issue 3). */
+Test(snapshot, aggregate_seed_processor)
+{
+	struct segbuild *b = sb_new("tour", 1, 1, NULL);
+	sb_agg(b, "/processor/finished", SCALES_SHM_AGG_SUM, "finished");
+	sb_agg(b, "/processor/state", SCALES_SHM_AGG_STATES, "state");
+	const char *states[] = { "waitingForTask", "waitingForTask",
+		                 "performingTask" };
+	for (int i = 0; i < 3; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "/processor/thread-%d/finished", i);
+		uint32_t c = sb_counter(b, p, NULL);
+		sb_counter_add(b, c, (uint32_t)i, 10u * (uint32_t)(i + 1));
+		snprintf(p, sizeof(p), "/processor/thread-%d/state", i);
+		sb_state(b, p, states[i]);
+	}
+	/* not children: deeper, or another stat name */
+	sb_counter_add(b, sb_counter(b, "/processor/a/b/finished", NULL), 0,
+	               1000);
+	sb_counter_add(b, sb_counter(b, "/processor/thread-0/other", NULL), 0,
+	               1000);
+	struct scales_snapshot *s = build_snap(b, 0);
+	cr_assert_eq(must_find(s, "/processor/thread-1/finished")->v.u64, 20);
+	const struct scales_metric *m = must_find(s, "/processor/finished");
+	cr_assert_eq(m->kind, SCALES_KIND_COUNTER);
+	cr_assert_eq(m->agg, SCALES_AGG_SUM);
+	cr_assert_eq(m->v.u64, 60);
+	cr_assert_eq(m->entry, 0);
+	m = must_find(s, "/processor/state/waitingForTask");
+	cr_assert_eq(m->kind, SCALES_KIND_GAUGE);
+	cr_assert_eq(m->v.i64, 2);
+	cr_assert_eq(m->flags & SCALES_MF_DERIVED, SCALES_MF_DERIVED);
+	cr_assert_eq(m->agg, SCALES_AGG_STATES);
+	cr_assert_eq(must_find(s, "/processor/state/performingTask")->v.i64, 1);
+	m = must_find(s, "/processor/state");
+	cr_assert_eq(m->kind, SCALES_KIND_GAUGE);
+	cr_assert_eq(m->v.i64, 3);
+	for (size_t i = 1; i < s->n; i++)
+		cr_assert_lt(strcmp(s->metrics[i - 1].path, s->metrics[i].path),
+		             0, "not sorted");
+	scales_snapshot_free(&s);
+
+	/* without aggregation: no declarations shown */
+	s = build_snap(b, SCALES_SNAP_NO_AGGREGATES);
+	cr_assert_null(scales_snapshot_find(s, "/processor/finished"));
+	cr_assert_null(scales_snapshot_find(s, "/processor/state"));
+	cr_assert_eq(scales_snapshot_aggregate(s), 0);
+	cr_assert_eq(must_find(s, "/processor/finished")->v.u64, 60);
+	cr_assert_eq(scales_snapshot_aggregate(s), 0); /* once only */
+	scales_snapshot_free(&s);
+	sb_free(b);
+}
+
+/* The seed's IntStat sums that go down (issue 3). */
+Test(snapshot, aggregate_sum_of_i64_gauges)
+{
+	struct segbuild *b = sb_new("seed", 1, 1, NULL);
+	sb_agg(b, "/root/n", SCALES_SHM_AGG_SUM, "n");
+	uint32_t c = sb_gauge(b, "/root/C/n", 2);
+	uint32_t d = sb_gauge(b, "/root/D/n", 0);
+	struct scales_snapshot *s = build_snap(b, 0);
+	const struct scales_metric *m = must_find(s, "/root/n");
+	cr_assert_eq(m->kind, SCALES_KIND_GAUGE);
+	cr_assert_eq(m->v.i64, 2);
+	scales_snapshot_free(&s);
+	int64_t v = 1;
+	memcpy(b->img + sb_entry(b, c)->data_offset, &v, 8);
+	v = 5;
+	memcpy(b->img + sb_entry(b, d)->data_offset, &v, 8);
+	s = build_snap(b, 0);
+	cr_assert_eq(must_find(s, "/root/n")->v.i64, 6);
+	cr_assert_eq(must_find(s, "/root/C/n")->v.i64, 1);
+	cr_assert_eq(must_find(s, "/root/D/n")->v.i64, 5);
+	scales_snapshot_free(&s);
+	/* a double among them makes a double sum */
+	sb_gauge_f64(b, "/root/E/n", 0.5);
+	s = build_snap(b, 0);
+	m = must_find(s, "/root/n");
+	cr_assert_eq(m->kind, SCALES_KIND_GAUGE_F64);
+	cr_assert_float_eq(m->v.f64, 6.5, 1e-12);
+	scales_snapshot_free(&s);
+	sb_free(b);
+}
+
+/* The seed's state histogram (issue 3). */
+Test(snapshot, aggregate_states_change)
+{
+	struct segbuild *b = sb_new("seed", 1, 1, NULL);
+	sb_agg(b, "/root/status", SCALES_SHM_AGG_STATES, "status");
+	uint32_t c = sb_state(b, "/root/C/status", "good");
+	uint32_t d = sb_state(b, "/root/D/status", "bad");
+	sb_state(b, "/root/E/status", NULL); /* never set: not counted */
+	struct scales_snapshot *s = build_snap(b, 0);
+	cr_assert_eq(must_find(s, "/root/status/good")->v.i64, 1);
+	cr_assert_eq(must_find(s, "/root/status/bad")->v.i64, 1);
+	cr_assert_eq(must_find(s, "/root/status")->v.i64, 2);
+	scales_snapshot_free(&s);
+	sb_state_set(b, c, "great");
+	sb_state_set(b, d, "great");
+	s = build_snap(b, 0);
+	cr_assert_eq(must_find(s, "/root/status/great")->v.i64, 2);
+	cr_assert_null(scales_snapshot_find(s, "/root/status/good"));
+	cr_assert_null(scales_snapshot_find(s, "/root/status/bad"));
+	scales_snapshot_free(&s);
+	/* a value that is not a path component is made one */
+	sb_state_set(b, c, "a/b");
+	s = build_snap(b, 0);
+	cr_assert_eq(must_find(s, "/root/status/a_b")->v.i64, 1);
+	scales_snapshot_free(&s);
+	sb_free(b);
+}
+
+Test(snapshot, dict_totals_and_key_sums)
+{
+	struct segbuild *b = sb_new("web", 1, 1, NULL);
+	sb_agg(b, "/web/status", SCALES_SHM_AGG_SUM, "status");
+	const char *kids[] = { "a", "b" };
+	for (int k = 0; k < 2; k++) {
+		char p[64];
+		snprintf(p, sizeof(p), "/web/%s/status", kids[k]);
+		sb_dict(b, p);
+		snprintf(p, sizeof(p), "/web/%s/status/200", kids[k]);
+		sb_counter_add(b, sb_counter(b, p, NULL), 0, 10u + (unsigned)k);
+		snprintf(p, sizeof(p), "/web/%s/status/404", kids[k]);
+		sb_counter_add(b, sb_counter(b, p, NULL), 1, 1);
+	}
+	sb_counter_add(b, sb_counter(b, "/web/b/status/500", NULL), 2, 7);
+	struct scales_snapshot *s = build_snap(b, 0);
+	const struct scales_metric *m = must_find(s, "/web/a/status");
+	cr_assert_eq(m->kind, SCALES_KIND_DICT);
+	cr_assert_eq(m->v.u64, 11);
+	cr_assert_eq(must_find(s, "/web/b/status")->v.u64, 19);
+	m = must_find(s, "/web/status");
+	cr_assert_eq(m->kind, SCALES_KIND_DICT);
+	cr_assert_eq(m->agg, SCALES_AGG_SUM);
+	cr_assert_eq(m->v.u64, 30);
+	cr_assert_eq(must_find(s, "/web/status/200")->v.u64, 21);
+	cr_assert_eq(must_find(s, "/web/status/404")->v.u64, 2);
+	m = must_find(s, "/web/status/500");
+	cr_assert_eq(m->v.u64, 7);
+	cr_assert_eq(m->kind, SCALES_KIND_COUNTER);
+	cr_assert_eq(m->flags & SCALES_MF_DERIVED, SCALES_MF_DERIVED);
+	scales_snapshot_free(&s);
+	sb_free(b);
+}
+
+Test(snapshot, nested_aggregates_and_histogram_sums)
+{
+	struct sb_config cfg = { .stripe_size = 65536 };
+	struct segbuild *b = sb_new("web", 1, 1, &cfg);
+	/* /a/n = sum of /a/<x>/n, where /a/x/n is itself a sum */
+	sb_agg(b, "/a/n", SCALES_SHM_AGG_SUM, "n");
+	sb_agg(b, "/a/x/n", SCALES_SHM_AGG_SUM, "n");
+	sb_counter_add(b, sb_counter(b, "/a/x/p/n", NULL), 0, 4);
+	sb_counter_add(b, sb_counter(b, "/a/x/q/n", NULL), 0, 5);
+	sb_counter_add(b, sb_counter(b, "/a/y/n", NULL), 0, 100);
+	/* histograms summed bucket-wise */
+	sb_agg(b, "/h/lat", SCALES_SHM_AGG_SUM, "lat");
+	uint32_t h1 = sb_histogram(b, "/h/1/lat", 5, 0, 300, 1e-9, 1);
+	uint32_t h2 = sb_histogram(b, "/h/2/lat", 5, 0, 300, 1e-9, 1);
+	sb_hist_record(b, h1, 0, 5);
+	sb_hist_record(b, h2, 0, 5);
+	sb_hist_record(b, h2, 1, 500);
+	/* an aggregate at the root, over /<c>/top */
+	sb_agg(b, "/top", SCALES_SHM_AGG_SUM, "top");
+	sb_gauge(b, "/p/top", 3);
+	sb_gauge(b, "/q/top", 4);
+	struct scales_snapshot *s = build_snap(b, 0);
+	cr_assert_eq(must_find(s, "/a/x/n")->v.u64, 9);
+	cr_assert_eq(must_find(s, "/a/n")->v.u64, 109);
+	const struct scales_metric *m = must_find(s, "/h/lat");
+	cr_assert_eq(m->kind, SCALES_KIND_HISTOGRAM);
+	cr_assert_eq(m->hist.count, 3);
+	cr_assert_eq(m->hist.sum, 510);
+	cr_assert_eq(m->hist.min, 5);
+	cr_assert_eq(m->hist.max, 500);
+	cr_assert_eq(m->hist.buckets[5], 2);
+	cr_assert_eq(m->unit, SCALES_R_UNIT_SECONDS);
+	cr_assert_eq(must_find(s, "/top")->v.i64, 7);
+	/* an aggregate with no children: a counter 0 */
+	scales_snapshot_free(&s);
+	sb_agg(b, "/empty/n", SCALES_SHM_AGG_SUM, "n");
+	s = build_snap(b, 0);
+	m = must_find(s, "/empty/n");
+	cr_assert_eq(m->kind, SCALES_KIND_COUNTER);
+	cr_assert_eq(m->v.u64, 0);
+	scales_snapshot_free(&s);
+	sb_free(b);
+}
+
+/* --------------------------------------------------------------- merge */
+
+static struct segbuild *proc_image(int32_t pid, uint64_t base)
+{
+	struct segbuild *b = sb_new("web", pid, 1, NULL);
+	sb_counter_add(b, sb_counter(b, "/req", "requests"), 0, base);
+	sb_gauge(b, "/inflight", (int64_t)base);
+	sb_gauge_f64(b, "/load", (double)base / 4);
+	uint32_t h = sb_histogram(b, "/lat", 5, 0, 300, 1e-9, 1);
+	sb_hist_record(b, h, 0, base);
+	sb_hist_record(b, h, 1, base * 2);
+	sb_state(b, "/mode", base == 10 ? "busy" : "idle");
+	return b;
+}
+
+Test(snapshot, merge_processes)
+{
+	struct segbuild *b1 = proc_image(100, 10), *b2 = proc_image(200, 20),
+	                *b3 = proc_image(300, 30);
+	/* process 3 has an i64 gauge where the others have a double */
+	sb_free(b3);
+	b3 = sb_new("web", 300, 1, NULL);
+	sb_gauge(b3, "/load", 2);
+	sb_state(b3, "/mode", "idle");
+	sb_counter(b3, "/only3", NULL);
+	struct scales_snapshot *s1 = build_snap(b1, 0), *s2 = build_snap(b2, 0),
+	                       *s3 = build_snap(b3, 0);
+	const struct scales_snapshot *in[3] = { s1, s2, s3 };
+	struct scales_snapshot *m = NULL;
+	cr_assert_eq(scales_snapshot_merge(in, 3, &m), 0);
+	cr_assert_not_null(m);
+	/* inputs may go first: the merge owns its strings */
+	scales_snapshot_free(&s1);
+	scales_snapshot_free(&s2);
+	scales_snapshot_free(&s3);
+	cr_assert_eq(m->nmembers, 3);
+	cr_assert_eq(m->member_pids[0], 100);
+	cr_assert_eq(m->member_pids[2], 300);
+	cr_assert_eq(m->proc.pid, 0);
+	cr_assert_str_eq(m->proc.app, "web");
+	cr_assert_null(m->segment_path);
+	const struct scales_metric *x = must_find(m, "/req");
+	cr_assert_eq(x->v.u64, 30);
+	cr_assert_str_eq(x->help, "requests");
+	cr_assert_eq(x->flags & SCALES_MF_MERGED, SCALES_MF_MERGED);
+	cr_assert_eq(x->entry, UINT32_MAX);
+	cr_assert_eq(must_find(m, "/inflight")->v.i64, 30);
+	x = must_find(m, "/load");
+	cr_assert_eq(x->kind, SCALES_KIND_GAUGE_F64);
+	cr_assert_float_eq(x->v.f64, 2.5 + 5 + 2, 1e-12);
+	x = must_find(m, "/lat");
+	cr_assert_eq(x->hist.count, 4);
+	cr_assert_eq(x->hist.sum, 90);
+	cr_assert_eq(x->hist.min, 10);
+	cr_assert_eq(x->hist.max, 40);
+	cr_assert_eq(x->hist.buckets[10] + x->hist.buckets[20], 3);
+	x = must_find(m, "/mode");
+	cr_assert_eq(x->kind, SCALES_KIND_STATE);
+	cr_assert_eq(x->nstates, 2);
+	cr_assert_str_eq(x->states[0].value, "busy");
+	cr_assert_eq(x->states[0].count, 1);
+	cr_assert_str_eq(x->states[1].value, "idle");
+	cr_assert_eq(x->states[1].count, 2);
+	cr_assert_str_eq(x->v.state, "idle");
+	cr_assert_eq(must_find(m, "/only3")->v.u64, 0);
+	scales_snapshot_free(&m);
+	cr_assert_eq(scales_snapshot_merge(in, 0, &m), -EINVAL);
+	sb_free(b1);
+	sb_free(b2);
+	sb_free(b3);
+}
+
+Test(snapshot, merge_rebuckets_and_keys_generations)
+{
+	struct sb_config cfg = { .stripe_size = 65536 };
+	struct segbuild *b1 = sb_new("web", 1, 1, &cfg),
+	                *b2 = sb_new("web", 2, 1, &cfg);
+	/* nanoseconds at full resolution vs microseconds in coarse buckets */
+	uint32_t h1 = sb_histogram(b1, "/lat", 5, 0, 1000, 1e-9, 1);
+	uint32_t h2 = sb_histogram(b2, "/lat", 6, 4, 1000, 1e-6, 1);
+	sb_hist_record(b1, h1, 0, 1000000); /* 1 ms */
+	sb_hist_record(b2, h2, 0, 3000);    /* 3 ms */
+	sb_counter(b1, "/c", NULL);
+	sb_counter(b2, "/c", NULL);
+	/* incompatible kinds: the first wins, the other is counted */
+	sb_counter(b1, "/x", NULL);
+	sb_gauge(b2, "/x", 5);
+	struct scales_snapshot *s1 = build_snap(b1, 0), *s2 = build_snap(b2, 0);
+	const struct scales_snapshot *in[2] = { s1, s2 };
+	struct scales_snapshot *m = NULL;
+	cr_assert_eq(scales_snapshot_merge(in, 2, &m), 0);
+	const struct scales_metric *x = must_find(m, "/lat");
+	cr_assert_eq(x->hist.count, 2);
+	cr_assert_eq(x->hist.scale, 1e-9);
+	struct scales_hstats st;
+	scales_histo_stats(&x->hist, &st);
+	cr_assert_float_eq(st.min, 0.001, 1e-12);
+	cr_assert_float_eq(st.max, 0.003, 1e-12);
+	cr_assert(fabs(st.p50 - 0.001) / 0.001 < 0.02, "p50 %g", st.p50);
+	cr_assert(fabs(st.p99 - 0.003) / 0.003 < 0.02, "p99 %g", st.p99);
+	cr_assert_eq(must_find(m, "/x")->kind, SCALES_KIND_COUNTER);
+	cr_assert_eq(m->invalid, 1);
+	uint32_t g1 = must_find(m, "/c")->generation;
+	scales_snapshot_free(&m);
+	/* the same members give the same generation; others another */
+	cr_assert_eq(scales_snapshot_merge(in, 2, &m), 0);
+	cr_assert_eq(must_find(m, "/c")->generation, g1);
+	scales_snapshot_free(&m);
+	cr_assert_eq(scales_snapshot_merge(in, 1, &m), 0);
+	cr_assert_neq(must_find(m, "/c")->generation, g1);
+	scales_snapshot_free(&m);
+	scales_snapshot_free(&s1);
+	scales_snapshot_free(&s2);
+	sb_free(b1);
+	sb_free(b2);
+}
