@@ -95,11 +95,18 @@ static void sanitize_app(const char *in, char *out)
  * checks it: a real directory (not a symlink), owned by us, writable by no
  * one else. This is what keeps another user from planting files in it.
  */
-static int dir_ensure(const char *dir, uint32_t flags)
+static int dir_ensure(const char *dir, uint32_t flags, uint32_t group)
 {
 	mode_t mode = (flags & SCALES_GROUP_READABLE) ? 0750 : 0700;
-	if (mkdir(dir, mode) != 0 && errno != EEXIST)
+	if (mkdir(dir, mode) == 0) {
+		/* the umask must not narrow it; a chosen group may read */
+		chmod(dir, mode);
+		if ((flags & SCALES_GROUP_READABLE) && group &&
+		    chown(dir, (uid_t)-1, (gid_t)group) != 0)
+			return -errno;
+	} else if (errno != EEXIST) {
 		return -errno;
+	}
 	struct stat st;
 	if (lstat(dir, &st) != 0)
 		return -errno;
@@ -118,25 +125,25 @@ static int dir_choose(const struct scales_options *o, char *out, size_t n)
 		if (strlen(explicit_dir) >= n)
 			return -ENAMETOOLONG;
 		strcpy(out, explicit_dir);
-		return dir_ensure(out, o->flags);
+		return dir_ensure(out, o->flags, o->group);
 	}
 	int rc = -ENOENT;
 	struct stat st;
 	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode)) {
 		snprintf(out, n, "/dev/shm/scales-%u", (unsigned)geteuid());
-		rc = dir_ensure(out, o->flags);
+		rc = dir_ensure(out, o->flags, o->group);
 		if (rc == 0)
 			return 0;
 	}
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	if (xdg && *xdg && strlen(xdg) + 8 < n) {
 		snprintf(out, n, "%s/scales", xdg);
-		rc = dir_ensure(out, o->flags);
+		rc = dir_ensure(out, o->flags, o->group);
 		if (rc == 0)
 			return 0;
 	}
 	snprintf(out, n, "/tmp/scales-%u", (unsigned)geteuid());
-	return dir_ensure(out, o->flags);
+	return dir_ensure(out, o->flags, o->group);
 }
 
 SCALES_API void scales_options_init(struct scales_options *opts)
@@ -329,8 +336,12 @@ SCALES_API int scales_open(const struct scales_options *opts,
 		registry_free(reg);
 		return rc;
 	}
-	fchmod(reg->fd, mode); /* the umask must not widen or narrow it */
-	rc = layout(reg, &o, app, start);
+	fchmod(reg->fd, mode); /* the umask must not narrow it */
+	if ((o.flags & SCALES_GROUP_READABLE) && o.group &&
+	    fchown(reg->fd, (uid_t)-1, (gid_t)o.group) != 0)
+		rc = -errno;
+	if (!rc)
+		rc = layout(reg, &o, app, start);
 	if (!rc)
 		rc = check_existing(dirfd, name);
 	if (!rc && renameat(dirfd, tmp, dirfd, name) != 0)

@@ -85,6 +85,8 @@ SCALES_API void scales__stripe_add_slow(uint64_t *base, uint32_t stride,
                                         uint16_t rseq_cpus, uint16_t shared,
                                         uint64_t n)
 {
+	if (!base)
+		return; /* a zeroed handle, never registered: absorb */
 	uint32_t idx = shared;
 	if (rseq_cpus == 0) {
 		int cpu = sched_getcpu();

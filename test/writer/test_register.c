@@ -315,3 +315,31 @@ Test(register, reset_retires_everything)
 	cr_assert_eq(must_find(sn, "/a")->v.u64, 1);
 	scales_snapshot_free(&sn);
 }
+
+Test(register, group_readable_opt_in)
+{
+	char sub[4096];
+	snprintf(sub, sizeof sub, "%s/grp", getenv("SCALES_DIR"));
+	struct scales_options o;
+	scales_options_init(&o);
+	o.app = "grp";
+	o.dir = sub;
+	o.flags = SCALES_GROUP_READABLE;
+	o.group = (uint32_t)getegid();
+	scales_registry *r = NULL;
+	cr_assert_eq(scales_open(&o, &r), 0);
+	struct stat st;
+	cr_assert_eq(stat(sub, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0750);
+	cr_assert_eq(st.st_gid, getegid());
+	cr_assert_eq(stat(scales_registry_path(r), &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0640);
+	scales_close(&r);
+}
+
+Test(register, zeroed_counter_handle_is_absorbed)
+{
+	scales_counter c;
+	memset(&c, 0, sizeof c);
+	scales_counter_inc(&c); /* never registered: no crash */
+}

@@ -121,7 +121,9 @@ struct scales_options {
 	uint64_t data_bytes;          /* 0: 1 MiB of non-striped data */
 	uint64_t string_bytes; /* 0: 1 MiB of strings (help, states, names) */
 	uint32_t lock_timeout_ms; /* 0: 1000: then registration gives EBUSY */
-	uint32_t reserved0;
+	uint32_t group; /* with SCALES_GROUP_READABLE: the gid that may read
+	                   (the caller must be a member); 0: the caller's
+	                   effective group */
 };
 
 /* Fills *opts with defaults. */
