@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -298,4 +299,42 @@ Test(procs, crash_leaves_a_readable_segment, .timeout = 30)
 	cr_assert_not(s->proc.alive);
 	scales_snapshot_free(&s);
 	unlink(path);
+}
+
+/* Threads that keep migrating between CPUs while they increment: every
+ * migration inside a restartable sequence must abort it, never lose or
+ * double an add. */
+static void *migrating_loop(void *arg)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned seed = (unsigned)(uintptr_t)arg;
+	for (int i = 0; i < PER_THREAD; i++) {
+		if (i % 512 == 0 && ncpu > 1) {
+			cpu_set_t set;
+			CPU_ZERO(&set);
+			CPU_SET((int)((unsigned)rand_r(&seed) % (unsigned)ncpu),
+			        &set);
+			sched_setaffinity(0, sizeof set, &set);
+		}
+		scales_counter_inc(&shared_counter);
+	}
+	return NULL;
+}
+
+Test(procs, migrating_threads_count_exactly, .timeout = 120)
+{
+	fresh_dir();
+	scales_registry *reg = open_reg("migrate", 0, 0);
+	cr_assert_eq(scales_counter_get(reg, "/moves", NULL, &shared_counter),
+	             0);
+	pthread_t t[6];
+	for (int i = 0; i < 6; i++)
+		pthread_create(&t[i], NULL, migrating_loop,
+		               (void *)(uintptr_t)(i + 1));
+	for (int i = 0; i < 6; i++)
+		pthread_join(t[i], NULL);
+	struct scales_snapshot *s = snap(reg);
+	cr_assert_eq(must_find(s, "/moves")->v.u64, 6ull * PER_THREAD);
+	scales_snapshot_free(&s);
+	scales_close(&reg);
 }
