@@ -582,7 +582,13 @@ int scales_snapshot_take(scales_segment *seg, unsigned flags,
 		scales_snapshot_free(&s);
 		return rc;
 	}
-	s->segment_path = seg->path;
+	/* the snapshot outlives the segment: its own copy of the path */
+	s->segment_path =
+	    r_arena_strndup(&s->priv->arena, seg->path, strlen(seg->path));
+	if (!s->segment_path) {
+		scales_snapshot_free(&s);
+		return r_fail(err, errlen, -ENOMEM, "out of memory");
+	}
 	r_fill_info(seg, &ctx.u, &s->proc);
 	r_snapshot_sort(s);
 	if (!(flags & SCALES_SNAP_NO_AGGREGATES)) {
