@@ -395,14 +395,14 @@ static int proc_start_time(int32_t pid, uint64_t *start)
 	return 1;
 }
 
-/* True unless the writer's pid namespace (0 = unknown) is known to differ
- * from ours. */
-static bool same_pid_ns(uint64_t pid_ns)
+/* The writer's pid namespace against ours: 1 same, 0 unknown (pid_ns 0,
+ * or ours cannot be read), -1 different. */
+static int pid_ns_match(uint64_t pid_ns)
 {
 	struct stat st;
 	if (!pid_ns || stat("/proc/self/ns/pid", &st) < 0)
-		return true;
-	return (uint64_t)st.st_ino == pid_ns;
+		return 0;
+	return (uint64_t)st.st_ino == pid_ns ? 1 : -1;
 }
 
 static bool heartbeat_recent(const struct r_layout *l, uint64_t hb)
@@ -448,16 +448,20 @@ void r_fill_info(const scales_segment *seg, const struct r_used *u,
 
 	/* docs/format.md, "Liveness" */
 	uint64_t st = 0;
-	int live;
+	int live, ns = pid_ns_match(l->pid_ns);
+	int found = l->pid > 0 && ns >= 0 ? proc_start_time(l->pid, &st) : 0;
 	if (u->flags & SCALES_SHM_F_CLOSED) {
 		live = SCALES_LIVE_CLOSED;
-	} else if (l->pid > 0 && same_pid_ns(l->pid_ns) &&
-	           proc_start_time(l->pid, &st) == 1) {
+	} else if (found == 1) {
 		/* same start time: our writer; else the pid was reused */
 		live = st == l->start_time ? SCALES_LIVE_ALIVE :
 		                             SCALES_LIVE_PID_REUSED;
+	} else if (found == 0 && ns == 1) {
+		/* our own pid namespace and no such process: gone */
+		live = SCALES_LIVE_DEAD;
 	} else {
-		/* another pid namespace, or no such pid here */
+		/* another pid namespace, or one we cannot tell: the
+		 * heartbeat decides */
 		live = heartbeat_recent(l, u->heartbeat_ns) ?
 		           SCALES_LIVE_ALIVE :
 		           SCALES_LIVE_DEAD;

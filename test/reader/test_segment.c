@@ -578,7 +578,15 @@ Test(segment, liveness)
 	cr_assert_eq(liveness_of(b), SCALES_LIVE_DEAD);
 	sb_header(b)->heartbeat_ns = mono_now() - 2ull * 1000000000;
 	cr_assert_eq(liveness_of(b), SCALES_LIVE_ALIVE); /* within 3 periods */
-	sb_header(b)->heartbeat_period_ns = 0;           /* no heartbeat */
+	/* the writer's pid namespace is ours: no such pid means dead, even
+	 * with a fresh heartbeat (a writer that crashed a moment ago) */
+	struct stat ns2;
+	cr_assert_eq(stat("/proc/self/ns/pid", &ns2), 0);
+	sb_header(b)->heartbeat_ns = mono_now();
+	sb_header(b)->pid_ns = ns2.st_ino;
+	cr_assert_eq(liveness_of(b), SCALES_LIVE_DEAD);
+	sb_header(b)->pid_ns = 0;
+	sb_header(b)->heartbeat_period_ns = 0; /* no heartbeat */
 	cr_assert_eq(liveness_of(b), SCALES_LIVE_DEAD);
 	sb_free(b);
 }

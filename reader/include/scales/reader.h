@@ -209,12 +209,13 @@ struct scales_process_info {
  * liveness (docs/format.md, "Liveness"): SCALES_SHM_F_CLOSED set -> CLOSED;
  * else, unless the header's pid_ns is known and differs from the reader's
  * pid namespace, if /proc/<pid>/stat exists: ALIVE if its start time
- * (field 22) equals the header's start_time, else PID_REUSED; else (another
- * pid namespace, or no such pid here) ALIVE iff heartbeat_period_ns != 0
- * and the heartbeat is within 3 * heartbeat_period_ns of CLOCK_MONOTONIC
- * now, else DEAD. Re-fstats the file; SCALES_RE_TRUNCATED if it shrank.
- * Cheap (one fstat, one small /proc read). Not concurrent with other calls
- * on the same seg.
+ * (field 22) equals the header's start_time, else PID_REUSED; if it does
+ * not exist and pid_ns is known to be the reader's: DEAD; otherwise
+ * (another pid namespace, pid_ns unknown, /proc unreadable) ALIVE iff
+ * heartbeat_period_ns != 0 and the heartbeat is within
+ * 3 * heartbeat_period_ns of CLOCK_MONOTONIC now, else DEAD. Re-fstats the
+ * file; SCALES_RE_TRUNCATED if it shrank. Cheap (one fstat, one stat, one
+ * small /proc read). Not concurrent with other calls on the same seg.
  */
 SCALES_READER_API int scales_segment_info(scales_segment *seg,
                                           struct scales_process_info *out,
