@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * export.h: the core of scales-export (static library scales_export_core):
+ * Graphite naming and sanitising, value formatting, allow/forbid rules,
+ * per-interval histogram statistics, the renderer that turns snapshots into
+ * Graphite plaintext lines, and the point buffer that keeps batches for
+ * resending after a reconnect. main.c (the tool), the unit tests in
+ * test/export/ and the benchmark in bench/ link it.
+ *
+ * Nothing here prints, exits or touches the network except dest.c (the
+ * Graphite connections). Objects are not locked: one thread at a time.
+ */
+#ifndef SCALES_EXPORT_H
+#define SCALES_EXPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <scales/reader.h>
+
+struct addrinfo;
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- naming */
+
+/*
+ * Copies the n bytes of in (a path component, an app name or a state value)
+ * to out as one Graphite name component, and returns the bytes written (out
+ * is NUL-terminated; it needs n + 2 bytes). The rules (docs/graphite.md):
+ *  - "." and " " become "-" (a component never splits into two);
+ *  - every other byte that could end a line, separate the fields of a line
+ *    or be read as a Graphite tag or a directory becomes "_": the control
+ *    bytes 0x00-0x1f and 0x7f, ";", "=" and "/";
+ *  - bytes 0x80 and above are kept only as valid, shortest-form UTF-8 of a
+ *    code point that is neither a C1 control (U+0080-U+009F) nor white
+ *    space (U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F,
+ *    U+3000, and U+FEFF); each such code point becomes one "_", and each
+ *    byte of an invalid sequence (stray continuation byte, overlong form,
+ *    surrogate, above U+10FFFF, truncated) becomes one "_";
+ *  - an empty component becomes "_".
+ * So the result never holds a byte that carbon's line parser (Python's
+ * str.split() on the UTF-8 decoded line) or its tag parser would act on,
+ * and always decodes as UTF-8.
+ */
+size_t gname_component(char *out, const char *in, size_t n);
+
+/*
+ * Builds the prefix: the user's prefix (NULL: the host name, lower-cased)
+ * with each "."-separated part sanitised as a component (so dots stay
+ * separators; empty parts are dropped), then "." unless the result is
+ * empty. Writes at most len bytes with the NUL; returns the length, or -1
+ * if it does not fit.
+ */
+int gname_prefix(char *out, size_t len, const char *prefix);
+
+/* Appends the Graphite form of a metric path ("/web/errors" -> "web.errors",
+ * each component through gname_component()) to out; returns the bytes
+ * written (out needs strlen(path) + 2 bytes). */
+size_t gname_path(char *out, const char *path);
+
+/* ------------------------------------------------------------------ values */
+
+/* Decimal forms for the plaintext protocol. buf needs 32 bytes; they return
+ * the length. gfmt_double() returns 0 (writes nothing) for NaN and
+ * infinities, which carbon cannot store: such a point is not sent. Doubles
+ * print in the shortest form that reads back as the same double (tries 15,
+ * 16 then 17 significant digits), integral values as integers. */
+int gfmt_u64(char *buf, uint64_t v);
+int gfmt_i64(char *buf, int64_t v);
+int gfmt_double(char *buf, double v);
+
+/* ---------------------------------------------------------------- rules */
+
+/*
+ * Allow/forbid rules, as the seed's GraphitePusher: the newest (last added)
+ * rule that matches a metric's path decides; a path no rule matches is
+ * allowed. A glob is an fnmatch(3) pattern with flags 0 ("*" also matches
+ * "/"). A glob starting with "/" is matched against the full path
+ * ("/web/errors"); one that does not, against the path without its leading
+ * "/" ("web/errors"), as the seed wrote them.
+ */
+struct export_rule {
+	bool allow;
+	char *glob;
+};
+
+struct export_rules {
+	struct export_rule *v;
+	size_t n, cap;
+};
+
+/* Adds a rule (the glob is copied). Returns 0 or -ENOMEM. */
+int export_rules_add(struct export_rules *r, bool allow, const char *glob);
+bool export_rules_allowed(const struct export_rules *r, const char *path);
+void export_rules_free(struct export_rules *r);
+
+/* ----------------------------------------------------------- histograms */
+
+/*
+ * The histogram of the values recorded since prev (NULL: since the
+ * histogram was created, that is cur itself), into buf (cur->nbuckets
+ * words) and *out. If prev cannot be subtracted (other parameters, or a
+ * bucket went down: the entry was reset), the result is cur itself.
+ * Returns true if a difference was taken.
+ */
+bool export_hist_interval(const struct scales_histo *prev,
+                          const struct scales_histo *cur, uint64_t *buf,
+                          struct scales_histo *out);
+
+/*
+ * Adds src to acc (whose buckets acc->buckets, acc->nbuckets words, are
+ * writable: pass the same pointer as accbuf): count, sum, min, max and the
+ * buckets, re-bucketed through each source bucket's representative value if
+ * the parameters differ.
+ */
+void export_hist_add(struct scales_histo *acc, uint64_t *accbuf,
+                     const struct scales_histo *src);
+
+/* --------------------------------------------------------------- render */
+
+/* What to send, and how names are formed. */
+struct export_config {
+	const char *prefix; /* from gname_prefix(): "" or ends with "." */
+	bool per_process;   /* prefix.app.pid.path instead of prefix.app.path */
+	bool rates;         /* counters: also name.rate (per second) */
+	bool meters;        /* counters: also name.m1, name.m5, name.m15 */
+	const struct export_rules *rules; /* NULL: everything */
+};
+
+/* What a render produced (added to by each call). */
+struct export_render_stats {
+	size_t points;    /* lines written */
+	size_t metrics;   /* metrics allowed by the rules */
+	size_t processes; /* snapshots rendered */
+	size_t groups;    /* series groups (apps, or processes) */
+};
+
+/*
+ * Renders every numeric point of the n snapshots (one per process) as
+ * Graphite plaintext lines "name value timestamp\n" appended to out, with
+ * timestamp ts. Stateless: histograms are over all time (since each was
+ * created) and no rates or meters are sent. Processes of one app are merged
+ * (scales_snapshot_merge()) unless c->per_process. See docs/graphite.md for
+ * the names. Returns 0 or -ENOMEM; st may be NULL.
+ */
+int graphite_render(struct scales_buf *out,
+                    const struct scales_snapshot *const *snaps, size_t n,
+                    const struct export_config *c, int64_t ts,
+                    struct export_render_stats *st);
+
+/*
+ * The stateful renderer scales-export runs every period: as
+ * graphite_render(), but histograms are over the interval since the
+ * previous call (per process, then merged; a process or an entry first
+ * seen counts everything since its creation), and counters get rates and
+ * meters (from the second call on; c->rates, c->meters). It keeps the
+ * snapshots of each call for the next one: exporter_render() takes
+ * ownership of snaps[0..n-1] (and sets them to NULL).
+ */
+typedef struct exporter exporter;
+
+exporter *exporter_new(const struct export_config *c);
+void exporter_free(exporter **e);
+
+/*
+ * Feeds the snapshots without rendering anything: the baseline of the first
+ * interval. Takes ownership as exporter_render(). Returns 0 or -ENOMEM.
+ */
+int exporter_baseline(exporter *e, struct scales_snapshot **snaps, size_t n);
+
+int exporter_render(exporter *e, struct scales_buf *out,
+                    struct scales_snapshot **snaps, size_t n, int64_t ts,
+                    struct export_render_stats *st);
+
+/* ---------------------------------------------------------- point buffer */
+
+/*
+ * The point buffer: one batch of lines per period, kept in order, shared by
+ * every destination (each has its own cursor). A batch is kept while a
+ * destination has not sent it or while it is among the last `resend`
+ * batches a destination may have to send again; the total is bounded by
+ * max_points: past it the oldest batches are dropped (and each destination
+ * that had not sent one counts its points as dropped).
+ */
+struct pb_batch {
+	uint64_t seq;   /* 1, 2, ... */
+	int64_t ts;     /* the batch's timestamp */
+	char *data;     /* lines, owned */
+	size_t len;     /* bytes */
+	size_t npoints; /* lines */
+};
+
+struct pointbuf {
+	struct pb_batch *b; /* ring of cap batches */
+	size_t head, count, cap;
+	size_t points;     /* sum of npoints of the batches held */
+	size_t max_points; /* bound; at least the newest batch is kept */
+	uint64_t next_seq; /* seq of the next batch pushed */
+};
+
+/* A destination's position: the next byte to send is byte off of batch
+ * seq (seq == next_seq: nothing to send). */
+struct pb_cursor {
+	uint64_t seq;
+	size_t off;
+	uint64_t dropped; /* points dropped before this destination sent them */
+};
+
+void pb_init(struct pointbuf *pb);
+void pb_free(struct pointbuf *pb);
+
+/*
+ * Appends a batch (takes ownership of data, malloc'ed). Then drops the
+ * oldest batches while the total exceeds max_points (the new batch is
+ * always kept); each cursor in curs[0..ncurs-1] that had not finished a
+ * dropped batch counts its points in dropped and moves past it (off = 0;
+ * *cut is set true for a cursor that was in the middle of one: its
+ * connection must be closed, since a line was cut). Returns 0 or -ENOMEM
+ * (data is then freed).
+ */
+int pb_push(struct pointbuf *pb, int64_t ts, char *data, size_t len,
+            size_t npoints, struct pb_cursor **curs, bool *cut, size_t ncurs);
+
+/* The batch with sequence number seq, or NULL if not held. */
+const struct pb_batch *pb_get(const struct pointbuf *pb, uint64_t seq);
+
+/* Sequence number of the oldest batch held (next_seq if none). */
+uint64_t pb_first_seq(const struct pointbuf *pb);
+
+/*
+ * Where a destination restarts after a reconnect: the start of the batch
+ * `resend` batches before the first one it had not finished (not before
+ * the oldest held). Resets cur->off.
+ */
+void pb_rewind(const struct pointbuf *pb, struct pb_cursor *cur,
+               unsigned resend);
+
+/*
+ * Drops the batches no cursor needs any more: those older than `resend`
+ * batches before every cursor's position (what pb_rewind() could reach).
+ * With no cursor, keeps the newest `resend` batches. Cheap.
+ */
+void pb_trim(struct pointbuf *pb, struct pb_cursor *const *curs, size_t ncurs,
+             unsigned resend);
+
+/* ---------------------------------------------------- Graphite senders */
+
+/*
+ * One Graphite destination (HOST:PORT): a non-blocking TCP connection
+ * driven by the caller's poll() loop, a cursor in the point buffer,
+ * reconnects with jittered exponential backoff, and a rewind of `resend`
+ * batches after every reconnect.
+ */
+enum gdest_state {
+	GD_IDLE = 0,   /* not connected; next attempt at next_ns */
+	GD_CONNECTING, /* connect() in progress */
+	GD_UP,         /* connected */
+	GD_CLOSING,    /* shutdown(SHUT_WR) sent, waiting for the peer's EOF */
+	GD_CLOSED,     /* closed in order after everything was written */
+};
+
+struct gdest_tuning {
+	unsigned resend;         /* batches sent again after a reconnect */
+	uint64_t backoff_min_ns; /* first retry delay (before jitter) */
+	uint64_t backoff_max_ns; /* cap of the delay */
+	uint64_t timeout_ns;     /* connect and close handshake timeout */
+	uint64_t stall_ns;       /* pending data with no progress: reconnect */
+};
+
+struct gdest {
+	char *spec; /* as given */
+	char *host, *port;
+	int fd;
+	enum gdest_state state;
+	struct pb_cursor cur;
+	uint64_t next_ns;    /* IDLE: next attempt (CLOCK_MONOTONIC) */
+	uint64_t backoff_ns; /* current backoff base */
+	uint64_t since_ns; /* CONNECTING/CLOSING: started; UP: last progress */
+	struct addrinfo *ai; /* CONNECTING: the addresses, and the one tried */
+	struct addrinfo *ai_next;
+	bool was_up;          /* a connection was ever established */
+	bool down_logged;     /* the current outage was reported */
+	char last_error[160]; /* the last failure, for logs */
+	/* statistics */
+	uint64_t points_sent; /* points of batches written completely */
+	uint64_t batches_sent;
+	uint64_t reconnects; /* connections established after the first */
+	uint64_t failures;   /* connect failures and lost connections */
+};
+
+/* Parses "HOST:PORT" or "[V6]:PORT" into d (fd -1, IDLE, next attempt
+ * now). Returns 0 or -EINVAL with a message in err. */
+int gdest_init(struct gdest *d, const char *spec, char *err, size_t errlen);
+void gdest_free(struct gdest *d);
+
+/*
+ * Fills *events (for poll on d->fd, or 0 if no fd to watch) and returns the
+ * CLOCK_MONOTONIC time (ns) by which gdest_step() wants to run again
+ * (UINT64_MAX: only on events).
+ */
+uint64_t gdest_want(const struct gdest *d, const struct pointbuf *pb,
+                    const struct gdest_tuning *t, short *events);
+
+/*
+ * Does what d can do now: start or finish a connection, write pending
+ * batches, notice a peer that closed or reset, time out. revents from poll
+ * (0 if not polled). When `closing` is set and everything is written, the
+ * connection is shut down in order (shutdown(SHUT_WR), then the peer's
+ * EOF) and ends in GD_CLOSED. Returns a log message (static storage of d)
+ * when the destination's state changed in a way worth reporting (down,
+ * up again), else NULL.
+ */
+const char *gdest_step(struct gdest *d, struct pointbuf *pb,
+                       const struct gdest_tuning *t, short revents,
+                       uint64_t now, bool closing);
+
+/* Everything held has been written (cursor at the end of the buffer). */
+bool gdest_caught_up(const struct gdest *d, const struct pointbuf *pb);
+
+/* Closes the connection now (no handshake). */
+void gdest_close(struct gdest *d);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SCALES_EXPORT_H */

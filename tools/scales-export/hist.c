@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hist.c: per-interval histograms (the values recorded since the previous
+ * push) and bucket-wise sums across processes.
+ */
+#include <string.h>
+
+#include <scales/scales.h>
+
+#include "export.h"
+
+bool export_hist_interval(const struct scales_histo *prev,
+                          const struct scales_histo *cur, uint64_t *buf,
+                          struct scales_histo *out)
+{
+	if (prev && scales_histo_delta(prev, cur, buf, out) == 0)
+		return true;
+	*out = *cur;
+	if (cur->nbuckets)
+		memcpy(buf, cur->buckets, cur->nbuckets * sizeof(*buf));
+	out->buckets = buf;
+	return false;
+}
+
+/* The bucket index of raw value v in h's layout. */
+static uint32_t bucket_of(const struct scales_histo *h, uint64_t v)
+{
+	return scales_histogram_bucket(v, h->sub_bits, h->unit_shift,
+	                               h->nbuckets ? h->nbuckets - 1 : 0);
+}
+
+void export_hist_add(struct scales_histo *acc, uint64_t *accbuf,
+                     const struct scales_histo *src)
+{
+	if (src->count == 0)
+		return;
+	bool same = acc->sub_bits == src->sub_bits &&
+	            acc->unit_shift == src->unit_shift &&
+	            acc->nbuckets == src->nbuckets && acc->scale == src->scale;
+	uint64_t smin = src->min, smax = src->max;
+	if (same) {
+		for (uint32_t b = 0; b < src->nbuckets; b++)
+			accbuf[b] += src->buckets[b];
+		acc->sum += src->sum;
+	} else {
+		/* raw values of src in acc's raw unit */
+		double f = acc->scale > 0 ? src->scale / acc->scale : 1;
+		for (uint32_t b = 0; b < src->nbuckets; b++) {
+			if (!src->buckets[b])
+				continue;
+			uint64_t lo, width;
+			scales_histo_bucket_range(src, b, &lo, &width);
+			double rep = ((double)lo + (double)(width - 1) / 2) * f;
+			uint64_t r = rep >= 1.8e19 ? UINT64_MAX : (uint64_t)rep;
+			if (acc->nbuckets)
+				accbuf[bucket_of(acc, r)] += src->buckets[b];
+		}
+		acc->sum += (uint64_t)((double)src->sum * f);
+		smin = (uint64_t)((double)smin * f);
+		smax = (uint64_t)((double)smax * f);
+	}
+	if (acc->count == 0 || smin < acc->min)
+		acc->min = smin;
+	if (acc->count == 0 || smax > acc->max)
+		acc->max = smax;
+	acc->count += src->count;
+	acc->buckets = accbuf;
+}

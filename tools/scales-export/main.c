@@ -1,0 +1,982 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scales-export: pushes the metrics of every instrumented process on the
+ * machine to Graphite (plaintext protocol), prints them, writes them as a
+ * JSON file for crash forensics, and (through http.c) serves them over
+ * HTTP. One thread runs everything but HTTP: a poll() loop over the
+ * Graphite connections and a signalfd, woken at each period boundary.
+ *
+ * Exit status: 0 success; 1 nothing matched, or with --once a destination
+ * that did not accept every point; 2 bad usage or configuration.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <scales/reader.h>
+#include <scales/scales.h>
+
+#include "cli.h"
+#include "export.h"
+#include "http.h"
+
+#define PROG "scales-export"
+
+static bool quiet;
+
+static void logmsg(bool error, const char *fmt, ...)
+{
+	if (quiet && !error)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, PROG ": ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double real_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ------------------------------------------------------------ selection */
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+struct selection {
+	const struct export_args *a;
+	bool any_named_file; /* some selector is a segment file */
+	bool need_discovery; /* no selector, or an app name or a pid */
+	bool *named_failed;  /* per selector: already reported */
+};
+
+/* Takes the snapshot of the segment at path, or returns an error. */
+static int snap_path(const char *path, struct scales_snapshot **out, char *err,
+                     size_t errlen)
+{
+	scales_segment *seg;
+	int rc = scales_segment_open(path, 0, &seg, err, errlen);
+	if (rc)
+		return rc;
+	rc = scales_snapshot_take(seg, 0, out, err, errlen);
+	scales_segment_close(&seg);
+	return rc;
+}
+
+struct snaps {
+	struct scales_snapshot **v;
+	size_t n, cap;
+};
+
+static void snaps_free(struct snaps *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		scales_snapshot_free(&s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Adds snap unless a snapshot of the same process (app, pid, start time)
+ * is there already (a segment named twice, or named and discovered). */
+static int snaps_add(struct snaps *s, struct scales_snapshot *snap)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct scales_process_info *p = &s->v[i]->proc;
+		if (p->pid == snap->proc.pid &&
+		    p->start_time == snap->proc.start_time &&
+		    !strcmp(p->app, snap->proc.app)) {
+			scales_snapshot_free(&snap);
+			return 0;
+		}
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		struct scales_snapshot **v = realloc(s->v, cap * sizeof(*v));
+		if (!v) {
+			scales_snapshot_free(&snap);
+			return -ENOMEM;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = snap;
+	return 0;
+}
+
+/*
+ * Snapshots the selected processes. Named segment files are always taken
+ * (dead or alive); discovered segments are taken if they match (no
+ * selector or an app name: live writers only; a pid: also a dead one).
+ * strict: a named file that cannot be read is an error (returns 2).
+ */
+static int collect(struct selection *sel, struct snaps *out, bool strict)
+{
+	const struct export_args *a = sel->a;
+	char err[512];
+	for (size_t i = 0; i < a->nselectors; i++) {
+		const char *s = a->selectors[i];
+		if (!strchr(s, '/'))
+			continue;
+		struct scales_snapshot *snap;
+		int rc = snap_path(s, &snap, err, sizeof(err));
+		if (rc) {
+			if (strict) {
+				logmsg(true, "%s", err);
+				return 2;
+			}
+			if (!sel->named_failed[i])
+				logmsg(true, "%s", err);
+			sel->named_failed[i] = true;
+			continue;
+		}
+		if (sel->named_failed[i])
+			logmsg(false, "%s: readable again", s);
+		sel->named_failed[i] = false;
+		if (snaps_add(out, snap))
+			return -ENOMEM;
+	}
+	if (!sel->need_discovery)
+		return 0;
+	struct scales_seg_list list;
+	int rc = scales_discover(a->dir, NULL, NULL, &list, err, sizeof(err));
+	if (rc) {
+		logmsg(true, "%s", err);
+		return strict ? 2 : 0;
+	}
+	for (size_t k = 0; k < list.n; k++) {
+		const struct scales_seg_ref *r = &list.items[k];
+		bool match = a->nselectors == 0, by_pid = false;
+		for (size_t i = 0; i < a->nselectors && !match; i++) {
+			const char *s = a->selectors[i];
+			if (strchr(s, '/'))
+				continue;
+			if (all_digits(s)) {
+				if (strtol(s, NULL, 10) == r->pid)
+					match = by_pid = true;
+			} else if (!strcmp(s, r->app)) {
+				match = true;
+			}
+		}
+		if (!match)
+			continue;
+		struct scales_snapshot *snap;
+		if (snap_path(r->path, &snap, err, sizeof(err)))
+			continue; /* vanished or not a segment: skip */
+		if (!by_pid && !snap->proc.alive) {
+			scales_snapshot_free(&snap);
+			continue;
+		}
+		if (snaps_add(out, snap)) {
+			scales_seg_list_free(&list);
+			return -ENOMEM;
+		}
+	}
+	scales_seg_list_free(&list);
+	return 0;
+}
+
+/* ------------------------------------------------------------ json file */
+
+struct json_rates {
+	char *seg;
+	uint64_t start;
+	scales_rates *r;
+	bool seen;
+};
+
+struct json_out {
+	const char *path;
+	struct json_rates *v;
+	size_t n;
+	bool failing; /* the last write failed (reported once) */
+	uint64_t errors;
+};
+
+static scales_rates *json_rates_for(struct json_out *j,
+                                    const struct scales_snapshot *s)
+{
+	const char *seg = s->segment_path ? s->segment_path : "";
+	for (size_t i = 0; i < j->n; i++)
+		if (!strcmp(j->v[i].seg, seg) &&
+		    j->v[i].start == s->proc.start_time) {
+			j->v[i].seen = true;
+			return j->v[i].r;
+		}
+	struct json_rates *v = realloc(j->v, (j->n + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	j->v = v;
+	struct json_rates *e = &j->v[j->n];
+	e->seg = strdup(seg);
+	e->start = s->proc.start_time;
+	e->r = scales_rates_new(0);
+	e->seen = true;
+	if (!e->seg || !e->r) {
+		free(e->seg);
+		scales_rates_free(&e->r);
+		return NULL;
+	}
+	j->n++;
+	return e->r;
+}
+
+static void json_out_free(struct json_out *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		free(j->v[i].seg);
+		scales_rates_free(&j->v[i].r);
+	}
+	free(j->v);
+	j->v = NULL;
+	j->n = 0;
+}
+
+/* Writes the snapshots to j->path atomically: a temporary file in the same
+ * directory, fsync, rename. Returns 0 or -1 (reported). */
+static int json_write(struct json_out *j, struct scales_snapshot **snaps,
+                      size_t n, bool track_rates)
+{
+	int rc = -1;
+	struct scales_rate **rates = calloc(n ? n : 1, sizeof(*rates));
+	struct scales_buf b = { 0 };
+	char *tmp = NULL;
+	const char *why = "out of memory";
+	int err = 0;
+	if (!rates)
+		goto out;
+	for (size_t i = 0; i < n && track_rates; i++) {
+		scales_rates *r = json_rates_for(j, snaps[i]);
+		rates[i] =
+		    r ? calloc(snaps[i]->n ? snaps[i]->n : 1, sizeof(**rates)) :
+		        NULL;
+		if (r && rates[i] && scales_rates_update(r, snaps[i], rates[i]))
+			goto out;
+	}
+	/* forget the processes gone */
+	for (size_t i = 0; i < j->n;) {
+		if (j->v[i].seen || !track_rates) {
+			j->v[i].seen = false;
+			i++;
+			continue;
+		}
+		free(j->v[i].seg);
+		scales_rates_free(&j->v[i].r);
+		j->v[i] = j->v[--j->n];
+	}
+	if (scales_json_render(&b, (const struct scales_snapshot *const *)snaps,
+	                       (const struct scales_rate *const *)rates, n,
+	                       0) ||
+	    b.oom)
+		goto out;
+	scales_buf_append(&b, "\n", 1);
+	char *dcopy = strdup(j->path), *bcopy = strdup(j->path);
+	if (dcopy && bcopy) {
+		size_t len = strlen(j->path) + 32;
+		tmp = malloc(len);
+		if (tmp)
+			snprintf(tmp, len, "%s/.%s.XXXXXX", dirname(dcopy),
+			         basename(bcopy));
+	}
+	free(dcopy);
+	free(bcopy);
+	if (!tmp || b.oom)
+		goto out;
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		why = "cannot create a temporary file";
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	mode_t um = umask(0);
+	umask(um);
+	fchmod(fd, 0666 & ~um);
+	size_t off = 0;
+	while (off < b.len) {
+		ssize_t w = write(fd, b.data + off, b.len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			err = w < 0 ? errno : EIO;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (off == b.len && fsync(fd) < 0)
+		err = errno;
+	if (close(fd) < 0 && !err)
+		err = errno;
+	if (!err && rename(tmp, j->path) < 0)
+		err = errno;
+	if (err) {
+		why = "cannot write";
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc) {
+		j->errors++;
+		if (!j->failing)
+			logmsg(true, "--json-file %s: %s%s%s", j->path, why,
+			       err ? ": " : "", err ? strerror(err) : "");
+		j->failing = true;
+	} else {
+		if (j->failing)
+			logmsg(false, "--json-file %s: written again", j->path);
+		j->failing = false;
+	}
+	if (rates)
+		for (size_t i = 0; i < n; i++)
+			free(rates[i]);
+	free(rates);
+	free(tmp);
+	scales_buf_free(&b);
+	return rc;
+}
+
+/* ------------------------------------------------------- self metrics */
+
+struct self_dest {
+	scales_counter sent, dropped, reconnects, failures;
+	scales_gauge up;
+	uint64_t l_sent, l_dropped, l_reconnects, l_failures;
+};
+
+struct self {
+	scales_registry *reg;
+	scales_counter periods, points, json_errors;
+	scales_histogram push_duration;
+	scales_gauge buffered, metrics, processes;
+	struct self_dest *d;
+	uint64_t l_json_errors;
+};
+
+static void self_open(struct self *s, const struct export_args *a,
+                      struct gdest *dests, size_t nd)
+{
+	memset(s, 0, sizeof(*s));
+	s->d = calloc(nd ? nd : 1, sizeof(*s->d));
+	if (!a->no_self_metrics) {
+		struct scales_options o;
+		scales_options_init(&o);
+		o.app = "scales-export";
+		o.max_entries = 1024;
+		o.stripe_bytes = 64 * 1024;
+		o.data_bytes = 64 * 1024;
+		o.string_bytes = 64 * 1024;
+		int rc = scales_open(&o, &s->reg);
+		if (rc) {
+			logmsg(false,
+			       "own metrics not published (cannot open a "
+			       "segment: %s)",
+			       scales_strerror(rc));
+			s->reg = NULL;
+		}
+	}
+	/* a NULL registry hands out sinks */
+	scales_registry *r = s->reg;
+	scales_counter_get(r, "/export/periods",
+	                   &(struct scales_info){ "periods pushed", 0 },
+	                   &s->periods);
+	scales_counter_get(r, "/export/points",
+	                   &(struct scales_info){ "points rendered", 0 },
+	                   &s->points);
+	scales_counter_get(r, "/export/json_file_errors",
+	                   &(struct scales_info){ "failed --json-file writes",
+	                                          0 },
+	                   &s->json_errors);
+	scales_histogram_get(r, "/export/push_duration",
+	                     &(struct scales_info){
+	                         "from the period's start until every "
+	                         "connected destination has its points",
+	                         SCALES_UNIT_SECONDS },
+	                     NULL, &s->push_duration);
+	scales_gauge_get(r, "/export/buffered_points",
+	                 &(struct scales_info){ "points held for resending",
+	                                        0 },
+	                 &s->buffered);
+	scales_gauge_get(r, "/export/metrics",
+	                 &(struct scales_info){ "metrics in the last push", 0 },
+	                 &s->metrics);
+	scales_gauge_get(r, "/export/processes",
+	                 &(struct scales_info){ "processes in the last push",
+	                                        0 },
+	                 &s->processes);
+	if (!s->d)
+		return;
+	scales_scope *root = NULL;
+	if (r && scales_scope_root(r, &root, "/export/graphite") == 0) {
+		scales_scope_sum(root, "points_sent",
+		                 &(struct scales_info){ "points sent", 0 });
+		scales_scope_sum(root, "points_dropped",
+		                 &(struct scales_info){ "points dropped", 0 });
+		scales_scope_sum(root, "reconnects",
+		                 &(struct scales_info){ "reconnects", 0 });
+	}
+	for (size_t i = 0; i < nd; i++) {
+		struct self_dest *sd = &s->d[i];
+		char comp[256];
+		size_t w = 0;
+		for (const char *p = dests[i].spec; *p && w < 200; p++) {
+			char c = *p;
+			bool ok = (c >= 'a' && c <= 'z') ||
+			          (c >= 'A' && c <= 'Z') ||
+			          (c >= '0' && c <= '9') || strchr("_-.:", c);
+			comp[w++] = ok ? c : '_';
+		}
+		comp[w] = 0;
+		if (!strcmp(comp, ".") || !strcmp(comp, ".."))
+			comp[0] = '_';
+		scales_scope *ds = NULL;
+		if (root && scales_scope_child(root, &ds, "%s", comp) == 0) {
+			scales_scope_counter(ds, "points_sent", NULL,
+			                     &sd->sent);
+			scales_scope_counter(ds, "points_dropped", NULL,
+			                     &sd->dropped);
+			scales_scope_counter(ds, "reconnects", NULL,
+			                     &sd->reconnects);
+			scales_scope_counter(ds, "failures", NULL,
+			                     &sd->failures);
+			scales_scope_gauge(ds, "up", NULL, &sd->up);
+		} else {
+			scales_counter_get(NULL, "/x", NULL, &sd->sent);
+			scales_counter_get(NULL, "/x", NULL, &sd->dropped);
+			scales_counter_get(NULL, "/x", NULL, &sd->reconnects);
+			scales_counter_get(NULL, "/x", NULL, &sd->failures);
+			scales_gauge_get(NULL, "/x", NULL, &sd->up);
+		}
+	}
+}
+
+static void add_delta(const scales_counter *c, uint64_t now, uint64_t *last)
+{
+	if (now > *last)
+		scales_counter_add(c, now - *last);
+	*last = now;
+}
+
+static void self_update(struct self *s, struct gdest *dests, size_t nd,
+                        const struct pointbuf *pb, const struct json_out *j)
+{
+	if (!s->d)
+		return;
+	for (size_t i = 0; i < nd; i++) {
+		struct self_dest *sd = &s->d[i];
+		add_delta(&sd->sent, dests[i].points_sent, &sd->l_sent);
+		add_delta(&sd->dropped, dests[i].cur.dropped, &sd->l_dropped);
+		add_delta(&sd->reconnects, dests[i].reconnects,
+		          &sd->l_reconnects);
+		add_delta(&sd->failures, dests[i].failures, &sd->l_failures);
+		scales_gauge_set(&sd->up, dests[i].state == GD_UP);
+	}
+	scales_gauge_set(&s->buffered, (int64_t)pb->points);
+	add_delta(&s->json_errors, j->errors, &s->l_json_errors);
+}
+
+static void self_close(struct self *s)
+{
+	if (s->reg)
+		scales_close(&s->reg);
+	free(s->d);
+	s->d = NULL;
+}
+
+/* ------------------------------------------------------------- the run */
+
+struct run {
+	struct export_args *a;
+	struct export_config cfg;
+	char prefix[1024];
+	struct selection sel;
+	struct gdest *dests;
+	size_t nd;
+	struct pointbuf pb;
+	struct gdest_tuning tune;
+	struct json_out json;
+	struct self self;
+	int sigfd;
+	/* push duration: the batch being delivered and when it started */
+	uint64_t push_seq, push_t0;
+	bool stdout_failed;
+};
+
+static void write_stdout(struct run *r, const char *data, size_t len)
+{
+	if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
+		if (!r->stdout_failed)
+			logmsg(true, "writing to standard output: %s",
+			       strerror(errno));
+		r->stdout_failed = true;
+	}
+}
+
+/* Steps every destination; logs state changes. */
+static void step_all(struct run *r, const struct pollfd *pfd, bool closing)
+{
+	uint64_t now = mono_ns();
+	for (size_t i = 0; i < r->nd; i++) {
+		short rev = 0;
+		if (pfd && r->dests[i].fd >= 0 &&
+		    pfd[i + 1].fd == r->dests[i].fd)
+			rev = pfd[i + 1].revents;
+		const char *msg = gdest_step(&r->dests[i], &r->pb, &r->tune,
+		                             rev, now, closing);
+		if (msg)
+			logmsg(false, "%s", msg);
+	}
+	/* the batch being pushed reached every connected destination? */
+	if (r->push_seq) {
+		bool done = true;
+		for (size_t i = 0; i < r->nd; i++)
+			if (r->dests[i].state == GD_UP &&
+			    r->dests[i].cur.seq <= r->push_seq)
+				done = false;
+		if (done) {
+			scales_histogram_record(&r->self.push_duration,
+			                        mono_ns() - r->push_t0);
+			r->push_seq = 0;
+		}
+	}
+	struct pb_cursor *curs[r->nd ? r->nd : 1];
+	for (size_t i = 0; i < r->nd; i++)
+		curs[i] = &r->dests[i].cur;
+	pb_trim(&r->pb, curs, r->nd, r->tune.resend);
+	self_update(&r->self, r->dests, r->nd, &r->pb, &r->json);
+}
+
+/*
+ * Runs the poll loop until deadline (CLOCK_MONOTONIC ns) or until done()
+ * says so. Returns true if a stop signal arrived.
+ */
+static bool pump(struct run *r, uint64_t deadline, bool closing,
+                 bool (*done)(struct run *))
+{
+	struct pollfd pfd[r->nd + 1];
+	for (;;) {
+		step_all(r, NULL, closing);
+		if (done && done(r))
+			return false;
+		uint64_t now = mono_ns();
+		if (now >= deadline)
+			return false;
+		uint64_t wake = deadline;
+		pfd[0] = (struct pollfd){ r->sigfd, POLLIN, 0 };
+		for (size_t i = 0; i < r->nd; i++) {
+			short ev;
+			uint64_t w =
+			    gdest_want(&r->dests[i], &r->pb, &r->tune, &ev);
+			if (w < wake)
+				wake = w;
+			pfd[i + 1] =
+			    (struct pollfd){ ev ? r->dests[i].fd : -1, ev, 0 };
+		}
+		int ms = wake <= now ? 0 :
+		         (wake - now) / 1000000 > 60000 ?
+		                       60000 :
+		                       (int)((wake - now + 999999) / 1000000);
+		int n = poll(pfd, r->nd + 1, ms);
+		if (n < 0 && errno != EINTR) {
+			logmsg(true, "poll: %s", strerror(errno));
+			return true;
+		}
+		if (n > 0 && (pfd[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			if (read(r->sigfd, &si, sizeof(si)) > 0)
+				return true;
+		}
+		if (n > 0) {
+			now = mono_ns();
+			for (size_t i = 0; i < r->nd; i++) {
+				if (!pfd[i + 1].revents)
+					continue;
+				const char *msg =
+				    gdest_step(&r->dests[i], &r->pb, &r->tune,
+				               pfd[i + 1].revents, now,
+				               closing);
+				if (msg)
+					logmsg(false, "%s", msg);
+			}
+		}
+	}
+}
+
+static bool all_closed_or_failed(struct run *r)
+{
+	for (size_t i = 0; i < r->nd; i++)
+		if (r->dests[i].state != GD_CLOSED)
+			return false;
+	return true;
+}
+
+static bool all_caught_up(struct run *r)
+{
+	for (size_t i = 0; i < r->nd; i++)
+		if (r->dests[i].state != GD_CLOSED &&
+		    !gdest_caught_up(&r->dests[i], &r->pb))
+			return false;
+	return true;
+}
+
+/* Sets the buffer bound from the newest batch's size. */
+static void set_bound(struct run *r, size_t npoints)
+{
+	double periods = ceil(r->a->buffer_s / r->a->period);
+	if (periods < r->tune.resend + 1)
+		periods = r->tune.resend + 1;
+	r->pb.max_points = (size_t)periods * (npoints ? npoints : 1);
+}
+
+static int push_batch(struct run *r, struct scales_buf *b, size_t npoints,
+                      int64_t ts)
+{
+	if (!r->nd) {
+		scales_buf_free(b);
+		return 0;
+	}
+	set_bound(r, npoints);
+	struct pb_cursor *curs[r->nd];
+	bool cut[r->nd];
+	for (size_t i = 0; i < r->nd; i++) {
+		curs[i] = &r->dests[i].cur;
+		cut[i] = false;
+	}
+	char *data = b->data;
+	size_t len = b->len;
+	if (!data) { /* an empty batch still moves the cursors on */
+		data = strdup("");
+		len = 0;
+	}
+	memset(b, 0, sizeof(*b));
+	int rc = pb_push(&r->pb, ts, data, len, npoints, curs, cut, r->nd);
+	for (size_t i = 0; i < r->nd; i++)
+		if (cut[i]) {
+			logmsg(false,
+			       "graphite %s: buffer full while sending: "
+			       "dropped the oldest points, reconnecting",
+			       r->dests[i].spec);
+			gdest_close(&r->dests[i]);
+			r->dests[i].state = GD_IDLE;
+			r->dests[i].next_ns = mono_ns();
+		}
+	if (rc)
+		logmsg(true, "out of memory: a period's points were lost");
+	return rc;
+}
+
+static int run_once(struct run *r)
+{
+	struct snaps s = { 0 };
+	int rc = collect(&r->sel, &s, true);
+	if (rc) {
+		snaps_free(&s);
+		return rc == 2 ? 2 : 1;
+	}
+	if (s.n == 0) {
+		logmsg(true, "no process matched");
+		snaps_free(&s);
+		return 1;
+	}
+	int status = 0;
+	int64_t ts = (int64_t)floor(real_s() / r->a->period) * r->a->period;
+	if (r->a->json_file && json_write(&r->json, s.v, s.n, false))
+		status = 1;
+	struct scales_buf b = { 0 };
+	struct export_render_stats st = { 0 };
+	if (graphite_render(&b, (const struct scales_snapshot *const *)s.v, s.n,
+	                    &r->cfg, ts, &st)) {
+		logmsg(true, "out of memory");
+		scales_buf_free(&b);
+		snaps_free(&s);
+		return 1;
+	}
+	snaps_free(&s);
+	if (r->a->to_stdout) {
+		write_stdout(r, b.data ? b.data : "", b.len);
+		if (r->stdout_failed)
+			status = 1;
+	}
+	if (r->nd) {
+		push_batch(r, &b, st.points, ts);
+		uint64_t deadline =
+		    mono_ns() + (uint64_t)(r->a->timeout_s * 1e9);
+		bool sig = pump(r, deadline, true, all_closed_or_failed);
+		for (size_t i = 0; i < r->nd; i++) {
+			struct gdest *d = &r->dests[i];
+			if (d->state == GD_CLOSED)
+				continue;
+			status = 1;
+			logmsg(true,
+			       "graphite %s: not every point accepted%s%s",
+			       d->spec, d->last_error[0] ? ": " : "",
+			       sig ? "interrupted" : d->last_error);
+		}
+	}
+	scales_buf_free(&b);
+	return status;
+}
+
+/* One period: collect, JSON file, render, stdout, queue for Graphite. */
+static void period(struct run *r, exporter *ex, int64_t ts, bool *warned)
+{
+	uint64_t t0 = mono_ns();
+	struct snaps s = { 0 };
+	if (collect(&r->sel, &s, false) < 0)
+		logmsg(true, "out of memory while collecting");
+	if (s.n == 0 && !*warned) {
+		logmsg(false, "no process matched (yet)");
+		*warned = true;
+	} else if (s.n) {
+		*warned = false;
+	}
+	if (r->a->json_file)
+		json_write(&r->json, s.v, s.n, true);
+	struct scales_buf b = { 0 };
+	struct export_render_stats st = { 0 };
+	if (exporter_render(ex, &b, s.v, s.n, ts, &st))
+		logmsg(true, "out of memory while rendering");
+	snaps_free(&s);
+	scales_counter_inc(&r->self.periods);
+	scales_counter_add(&r->self.points, st.points);
+	scales_gauge_set(&r->self.metrics, (int64_t)st.metrics);
+	scales_gauge_set(&r->self.processes, (int64_t)st.processes);
+	if (r->a->to_stdout && b.len)
+		write_stdout(r, b.data, b.len);
+	if (r->nd) {
+		push_batch(r, &b, st.points, ts);
+		r->push_seq = r->pb.next_seq - 1;
+		r->push_t0 = t0;
+	} else {
+		scales_histogram_record(&r->self.push_duration, mono_ns() - t0);
+	}
+	scales_buf_free(&b);
+}
+
+static int run_loop(struct run *r)
+{
+	bool pushing = r->nd || r->a->to_stdout || r->a->json_file;
+	exporter *ex = exporter_new(&r->cfg);
+	if (!ex) {
+		logmsg(true, "out of memory");
+		return 1;
+	}
+	if (pushing) {
+		/* the baseline of the first interval */
+		struct snaps s = { 0 };
+		collect(&r->sel, &s, false);
+		exporter_baseline(ex, s.v, s.n);
+		snaps_free(&s);
+	}
+	unsigned p = r->a->period;
+	double next = (floor(real_s() / p) + 1) * p;
+	bool warned = false;
+	bool stop = false;
+	while (!stop) {
+		double now = real_s();
+		if (pushing && now >= next) {
+			int64_t ts = (int64_t)next;
+			/* late by more than a period (suspend, clock jump):
+			 * stamp with the current boundary */
+			if (now >= next + p)
+				ts = (int64_t)(floor(now / p) * p);
+			period(r, ex, ts, &warned);
+			next = (floor(real_s() / p) + 1) * p;
+			continue;
+		}
+		uint64_t wait_ns = pushing ?
+		                       (uint64_t)((next - now) * 1e9) + 1 :
+		                       UINT64_MAX / 2;
+		stop = pump(r, mono_ns() + wait_ns, false, NULL);
+	}
+	logmsg(false, "stopping");
+	if (r->nd) {
+		/* deliver what is pending, then close in order */
+		uint64_t deadline =
+		    mono_ns() + (uint64_t)(r->a->timeout_s * 1e9);
+		pump(r, deadline, true, all_closed_or_failed);
+	}
+	exporter_free(&ex);
+	(void)all_caught_up;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct export_args a;
+	int rc = export_args_parse(argc, argv, &a);
+	if (rc) {
+		export_args_free(&a);
+		return rc;
+	}
+	switch (a.mode) {
+	case EXPORT_MODE_HELP:
+		export_usage(stdout);
+		export_args_free(&a);
+		return 0;
+	case EXPORT_MODE_VERSION:
+		printf(PROG " %s (reader library %s)\n", SCALES_VERSION_STRING,
+		       scales_reader_version());
+		export_args_free(&a);
+		return 0;
+	case EXPORT_MODE_HELP_MAN:
+		export_man_options(stdout);
+		export_args_free(&a);
+		return 0;
+	case EXPORT_MODE_RUN:
+		break;
+	}
+	quiet = a.quiet;
+
+	static struct run r;
+	r.a = &a;
+	r.sigfd = -1;
+	if (gname_prefix(r.prefix, 512, a.prefix) < 0) {
+		fprintf(stderr,
+		        PROG ": --prefix too long (at most 500 bytes)\n");
+		export_args_free(&a);
+		return 2;
+	}
+	r.cfg = (struct export_config){
+		.prefix = r.prefix,
+		.per_process = a.per_process,
+		.rates = a.rates,
+		.meters = a.meters,
+		.rules = &a.rules,
+	};
+	r.sel.a = &a;
+	r.sel.named_failed = calloc(a.nselectors + 1, sizeof(bool));
+	r.sel.need_discovery = a.nselectors == 0;
+	for (size_t i = 0; i < a.nselectors; i++) {
+		if (strchr(a.selectors[i], '/'))
+			r.sel.any_named_file = true;
+		else
+			r.sel.need_discovery = true;
+	}
+	r.dests = calloc(a.ngraphite + 1, sizeof(*r.dests));
+	if (!r.sel.named_failed || !r.dests) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return 1;
+	}
+	for (size_t i = 0; i < a.ngraphite; i++) {
+		char err[256];
+		if (gdest_init(&r.dests[i], a.graphite[i], err, sizeof(err))) {
+			fprintf(stderr,
+			        PROG ": %s\nTry 'scales-export --help'.\n",
+			        err);
+			return 2;
+		}
+		r.nd++;
+	}
+	pb_init(&r.pb);
+	r.tune = (struct gdest_tuning){
+		.resend = a.resend_set ?
+		              a.resend :
+		              (unsigned)fmax(2, ceil(300.0 / a.period)),
+		.backoff_min_ns = 500000000ull,
+		.backoff_max_ns = (uint64_t)(a.backoff_max_s * 1e9),
+		.timeout_ns = (uint64_t)(a.timeout_s * 1e9),
+		.stall_ns = (uint64_t)((2.0 * a.period + a.timeout_s) * 1e9),
+	};
+	if (r.tune.backoff_min_ns > r.tune.backoff_max_ns)
+		r.tune.backoff_min_ns = r.tune.backoff_max_ns;
+	r.json.path = a.json_file;
+	srandom((unsigned)(mono_ns() ^ ((uint64_t)getpid() << 16)));
+
+	/* signals: TERM and INT stop us, through a signalfd; the mask is
+	 * inherited by every thread started later (HTTP) */
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t stopset;
+	sigemptyset(&stopset);
+	sigaddset(&stopset, SIGTERM);
+	sigaddset(&stopset, SIGINT);
+	sigprocmask(SIG_BLOCK, &stopset, NULL);
+	r.sigfd = signalfd(-1, &stopset, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r.sigfd < 0) {
+		fprintf(stderr, PROG ": signalfd: %s\n", strerror(errno));
+		return 1;
+	}
+
+	int status;
+	if (a.once) {
+		self_open(&r.self,
+		          &(struct export_args){ .no_self_metrics = true },
+		          r.dests, r.nd);
+		status = run_once(&r);
+	} else {
+		/* named segment files must be readable at the start */
+		if (r.sel.any_named_file) {
+			struct snaps s = { 0 };
+			struct selection strict = r.sel;
+			strict.need_discovery = false;
+			int c = collect(&strict, &s, true);
+			snaps_free(&s);
+			if (c == 2)
+				return 2;
+		}
+		self_open(&r.self, &a, r.dests, r.nd);
+		bool http = false;
+		if (a.http) {
+			struct export_http_options ho = {
+				.listen = a.http,
+				.allow_remote = a.http_allow_remote,
+				.dir = a.dir,
+				.selectors = (const char *const *)a.selectors,
+				.nselectors = a.nselectors,
+				.per_process = a.per_process,
+				.history = a.http_history,
+				.quiet = a.quiet,
+			};
+			int hrc = export_http_start(&ho);
+			if (hrc) {
+				self_close(&r.self);
+				return hrc == -EINVAL || hrc == -EACCES ? 2 : 1;
+			}
+			http = true;
+		}
+		status = run_loop(&r);
+		if (http)
+			export_http_stop();
+	}
+	for (size_t i = 0; i < r.nd; i++)
+		gdest_free(&r.dests[i]);
+	free(r.dests);
+	free(r.sel.named_failed);
+	pb_free(&r.pb);
+	json_out_free(&r.json);
+	self_close(&r.self);
+	close(r.sigfd);
+	export_args_free(&a);
+	return status;
+}

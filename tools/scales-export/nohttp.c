@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nohttp.c: export_http_start() for a build without the HTTP side (no
+ * http.c, or no libmicrohttpd): --http then fails with a clear message.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "http.h"
+
+int export_http_start(const struct export_http_options *o)
+{
+	fprintf(stderr,
+	        "scales-export: --http %s: this build has no HTTP support "
+	        "(libmicrohttpd missing)\n",
+	        o && o->listen ? o->listen : "");
+	return -ENOTSUP;
+}
+
+void export_http_stop(void)
+{
+}
+
+unsigned export_http_port(void)
+{
+	return 0;
+}
