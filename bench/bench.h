@@ -101,7 +101,9 @@ int bench_hot(const struct hot_config *cfg);
 struct reader_config {
 	const char *dir;
 	int rounds;
-	bool big; /* also snapshot_1m */
+	bool big;            /* also snapshot_1m */
+	bool snapshots_only; /* only snapshot_1k, snapshot_100k, memcpy_100k
+	                        (for profiling) */
 };
 
 int bench_readers(const struct reader_config *cfg);

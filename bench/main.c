@@ -3,7 +3,7 @@
  * main.c: scales-bench, the benchmark program of `make bench`.
  *
  *   scales-bench [--json PATH] [--top PATH] [--rounds N] [--quick]
- *                [--no-1m] [--only hot|readers|top]
+ *                [--no-1m] [--only hot|readers|snapshots|top]
  *
  * Runs every benchmark in one process, prints a table and the target
  * ratios of issue 7 (PASS or MISS: a miss is reported, not an error) and
@@ -11,6 +11,7 @@
  * Exits non-zero only if something is wrong (a lost increment, a failed
  * call), never because a target was missed.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -26,7 +27,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: scales-bench [--json PATH] [--top PATH] [--rounds N] "
 	      "[--quick] [--no-1m]\n"
-	      "                    [--only hot|readers|top]\n",
+	      "                    [--only hot|readers|snapshots|top]\n",
 	      f);
 }
 
@@ -88,22 +89,31 @@ static void print_targets(void)
 	printf("%d target(s) missed\n", targets_missed);
 }
 
+static char seg_dir[64];
+
 /* Removes the segment directory (segments left by a failed run too). */
-static void remove_dir(const char *dir)
+static void remove_dir(void)
 {
-	char cmd[4200];
-	if (strncmp(dir, "/dev/shm/scales-bench.", 22) != 0 &&
-	    strncmp(dir, "/tmp/scales-bench.", 18) != 0)
+	if (!seg_dir[0])
 		return;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "scales-bench: could not remove %s\n", dir);
+	DIR *d = opendir(seg_dir);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL)
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+	}
+	if (rmdir(seg_dir) != 0)
+		fprintf(stderr, "scales-bench: could not remove %s: %s\n",
+		        seg_dir, strerror(errno));
+	seg_dir[0] = 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *json = NULL, *top = NULL, *only = NULL;
-	int rounds = 21;
+	int rounds = 31;
 	bool big = true, quick = false;
 	static const struct option lo[] = {
 		{ "json", required_argument, NULL, 'j' },
@@ -168,30 +178,36 @@ int main(int argc, char **argv)
 	printf("\n");
 
 	/* segments go to a private directory, on tmpfs if possible */
-	char dir[64] = "/dev/shm/scales-bench.XXXXXX";
-	if (!mkdtemp(dir)) {
-		snprintf(dir, sizeof dir, "/tmp/scales-bench.XXXXXX");
-		if (!mkdtemp(dir)) {
+	char *dir = seg_dir;
+	snprintf(seg_dir, sizeof seg_dir, "/dev/shm/scales-bench.XXXXXX");
+	if (!mkdtemp(seg_dir)) {
+		snprintf(seg_dir, sizeof seg_dir, "/tmp/scales-bench.XXXXXX");
+		if (!mkdtemp(seg_dir)) {
 			fprintf(stderr, "scales-bench: mkdtemp: %s\n",
 			        strerror(errno));
 			return 1;
 		}
 	}
+	atexit(remove_dir); /* also after bench_die() */
 	setenv("SCALES_DIR", dir, 1);
 	uint64_t t0 = bench_now_ns();
 
 	if (!only || strcmp(only, "hot") == 0) {
-		struct hot_config hc = { dir, rounds, quick ? 5.0 : 20.0 };
+		struct hot_config hc = { dir, rounds, quick ? 5.0 : 10.0 };
 		bench_hot(&hc);
 	}
 	if (!only || strcmp(only, "readers") == 0) {
-		struct reader_config rc = { dir, quick ? 3 : 11, big };
+		struct reader_config rc = { dir, quick ? 3 : 15, big, false };
+		bench_readers(&rc);
+	}
+	if (only && strcmp(only, "snapshots") == 0) {
+		struct reader_config rc = { dir, rounds, false, true };
 		bench_readers(&rc);
 	}
 	if (!only || strcmp(only, "top") == 0)
 		bench_top(dir, top, quick ? 1 : 5);
 
-	remove_dir(dir);
+	remove_dir();
 	results_print();
 	print_targets();
 	printf("total time %.1f s\n", (double)(bench_now_ns() - t0) / 1e9);

@@ -259,6 +259,17 @@ int bench_readers(const struct reader_config *cfg)
 	};
 	bench_log("readers: snapshots, %d rounds\n", cfg->rounds);
 	rrun(snaps, 3, cfg->rounds, 20);
+	if (cfg->snapshots_only) {
+		munmap(map, (size_t)st.st_size);
+		close(fd);
+		free(ca.dst);
+		scales_segment_close(&a1k.seg);
+		scales_segment_close(&a100k.seg);
+		scales_close(&r1k);
+		scales_close(&r100k);
+		bench_unpin_self();
+		return 0;
+	}
 
 	/* rendering 100,000 metrics */
 	struct scales_snapshot *s100k = take(a100k.seg, 100000);

@@ -4,9 +4,11 @@
  * 10,000 metrics in its curses UI. scales-top runs under a pseudo-terminal
  * with --refreshes N against this process's segment; its user + system
  * time comes from wait4(). Two values of N, so that start-up cancels out:
- * (cpu(N2) - cpu(N1)) / (N2 - N1).
+ * (cpu(N2) - cpu(N1)) / (N2 - N1). The terminal is 50 rows by 160
+ * columns; scales-top refreshes every 10 ms.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -48,16 +51,24 @@ static double top_cpu_ns(const char *top, const char *dir, long n)
 		execv(top, argv);
 		_exit(127);
 	}
-	/* drain the terminal so that scales-top never blocks writing */
+	/* drain the terminal so that scales-top never blocks writing; keep
+	 * what it drew if $SCALES_BENCH_TOP_LOG names a file */
+	const char *logp = getenv("SCALES_BENCH_TOP_LOG");
+	FILE *log = logp && *logp ? fopen(logp, "w") : NULL;
 	char buf[65536];
 	for (;;) {
 		ssize_t r = read(master, buf, sizeof buf);
-		if (r > 0)
+		if (r > 0) {
+			if (log)
+				fwrite(buf, 1, (size_t)r, log);
 			continue;
+		}
 		if (r < 0 && errno == EINTR)
 			continue;
 		break; /* EIO: the child closed the terminal */
 	}
+	if (log)
+		fclose(log);
 	int st;
 	struct rusage ru;
 	pid_t w;
@@ -75,6 +86,26 @@ static double top_cpu_ns(const char *top, const char *dir, long n)
 	       (double)ru.ru_stime.tv_usec * 1e3;
 }
 
+/* While scales-top runs, every counter changes every 5 ms, so that each
+ * refresh has new values and rates to draw (0.2% of a CPU). */
+struct churn {
+	scales_registry *reg;
+	scales_counter c[TOP_METRICS];
+	volatile bool stop;
+};
+
+static void *churn_main(void *arg)
+{
+	struct churn *ch = arg;
+	while (!ch->stop) {
+		for (int i = 0; i < TOP_METRICS; i++)
+			scales_counter_add(&ch->c[i], (uint64_t)i % 7 + 1);
+		struct timespec ts = { 0, 5000000 };
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
 int bench_top(const char *dir, const char *top, int rounds)
 {
 	struct stat st;
@@ -86,8 +117,18 @@ int bench_top(const char *dir, const char *top, int rounds)
 	}
 	bench_log("top: %s, %d refreshes vs %d, %d rounds\n", top, TOP_N2,
 	          TOP_N1, rounds);
-	scales_registry *r =
-	    bench_counters_registry(dir, "bench-top", TOP_METRICS);
+	static struct churn ch;
+	ch.reg = bench_counters_registry(dir, "bench-top", TOP_METRICS);
+	for (uint32_t i = 0; i < TOP_METRICS; i++) {
+		char p[64];
+		bench_counter_path(p, sizeof p, i);
+		if (scales_counter_get(ch.reg, p, NULL, &ch.c[i]))
+			bench_die("lookup %s", p);
+	}
+	ch.stop = false;
+	pthread_t th;
+	if (pthread_create(&th, NULL, churn_main, &ch))
+		bench_die("pthread_create");
 	double v[BENCH_MAX_ROUNDS];
 	int n = 0;
 	for (int i = 0; i < rounds; i++) {
@@ -97,7 +138,9 @@ int bench_top(const char *dir, const char *top, int rounds)
 			break;
 		v[n++] = (b - a) / (TOP_N2 - TOP_N1);
 	}
-	scales_close(&r);
+	ch.stop = true;
+	pthread_join(th, NULL);
+	scales_close(&ch.reg);
 	if (n == 0)
 		return -1;
 	result_add("top_refresh_10k", 1, bench_median(v, n), bench_min(v, n),
