@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_writer.c: the reader library against segments written by the real
+ * writer (libscales): histogram quantiles of 100,000 random values,
+ * aggregates declared through scopes, and snapshots taken while writer
+ * threads register, update and retire stats (never a torn or invalid
+ * entry), a snapshot of 100,000 metrics.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include <scales/scales.h>
+
+#include "common.h"
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = sb_tmpdir();
+}
+
+static void teardown(void)
+{
+	sb_rmdir(dir);
+	free(dir);
+}
+
+TestSuite(writer, .init = setup, .fini = teardown, .timeout = 120);
+
+static scales_registry *open_reg(const char *app, uint32_t max_entries)
+{
+	struct scales_options o;
+	scales_options_init(&o);
+	o.app = app;
+	o.flags = SCALES_NO_SAMPLER;
+	o.max_entries = max_entries;
+	o.dir = dir;
+	scales_registry *reg = NULL;
+	int rc = scales_open(&o, &reg);
+	cr_assert_eq(rc, 0, "scales_open: %s", scales_strerror(rc));
+	return reg;
+}
+
+static struct scales_snapshot *snap_reg(scales_registry *reg)
+{
+	scales_segment *seg = must_open(scales_registry_path(reg));
+	struct scales_snapshot *s = must_snap(seg, 0);
+	scales_segment_close(&seg);
+	return s;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+Test(writer, histogram_quantiles_of_100000_values)
+{
+	scales_registry *reg = open_reg("hist", 0);
+	scales_histogram h;
+	struct scales_info info = { "request latency", SCALES_UNIT_SECONDS };
+	cr_assert_eq(scales_histogram_get(reg, "/lat", &info, NULL, &h), 0);
+	size_t n = 100000;
+	uint64_t *v = malloc(n * sizeof(*v));
+	uint64_t x = 0x243f6a8885a308d3ull;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		double u = (double)(x >> 11) / 9007199254740992.0;
+		v[i] = (uint64_t)exp(log(1e4) + u * log(1e6)); /* 10us..10s */
+		scales_histogram_record(&h, v[i]);
+	}
+	struct scales_snapshot *s = snap_reg(reg);
+	const struct scales_metric *m = must_find(s, "/lat");
+	cr_assert_eq(m->unit, SCALES_R_UNIT_SECONDS);
+	cr_assert_str_eq(m->help, "request latency");
+	qsort(v, n, sizeof(*v), cmp_u64);
+	struct scales_hstats st;
+	scales_histo_stats(&m->hist, &st);
+	cr_assert_eq(st.count, n);
+	cr_assert_float_eq(st.min, (double)v[0] * 1e-9, 1e-15);
+	cr_assert_float_eq(st.max, (double)v[n - 1] * 1e-9, 1e-15);
+	static const double qs[6] = { 0.5, 0.75, 0.95, 0.98, 0.99, 0.999 };
+	double got[6] = { st.p50, st.p75, st.p95, st.p98, st.p99, st.p999 };
+	for (int i = 0; i < 6; i++) {
+		size_t rank = (size_t)ceil(qs[i] * (double)n - 1e-9);
+		double exact = (double)v[rank - 1] * 1e-9;
+		cr_assert(fabs(got[i] - exact) / exact <= 0.02,
+		          "q %g: %.9g, exact %.9g", qs[i], got[i], exact);
+	}
+	free(v);
+	scales_snapshot_free(&s);
+	scales_close(&reg);
+}
+
+/* The seed tour's /processor, declared through scopes. */
+Test(writer, scope_aggregates)
+{
+	scales_registry *reg = open_reg("tour", 0);
+	scales_scope *proc = NULL;
+	cr_assert_eq(scales_scope_root(reg, &proc, "/processor"), 0);
+	cr_assert_eq(scales_scope_sum(proc, "finished", NULL), 0);
+	cr_assert_eq(scales_scope_states(proc, "state", NULL), 0);
+	const char *states[] = { "waitingForTask", "waitingForTask",
+		                 "performingTask" };
+	scales_scope *kids[3];
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(scales_scope_child(proc, &kids[i], "thread-%d", i),
+		             0);
+		scales_counter c;
+		scales_state st;
+		cr_assert_eq(scales_scope_counter(kids[i], "finished", NULL,
+		                                  &c),
+		             0);
+		scales_counter_add(&c, 10u * (unsigned)(i + 1));
+		cr_assert_eq(scales_scope_state(kids[i], "state", NULL, &st),
+		             0);
+		cr_assert_eq(scales_state_set_str(&st, states[i]), 0);
+	}
+	struct scales_snapshot *s = snap_reg(reg);
+	cr_assert_eq(must_find(s, "/processor/thread-1/finished")->v.u64, 20);
+	cr_assert_eq(must_find(s, "/processor/finished")->v.u64, 60);
+	cr_assert_eq(must_find(s, "/processor/state/waitingForTask")->v.i64, 2);
+	cr_assert_eq(must_find(s, "/processor/state/performingTask")->v.i64, 1);
+	cr_assert_eq(s->invalid, 0);
+	scales_snapshot_free(&s);
+	/* a child goes away: the aggregates drop it */
+	cr_assert_eq(scales_scope_release(&kids[2]), 0);
+	s = snap_reg(reg);
+	cr_assert_eq(must_find(s, "/processor/finished")->v.u64, 30);
+	cr_assert_null(
+	    scales_snapshot_find(s, "/processor/state/performingTask"));
+	cr_assert_null(scales_snapshot_find(s, "/processor/thread-2/finished"));
+	scales_snapshot_free(&s);
+	scales_scope_release(&proc);
+	scales_close(&reg);
+}
+
+/* Writer threads register, set and retire gauges named after their
+ * values while a reader snapshots: every gauge shown has its own value
+ * (or 0: a reused slot's zeroed value before the first set). */
+struct churn {
+	scales_registry *reg;
+	int id;
+	atomic_bool *stop;
+	uint64_t cycles;
+};
+
+static void *churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	uint64_t n = 0;
+	while (!atomic_load(c->stop)) {
+		char p[64];
+		uint64_t val = (uint64_t)c->id * 1000000000ull + n++;
+		snprintf(p, sizeof(p), "/churn/%d/%llu", c->id,
+		         (unsigned long long)val);
+		scales_gauge g;
+		if (scales_gauge_get(c->reg, p, NULL, &g) == 0) {
+			scales_gauge_set(&g, (int64_t)val);
+			scales_retire(c->reg, p);
+		}
+		c->cycles++;
+	}
+	return NULL;
+}
+
+Test(writer, snapshots_during_registration_churn)
+{
+	scales_registry *reg = open_reg("churn", 256);
+	scales_counter steady;
+	cr_assert_eq(scales_counter_get(reg, "/steady", NULL, &steady), 0);
+	scales_counter_add(&steady, 5);
+	atomic_bool stop = false;
+	struct churn cs[3];
+	pthread_t t[3];
+	for (int i = 0; i < 3; i++) {
+		cs[i] = (struct churn){ reg, i + 1, &stop, 0 };
+		pthread_create(&t[i], NULL, churn_thread, &cs[i]);
+	}
+	scales_segment *seg = must_open(scales_registry_path(reg));
+	uint64_t shown = 0, skipped = 0;
+	for (int i = 0; i < 500; i++) {
+		struct scales_snapshot *s = must_snap(seg, 0);
+		cr_assert_eq(s->invalid, 0);
+		cr_assert_eq(must_find(s, "/steady")->v.u64, 5);
+		for (size_t k = 0; k < s->n; k++) {
+			const struct scales_metric *m = &s->metrics[k];
+			if (strncmp(m->path, "/churn/", 7) != 0)
+				continue;
+			const char *last = strrchr(m->path, '/') + 1;
+			long long want = atoll(last);
+			cr_assert(m->v.i64 == want || m->v.i64 == 0,
+			          "%s shows %lld", m->path,
+			          (long long)m->v.i64);
+			cr_assert_eq(m->kind, SCALES_KIND_GAUGE);
+			shown++;
+		}
+		skipped += s->skipped;
+		scales_snapshot_free(&s);
+	}
+	atomic_store(&stop, true);
+	uint64_t cycles = 0;
+	for (int i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		cycles += cs[i].cycles;
+	}
+	cr_log_info("churn: %llu cycles, %llu shown, %llu skipped",
+	            (unsigned long long)cycles, (unsigned long long)shown,
+	            (unsigned long long)skipped);
+	scales_segment_close(&seg);
+	scales_close(&reg);
+}
+
+/* A snapshot of 100,000 counters, read exactly; its cost is logged (no
+ * timing assertion). */
+Test(writer, snapshot_of_100000_metrics, .timeout = 300)
+{
+	struct scales_options o;
+	scales_options_init(&o);
+	o.app = "big";
+	o.flags = SCALES_NO_SAMPLER;
+	o.max_entries = 100016;
+	o.dir = dir;
+	o.stripe_bytes = 1 << 20;
+	o.data_bytes = 1 << 16;
+	o.string_bytes = 1 << 16;
+	scales_registry *reg = NULL;
+	int rc = scales_open(&o, &reg);
+	cr_assert_eq(rc, 0, "%s", scales_strerror(rc));
+	for (int i = 0; i < 100000; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "/big/%03d/c%d", i % 1000, i);
+		scales_counter c;
+		rc = scales_counter_get(reg, p, NULL, &c);
+		cr_assert_eq(rc, 0, "%s: %s", p, scales_strerror(rc));
+		scales_counter_add(&c, (uint64_t)i);
+	}
+	scales_segment *seg = must_open(scales_registry_path(reg));
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	struct scales_snapshot *s = must_snap(seg, 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	cr_assert_eq(s->n, 100000);
+	uint64_t sum = 0;
+	for (size_t i = 0; i < s->n; i++)
+		sum += s->metrics[i].v.u64;
+	cr_assert_eq(sum, 99999ull * 100000 / 2);
+	struct scales_process_info info;
+	cr_assert_eq(scales_segment_info(seg, &info, NULL, 0), 0);
+	double first = ((double)(b.tv_sec - a.tv_sec) * 1e9 +
+	                (double)(b.tv_nsec - a.tv_nsec)) /
+	               1e6;
+	scales_snapshot_free(&s);
+	/* again, with the mapping's pages already faulted in */
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	s = must_snap(seg, 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double again = ((double)(b.tv_sec - a.tv_sec) * 1e9 +
+	                (double)(b.tv_nsec - a.tv_nsec)) /
+	               1e6;
+	/* for scale: a plain copy of the directory's bytes */
+	size_t dirbytes = (size_t)info.dir_used * 384;
+	char *copy = malloc(dirbytes);
+	FILE *f = fopen(scales_registry_path(reg), "r");
+	cr_assert_not_null(f);
+	char *src = malloc(dirbytes);
+	cr_assert_eq(fseek(f, 4096, SEEK_SET), 0);
+	cr_assert_eq(fread(src, 1, dirbytes, f), dirbytes);
+	fclose(f);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	memcpy(copy, src, dirbytes);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double mc = ((double)(b.tv_sec - a.tv_sec) * 1e9 +
+	             (double)(b.tv_nsec - a.tv_nsec)) /
+	            1e6;
+	cr_assert_eq(copy[0], src[0]);
+	free(copy);
+	free(src);
+	cr_log_info("snapshot of 100000 counters, %u stripes: %.1f ms first, "
+	            "%.1f ms again; memcpy of the %zu directory bytes: %.1f ms",
+	            info.nstripes, first, again, dirbytes, mc);
+	scales_snapshot_free(&s);
+	scales_segment_close(&seg);
+	scales_close(&reg);
+}
