@@ -246,22 +246,10 @@ int r_segment_refresh(scales_segment *seg, char *err, size_t errlen)
 	return 0;
 }
 
-int scales_segment_open(const char *path, unsigned flags, scales_segment **out,
-                        char *err, size_t errlen)
+/* Validates and maps the open file fd (owned: closed on failure). */
+static int open_fd(int fd, const char *path, scales_segment **out, char *err,
+                   size_t errlen)
 {
-	(void)flags;
-	*out = NULL;
-	if (!path)
-		return r_fail(err, errlen, -EINVAL, "no segment path");
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	                        O_NONBLOCK);
-	if (fd < 0) {
-		int e = errno;
-		if (e == ELOOP)
-			return r_fail(err, errlen, SCALES_RE_UNSAFE,
-			              "%s: is a symlink (refused)", path);
-		return r_fail(err, errlen, -e, "%s: %s", path, strerror(e));
-	}
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
@@ -334,6 +322,42 @@ int scales_segment_open(const char *path, unsigned flags, scales_segment **out,
 fail:
 	scales_segment_close(&seg);
 	return rc;
+}
+
+int scales_segment_open(const char *path, unsigned flags, scales_segment **out,
+                        char *err, size_t errlen)
+{
+	(void)flags;
+	*out = NULL;
+	if (!path)
+		return r_fail(err, errlen, -EINVAL, "no segment path");
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	                        O_NONBLOCK);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ELOOP)
+			return r_fail(err, errlen, SCALES_RE_UNSAFE,
+			              "%s: is a symlink (refused)", path);
+		return r_fail(err, errlen, -e, "%s: %s", path, strerror(e));
+	}
+	return open_fd(fd, path, out, err, errlen);
+}
+
+int scales_segment_open_fd(int fd, const char *name, unsigned flags,
+                           scales_segment **out, char *err, size_t errlen)
+{
+	(void)flags;
+	*out = NULL;
+	char buf[32];
+	if (!name) {
+		snprintf(buf, sizeof(buf), "fd %d", fd);
+		name = buf;
+	}
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (own < 0)
+		return r_fail(err, errlen, -errno, "%s: %s", name,
+		              strerror(errno));
+	return open_fd(own, name, out, err, errlen);
 }
 
 void scales_segment_close(scales_segment **segp)

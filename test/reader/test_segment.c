@@ -633,3 +633,35 @@ Test(segment, strerror_names_every_code)
 	}
 	cr_assert_str_eq(scales_reader_version(), "0.1.0");
 }
+
+Test(segment, open_fd_memfd_and_pipe)
+{
+	struct segbuild *b = valid_image();
+	int fd = memfd_create("seg", MFD_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, b->img, b->size), (ssize_t)b->size);
+	scales_segment *seg = NULL;
+	char err[512];
+	cr_assert_eq(scales_segment_open_fd(fd, "memfd", 0, &seg, err,
+	                                    sizeof(err)),
+	             0, "%s", err);
+	close(fd); /* the segment holds its own descriptor */
+	cr_assert_str_eq(scales_segment_path(seg), "memfd");
+	struct scales_snapshot *s = must_snap(seg, 0);
+	cr_assert_eq(must_find(s, "/web/errors")->v.u64, 7);
+	scales_snapshot_free(&s);
+	scales_segment_close(&seg);
+
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(scales_segment_open_fd(p[0], NULL, 0, &seg, err,
+	                                    sizeof(err)),
+	             SCALES_RE_UNSAFE);
+	cr_assert_not_null(strstr(err, "fd "));
+	close(p[0]);
+	close(p[1]);
+	cr_assert_eq(scales_segment_open_fd(-1, NULL, 0, &seg, err,
+	                                    sizeof(err)),
+	             -EBADF);
+	sb_free(b);
+}

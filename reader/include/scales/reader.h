@@ -151,6 +151,18 @@ SCALES_READER_API int scales_segment_open(const char *path, unsigned flags,
                                           size_t errlen);
 
 /*
+ * As scales_segment_open() on an already open file descriptor (a memfd, a
+ * file opened by the caller): fd is duplicated (the caller keeps and
+ * closes its own); name (may be NULL) is used in messages and returned by
+ * scales_segment_path(). The caller is responsible for how fd was opened
+ * (no O_NOFOLLOW check is possible here). Thread-safe.
+ */
+SCALES_READER_API int scales_segment_open_fd(int fd, const char *name,
+                                             unsigned flags,
+                                             scales_segment **out, char *err,
+                                             size_t errlen);
+
+/*
  * Opens the segment of process pid in dir (NULL: as scales_discover()).
  * If several files name that pid (a dead writer whose pid was reused),
  * the live one is preferred, then the most recent start time.
