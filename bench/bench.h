@@ -114,6 +114,12 @@ int bench_readers(const struct reader_config *cfg);
  * scales-top binary (NULL or missing: skipped). */
 int bench_top(const char *dir, const char *top, int rounds);
 
+/* ------------------------------------------------------- sharing.c */
+
+/* `--only sharing`: false sharing in the data area (not in the default
+ * run; prints its own table). */
+int bench_sharing(const char *dir, int rounds);
+
 /* Shared helper: a registry of n counters named counter_path(i), each set
  * to a distinct value, for the readers and tools. */
 scales_registry *bench_counters_registry(const char *dir, const char *app,

@@ -3,7 +3,7 @@
  * main.c: scales-bench, the benchmark program of `make bench`.
  *
  *   scales-bench [--json PATH] [--top PATH] [--rounds N] [--quick]
- *                [--no-1m] [--only hot|readers|snapshots|top]
+ *                [--no-1m] [--only hot|readers|snapshots|top|sharing]
  *
  * Runs every benchmark in one process, prints a table and the target
  * ratios of issue 7 (PASS or MISS: a miss is reported, not an error) and
@@ -25,10 +25,11 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: scales-bench [--json PATH] [--top PATH] [--rounds N] "
-	      "[--quick] [--no-1m]\n"
-	      "                    [--only hot|readers|snapshots|top]\n",
-	      f);
+	fputs(
+	    "usage: scales-bench [--json PATH] [--top PATH] [--rounds N] "
+	    "[--quick] [--no-1m]\n"
+	    "                    [--only hot|readers|snapshots|top|sharing]\n",
+	    f);
 }
 
 static int targets_missed;
@@ -203,6 +204,10 @@ int main(int argc, char **argv)
 	if (only && strcmp(only, "snapshots") == 0) {
 		struct reader_config rc = { dir, rounds, false, true };
 		bench_readers(&rc);
+	}
+	if (only && strcmp(only, "sharing") == 0) {
+		bench_sharing(dir, rounds > 15 ? 15 : rounds);
+		return 0;
 	}
 	if (!only || strcmp(only, "top") == 0)
 		bench_top(dir, top, quick ? 1 : 5);
