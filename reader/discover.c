@@ -228,15 +228,30 @@ int scales_discover(const char *dir, scales_warn_f warn, void *warn_arg,
 			return rc;
 		}
 	} else {
+		/* the writer's fallbacks when /dev/shm is unusable: ours only
+		 * (docs/format.md, "Where segments live") */
+		char fb[2][4096];
+		const char *xdg = getenv("XDG_RUNTIME_DIR");
+		snprintf(fb[0], sizeof(fb[0]), "%s/scales",
+		         xdg && *xdg ? xdg : "/nonexistent");
+		snprintf(fb[1], sizeof(fb[1]), "/tmp/scales-%u",
+		         (unsigned)geteuid());
+		for (int i = 0; i < 2 && !rc; i++) {
+			struct stat st;
+			if (lstat(fb[i], &st) == 0 && S_ISDIR(st.st_mode) &&
+			    scan_dir(fb[i], warn, warn_arg, out, &cap) ==
+			        -ENOMEM)
+				rc = -ENOMEM;
+		}
 		int rfd = open(SHM_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		DIR *d = rfd >= 0 ? fdopendir(rfd) : NULL;
 		if (!d) {
 			if (rfd >= 0)
 				close(rfd);
-			return 0; /* no /dev/shm: nothing to list */
+			d = NULL;
 		}
 		struct dirent *de;
-		while ((de = readdir(d))) {
+		while (d && !rc && (de = readdir(d))) {
 			if (strncmp(de->d_name, "scales-", 7) != 0)
 				continue;
 			struct stat st;
@@ -253,7 +268,8 @@ int scales_discover(const char *dir, scales_warn_f warn, void *warn_arg,
 			}
 			/* other users' directories are unreadable: skip */
 		}
-		closedir(d);
+		if (d)
+			closedir(d);
 		if (rc) {
 			scales_seg_list_free(out);
 			return r_fail(err, errlen, rc, "out of memory");

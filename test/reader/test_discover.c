@@ -216,3 +216,27 @@ Test(discover, open_by_pid_prefers_the_live_writer)
 	cr_assert_null(seg);
 	cr_assert_not_null(strstr(err, "999999"));
 }
+
+/* Without a directory or $SCALES_DIR: /dev/shm/scales-* and the writer's
+ * fallbacks, here $XDG_RUNTIME_DIR/scales. */
+Test(discover, default_directories)
+{
+	char xdg[4096];
+	snprintf(xdg, sizeof(xdg), "%s/scales", dir);
+	cr_assert_eq(mkdir(xdg, 0700), 0);
+	struct segbuild *b = sb_new("xdgapp", 4321, 8, NULL);
+	char path[4096];
+	cr_assert_eq(sb_write(b, xdg, path, sizeof(path)), 0);
+	sb_free(b);
+	setenv("XDG_RUNTIME_DIR", dir, 1);
+	unsetenv("SCALES_DIR");
+	struct scales_seg_list l;
+	cr_assert_eq(scales_discover(NULL, NULL, NULL, &l, NULL, 0), 0);
+	bool found = false;
+	for (size_t i = 0; i < l.n; i++)
+		found = found || strcmp(l.items[i].path, path) == 0;
+	cr_assert(found, "%s not listed", path);
+	scales_seg_list_free(&l);
+	unlink(path);
+	rmdir(xdg);
+}

@@ -97,7 +97,9 @@ struct scales_seg_list {
  * Lists candidate segment files. Directory: dir if non-NULL; else
  * $SCALES_DIR if set and non-empty; else every /dev/shm/scales-* directory
  * that is a real directory (not a symlink) and readable by the caller
- * (others are skipped silently: they belong to other users).
+ * (others are skipped silently: they belong to other users), plus the
+ * writer's fallback directories $XDG_RUNTIME_DIR/scales and
+ * /tmp/scales-<euid> when they exist.
  *
  * In each directory, names starting with "." (temporaries) are skipped
  * silently; anything that is not a regular file (checked with lstat, so a
