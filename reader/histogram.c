@@ -237,3 +237,9 @@ void r_histo_add(struct scales_histo *dst, uint64_t *dst_buckets,
 	}
 	dst->count += src->count;
 }
+
+void scales_histo_add(struct scales_histo *dst, uint64_t *dst_buckets,
+                      const struct scales_histo *src)
+{
+	r_histo_add(dst, dst_buckets, src);
+}

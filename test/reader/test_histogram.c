@@ -306,3 +306,40 @@ Test(histogram, delta_between_snapshots)
 	scales_snapshot_free(&s2);
 	sb_free(b);
 }
+
+/* Histograms of other layouts and scales added into one. */
+Test(histogram, add_other_layouts)
+{
+	struct sb_config cfg = { .stripe_size = 1 << 17 };
+	struct segbuild *b = sb_new("h", 1, 1, &cfg);
+	uint32_t nb = nbuckets_for(((uint64_t)1 << 40) - 1, 5, 0);
+	uint32_t nb2 = nbuckets_for(((uint64_t)1 << 40) - 1, 6, 10);
+	uint32_t e1 = sb_histogram(b, "/a", 5, 0, nb, 1e-9, 1);
+	uint32_t e2 = sb_histogram(b, "/b", 6, 10, nb2, 1e-9, 1);
+	uint32_t e3 = sb_histogram(b, "/c", 5, 0, nb, 1e-6, 1); /* us */
+	for (uint64_t i = 1; i <= 100; i++) {
+		sb_hist_record(b, e1, 0, i * 1000000);
+		sb_hist_record(b, e2, 0, i * 1000000);
+		sb_hist_record(b, e3, 0, i * 1000);
+	}
+	struct scales_snapshot *s = build_snap(b, 0);
+	const struct scales_metric *a = must_find(s, "/a");
+	uint64_t *acc = calloc(nb, 8);
+	struct scales_histo h = a->hist;
+	h.count = h.sum = h.min = h.max = 0;
+	h.buckets = acc;
+	scales_histo_add(&h, acc, &a->hist);
+	scales_histo_add(&h, acc, &must_find(s, "/b")->hist);
+	scales_histo_add(&h, acc, &must_find(s, "/c")->hist);
+	struct scales_hstats st;
+	scales_histo_stats(&h, &st);
+	cr_assert_eq(st.count, 300);
+	cr_assert_float_eq(st.sum, 3 * 5.05, 1e-9);
+	cr_assert(fabs(st.p50 - 0.050) <= 0.02 * 0.050, "p50 %g", st.p50);
+	cr_assert(fabs(st.p99 - 0.099) <= 0.02 * 0.099, "p99 %g", st.p99);
+	cr_assert_float_eq(st.max, 0.100, 1e-12);
+	cr_assert_float_eq(st.min, 0.001, 1e-12);
+	free(acc);
+	scales_snapshot_free(&s);
+	sb_free(b);
+}

@@ -470,6 +470,19 @@ SCALES_READER_API int scales_histo_delta(const struct scales_histo *prev,
                                          uint64_t *buckets,
                                          struct scales_histo *out);
 
+/*
+ * Adds src into dst bucket-wise: count, sum, min and max combined. If the
+ * parameters or scales differ, each of src's buckets is re-filed at its
+ * representative value converted to dst's raw unit (the conversion error
+ * of one bucket width, documented above, applies once more). dst_buckets
+ * holds dst->nbuckets words and is what dst->buckets points to; start from
+ * zeroed buckets and count = sum = 0 (min and max are then taken from the
+ * first non-empty src).
+ */
+SCALES_READER_API void scales_histo_add(struct scales_histo *dst,
+                                        uint64_t *dst_buckets,
+                                        const struct scales_histo *src);
+
 /* ------------------------------------------------------- rates and meters */
 
 /*
