@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * top-writer: a small instrumented process for the scales-top tests.
+ *
+ *   top-writer [--app NAME] [--count N] [--metrics N] [--busy]
+ *
+ * Registers /test/count (incremented N times, default 5), /test/gauge (-5),
+ * /test/bytes (a gauge in bytes, 3 MiB), /test/state ("idle"), /test/lat
+ * (a histogram in seconds fed 1 ms ... 10 ms) and, with --metrics N, N
+ * counters /bulk/g<i/100>/m<i> with value i. With --busy it then adds 10 to
+ * /test/ticks and records 5 ms into /test/lat every 10 ms until stopped,
+ * so rates are not zero. Prints "ready" once the numbers are in place,
+ * waits for SIGTERM or SIGINT and removes its segment.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <scales/scales.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int fail(const char *what, int rc)
+{
+	fprintf(stderr, "top-writer: %s: %s\n", what, scales_strerror(rc));
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *app = "top-writer";
+	long count = 5, metrics = 0;
+	int busy = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--app") && i + 1 < argc)
+			app = argv[++i];
+		else if (!strcmp(argv[i], "--count") && i + 1 < argc)
+			count = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--metrics") && i + 1 < argc)
+			metrics = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--busy"))
+			busy = 1;
+		else {
+			fprintf(stderr,
+			        "usage: top-writer [--app NAME] [--count N] "
+			        "[--metrics N] [--busy]\n");
+			return 2;
+		}
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	struct scales_options o;
+	scales_options_init(&o);
+	o.app = app;
+	if (metrics > 10000)
+		o.max_entries = (uint32_t)metrics + 1000;
+	scales_registry *reg;
+	int rc = scales_open(&o, &reg);
+	if (rc)
+		return fail("open", rc);
+
+	scales_counter c, ticks;
+	scales_gauge g, bytes;
+	scales_state st;
+	scales_histogram lat;
+	struct scales_info count_info = { "how many times", SCALES_UNIT_NONE };
+	struct scales_info lat_info = { "a latency", SCALES_UNIT_SECONDS };
+	struct scales_info bytes_info = { "a size", SCALES_UNIT_BYTES };
+	if ((rc = scales_counter_get(reg, "/test/count", &count_info, &c)) ||
+	    (rc = scales_counter_get(reg, "/test/ticks", NULL, &ticks)) ||
+	    (rc = scales_gauge_get(reg, "/test/gauge", NULL, &g)) ||
+	    (rc = scales_gauge_get(reg, "/test/bytes", &bytes_info, &bytes)) ||
+	    (rc = scales_state_get(reg, "/test/state", NULL, &st)) ||
+	    (rc =
+	         scales_histogram_get(reg, "/test/lat", &lat_info, NULL, &lat)))
+		return fail("register", rc);
+	for (long i = 0; i < count; i++)
+		scales_counter_inc(&c);
+	scales_gauge_set(&g, -5);
+	scales_gauge_set(&bytes, 3 << 20);
+	if ((rc = scales_state_set_str(&st, "idle")))
+		return fail("state", rc);
+	for (int ms = 1; ms <= 10; ms++)
+		scales_histogram_record(&lat, (uint64_t)ms * 1000000u);
+	for (long i = 0; i < metrics; i++) {
+		char path[64];
+		scales_counter m;
+		snprintf(path, sizeof(path), "/bulk/g%ld/m%ld", i / 100, i);
+		if ((rc = scales_counter_get(reg, path, NULL, &m)))
+			return fail(path, rc);
+		scales_counter_add(&m, (uint64_t)i);
+	}
+	printf("ready\n");
+	fflush(stdout);
+
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	while (!stop) {
+		if (busy) {
+			scales_counter_add(&ticks, 10);
+			scales_histogram_record(&lat, 5000000u);
+		}
+		nanosleep(&ts, NULL);
+	}
+	scales_close(&reg);
+	return 0;
+}

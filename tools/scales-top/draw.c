@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * draw.c: rendering of the live view (curses). Reads the model, never
+ * changes it (but for the histogram scratch buffer), and formats only the
+ * rows on screen.
+ */
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <scales/scales.h>
+
+#include "oneshot.h"
+#include "options.h"
+#include "term.h"
+#include "units.h"
+#include "view.h"
+
+enum col {
+	C_VALUE,
+	C_RATE,
+	C_M1,
+	C_M5,
+	C_M15,
+	C_MEAN,
+	C_P50,
+	C_P99,
+	C_P999,
+	C_MAX,
+	NCOLS
+};
+
+static const struct {
+	const char *title;
+	int width;
+	int prio; /* 0 first: the columns kept on a narrow terminal */
+} cols[NCOLS] = {
+	[C_VALUE] = { "VALUE", 12, 0 }, [C_RATE] = { "RATE/s", 9, 1 },
+	[C_M1] = { "1m/s", 8, 5 },      [C_M5] = { "5m/s", 8, 8 },
+	[C_M15] = { "15m/s", 8, 9 },    [C_MEAN] = { "MEAN", 8, 6 },
+	[C_P50] = { "P50", 8, 2 },      [C_P99] = { "P99", 8, 3 },
+	[C_P999] = { "P99.9", 8, 7 },   [C_MAX] = { "MAX", 8, 4 },
+};
+
+#define NAME_MIN 24
+
+struct layout {
+	int name_w;
+	bool shown[NCOLS];
+	int x[NCOLS];
+};
+
+static void compute_layout(struct layout *l)
+{
+	memset(l, 0, sizeof(*l));
+	int left = COLS - NAME_MIN;
+	for (int prio = 0; prio < NCOLS; prio++)
+		for (int c = 0; c < NCOLS; c++)
+			if (cols[c].prio == prio &&
+			    (left >= cols[c].width + 1 || prio == 0)) {
+				l->shown[c] = true;
+				left -= cols[c].width + 1;
+			}
+	int used = 0;
+	for (int c = 0; c < NCOLS; c++)
+		if (l->shown[c])
+			used += cols[c].width + 1;
+	l->name_w = COLS - used;
+	if (l->name_w < 8)
+		l->name_w = 8;
+	int x = l->name_w;
+	for (int c = 0; c < NCOLS; c++)
+		if (l->shown[c]) {
+			l->x[c] = x + 1;
+			x += cols[c].width + 1;
+		}
+}
+
+/* Writes s at (y, x) in at most w columns, padded; right-aligned if right. */
+static void put(int y, int x, int w, const char *s, bool right)
+{
+	if (w <= 0 || x >= COLS)
+		return;
+	if (x + w > COLS)
+		w = COLS - x;
+	int sw = top_str_width(s);
+	if (sw > w) {
+		/* cut at w code points */
+		int n = 0, cps = 0;
+		while (s[n] && cps < w) {
+			n++;
+			while (((unsigned char)s[n] & 0xc0) == 0x80)
+				n++;
+			cps++;
+		}
+		mvaddnstr(y, x, s, n);
+		return;
+	}
+	int pad = right ? w - sw : 0;
+	move(y, x + pad);
+	addstr(s);
+}
+
+int top_page_rows(void)
+{
+	int r = LINES - 3;
+	return r > 1 ? r : 1;
+}
+
+/* ---------------------------------------------------------- metric rows */
+
+static void fmt_rate(char *b, double v)
+{
+	top_fmt_num(b, v);
+}
+
+static void hist_cells(char cell[NCOLS][TOP_NUM_LEN],
+                       const struct scales_hstats *st, unsigned unit)
+{
+	top_fmt_unit(cell[C_MEAN], st->mean, unit);
+	top_fmt_unit(cell[C_P50], st->p50, unit);
+	top_fmt_unit(cell[C_P99], st->p99, unit);
+	top_fmt_unit(cell[C_P999], st->p999, unit);
+	top_fmt_unit(cell[C_MAX], st->max, unit);
+}
+
+static void metric_cells(char cell[NCOLS][TOP_NUM_LEN],
+                         const struct scales_metric *m,
+                         const struct scales_rate *r)
+{
+	switch (m->kind) {
+	case SCALES_KIND_COUNTER:
+	case SCALES_KIND_DICT:
+		top_fmt_count(cell[C_VALUE], m->v.u64);
+		break;
+	case SCALES_KIND_GAUGE:
+		if (m->unit)
+			top_fmt_unit(cell[C_VALUE], (double)m->v.i64, m->unit);
+		else
+			top_fmt_i64(cell[C_VALUE], m->v.i64);
+		break;
+	case SCALES_KIND_GAUGE_F64:
+		top_fmt_unit(cell[C_VALUE], m->v.f64, m->unit);
+		break;
+	case SCALES_KIND_STATE:
+		snprintf(cell[C_VALUE], TOP_NUM_LEN, "%s",
+		         m->v.state ? m->v.state : "-");
+		if (m->nstates > 1) {
+			/* merged: the most common value, and how many more */
+			uint64_t others = 0;
+			for (uint32_t i = 0; i < m->nstates; i++)
+				if (!m->v.state ||
+				    strcmp(m->states[i].value, m->v.state))
+					others += m->states[i].count;
+			size_t l = strlen(cell[C_VALUE]);
+			snprintf(cell[C_VALUE] + l, TOP_NUM_LEN - l, " +%llu",
+			         (unsigned long long)others);
+		}
+		break;
+	case SCALES_KIND_HISTOGRAM: {
+		top_fmt_count(cell[C_VALUE], m->hist.count);
+		struct scales_hstats st;
+		scales_histo_stats(&m->hist, &st);
+		hist_cells(cell, &st, m->unit);
+		break;
+	}
+	default:
+		break;
+	}
+	if (r && !isnan(r->rate)) {
+		fmt_rate(cell[C_RATE], r->rate);
+		fmt_rate(cell[C_M1], r->m1);
+		fmt_rate(cell[C_M5], r->m5);
+		fmt_rate(cell[C_M15], r->m15);
+	}
+}
+
+static void draw_metric_row(struct top_ui *u, const struct layout *l, int y,
+                            size_t ri)
+{
+	const struct top_tree *t = &u->tree;
+	const struct top_row *row = &t->rows[ri];
+	const struct top_node *n = &t->nodes[row->node];
+	const struct top_source *src = &u->sampler.v[n->src];
+	const struct scales_metric *m =
+	    top_node_metric(t, &u->sampler, row->node);
+	bool utf8 = top_term_utf8();
+	char cell[NCOLS][TOP_NUM_LEN];
+	memset(cell, 0, sizeof(cell));
+	char name[512];
+	int attr = 0;
+
+	if (row->kind == TOP_ROW_INTERVAL) {
+		struct scales_hstats st;
+		double secs = 0;
+		int indent = t->flat_mode ? 4 : 2 * n->depth + 4;
+		char len[TOP_NUM_LEN] = "-";
+		if (top_hist_interval(&u->sampler, src, (size_t)n->metric, &st,
+		                      &secs)) {
+			top_fmt_time(len, secs);
+			top_fmt_count(cell[C_VALUE], st.count);
+			fmt_rate(cell[C_RATE],
+			         secs > 0 ? (double)st.count / secs : NAN);
+			hist_cells(cell, &st, m->unit);
+		}
+		snprintf(name, sizeof(name), "%*s%s last %s", indent, "",
+		         utf8 ? "\xe2\x94\x94" : "`", len);
+		attr = A_DIM;
+	} else if (n->parent < 0) {
+		const char *mark = n->collapsed ?
+		                       (utf8 ? "\xe2\x96\xb8" : "+") :
+		                       (utf8 ? "\xe2\x96\xbe" : "-");
+		snprintf(name, sizeof(name), "%s %s [%s]%s%s", mark, src->label,
+		         top_pstate_name(src->state), src->err[0] ? " " : "",
+		         src->err[0] ? src->err : "");
+		attr = A_BOLD;
+		if (has_colors())
+			attr |= COLOR_PAIR(src->state == TOP_PS_ALIVE ? 3 : 2);
+		if (src->cur)
+			snprintf(cell[C_VALUE], TOP_NUM_LEN, "%zu",
+			         src->cur->n);
+	} else {
+		bool fold = top_tree_foldable(t, &u->sampler, row->node);
+		const char *mark = !fold ? " " :
+		                   n->collapsed ?
+		                           (utf8 ? "\xe2\x96\xb8" : "+") :
+		                           (utf8 ? "\xe2\x96\xbe" : "-");
+		if (t->flat_mode)
+			snprintf(name, sizeof(name), "  %s %.*s", mark,
+			         (int)n->path_len, n->path);
+		else
+			snprintf(name, sizeof(name), "%*s%s %.*s", 2 * n->depth,
+			         "", mark, (int)(n->path_len - n->name_off),
+			         n->path + n->name_off);
+		if (m) {
+			metric_cells(cell, m, &src->rate[n->metric]);
+			if (m->agg && has_colors())
+				attr |= COLOR_PAIR(4);
+		}
+	}
+
+	bool hl = ri == u->cur;
+	if (hl)
+		attr |= A_REVERSE;
+	attrset(attr);
+	if (hl)
+		mvhline(y, 0, ' ', COLS);
+	put(y, 0, l->name_w, name, false);
+	for (int c = 0; c < NCOLS; c++) {
+		if (!l->shown[c] || !cell[c][0])
+			continue;
+		int w = top_str_width(cell[c]);
+		if (w > cols[c].width && c == C_VALUE && m &&
+		    m->kind == SCALES_KIND_STATE)
+			/* a long state: into the (empty) columns after it */
+			put(y, l->x[c], COLS - l->x[c], cell[c], false);
+		else
+			put(y, l->x[c], cols[c].width, cell[c], true);
+	}
+	attrset(A_NORMAL);
+}
+
+static void draw_metric_status(struct top_ui *u, int y)
+{
+	const struct top_tree *t = &u->tree;
+	if (u->cur >= t->nrows)
+		return;
+	const struct top_row *row = &t->rows[u->cur];
+	const struct top_node *n = &t->nodes[row->node];
+	const struct top_source *src = &u->sampler.v[n->src];
+	const struct scales_metric *m =
+	    top_node_metric(t, &u->sampler, row->node);
+	char line[1024];
+	if (n->parent < 0) {
+		snprintf(line, sizeof(line), "%s: %s, %zu metrics%s%s",
+		         src->label, top_pstate_name(src->state),
+		         src->cur ? src->cur->n : (size_t)0,
+		         src->cur && src->cur->segment_path ? ", " : "",
+		         src->cur && src->cur->segment_path ?
+		             src->cur->segment_path :
+		             "");
+	} else if (!m) {
+		snprintf(line, sizeof(line), "%.*s/", (int)n->path_len,
+		         n->path);
+	} else {
+		int k = snprintf(line, sizeof(line), "%s  %s", m->path,
+		                 scales_kind_name(m->kind));
+		if (m->unit && k > 0 && (size_t)k < sizeof(line))
+			k += snprintf(line + k, sizeof(line) - (size_t)k,
+			              ", unit %s", scales_unit_name(m->unit));
+		if (m->agg && k > 0 && (size_t)k < sizeof(line))
+			k += snprintf(line + k, sizeof(line) - (size_t)k,
+			              ", aggregate (%s)",
+			              m->agg == SCALES_AGG_SUM ? "sum of the "
+			                                         "children" :
+			                                         "children per "
+			                                         "state");
+		for (uint32_t i = 0;
+		     i < m->nstates && k > 0 && (size_t)k < sizeof(line); i++)
+			k +=
+			    snprintf(line + k, sizeof(line) - (size_t)k,
+			             "%s%s=%llu",
+			             i ? " " : ", states: ", m->states[i].value,
+			             (unsigned long long)m->states[i].count);
+		if (k > 0 && (size_t)k < sizeof(line))
+			snprintf(line + k, sizeof(line) - (size_t)k, "%s%s",
+			         m->help ? ": " : "", m->help ? m->help : "");
+	}
+	put(y, 0, COLS, line, false);
+}
+
+static void draw_metrics(struct top_ui *u)
+{
+	struct layout l;
+	compute_layout(&l);
+	attrset(A_BOLD | A_UNDERLINE);
+	mvhline(1, 0, ' ', COLS);
+	put(1, 0, l.name_w, u->tree.flat_mode ? "PATH" : "NAME", false);
+	for (int c = 0; c < NCOLS; c++)
+		if (l.shown[c])
+			put(1, l.x[c], cols[c].width, cols[c].title, true);
+	attrset(A_NORMAL);
+	int page = top_page_rows();
+	const struct top_tree *t = &u->tree;
+	for (int i = 0; i < page && u->top + (size_t)i < t->nrows; i++)
+		draw_metric_row(u, &l, 2 + i, u->top + (size_t)i);
+	if (t->nrows == 0 || u->sampler.n == 0)
+		put(3, 2, COLS - 2,
+		    u->procs.n ? "no metrics to show" :
+		                 "no instrumented process found (yet)",
+		    false);
+}
+
+/* --------------------------------------------------------- process list */
+
+static void draw_procs(struct top_ui *u)
+{
+	attrset(A_BOLD | A_UNDERLINE);
+	mvhline(1, 0, ' ', COLS);
+	char line[1024];
+	snprintf(line, sizeof(line), "    %-20s %8s %-7s %8s %8s %9s  %s",
+	         "APP", "PID", "STATE", "UPTIME", "METRICS", "SIZE", "SEGMENT");
+	put(1, 0, COLS, line, false);
+	attrset(A_NORMAL);
+	int page = top_page_rows();
+	for (int i = 0; i < page && u->ptop + (size_t)i < u->procs.n; i++) {
+		size_t pi = u->ptop + (size_t)i;
+		const struct top_proc *e = &u->procs.v[pi];
+		char up[32], size[TOP_NUM_LEN] = "-", metrics[16] = "-";
+		top_fmt_uptime(up, sizeof(up), e);
+		if (e->info_ok) {
+			top_fmt_bytes(size, (double)e->info.file_size);
+			snprintf(metrics, sizeof(metrics), "%u",
+			         e->info.live_metrics);
+		}
+		bool shown = u->pick_all || e->picked;
+		snprintf(line, sizeof(line),
+		         "%s %-20s %8d %-7s %8s %8s %9s  %s%s",
+		         e->picked ? "[x]" :
+		         shown     ? "[ ]" :
+		                     "   ",
+		         e->app, (int)e->pid, top_pstate_name(e->state), up,
+		         metrics, size, e->path,
+		         e->pid_reused ? " (pid reused)" : "");
+		int attr = pi == u->pcur ? A_REVERSE : 0;
+		if (has_colors())
+			attr |= COLOR_PAIR(e->state == TOP_PS_ALIVE ? 0 : 2);
+		attrset(attr);
+		if (pi == u->pcur)
+			mvhline(2 + i, 0, ' ', COLS);
+		put(2 + i, 0, COLS, line, false);
+		attrset(A_NORMAL);
+	}
+	if (!u->procs.n)
+		put(3, 2, COLS - 2, "no instrumented process found (yet)",
+		    false);
+}
+
+/* ----------------------------------------------------------------- help */
+
+static void draw_help(void)
+{
+	int y = 2;
+	attrset(A_BOLD);
+	put(y++, 2, COLS - 2, "scales-top keys (any key closes this help)",
+	    false);
+	attrset(A_NORMAL);
+	y++;
+#define X(id, label, help)                                                     \
+	if (y < LINES - 1) {                                                   \
+		put(y, 4, 10, label, false);                                   \
+		put(y++, 15, COLS - 15, help, false);                          \
+	}
+	TOP_KEYS(X)
+#undef X
+}
+
+/* -------------------------------------------------------------- screen */
+
+void top_draw(struct top_ui *u)
+{
+	erase();
+	/* title */
+	char title[512];
+	int alive = 0;
+	for (size_t i = 0; i < u->procs.n; i++)
+		alive += u->procs.v[i].state == TOP_PS_ALIVE;
+	char iv[TOP_NUM_LEN];
+	top_fmt_time(iv, u->interval);
+	snprintf(title, sizeof(title),
+	         "scales-top %s  %zu process%s (%d alive)  every %s  sort: %s"
+	         "  %s%s%s%s%s%s",
+	         SCALES_VERSION_STRING, u->procs.n, u->procs.n == 1 ? "" : "es",
+	         alive, iv, top_sort_name(u->tree.sort),
+	         u->tree.flat_mode ? "flat" : "tree",
+	         u->sampler.merge ? "  merged" : "",
+	         u->filter[0] ? "  filter: " : "", u->filter,
+	         u->paused ? "  PAUSED" : "", "  (? help)");
+	attrset(has_colors() ? COLOR_PAIR(1) : A_REVERSE);
+	mvhline(0, 0, ' ', COLS);
+	put(0, 0, COLS, title, false);
+	attrset(A_NORMAL);
+
+	if (u->help)
+		draw_help();
+	else if (u->view == TOP_VIEW_PROCS)
+		draw_procs(u);
+	else
+		draw_metrics(u);
+
+	/* status line */
+	int y = LINES - 1;
+	if (u->editing) {
+		char line[300];
+		snprintf(line, sizeof(line), "filter: %s", u->edit);
+		put(y, 0, COLS, line, false);
+		curs_set(1);
+		move(y, 8 + (int)u->edit_len < COLS ? 8 + (int)u->edit_len :
+		                                      COLS - 1);
+	} else {
+		curs_set(0);
+		if (u->msg[0])
+			put(y, 0, COLS, u->msg, false);
+		else if (u->view == TOP_VIEW_PROCS && !u->help)
+			put(y, 0, COLS,
+			    "Space mark  Enter show the marked (or highlighted)"
+			    "  a all  m merge  l metrics",
+			    false);
+		else if (!u->help)
+			draw_metric_status(u, y);
+	}
+	refresh();
+}

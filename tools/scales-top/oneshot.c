@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * oneshot.c: the non-interactive modes: -1 (text), -j (JSON), -l (process
+ * list) and --gc (remove stale segments).
+ */
+#include "oneshot.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <scales/reader.h>
+
+#include "procs.h"
+#include "sample.h"
+#include "units.h"
+
+static void warn_stderr(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "scales-top: warning: %s\n", msg);
+}
+
+static uint64_t now_real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void top_fmt_uptime(char *buf, size_t len, const struct top_proc *e)
+{
+	if (!e->info_ok || e->state != TOP_PS_ALIVE) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	uint64_t now = now_real_ns(), c = e->info.creation_time_ns;
+	uint64_t s = now > c ? (now - c) / 1000000000u : 0;
+	if (s < 60)
+		snprintf(buf, len, "%us", (unsigned)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%um%02us", (unsigned)(s / 60),
+		         (unsigned)(s % 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%uh%02um", (unsigned)(s / 3600),
+		         (unsigned)(s / 60 % 60));
+	else
+		snprintf(buf, len, "%ud%02uh", (unsigned)(s / 86400),
+		         (unsigned)(s / 3600 % 24));
+}
+
+/* ----------------------------------------------------------------- -l */
+
+static int run_list(struct top_procs *p)
+{
+	printf("%-20s %8s %-7s %8s %8s %9s  %s\n", "APP", "PID", "STATE",
+	       "UPTIME", "METRICS", "SIZE", "SEGMENT");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct top_proc *e = &p->v[i];
+		char up[32], size[TOP_NUM_LEN], metrics[32];
+		top_fmt_uptime(up, sizeof(up), e);
+		if (e->info_ok) {
+			top_fmt_bytes(size, (double)e->info.file_size);
+			snprintf(metrics, sizeof(metrics), "%u",
+			         e->info.live_metrics);
+		} else {
+			snprintf(size, sizeof(size), "-");
+			snprintf(metrics, sizeof(metrics), "-");
+		}
+		printf("%-20s %8d %-7s %8s %8s %9s  %s%s\n", e->app,
+		       (int)e->pid, top_pstate_name(e->state), up, metrics,
+		       size, e->path, e->pid_reused ? "  (pid reused)" : "");
+		if (e->state == TOP_PS_INVALID)
+			fprintf(stderr, "scales-top: warning: %s\n", e->err);
+	}
+	return p->n ? 0 : 1;
+}
+
+/* ---------------------------------------------------------------- --gc */
+
+static int run_gc(struct top_procs *p)
+{
+	int rc = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct top_proc *e = &p->v[i];
+		if (e->state != TOP_PS_DEAD || !e->info_ok)
+			continue;
+		/* check again right before removing: never a live one's */
+		struct scales_process_info info;
+		char err[256];
+		if (scales_segment_info(e->seg, &info, err, sizeof(err)) ||
+		    info.liveness == SCALES_LIVE_ALIVE ||
+		    top_pid_running(info.pid, info.start_time) != 0)
+			continue;
+		struct stat st;
+		if (lstat(e->path, &st) || !S_ISREG(st.st_mode) ||
+		    st.st_dev != e->dev || st.st_ino != e->ino)
+			continue;
+		if (unlink(e->path)) {
+			fprintf(stderr, "scales-top: cannot remove %s: %s\n",
+			        e->path, strerror(errno));
+			rc = 2;
+			continue;
+		}
+		printf("removed %s (%s pid %d, %s)\n", e->path, e->app,
+		       (int)e->pid, e->pid_reused ? "pid reused" : "dead");
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------- -1, -j */
+
+static void print_double(double v)
+{
+	char b[32];
+	scales_format_double(b, sizeof(b), v);
+	fputs(isfinite(v) ? b : "-", stdout);
+}
+
+static void print_rates(const struct scales_rate *r)
+{
+	if (!r || isnan(r->rate))
+		return;
+	printf(" rate=");
+	print_double(r->rate);
+	printf(" m1=");
+	print_double(r->m1);
+	printf(" m5=");
+	print_double(r->m5);
+	printf(" m15=");
+	print_double(r->m15);
+}
+
+static void print_metric(const struct scales_metric *m,
+                         const struct scales_rate *r, int width)
+{
+	printf("%-*s ", width, m->path);
+	switch (m->kind) {
+	case SCALES_KIND_COUNTER:
+	case SCALES_KIND_DICT:
+		printf("%llu", (unsigned long long)m->v.u64);
+		break;
+	case SCALES_KIND_GAUGE:
+		printf("%lld", (long long)m->v.i64);
+		break;
+	case SCALES_KIND_GAUGE_F64:
+		print_double(m->v.f64);
+		break;
+	case SCALES_KIND_STATE:
+		fputs(m->v.state ? m->v.state : "-", stdout);
+		for (uint32_t i = 0; i < m->nstates; i++)
+			printf(" %s=%llu", m->states[i].value,
+			       (unsigned long long)m->states[i].count);
+		break;
+	case SCALES_KIND_HISTOGRAM: {
+		struct scales_hstats st;
+		scales_histo_stats(&m->hist, &st);
+		const struct {
+			const char *k;
+			double v;
+		} f[] = {
+			{ "sum", st.sum },       { "min", st.min },
+			{ "max", st.max },       { "mean", st.mean },
+			{ "stddev", st.stddev }, { "p50", st.p50 },
+			{ "p75", st.p75 },       { "p95", st.p95 },
+			{ "p98", st.p98 },       { "p99", st.p99 },
+			{ "p999", st.p999 },
+		};
+		printf("count=%llu", (unsigned long long)st.count);
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+			printf(" %s=", f[i].k);
+			print_double(f[i].v);
+		}
+		break;
+	}
+	default:
+		printf("?");
+	}
+	print_rates(r);
+	if (m->unit)
+		printf(" %s", scales_unit_name(m->unit));
+	putchar('\n');
+}
+
+static void print_text(const struct top_source *src,
+                       const struct scales_rate *rates)
+{
+	const struct scales_snapshot *s = src->cur;
+	char up[32] = "-";
+	if (s->proc.alive) {
+		uint64_t c = s->proc.creation_time_ns;
+		uint64_t now = s->real_ns;
+		snprintf(up, sizeof(up), "%llus",
+		         (unsigned long long)(now > c ?
+		                                  (now - c) / 1000000000u :
+		                                  0));
+	}
+	if (s->nmembers > 1 || s->proc.pid == 0) {
+		printf("== %s merged:", s->proc.app);
+		for (uint32_t i = 0; i < s->nmembers; i++)
+			printf(" %d", (int)s->member_pids[i]);
+		printf(" (%s) %zu metrics\n", s->proc.alive ? "alive" : "dead",
+		       s->n);
+	} else {
+		printf("== %s pid %d %s, up %s, %zu metrics, %s\n", s->proc.app,
+		       (int)s->proc.pid,
+		       src->state == TOP_PS_ALIVE  ? "alive" :
+		       src->state == TOP_PS_CLOSED ? "closed" :
+		                                     "dead",
+		       up, s->n, s->segment_path ? s->segment_path : "-");
+	}
+	int width = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		int l = (int)strlen(s->metrics[i].path);
+		if (l > width)
+			width = l;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		print_metric(&s->metrics[i], rates ? &rates[i] : NULL, width);
+}
+
+static void sleep_seconds(double secs)
+{
+	struct timespec ts = { (time_t)secs,
+		               (long)((secs - (double)(time_t)secs) * 1e9) };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int run_snapshot(const struct top_args *a, struct top_procs *p)
+{
+	struct top_sampler s = { 0 };
+	s.merge = a->merge;
+	s.globs = a->globs;
+	s.nglobs = a->nglobs;
+	/* one tick per interval: the second snapshot fills the meters */
+	s.tick_ns = a->interval_set ? (uint64_t)(a->interval * 1e9) : 0;
+	int rc = top_sampler_refresh(&s, p, false);
+	if (!rc && a->interval_set) {
+		sleep_seconds(a->interval);
+		rc = top_sampler_refresh(&s, p, false);
+	}
+	if (rc) {
+		fprintf(stderr, "scales-top: %s\n", strerror(-rc));
+		top_sampler_free(&s);
+		return 2;
+	}
+	const struct scales_snapshot **snaps =
+	    calloc(s.n ? s.n : 1, sizeof(*snaps));
+	const struct scales_rate **rates =
+	    calloc(s.n ? s.n : 1, sizeof(*rates));
+	if (!snaps || !rates) {
+		free(snaps);
+		free(rates);
+		top_sampler_free(&s);
+		fprintf(stderr, "scales-top: out of memory\n");
+		return 2;
+	}
+	size_t n = 0, metrics = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		if (!s.v[i].cur) {
+			fprintf(stderr, "scales-top: warning: skipping %s\n",
+			        s.v[i].err);
+			continue;
+		}
+		rates[n] = a->interval_set ? s.v[i].rate : NULL;
+		snaps[n++] = s.v[i].cur;
+		metrics += s.v[i].cur->n;
+	}
+	int out = 0;
+	if (a->mode == TOP_MODE_JSON) {
+		if (scales_json_write(stdout, snaps, rates, n,
+		                      SCALES_JSON_PRETTY)) {
+			fprintf(stderr, "scales-top: cannot write the JSON\n");
+			out = 2;
+		}
+	} else {
+		for (size_t i = 0, k = 0; i < s.n; i++)
+			if (s.v[i].cur)
+				print_text(&s.v[i], rates[k++]);
+	}
+	if (!out && (n == 0 || (a->nglobs && metrics == 0)))
+		out = 1;
+	if (!out && fflush(stdout)) {
+		fprintf(stderr, "scales-top: write error: %s\n",
+		        strerror(errno));
+		out = 2;
+	}
+	free(snaps);
+	free(rates);
+	top_sampler_free(&s);
+	return out;
+}
+
+int top_run_oneshot(const struct top_args *a)
+{
+	struct top_procs p;
+	char err[512];
+	if (top_procs_init(&p, a->dir, a->selectors, a->nselectors, warn_stderr,
+	                   NULL, err, sizeof(err))) {
+		fprintf(stderr, "scales-top: %s\n", err);
+		top_procs_free(&p);
+		return 2;
+	}
+	if (top_procs_refresh(&p, err, sizeof(err))) {
+		fprintf(stderr, "scales-top: %s\n", err);
+		top_procs_free(&p);
+		return 2;
+	}
+	int rc;
+	switch (a->mode) {
+	case TOP_MODE_LIST:
+		rc = run_list(&p);
+		break;
+	case TOP_MODE_GC:
+		rc = run_gc(&p);
+		break;
+	default:
+		rc = run_snapshot(a, &p);
+		break;
+	}
+	top_procs_free(&p);
+	return rc;
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * options.h: the one table of scales-top's command-line options and key
+ * bindings. --help, the in-program help screen and the key dispatch are
+ * generated from it; test/top/man-test.sh checks that scales-top.1 lists
+ * every entry (through test/top/optdump.c, which includes this file).
+ *
+ * TOP_OPTIONS(X): X(id, short, long, arg, hidden, help)
+ *   id      suffix of enum top_opt (TOP_OPT_<id>)
+ *   short   short option character, or 0
+ *   long    long option name (without "--")
+ *   arg     argument name (NULL: the option takes no argument)
+ *   hidden  1: left out of --help and the man page (for benchmarks)
+ *   help    one line
+ *
+ * TOP_KEYS(X): X(id, label, help)
+ *   id      suffix of enum top_key (TOP_KEY_<id>)
+ *   label   how the key is written in the docs ("Up", "PgDn", "q")
+ *   help    one line
+ * The key codes bound to each id are in ui.c (key_of()).
+ */
+#ifndef SCALES_TOP_OPTIONS_H
+#define SCALES_TOP_OPTIONS_H
+
+#define TOP_OPTIONS(X)                                                          \
+	X(ONCE, '1', "once", NULL, 0, "print one text snapshot and exit")       \
+	X(JSON, 'j', "json", NULL, 0,                                           \
+	  "print one JSON snapshot and exit (implies -1)")                      \
+	X(FILTER, 'f', "filter", "GLOB", 0,                                     \
+	  "show only the paths matching GLOB (repeatable; \"*\" matches \"/\" " \
+	  "too)")                                                               \
+	X(LIST, 'l', "list", NULL, 0,                                           \
+	  "list the processes (app, pid, state, uptime, metrics, size) and "    \
+	  "exit")                                                               \
+	X(DIR, 'd', "dir", "DIR", 0,                                            \
+	  "read segments in DIR (default: $SCALES_DIR, else every "             \
+	  "/dev/shm/scales-*)")                                                 \
+	X(INTERVAL, 'i', "interval", "SECONDS", 0,                              \
+	  "refresh interval (default 1); with -1 or -j: take two snapshots "    \
+	  "SECONDS apart, so rates and meters are filled")                      \
+	X(MERGE, 'm', "merge", NULL, 0,                                         \
+	  "merge the processes of one app (counters and histograms summed)")    \
+	X(FLAT, 't', "flat", NULL, 0,                                           \
+	  "start with the flat table instead of the tree")                      \
+	X(GC, 'g', "gc", NULL, 0,                                               \
+	  "remove the stale segments of dead processes (never a live one's) "   \
+	  "and exit")                                                           \
+	X(HELP, 'h', "help", NULL, 0, "print this help and exit")               \
+	X(VERSION, 'V', "version", NULL, 0, "print the version and exit")       \
+	X(REFRESHES, 0, "refreshes", "N", 1,                                    \
+	  "exit with status 0 after N refreshes (benchmarks)")
+
+#define TOP_KEYS(X)                                                            \
+	X(UP, "Up", "move the highlight up")                                   \
+	X(DOWN, "Down", "move the highlight down")                             \
+	X(PGUP, "PgUp", "move up a page")                                      \
+	X(PGDN, "PgDn", "move down a page")                                    \
+	X(HOME, "Home", "go to the first row")                                 \
+	X(END, "End", "go to the last row")                                    \
+	X(ENTER, "Enter",                                                      \
+	  "expand or collapse the highlighted node; in the process list, "     \
+	  "show the marked (or the highlighted) processes")                    \
+	X(LEFT, "Left", "collapse the highlighted node (or go to its parent)") \
+	X(RIGHT, "Right", "expand the highlighted node")                       \
+	X(MARK, "Space", "in the process list, mark or unmark a process")      \
+	X(FILTER, "/",                                                         \
+	  "filter the paths by a glob (a text without *, ? or [ matches "      \
+	  "anywhere in the path; empty: no filter)")                           \
+	X(SORT, "s", "cycle the sort: name, value, rate")                      \
+	X(TREE, "t", "switch between the tree and the flat table")             \
+	X(PROCS, "l", "switch between the process list and the metrics")       \
+	X(ALL, "a", "show every process again (after picking some)")           \
+	X(MERGE, "m", "merge the processes of one app, or stop merging")       \
+	X(PAUSE, "p", "pause or resume refreshing")                            \
+	X(SLOWER, "+", "refresh less often (longer interval)")                 \
+	X(FASTER, "-", "refresh more often (shorter interval)")                \
+	X(HELP, "?", "show the key bindings")                                  \
+	X(QUIT, "q", "quit")
+
+enum top_opt {
+#define X(id, s, l, a, h, help) TOP_OPT_##id,
+	TOP_OPTIONS(X)
+#undef X
+	TOP_OPT_COUNT
+};
+
+enum top_key {
+	TOP_KEY_NONE = 0,
+#define X(id, label, help) TOP_KEY_##id,
+	TOP_KEYS(X)
+#undef X
+	TOP_KEY_COUNT
+};
+
+#endif /* SCALES_TOP_OPTIONS_H */

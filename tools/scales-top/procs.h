@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * procs.h: the processes scales-top looks at: segment files found in the
+ * segment directory (or named on the command line), filtered by the
+ * command-line selectors, opened once and kept open across refreshes,
+ * with their writer's liveness.
+ */
+#ifndef SCALES_TOP_PROCS_H
+#define SCALES_TOP_PROCS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <scales/reader.h>
+
+/* What the process list says about a segment's writer. */
+enum top_pstate {
+	TOP_PS_ALIVE = 0,
+	TOP_PS_DEAD,    /* no such process (or pid reused): stale */
+	TOP_PS_CLOSED,  /* the writer closed the segment, still running */
+	TOP_PS_INVALID, /* the file cannot be opened or read */
+};
+
+struct top_proc {
+	char *path;
+	char app[64];
+	int32_t pid;
+	uint64_t start_time;
+	dev_t dev; /* of the file when added, to find it again */
+	ino_t ino;
+	bool named;          /* named on the command line by path */
+	scales_segment *seg; /* NULL if the file could not be opened */
+	char err[256];       /* why, if seg is NULL or info failed */
+	struct scales_process_info info; /* valid if info_ok */
+	bool info_ok;
+	enum top_pstate state;
+	bool pid_reused; /* dead because its pid is another process now */
+	bool present;    /* seen by the last refresh (internal) */
+	bool picked;     /* chosen in the process list (UI) */
+};
+
+/* Called with one-line warnings (skipped files, unreadable segments). */
+typedef void (*top_warn_f)(void *arg, const char *msg);
+
+struct top_procs {
+	const char *dir;              /* NULL: as scales_discover() */
+	const char *const *selectors; /* positional arguments */
+	size_t nselectors;
+	struct top_proc *v; /* sorted by app, pid, start time, path */
+	size_t n;
+	top_warn_f warn;
+	void *warn_arg;
+};
+
+/*
+ * Sets up p and opens every segment named by path among the selectors.
+ * Returns 0, or -1 with a one-line reason in err if one of them is
+ * unreadable, invalid or a symlink (exit status 2).
+ */
+int top_procs_init(struct top_procs *p, const char *dir,
+                   const char *const *selectors, size_t nselectors,
+                   top_warn_f warn, void *warn_arg, char *err, size_t errlen);
+
+/*
+ * Discovers the segment files again and keeps those the selectors match
+ * (all if there are none): new ones are opened, vanished ones dropped
+ * (those named by path are kept), and every entry's liveness is refreshed.
+ * Returns 0, or -1 with a reason in err if the directory cannot be read.
+ */
+int top_procs_refresh(struct top_procs *p, char *err, size_t errlen);
+
+void top_procs_free(struct top_procs *p);
+
+/* "alive", "dead", "closed", "invalid". */
+const char *top_pstate_name(enum top_pstate s);
+
+/*
+ * 1 if the process pid started at start_time (clock ticks since boot, as in
+ * /proc/<pid>/stat field 22) runs now, 0 if not (no such pid, or another
+ * process has that pid), -1 if it cannot be told.
+ */
+int top_pid_running(int32_t pid, uint64_t start_time);
+
+#endif /* SCALES_TOP_PROCS_H */
