@@ -22,6 +22,14 @@ bool export_hist_interval(const struct scales_histo *prev,
 	return false;
 }
 
+/* A raw value from a double, saturating. */
+static uint64_t to_raw(double v)
+{
+	if (!(v > 0))
+		return 0;
+	return v >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)v;
+}
+
 /* The bucket index of raw value v in h's layout. */
 static uint32_t bucket_of(const struct scales_histo *h, uint64_t v)
 {
@@ -50,14 +58,14 @@ void export_hist_add(struct scales_histo *acc, uint64_t *accbuf,
 				continue;
 			uint64_t lo, width;
 			scales_histo_bucket_range(src, b, &lo, &width);
-			double rep = ((double)lo + (double)(width - 1) / 2) * f;
-			uint64_t r = rep >= 1.8e19 ? UINT64_MAX : (uint64_t)rep;
+			uint64_t r =
+			    to_raw(((double)lo + (double)(width - 1) / 2) * f);
 			if (acc->nbuckets)
 				accbuf[bucket_of(acc, r)] += src->buckets[b];
 		}
-		acc->sum += (uint64_t)((double)src->sum * f);
-		smin = (uint64_t)((double)smin * f);
-		smax = (uint64_t)((double)smax * f);
+		acc->sum += to_raw((double)src->sum * f);
+		smin = to_raw((double)smin * f);
+		smax = to_raw((double)smax * f);
 	}
 	if (acc->count == 0 || smin < acc->min)
 		acc->min = smin;
