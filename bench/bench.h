@@ -30,6 +30,8 @@ struct worker {
 	pthread_t th;
 	struct pool *pool;
 	uint64_t t0, t1; /* CLOCK_MONOTONIC around the measured loop */
+	uint64_t cpu_ns; /* the thread's CPU time in the loop */
+	uint64_t count;  /* operations done in the loop */
 	uint64_t sink;   /* results the compiler must not discard */
 	int udp_fd;      /* connected to the bench's UDP receiver */
 	uint64_t *priv;  /* plain_add's private word, on its own line */
@@ -44,8 +46,9 @@ struct pool {
 	struct worker w[BENCH_MAX_THREADS];
 	pthread_barrier_t go, done;
 	bench_loop_f fn;
-	uint64_t iters;
-	int arrive; /* spin barrier, so that loops start together */
+	uint64_t chunk;       /* iterations per call of fn */
+	uint64_t duration_ns; /* 0: one call; else call fn until then */
+	int arrive;           /* spin barrier, so that loops start together */
 	bool quit;
 };
 
@@ -60,9 +63,29 @@ void bench_unpin_self(void); /* back to every allowed CPU */
 
 int pool_start(struct pool *p, int nthreads);
 void pool_stop(struct pool *p);
-/* Runs fn(w, iters) on every worker at once; returns the wall time from the
- * first start to the last end in ns. */
-uint64_t pool_run(struct pool *p, bench_loop_f fn, uint64_t iters);
+/*
+ * Runs fn on every worker at once: each calls fn(w, chunk) again and again
+ * until duration_ns have passed on its own clock (duration_ns 0: once), so
+ * that every worker runs the whole time even if some are faster (a lock's
+ * unfairness). Checking the clock once per chunk costs nothing measurable
+ * if a chunk lasts about 100 us. Returns ns per operation per thread:
+ * nthreads divided by the summed throughput of the workers.
+ *
+ * *disturbed (if not NULL) is set if a worker got less than 90% of a CPU
+ * during its loop (it was preempted by another process: this machine is
+ * shared; or it slept), or ran less than 90% of the wall time from the
+ * first start to the last end (it was preempted before it started).
+ */
+double pool_run(struct pool *p, bench_loop_f fn, uint64_t chunk,
+                uint64_t duration_ns, bool *disturbed);
+
+/* CPU time of the calling thread, ns. */
+uint64_t bench_thread_cpu_ns(void);
+/* True if a thread that ran for wall_ns got less than 90% of a CPU. */
+bool bench_disturbed(uint64_t cpu_ns, uint64_t wall_ns);
+
+/* How many times a disturbed trial is run again before it is kept. */
+#define BENCH_RETRIES 4
 
 /* Sorting and medians. */
 double bench_median(double *v, int n);
@@ -72,6 +95,8 @@ double bench_max(const double *v, int n);
 /* Results: name, threads, median ns per op (per thread), spread. */
 void result_add(const char *name, int threads, double ns, double lo, double hi,
                 int trials);
+/* Counts trials run again because they were disturbed (for the table). */
+void result_set_retried(const char *name, int threads, int retried);
 /* The median recorded for name at threads, or NAN. */
 double result_get(const char *name, int threads);
 void results_print(void);

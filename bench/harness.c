@@ -43,6 +43,18 @@ void bench_log(const char *fmt, ...)
 
 /* ------------------------------------------------------------ time, CPUs */
 
+uint64_t bench_thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+bool bench_disturbed(uint64_t cpu_ns, uint64_t wall_ns)
+{
+	return (double)cpu_ns < 0.9 * (double)wall_ns;
+}
+
 uint64_t bench_now_ns(void)
 {
 	struct timespec ts;
@@ -125,9 +137,18 @@ static void *worker_main(void *arg)
 		while (__atomic_load_n(&p->arrive, __ATOMIC_ACQUIRE) <
 		       p->nthreads)
 			cpu_relax();
-		w->t0 = bench_now_ns();
-		p->fn(w, p->iters);
-		w->t1 = bench_now_ns();
+		uint64_t c0 = bench_thread_cpu_ns();
+		uint64_t t0 = bench_now_ns(), t1;
+		uint64_t end = t0 + p->duration_ns, count = 0;
+		do {
+			p->fn(w, p->chunk);
+			count += p->chunk;
+			t1 = bench_now_ns();
+		} while (t1 < end);
+		w->cpu_ns = bench_thread_cpu_ns() - c0;
+		w->t0 = t0;
+		w->t1 = t1;
+		w->count = count;
 		pthread_barrier_wait(&p->done);
 	}
 	return NULL;
@@ -170,21 +191,35 @@ void pool_stop(struct pool *p)
 	pthread_barrier_destroy(&p->done);
 }
 
-uint64_t pool_run(struct pool *p, bench_loop_f fn, uint64_t iters)
+double pool_run(struct pool *p, bench_loop_f fn, uint64_t chunk,
+                uint64_t duration_ns, bool *disturbed)
 {
 	p->fn = fn;
-	p->iters = iters;
+	p->chunk = chunk;
+	p->duration_ns = duration_ns;
 	__atomic_store_n(&p->arrive, 0, __ATOMIC_RELEASE);
 	pthread_barrier_wait(&p->go);
 	pthread_barrier_wait(&p->done);
 	uint64_t t0 = UINT64_MAX, t1 = 0;
+	double ops_per_ns = 0;
 	for (int i = 0; i < p->nthreads; i++) {
-		if (p->w[i].t0 < t0)
-			t0 = p->w[i].t0;
-		if (p->w[i].t1 > t1)
-			t1 = p->w[i].t1;
+		const struct worker *w = &p->w[i];
+		if (w->t0 < t0)
+			t0 = w->t0;
+		if (w->t1 > t1)
+			t1 = w->t1;
+		ops_per_ns += (double)w->count / (double)(w->t1 - w->t0);
 	}
-	return t1 - t0;
+	if (disturbed) {
+		*disturbed = false;
+		for (int i = 0; i < p->nthreads; i++) {
+			uint64_t own = p->w[i].t1 - p->w[i].t0;
+			if (bench_disturbed(p->w[i].cpu_ns, own) ||
+			    bench_disturbed(own, t1 - t0))
+				*disturbed = true;
+		}
+	}
+	return (double)p->nthreads / ops_per_ns;
 }
 
 /* --------------------------------------------------------------- medians */
@@ -234,6 +269,7 @@ struct result {
 	int threads;
 	double ns, lo, hi;
 	int trials;
+	int retried;
 };
 
 static struct result results[256];
@@ -251,6 +287,14 @@ void result_add(const char *name, int threads, double ns, double lo, double hi,
 	r->lo = lo;
 	r->hi = hi;
 	r->trials = trials;
+}
+
+void result_set_retried(const char *name, int threads, int retried)
+{
+	for (int i = 0; i < nresults; i++)
+		if (results[i].threads == threads &&
+		    strcmp(results[i].name, name) == 0)
+			results[i].retried = retried;
 }
 
 double result_get(const char *name, int threads)
@@ -277,16 +321,16 @@ static void fmt_ns(char *buf, size_t len, double ns)
 
 void results_print(void)
 {
-	printf("\n%-22s %7s %14s %14s %14s %6s\n", "benchmark", "threads",
-	       "ns/op median", "min", "max", "trials");
+	printf("\n%-22s %7s %14s %12s %12s %6s %7s\n", "benchmark", "threads",
+	       "ns/op median", "min", "max", "trials", "retried");
 	for (int i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
 		char a[32], b[32], c[32];
 		fmt_ns(a, sizeof a, r->ns);
 		fmt_ns(b, sizeof b, r->lo);
 		fmt_ns(c, sizeof c, r->hi);
-		printf("%-22s %7d %14s %14s %14s %6d\n", r->name, r->threads, a,
-		       b, c, r->trials);
+		printf("%-22s %7d %14s %12s %12s %6d %7d\n", r->name,
+		       r->threads, a, b, c, r->trials, r->retried);
 	}
 	fflush(stdout);
 }

@@ -195,21 +195,22 @@ struct hot_case {
 	const char *name;
 	bench_loop_f loop;
 	void (*prepare)(void); /* untimed, before each trial */
+	bool sleeps;           /* may sleep: no disturbance check */
 };
 
 static const struct hot_case cases[] = {
-	{ "plain_add", loop_plain_add, NULL },
-	{ "counter_inc", loop_counter_inc, NULL },
-	{ "counter_inc_fallback", loop_counter_inc_fallback, NULL },
-	{ "histogram_record", loop_histogram_record, NULL },
-	{ "gauge_set", loop_gauge_set, NULL },
-	{ "state_set", loop_state_set, NULL },
-	{ "timer_pair", loop_timer_pair, NULL },
-	{ "lookup_hot", loop_lookup_hot, NULL },
-	{ "shared_atomic", loop_shared_atomic, NULL },
-	{ "mutex", loop_mutex, NULL },
-	{ "udp_datagram", loop_udp_datagram, udp_drain },
-	{ "clock_gettime_pair", loop_clock_gettime_pair, NULL },
+	{ "plain_add", loop_plain_add, NULL, false },
+	{ "counter_inc", loop_counter_inc, NULL, false },
+	{ "counter_inc_fallback", loop_counter_inc_fallback, NULL, false },
+	{ "histogram_record", loop_histogram_record, NULL, false },
+	{ "gauge_set", loop_gauge_set, NULL, false },
+	{ "state_set", loop_state_set, NULL, false },
+	{ "timer_pair", loop_timer_pair, NULL, false },
+	{ "lookup_hot", loop_lookup_hot, NULL, false },
+	{ "shared_atomic", loop_shared_atomic, NULL, false },
+	{ "mutex", loop_mutex, NULL, true }, /* futex waits */
+	{ "udp_datagram", loop_udp_datagram, udp_drain, false },
+	{ "clock_gettime_pair", loop_clock_gettime_pair, NULL, false },
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -306,26 +307,35 @@ static void registries_open(const char *dir)
 
 /* ------------------------------------------------------------ measuring */
 
-/* One trial: ns per operation per thread. */
-static double trial(struct pool *p, const struct hot_case *c, uint64_t n)
+/* One trial of ms milliseconds: ns per operation per thread. A trial in
+ * which a thread lost its CPU to another process is run again, up to
+ * BENCH_RETRIES times (counted in *retried). */
+static double trial(struct pool *p, const struct hot_case *c, uint64_t chunk,
+                    double ms, int *retried)
 {
-	if (c->prepare)
-		c->prepare();
-	uint64_t wall = pool_run(p, c->loop, n);
-	return (double)wall / (double)n;
+	for (int attempt = 0;; attempt++) {
+		if (c->prepare)
+			c->prepare();
+		bool disturbed;
+		double ns = pool_run(p, c->loop, chunk, (uint64_t)(ms * 1e6),
+		                     &disturbed);
+		if (!disturbed || c->sleeps || attempt == BENCH_RETRIES)
+			return ns;
+		(*retried)++;
+	}
 }
 
-/* Iterations for a trial of about ms milliseconds (warms up too). */
-static uint64_t calibrate(struct pool *p, const struct hot_case *c, double ms)
+/* Iterations per chunk: about 100 us (also warms up). */
+static uint64_t calibrate(struct pool *p, const struct hot_case *c)
 {
-	uint64_t n = 256;
+	uint64_t n = 64;
 	for (;;) {
 		if (c->prepare)
 			c->prepare();
-		uint64_t t = pool_run(p, c->loop, n);
-		if (t >= 2000000 || n >= (1ull << 36)) {
-			double want = ms * 1e6 / (double)t * (double)n;
-			return want < 64 ? 64 : (uint64_t)want;
+		double ns = pool_run(p, c->loop, n, 0, NULL);
+		if (ns * (double)n >= 2e6 || n >= (1ull << 36)) {
+			double chunk = 1e5 / ns;
+			return chunk < 1 ? 1 : (uint64_t)chunk;
 		}
 		n *= 4;
 	}
@@ -336,11 +346,11 @@ static uint64_t calibrate(struct pool *p, const struct hot_case *c, double ms)
 struct cross_shared {
 	int ready;
 	int go;
-	uint64_t t0, t1;
+	uint64_t t0, t1, cpu_ns;
 };
 
 static double cross_trial(struct cross_shared *cs, uint64_t n, int cpu_parent,
-                          int cpu_child)
+                          int cpu_child, bool *disturbed)
 {
 	__atomic_store_n(&cs->ready, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&cs->go, 0, __ATOMIC_RELEASE);
@@ -353,6 +363,7 @@ static double cross_trial(struct cross_shared *cs, uint64_t n, int cpu_parent,
 		__atomic_store_n(&cs->ready, 1, __ATOMIC_RELEASE);
 		while (!__atomic_load_n(&cs->go, __ATOMIC_ACQUIRE))
 			;
+		uint64_t c0 = bench_thread_cpu_ns();
 		uint64_t t0 = bench_now_ns();
 		const scales_counter c = g_cross;
 		for (uint64_t i = 0; i < n; i++) {
@@ -361,11 +372,13 @@ static double cross_trial(struct cross_shared *cs, uint64_t n, int cpu_parent,
 		}
 		cs->t0 = t0;
 		cs->t1 = bench_now_ns();
+		cs->cpu_ns = bench_thread_cpu_ns() - c0;
 		_exit(0);
 	}
 	while (!__atomic_load_n(&cs->ready, __ATOMIC_ACQUIRE))
 		;
 	__atomic_store_n(&cs->go, 1, __ATOMIC_RELEASE);
+	uint64_t c0 = bench_thread_cpu_ns();
 	uint64_t t0 = bench_now_ns();
 	const scales_counter c = g_cross;
 	for (uint64_t i = 0; i < n; i++) {
@@ -373,10 +386,13 @@ static double cross_trial(struct cross_shared *cs, uint64_t n, int cpu_parent,
 		BENCH_BARRIER();
 	}
 	uint64_t t1 = bench_now_ns();
+	uint64_t cpu = bench_thread_cpu_ns() - c0;
 	int st;
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
 	    WEXITSTATUS(st) != 0)
 		bench_die("cross_process: the child failed");
+	*disturbed = bench_disturbed(cpu, t1 - t0) ||
+	             bench_disturbed(cs->cpu_ns, cs->t1 - cs->t0);
 	uint64_t a = t0 < cs->t0 ? t0 : cs->t0;
 	uint64_t b = t1 > cs->t1 ? t1 : cs->t1;
 	return (double)(b - a) / (double)n;
@@ -415,8 +431,9 @@ static void bench_cross(int rounds, double trial_ms)
 	uint64_t expect = read_counter("/bench/cross");
 	/* calibrate */
 	uint64_t n = 1 << 16;
+	bool dist;
 	for (;;) {
-		double ns = cross_trial(cs, n, a, b);
+		double ns = cross_trial(cs, n, a, b, &dist);
 		expect += 2 * n;
 		if (ns * (double)n >= 2e6 || n >= (1ull << 34)) {
 			n = (uint64_t)(trial_ms * 1e6 / ns);
@@ -425,9 +442,15 @@ static void bench_cross(int rounds, double trial_ms)
 		n *= 4;
 	}
 	double v[BENCH_MAX_ROUNDS];
+	int retried = 0;
 	for (int r = 0; r < rounds; r++) {
-		v[r] = cross_trial(cs, n, a, b);
-		expect += 2 * n;
+		for (int attempt = 0;; attempt++) {
+			v[r] = cross_trial(cs, n, a, b, &dist);
+			expect += 2 * n;
+			if (!dist || attempt == BENCH_RETRIES)
+				break;
+			retried++;
+		}
 		uint64_t got = read_counter("/bench/cross");
 		if (got != expect)
 			bench_die("cross_process: counter is %llu, expected "
@@ -440,6 +463,7 @@ static void bench_cross(int rounds, double trial_ms)
 	munmap(cs, 4096);
 	result_add("cross_process", 2, bench_median(v, rounds),
 	           bench_min(v, rounds), bench_max(v, rounds), rounds);
+	result_set_retried("cross_process", 2, retried);
 	bench_log("  cross_process: exact total %llu checked after each of "
 	          "%d trials\n",
 	          (unsigned long long)expect, rounds);
@@ -471,24 +495,26 @@ int bench_hot(const struct hot_config *cfg)
 	if (!scales_registry_path(reg))
 		bench_die("no registry path");
 
-	uint64_t iters[NCASES][3];
+	uint64_t chunk[NCASES][3];
 	static double v[NCASES][3][BENCH_MAX_ROUNDS];
 	bench_log("hot path: calibrating %zu benchmarks x %d thread counts "
 	          "(%.0f ms trials)\n",
 	          NCASES, nconf, cfg->trial_ms);
 	for (size_t c = 0; c < NCASES; c++)
 		for (int k = 0; k < nconf; k++)
-			iters[c][k] =
-			    calibrate(&pools[k], &cases[c], cfg->trial_ms);
+			chunk[c][k] = calibrate(&pools[k], &cases[c]);
 
 	/* Rounds: every benchmark at every thread count once per round, so
 	 * that a noisy moment hits them all alike. */
 	bench_log("hot path: %d interleaved rounds\n", cfg->rounds);
+	int retried[NCASES][3];
+	memset(retried, 0, sizeof retried);
 	for (int r = 0; r < cfg->rounds; r++)
 		for (int k = 0; k < nconf; k++)
 			for (size_t c = 0; c < NCASES; c++)
 				v[c][k][r] =
-				    trial(&pools[k], &cases[c], iters[c][k]);
+				    trial(&pools[k], &cases[c], chunk[c][k],
+				          cfg->trial_ms, &retried[c][k]);
 
 	for (size_t c = 0; c < NCASES; c++) {
 		for (int k = 0; k < nconf; k++) {
@@ -497,6 +523,8 @@ int bench_hot(const struct hot_config *cfg)
 			           bench_median(v[c][k], n),
 			           bench_min(v[c][k], n), bench_max(v[c][k], n),
 			           n);
+			result_set_retried(cases[c].name, confs[k],
+			                   retried[c][k]);
 		}
 	}
 	for (int k = 0; k < nconf; k++) {
