@@ -78,6 +78,33 @@ tap_bail(const char *fmt, ...)
 	exit(1);
 }
 
+/*
+ * A check that fails because of a bug reported to the lead and not fixed
+ * yet (PLAN.md, "Requests to lead"): while it fails it prints
+ * "not ok ... # TODO <bug>" (an expected failure for meson and
+ * .ci/count-tests); once the bug is fixed it passes as a plain "ok" and
+ * guards the fix. SCALES_HARD_PENDING=1 (or naming the bug) turns the
+ * marker off, to see the failures as failures.
+ */
+__attribute__((format(printf, 3, 4))) static inline bool
+tap_ok_pending(const char *bug, bool ok, const char *fmt, ...)
+{
+	const char *p = getenv("SCALES_HARD_PENDING");
+	bool strict = p && (!strcmp(p, "1") || strstr(p, bug));
+	va_list ap;
+	va_start(ap, fmt);
+	printf("%sok %d - ", ok ? "" : "not ", ++tap_n);
+	vprintf(fmt, ap);
+	if (!ok && !strict)
+		printf(" # TODO %s: pending fix", bug);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+	if (!ok && strict)
+		tap_failed++;
+	return ok;
+}
+
 /* A failure collector: counts failures of one property over many rounds and
  * keeps the first few messages for the TAP diagnostics. */
 struct fails {
