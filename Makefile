@@ -21,7 +21,7 @@ PREFIX ?=
 DEBS = meson ninja-build pkg-config gcc \
 	liburcu-dev libck-dev libcriterion-dev libncurses-dev libmicrohttpd-dev \
 	tmux curl graphite-carbon python3-whisper prometheus chromium \
-	clang clang-format libclang-rt-14-dev
+	clang clang-format libclang-rt-14-dev groff-base
 
 SETUP_ARGS ?=
 ifeq ($(CI),true)

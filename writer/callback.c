@@ -207,8 +207,8 @@ void callback_forget(scales_registry *reg, uint32_t idx)
 	pthread_mutex_unlock(&c->lock);
 }
 
-static int callback_add(scales_registry *reg, const struct index_node *n,
-                        scales_gauge_fn f, scales_gauge_i64_fn i, void *arg)
+int callback_add(scales_registry *reg, const struct index_node *n,
+                 scales_gauge_fn f, scales_gauge_i64_fn i, void *arg)
 {
 	struct callbacks *c = reg->callbacks;
 	int rc = 0;

@@ -140,5 +140,8 @@ SCALES_HIDDEN void callbacks_destroy(scales_registry *reg);
 SCALES_HIDDEN void callback_forget(scales_registry *reg, uint32_t idx);
 SCALES_HIDDEN void callbacks_run(scales_registry *reg);
 SCALES_HIDDEN void callbacks_after_fork_child(scales_registry *reg);
+SCALES_HIDDEN int callback_add(scales_registry *reg, const struct index_node *n,
+                               scales_gauge_fn f, scales_gauge_i64_fn i,
+                               void *arg);
 
 #endif

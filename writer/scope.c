@@ -210,6 +210,35 @@ SCALES_API int scales_scope_histogram(scales_scope *s, const char *name,
 	return scope_get(s, name, SCALES_SHM_HISTOGRAM, info, cfg, out);
 }
 
+static int scope_callback(scales_scope *s, const char *name,
+                          const struct scales_info *info, uint16_t kind,
+                          scales_gauge_fn f, scales_gauge_i64_fn i, void *arg)
+{
+	if (!f && !i)
+		return -EINVAL;
+	struct index_node n;
+	int rc = scope_register(s, name, kind, info, NULL, 0, &n);
+	return rc ? rc : callback_add(s->reg, &n, f, i, arg);
+}
+
+SCALES_API int scales_scope_gauge_callback(scales_scope *s, const char *name,
+                                           const struct scales_info *info,
+                                           scales_gauge_fn fn, void *arg)
+{
+	return scope_callback(s, name, info, SCALES_SHM_GAUGE_F64, fn, NULL,
+	                      arg);
+}
+
+SCALES_API int scales_scope_gauge_callback_i64(scales_scope *s,
+                                               const char *name,
+                                               const struct scales_info *info,
+                                               scales_gauge_i64_fn fn,
+                                               void *arg)
+{
+	return scope_callback(s, name, info, SCALES_SHM_GAUGE_I64, NULL, fn,
+	                      arg);
+}
+
 /* Aggregates: an entry at <scope>/<child_stat> naming the children's stat. */
 static int declare_agg(scales_scope *s, const char *child_stat, uint16_t kind,
                        const struct scales_info *info)

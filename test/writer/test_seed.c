@@ -375,3 +375,29 @@ Test(seed, million_release_and_reuse_cycles_with_a_reader, .timeout = 600)
 	scales_scope_release(&root);
 	scales_close(&r);
 }
+
+static int64_t scoped_value(void *arg)
+{
+	return *(int64_t *)arg;
+}
+
+Test(seed, scope_callback_gauge_released_with_its_scope)
+{
+	scales_scope *root;
+	cr_assert_eq(scales_scope_root(reg, &root, "/pool"), 0);
+	int64_t *v = malloc(sizeof *v);
+	*v = 11;
+	cr_assert_eq(scales_scope_gauge_callback_i64(root, "size", NULL,
+	                                             scoped_value, v),
+	             0);
+	cr_assert_eq(scales_sample(reg), 0);
+	struct scales_snapshot *s = snap(reg);
+	cr_assert_eq(must_find(s, "/pool/size")->v.i64, 11);
+	scales_snapshot_free(&s);
+	scales_scope_release(&root);
+	free(v); /* safe: the release waited for the callback */
+	cr_assert_eq(scales_sample(reg), 0, "no callback left to call");
+	s = snap(reg);
+	cr_assert_null(scales_snapshot_find(s, "/pool/size"));
+	scales_snapshot_free(&s);
+}

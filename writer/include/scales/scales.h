@@ -608,6 +608,17 @@ SCALES_API int scales_scope_histogram(scales_scope *s, const char *name,
                                       const struct scales_histogram_config *cfg,
                                       scales_histogram *out);
 
+/* Callback gauges through a scope (see scales_gauge_callback()): released
+ * with the scope, which waits until the callback is not running. */
+SCALES_API int scales_scope_gauge_callback(scales_scope *s, const char *name,
+                                           const struct scales_info *info,
+                                           scales_gauge_fn fn, void *arg);
+SCALES_API int scales_scope_gauge_callback_i64(scales_scope *s,
+                                               const char *name,
+                                               const struct scales_info *info,
+                                               scales_gauge_i64_fn fn,
+                                               void *arg);
+
 /*
  * Aggregates, computed by readers from a snapshot (the writer only records
  * the declaration):
