@@ -346,11 +346,36 @@ static uint64_t calibrate(struct pool *p, const struct hot_case *c)
 struct cross_shared {
 	int ready;
 	int go;
-	uint64_t t0, t1, cpu_ns;
+	uint64_t t0, t1, cpu_ns, count; /* the child's */
 };
 
-static double cross_trial(struct cross_shared *cs, uint64_t n, int cpu_parent,
-                          int cpu_child, bool *disturbed)
+/* Increments /bench/cross in chunks for duration_ns (one chunk if 0). */
+static void cross_loop(uint64_t chunk, uint64_t duration_ns, uint64_t *t0,
+                       uint64_t *t1, uint64_t *cpu_ns, uint64_t *count)
+{
+	const scales_counter c = g_cross;
+	uint64_t c0 = bench_thread_cpu_ns();
+	uint64_t start = bench_now_ns(), now, n = 0;
+	do {
+		for (uint64_t i = 0; i < chunk; i++) {
+			scales_counter_inc(&c);
+			BENCH_BARRIER();
+		}
+		n += chunk;
+		now = bench_now_ns();
+	} while (now < start + duration_ns);
+	*cpu_ns = bench_thread_cpu_ns() - c0;
+	*t0 = start;
+	*t1 = now;
+	*count = n;
+}
+
+/* One trial: this process and a forked child increment the same counter
+ * at once; *total receives the increments of both. Returns ns per
+ * increment per process. */
+static double cross_trial(struct cross_shared *cs, uint64_t chunk,
+                          uint64_t duration_ns, int cpu_child, uint64_t *total,
+                          bool *disturbed)
 {
 	__atomic_store_n(&cs->ready, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&cs->go, 0, __ATOMIC_RELEASE);
@@ -363,39 +388,29 @@ static double cross_trial(struct cross_shared *cs, uint64_t n, int cpu_parent,
 		__atomic_store_n(&cs->ready, 1, __ATOMIC_RELEASE);
 		while (!__atomic_load_n(&cs->go, __ATOMIC_ACQUIRE))
 			;
-		uint64_t c0 = bench_thread_cpu_ns();
-		uint64_t t0 = bench_now_ns();
-		const scales_counter c = g_cross;
-		for (uint64_t i = 0; i < n; i++) {
-			scales_counter_inc(&c);
-			BENCH_BARRIER();
-		}
-		cs->t0 = t0;
-		cs->t1 = bench_now_ns();
-		cs->cpu_ns = bench_thread_cpu_ns() - c0;
+		cross_loop(chunk, duration_ns, &cs->t0, &cs->t1, &cs->cpu_ns,
+		           &cs->count);
 		_exit(0);
 	}
 	while (!__atomic_load_n(&cs->ready, __ATOMIC_ACQUIRE))
 		;
 	__atomic_store_n(&cs->go, 1, __ATOMIC_RELEASE);
-	uint64_t c0 = bench_thread_cpu_ns();
-	uint64_t t0 = bench_now_ns();
-	const scales_counter c = g_cross;
-	for (uint64_t i = 0; i < n; i++) {
-		scales_counter_inc(&c);
-		BENCH_BARRIER();
-	}
-	uint64_t t1 = bench_now_ns();
-	uint64_t cpu = bench_thread_cpu_ns() - c0;
+	uint64_t t0, t1, cpu, count;
+	cross_loop(chunk, duration_ns, &t0, &t1, &cpu, &count);
 	int st;
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
 	    WEXITSTATUS(st) != 0)
 		bench_die("cross_process: the child failed");
-	*disturbed = bench_disturbed(cpu, t1 - t0) ||
-	             bench_disturbed(cs->cpu_ns, cs->t1 - cs->t0);
+	*total = count + cs->count;
 	uint64_t a = t0 < cs->t0 ? t0 : cs->t0;
 	uint64_t b = t1 > cs->t1 ? t1 : cs->t1;
-	return (double)(b - a) / (double)n;
+	*disturbed = bench_disturbed(cpu, t1 - t0) ||
+	             bench_disturbed(cs->cpu_ns, cs->t1 - cs->t0) ||
+	             bench_disturbed(t1 - t0, b - a) ||
+	             bench_disturbed(cs->t1 - cs->t0, b - a);
+	double ops_per_ns = (double)count / (double)(t1 - t0) +
+	                    (double)cs->count / (double)(cs->t1 - cs->t0);
+	return 2.0 / ops_per_ns;
 }
 
 /* The counter's value as a reader in this process sees it. */
@@ -426,27 +441,29 @@ static void bench_cross(int rounds, double trial_ms)
 	                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (cs == MAP_FAILED)
 		bench_die("mmap: %s", strerror(errno));
-	int a = bench_cpu(0), b = bench_cpu(1);
-	bench_pin_self(a);
-	uint64_t expect = read_counter("/bench/cross");
-	/* calibrate */
-	uint64_t n = 1 << 16;
+	bench_pin_self(bench_cpu(0));
+	int b = bench_cpu(1);
+	uint64_t expect = read_counter("/bench/cross"), total;
+	/* chunks of about 100 us */
+	uint64_t chunk = 1 << 16;
 	bool dist;
 	for (;;) {
-		double ns = cross_trial(cs, n, a, b, &dist);
-		expect += 2 * n;
-		if (ns * (double)n >= 2e6 || n >= (1ull << 34)) {
-			n = (uint64_t)(trial_ms * 1e6 / ns);
+		double ns = cross_trial(cs, chunk, 0, b, &total, &dist);
+		expect += total;
+		if (ns * (double)chunk >= 2e6 || chunk >= (1ull << 34)) {
+			chunk = (uint64_t)(1e5 / ns) + 1;
 			break;
 		}
-		n *= 4;
+		chunk *= 4;
 	}
 	double v[BENCH_MAX_ROUNDS];
 	int retried = 0;
 	for (int r = 0; r < rounds; r++) {
 		for (int attempt = 0;; attempt++) {
-			v[r] = cross_trial(cs, n, a, b, &dist);
-			expect += 2 * n;
+			v[r] =
+			    cross_trial(cs, chunk, (uint64_t)(trial_ms * 1e6),
+			                b, &total, &dist);
+			expect += total;
 			if (!dist || attempt == BENCH_RETRIES)
 				break;
 			retried++;
