@@ -70,26 +70,10 @@ static void put(const char *name, const void *data, size_t n,
 	close(fd);
 }
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		tap_bail("%s: %s", path, strerror(errno));
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	unsigned char *b = malloc((size_t)len);
-	if (!b || fread(b, 1, (size_t)len, f) != (size_t)len)
-		tap_bail("read %s", path);
-	fclose(f);
-	*n = (size_t)len;
-	return b;
-}
-
 static void make_junk(const char *real, uint64_t *rs)
 {
 	size_t n;
-	unsigned char *seg = slurp(real, &n);
+	unsigned char *seg = (unsigned char *)slurp(real, &n);
 	unsigned char rnd[10000];
 	for (size_t i = 0; i < sizeof rnd; i++)
 		rnd[i] = (unsigned char)rnd_next(rs);
@@ -304,44 +288,6 @@ static void library(const char *real)
 
 /* ------------------------------------------------------------ the tools */
 
-/* Runs argv with stdout and stderr into buffers (at most 1 MiB each);
- * returns the wait status; *hung if it had to be killed after 60 s. */
-static int run(char *const argv[], char **out, char **errs, bool *hung)
-{
-	char of[] = "/tmp/scales-junk-out-XXXXXX";
-	char ef[] = "/tmp/scales-junk-err-XXXXXX";
-	int ofd = mkstemp(of), efd = mkstemp(ef);
-	if (ofd < 0 || efd < 0)
-		tap_bail("mkstemp: %s", strerror(errno));
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-		dup2(nul, 0);
-		dup2(ofd, 1);
-		dup2(efd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	struct child c;
-	memset(&c, 0, sizeof c);
-	c.pid = pid;
-	c.in = c.out = c.ack = -1;
-	int st = child_wait_timeout(&c, 60000, hung);
-	size_t n;
-	*out = (char *)slurp(of, &n);
-	*out = realloc(*out, n + 1);
-	(*out)[n] = '\0';
-	*errs = (char *)slurp(ef, &n);
-	*errs = realloc(*errs, n + 1);
-	(*errs)[n] = '\0';
-	close(ofd);
-	close(efd);
-	unlink(of);
-	unlink(ef);
-	return st;
-}
-
 static bool exited(int st, int code)
 {
 	return WIFEXITED(st) && WEXITSTATUS(st) == code;
@@ -389,7 +335,7 @@ static void tools(const char *top, const char *exp, const char *real)
 		tap_ok(true, "# SKIP scales-top is not built");
 	} else {
 		char *a1[] = { (char *)top, "-l", "-d", dir, NULL };
-		st = run(a1, &out, &errs, &hung);
+		st = run_capture(a1, &out, &errs, &hung, 60000);
 		tap_ok(!hung && exited(st, 0) && strstr(out, "hardidle"),
 		       "scales-top -l skips the junk and lists the writer "
 		       "(%s)",
@@ -401,7 +347,7 @@ static void tools(const char *top, const char *exp, const char *real)
 		free(errs);
 
 		char *a2[] = { (char *)top, "-1", "-d", dir, NULL };
-		st = run(a2, &out, &errs, &hung);
+		st = run_capture(a2, &out, &errs, &hung, 60000);
 		tap_ok(!hung && exited(st, 0) && strstr(out, "/i/c") &&
 		           strstr(out, "42"),
 		       "scales-top -1 skips the junk and prints the writer's "
@@ -412,7 +358,7 @@ static void tools(const char *top, const char *exp, const char *real)
 		free(errs);
 
 		char *a3[] = { (char *)top, "-j", "-d", dir, NULL };
-		st = run(a3, &out, &errs, &hung);
+		st = run_capture(a3, &out, &errs, &hung, 60000);
 		tap_ok(!hung && exited(st, 0) && json_valid(out, strlen(out)) &&
 		           strstr(out, "\"/i/c\""),
 		       "scales-top -j prints valid JSON with the writer (%s)",
@@ -430,7 +376,7 @@ static void tools(const char *top, const char *exp, const char *real)
 			char p[8192];
 			snprintf(p, sizeof p, "%s/%s", dir, named[i]);
 			char *a4[] = { (char *)top, "-1", p, NULL };
-			st = run(a4, &out, &errs, &hung);
+			st = run_capture(a4, &out, &errs, &hung, 60000);
 			if (hung || !exited(st, 2) || !strchr(errs, '\n') ||
 			    strchr(errs, '\n')[1]) {
 				bad++;
@@ -451,7 +397,7 @@ static void tools(const char *top, const char *exp, const char *real)
 	} else {
 		char *a[] = { (char *)exp, "--stdout", "-1", "-p",
 			      "junk",      "-d",       dir,  NULL };
-		st = run(a, &out, &errs, &hung);
+		st = run_capture(a, &out, &errs, &hung, 60000);
 		/* BUG-H4: a corrupt copy of the live segment under another
 		 * name (badentries.108.1.seg, same pid and start) shadows the
 		 * real one: nothing is exported, and the exit status is 0 */

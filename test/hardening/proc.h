@@ -259,6 +259,7 @@ static inline struct child spawn(char *const argv[], bool want_in,
 			dup2(2, 1); /* never into our TAP stream */
 		if (want_ack)
 			dup2(pack[1], 3);
+		signal(SIGPIPE, SIG_DFL);
 		execv(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -391,6 +392,72 @@ static inline const char *status_str(int st, char *buf, size_t n)
 	else
 		snprintf(buf, n, "status %#x", st);
 	return buf;
+}
+
+/* Reads a whole file (NUL-terminated; *n without the NUL). Exits the test
+ * on failure. */
+static inline char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		tap_bail("%s: %s", path, strerror(errno));
+	size_t cap = 65536, len = 0;
+	char *b = malloc(cap);
+	size_t r;
+	while (b && (r = fread(b + len, 1, cap - len - 1, f)) > 0) {
+		len += r;
+		if (cap - len - 1 == 0) {
+			cap *= 2;
+			b = realloc(b, cap);
+		}
+	}
+	fclose(f);
+	if (!b)
+		tap_bail("out of memory reading %s", path);
+	b[len] = '\0';
+	*n = len;
+	return b;
+}
+
+/*
+ * Runs argv (stdin /dev/null) with its stdout and stderr captured into
+ * *out and *errs (malloc'ed, NUL-terminated); kills it after timeout_ms.
+ * Returns the wait status; *hung says whether it had to be killed.
+ */
+static inline int run_capture(char *const argv[], char **out, char **errs,
+                              bool *hung, int timeout_ms)
+{
+	char of[] = "/tmp/scales-run-out-XXXXXX";
+	char ef[] = "/tmp/scales-run-err-XXXXXX";
+	int ofd = mkstemp(of), efd = mkstemp(ef);
+	if (ofd < 0 || efd < 0)
+		tap_bail("mkstemp: %s", strerror(errno));
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		tap_bail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+		dup2(nul, 0);
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		signal(SIGPIPE, SIG_DFL);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	struct child c;
+	memset(&c, 0, sizeof c);
+	c.pid = pid;
+	c.in = c.out = c.ack = -1;
+	int st = child_wait_timeout(&c, timeout_ms, hung);
+	size_t n;
+	*out = slurp(of, &n);
+	*errs = slurp(ef, &n);
+	close(ofd);
+	close(efd);
+	unlink(of);
+	unlink(ef);
+	return st;
 }
 
 /* Path of a built program next to this one (argv[0]'s directory). */
