@@ -5,7 +5,9 @@
  * histogram min/max words are bump-allocated 8 bytes apart, so unrelated
  * stats share a cache line. CPU 0 records into a histogram (or adds to a
  * gauge) while CPU 1 updates another gauge: registered right after it (same
- * cache line) or 16 registrations later (another line).
+ * cache line) or 16 registrations later (another line). And a check of
+ * the host: whether two CPUs running only register arithmetic slow each
+ * other down.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -94,6 +96,41 @@ static void measure(const char *label, const scales_gauge *other, bool add,
 	       bench_median(gv, rounds));
 }
 
+/* Six independent register adds per iteration: no memory at all. If two
+ * CPUs slow each other down on this, they share a core (SMT siblings on
+ * the host) or the host is overcommitted. */
+__attribute__((noinline)) static void loop_alu(struct worker *w, uint64_t n)
+{
+	uint64_t a = 1, b = 2, c = 3, d = 4, e = 5, f = 6;
+	for (uint64_t i = 0; i < n; i++)
+		__asm__ volatile("add $1, %0\n\tadd $1, %1\n\tadd $1, %2\n\t"
+		                 "add $1, %3\n\tadd $1, %4\n\tadd $1, %5"
+		                 : "+r"(a), "+r"(b), "+r"(c), "+r"(d), "+r"(e),
+		                   "+r"(f));
+	w->sink += a + b + c + d + e + f;
+}
+
+static void host_check(int rounds)
+{
+	struct pool p1, p2;
+	if (pool_start(&p1, 1) || pool_start(&p2, 2))
+		bench_die("pool_start");
+	double v1[BENCH_MAX_ROUNDS], v2[BENCH_MAX_ROUNDS];
+	pool_run(&p1, loop_alu, 1 << 20, 0, NULL);
+	pool_run(&p2, loop_alu, 1 << 20, 0, NULL);
+	for (int r = 0; r < rounds; r++) {
+		v1[r] = pool_run(&p1, loop_alu, 1 << 16, 20000000, NULL);
+		v2[r] = pool_run(&p2, loop_alu, 1 << 16, 20000000, NULL);
+	}
+	double a = bench_median(v1, rounds), b = bench_median(v2, rounds);
+	printf("host check: a register-only loop (6 independent adds) takes "
+	       "%.3f ns per iteration alone, %.3f ns with both CPUs busy "
+	       "(2-thread scaling %.2f; 2.00 for independent cores)\n",
+	       a, b, 2 * a / b);
+	pool_stop(&p1);
+	pool_stop(&p2);
+}
+
 int bench_sharing(const char *dir, int rounds)
 {
 	if (bench_ncpus() < 2) {
@@ -120,6 +157,7 @@ int bench_sharing(const char *dir, int rounds)
 	}
 	if (rc)
 		bench_die("register: %s", scales_strerror(rc));
+	host_check(rounds);
 	bench_pin_self(bench_cpu(0));
 	printf("sharing: CPU %d measures, CPU %d makes noise\n", bench_cpu(0),
 	       bench_cpu(1));
