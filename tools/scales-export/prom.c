@@ -1,0 +1,740 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * prom.c: /metrics, the Prometheus text exposition format 0.0.4.
+ *
+ * Every metric becomes one family named after its path (prom_name()), so
+ * that `promtool check metrics` has nothing to say: snake_case under
+ * scales_, _total on counters, base units as suffixes, # HELP and # TYPE
+ * for each family. Histograms get one cumulative le bucket per octave of
+ * their log-linear layout (exact: the octave edges are bucket edges), plus
+ * +Inf, _sum and _count. A dict stat is one counter family with a key
+ * label; a state is a gauge family with a state label (value 1, or the
+ * number of processes in that state when merged); a state aggregate
+ * (/processor/state) is a gauge family with a state label whose values are
+ * the number of children in each state. Labels: app, and pid with
+ * per_process.
+ *
+ * Two paths that map to the same name (/a.b and /a_b, /fooBar and
+ * /foo_bar) would make one family of two metrics: the path whose name is
+ * its plain spelling (/a_b, /foo_bar) keeps the name and the others get
+ * "_p" and 8 hex digits of a hash of their path before the _total suffix.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_internal.h"
+
+/* ---------------------------------------------------------------- naming */
+
+#define MAX_TOKENS 160
+
+/* Tokens promtool's linter flags when they stand alone between "_". */
+static const char *const flagged_words[] = {
+	/* abbreviated units */
+	"s", "ms", "us", "ns", "sec", "b", "kb", "mb", "gb", "tb", "pb", "m",
+	"h", "d",
+	/* metric type names */
+	"counter", "gauge", "histogram", "summary",
+	/* non-base units without a prefix */
+	"minutes", "hours", "days", "weeks", "kelvins", "fahrenheit", "rankine",
+	"inches", "yards", "miles", "bits", "calories", "pounds", "ounces", NULL
+};
+
+static const char *const unit_prefixes[] = { "pico",  "nano", "micro", "milli",
+	                                     "centi", "deci", "deca",  "hecto",
+	                                     "kilo",  "kibi", "mega",  "mibi",
+	                                     "giga",  "gibi", "tera",  "tebi",
+	                                     "peta",  "pebi", NULL };
+
+static const char *const all_units[] = {
+	"amperes",    "bytes",    "celsius", "grams",   "joules",
+	"kelvin",     "meters",   "metres",  "seconds", "volts",
+	"minutes",    "hours",    "days",    "weeks",   "kelvins",
+	"fahrenheit", "rankine",  "inches",  "yards",   "miles",
+	"bits",       "calories", "pounds",  "ounces",  NULL
+};
+
+static bool flagged(const char *t, size_t n)
+{
+	for (const char *const *w = flagged_words; *w; w++)
+		if (strlen(*w) == n && !memcmp(*w, t, n))
+			return true;
+	/* a unit with a prefix ("milliseconds", "kilobytes") */
+	for (const char *const *p = unit_prefixes; *p; p++) {
+		size_t pl = strlen(*p);
+		if (pl >= n || memcmp(*p, t, pl))
+			continue;
+		for (const char *const *u = all_units; *u; u++)
+			if (strlen(*u) == n - pl && !memcmp(*u, t + pl, n - pl))
+				return true;
+	}
+	return false;
+}
+
+static bool is_lower(int c)
+{
+	return c >= 'a' && c <= 'z';
+}
+static bool is_upper(int c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+static bool is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+struct tokens {
+	char buf[PROM_NAME_MAX * 2];
+	size_t len;
+	size_t start[MAX_TOKENS], n[MAX_TOKENS];
+	size_t count;
+};
+
+static void tok_add(struct tokens *t, const char *s, size_t n)
+{
+	if (!n || t->count == MAX_TOKENS || t->len + n > sizeof(t->buf))
+		return;
+	memcpy(t->buf + t->len, s, n);
+	t->start[t->count] = t->len;
+	t->n[t->count] = n;
+	t->len += n;
+	t->count++;
+}
+
+/* Splits path into lower-case snake_case tokens after "scales". */
+static void tokenize(struct tokens *t, const char *path)
+{
+	t->len = t->count = 0;
+	tok_add(t, "scales", 6);
+	char cur[PROM_NAME_MAX];
+	size_t cn = 0;
+	size_t pl = strlen(path);
+	for (size_t i = 0; i <= pl; i++) {
+		int c = i < pl ? (unsigned char)path[i] : 0;
+		int prev = i ? (unsigned char)path[i - 1] : 0;
+		int next = i + 1 < pl ? (unsigned char)path[i + 1] : 0;
+		bool alnum = is_lower(c) || is_upper(c) || is_digit(c);
+		bool split = !alnum;
+		/* camelCase: aB, 1B; and the B in ABc */
+		if (is_upper(c) && (is_lower(prev) || is_digit(prev) ||
+		                    (is_upper(prev) && is_lower(next))))
+			split = true;
+		if (split && cn) {
+			tok_add(t, cur, cn);
+			cn = 0;
+		}
+		if (alnum && cn < sizeof(cur))
+			cur[cn++] = (char)(is_upper(c) ? c - 'A' + 'a' : c);
+	}
+}
+
+/* Glues every flagged token to the one before it (re-checking the result),
+ * so that no token promtool complains about stands alone. The first token
+ * after "scales" is glued to the one after it instead (the prefix stays
+ * scales_), or, alone, gets "metric" appended ("/d" is scales_dmetric). */
+static void glue(struct tokens *t)
+{
+	size_t i = 1;
+	while (i < t->count) {
+		if (!flagged(t->buf + t->start[i], t->n[i])) {
+			i++;
+			continue;
+		}
+		size_t into = i > 1 ? i - 1 : i; /* tokens are contiguous */
+		if (i == 1 && t->count == 2) {
+			if (t->len + 6 > sizeof(t->buf))
+				return;
+			memcpy(t->buf + t->len, "metric", 6);
+			t->len += 6;
+			t->n[1] += 6;
+			return;
+		}
+		size_t gone = into + 1;
+		t->n[into] += t->n[gone];
+		memmove(&t->start[gone], &t->start[gone + 1],
+		        (t->count - gone - 1) * sizeof(size_t));
+		memmove(&t->n[gone], &t->n[gone + 1],
+		        (t->count - gone - 1) * sizeof(size_t));
+		t->count--;
+		i = into; /* re-check the glued token */
+	}
+}
+
+static bool last_is(const struct tokens *t, const char *w)
+{
+	size_t k = t->count - 1;
+	return t->n[k] == strlen(w) &&
+	       !memcmp(t->buf + t->start[k], w, t->n[k]);
+}
+
+/* The tokens after glue(), joined with "_", without "scales_" and without
+ * the suffixes: compared with the path's plain spelling. */
+static size_t join(const struct tokens *t, size_t first, char *out, size_t len)
+{
+	size_t o = 0;
+	for (size_t i = first; i < t->count; i++) {
+		if (i > first && o + 1 < len)
+			out[o++] = '_';
+		for (size_t k = 0; k < t->n[i] && o + 1 < len; k++)
+			out[o++] = t->buf[t->start[i] + k];
+	}
+	if (len)
+		out[o] = 0;
+	return o;
+}
+
+static size_t append(char *out, size_t len, size_t o, const char *s)
+{
+	while (*s && o + 1 < len)
+		out[o++] = *s++;
+	if (len)
+		out[o] = 0;
+	return o;
+}
+
+size_t prom_name(char *out, size_t len, const char *path, enum prom_type type,
+                 unsigned unit)
+{
+	struct tokens t;
+	tokenize(&t, path);
+	glue(&t);
+	size_t o = join(&t, 0, out, len);
+	const char *u = unit == SCALES_R_UNIT_SECONDS ? "seconds" :
+	                unit == SCALES_R_UNIT_BYTES   ? "bytes" :
+	                                                NULL;
+	if (u && !last_is(&t, u)) {
+		o = append(out, len, o, "_");
+		o = append(out, len, o, u);
+	}
+	bool reserved = !u && (last_is(&t, "total") || last_is(&t, "count") ||
+	                       last_is(&t, "sum") || last_is(&t, "bucket"));
+	if (type == PROM_COUNTER) {
+		if (u || !last_is(&t, "total"))
+			o = append(out, len, o, "_total");
+	} else if (reserved) {
+		o = append(out, len, o, "_value");
+	}
+	return o;
+}
+
+/* Is the name of path its plain spelling (path without the leading "/",
+ * "/" as "_")? */
+static bool canonical(const char *path)
+{
+	struct tokens t;
+	tokenize(&t, path);
+	glue(&t);
+	char core[PROM_NAME_MAX];
+	join(&t, 1, core, sizeof(core));
+	const char *p = path[0] == '/' ? path + 1 : path;
+	size_t i = 0;
+	for (; p[i] && core[i]; i++)
+		if (core[i] != (p[i] == '/' ? '_' : p[i]))
+			return false;
+	return !p[i] && !core[i];
+}
+
+/* -------------------------------------------------------------- escaping */
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+static void escape(struct scales_buf *b, const char *str, bool quote)
+{
+	static const char fffd[] = "\xef\xbf\xbd";
+	if (!str)
+		return;
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strlen(str);
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		if (c == '\\') {
+			buf_puts(b, "\\\\");
+		} else if (c == '\n') {
+			buf_puts(b, "\\n");
+		} else if (c == '"' && quote) {
+			buf_puts(b, "\\\"");
+		} else if (c < 0x20 || c == 0x7f) {
+			buf_puts(b, fffd);
+		} else {
+			size_t l = utf8_seq(s + i, n - i);
+			if (!l) {
+				buf_puts(b, fffd);
+				i++;
+				continue;
+			}
+			scales_buf_append(b, s + i, l);
+			i += l;
+			continue;
+		}
+		i++;
+	}
+}
+
+void prom_label_escape(struct scales_buf *b, const char *s)
+{
+	escape(b, s, true);
+}
+
+void prom_help_escape(struct scales_buf *b, const char *s)
+{
+	escape(b, s, false);
+}
+
+/* ------------------------------------------------------------- families */
+
+enum plabel {
+	PL_NONE,
+	PL_KEY,
+	PL_STATE
+};
+
+struct pitem {
+	char name[PROM_NAME_MAX];
+	const char *path;
+	enum prom_type type;
+	enum plabel label;
+	size_t group;
+	size_t mi; /* metric index in the group's snapshot */
+	bool canonical;
+};
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct pitem *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	if (x->type != y->type)
+		return (int)x->type - (int)y->type;
+	if (x->label != y->label)
+		return (int)x->label - (int)y->label;
+	c = strcmp(x->path, y->path);
+	if (c)
+		return c;
+	return (x->group > y->group) - (x->group < y->group);
+}
+
+static uint32_t fnv1a(const char *s, unsigned salt)
+{
+	uint32_t h = 2166136261u ^ salt;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Gives it a name of its own: "_p" + hash before the _total suffix. */
+static void rename_item(struct pitem *it)
+{
+	char tag[16];
+	snprintf(tag, sizeof(tag), "_p%08" PRIx32,
+	         fnv1a(it->path,
+	               (unsigned)it->type * 3u + (unsigned)it->label));
+	size_t n = strlen(it->name);
+	bool total = it->type == PROM_COUNTER && n >= 6 &&
+	             !strcmp(it->name + n - 6, "_total");
+	if (total)
+		it->name[n - 6] = 0;
+	size_t room = sizeof(it->name) - strlen(it->name) - 1;
+	strncat(it->name, tag, room);
+	if (total) {
+		room = sizeof(it->name) - strlen(it->name) - 1;
+		strncat(it->name, "_total", room);
+	}
+}
+
+static bool same_family(const struct pitem *a, const struct pitem *b)
+{
+	return a->type == b->type && a->label == b->label &&
+	       !strcmp(a->path, b->path);
+}
+
+/* Renames the items of each name shared by different metrics; see the
+ * comment at the top. items is sorted. */
+static void resolve(struct pitem *items, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t k = i + 1;
+		bool conflict = false;
+		while (k < n && !strcmp(items[k].name, items[i].name)) {
+			if (!same_family(&items[k], &items[i]))
+				conflict = true;
+			k++;
+		}
+		if (conflict) {
+			/* the keeper: the only canonical path, if one */
+			const struct pitem *keep = NULL;
+			bool unique = true;
+			for (size_t x = i; x < k; x++) {
+				if (!items[x].canonical)
+					continue;
+				if (!keep)
+					keep = &items[x];
+				else if (strcmp(keep->path, items[x].path))
+					unique = false;
+			}
+			if (!unique)
+				keep = NULL;
+			/* renaming changes names only: keep stays valid */
+			for (size_t x = i; x < k; x++)
+				if (!keep || !same_family(&items[x], keep))
+					rename_item(&items[x]);
+		}
+		i = k;
+	}
+}
+
+/* ------------------------------------------------------------- rendering */
+
+struct pctx {
+	struct scales_buf *b;
+	const struct hgroup *groups;
+	bool per_process;
+};
+
+static void labels(struct pctx *c, const struct hgroup *g, const char *extra,
+                   const char *value, const char *le)
+{
+	struct scales_buf *b = c->b;
+	buf_puts(b, "{app=\"");
+	prom_label_escape(b, g->snap->proc.app);
+	buf_puts(b, "\"");
+	if (c->per_process)
+		buf_printf(b, ",pid=\"%" PRId32 "\"", g->snap->proc.pid);
+	if (extra) {
+		buf_printf(b, ",%s=\"", extra);
+		prom_label_escape(b, value);
+		buf_puts(b, "\"");
+	}
+	if (le)
+		buf_printf(b, ",le=\"%s\"", le);
+	buf_puts(b, "}");
+}
+
+static void value_u64(struct scales_buf *b, uint64_t v)
+{
+	buf_printf(b, " %" PRIu64 "\n", v);
+}
+
+/* raw * scale, computed as raw / (1 / scale) when that is an integer (as
+ * for nanoseconds), which gives the nearest double to the decimal value:
+ * 3 ns is 3e-09, not 3.0000000000000004e-09. */
+static double scaled(double raw, double scale)
+{
+	if (scale > 0 && scale < 1) {
+		double inv = 1 / scale, r = nearbyint(inv);
+		if (fabs(inv - r) <= 1e-9 * r)
+			return raw / r;
+	}
+	return raw * scale;
+}
+
+static void value_f64(struct scales_buf *b, double v)
+{
+	char s[40];
+	scales_format_double(s, sizeof(s), v);
+	buf_printf(b, " %s\n", s);
+}
+
+static void value_metric(struct scales_buf *b, const struct scales_metric *m)
+{
+	switch (m->kind) {
+	case SCALES_KIND_GAUGE:
+		buf_printf(b, " %" PRId64 "\n", m->v.i64);
+		break;
+	case SCALES_KIND_GAUGE_F64:
+		value_f64(b, m->v.f64);
+		break;
+	default:
+		value_u64(b, m->v.u64);
+		break;
+	}
+}
+
+/*
+ * Iterates over the descendants of the metric at i: in strcmp order every
+ * path that starts with the parent's path follows it in one run ("/a/d",
+ * "/a/d-x", "/a/d/k"); those with "/" after the prefix are descendants.
+ * Returns the next descendant index > j, or s->n; *rest gets the part
+ * after "parent/".
+ */
+static size_t next_child(const struct scales_snapshot *s, size_t i, size_t j,
+                         const char **rest)
+{
+	const char *parent = s->metrics[i].path;
+	size_t pl = strlen(parent);
+	for (j++; j < s->n; j++) {
+		const char *p = s->metrics[j].path;
+		if (strncmp(p, parent, pl))
+			return s->n;
+		if (p[pl] == '/') {
+			*rest = p + pl + 1;
+			return j;
+		}
+	}
+	return s->n;
+}
+
+static void histogram(struct pctx *c, const struct hgroup *g,
+                      const struct scales_metric *m, const char *name)
+{
+	struct scales_buf *b = c->b;
+	const struct scales_histo *h = &m->hist;
+	uint64_t cum = 0;
+	char le[40];
+	for (uint32_t i = 0; h->buckets && i + 1 < h->nbuckets; i++) {
+		cum += h->buckets[i];
+		uint64_t lo, width;
+		scales_histo_bucket_range(h, i, &lo, &width);
+		uint64_t end = lo + width;
+		if (width == 0 || end < lo || (end & (end - 1)))
+			continue; /* not the last bucket of an octave */
+		scales_format_double(le, sizeof(le),
+		                     scaled((double)(end - 1), h->scale));
+		buf_printf(b, "%s_bucket", name);
+		labels(c, g, NULL, NULL, le);
+		value_u64(b, cum);
+	}
+	buf_printf(b, "%s_bucket", name);
+	labels(c, g, NULL, NULL, "+Inf");
+	value_u64(b, h->count);
+	buf_printf(b, "%s_sum", name);
+	labels(c, g, NULL, NULL, NULL);
+	value_f64(b, scaled((double)h->sum, h->scale));
+	buf_printf(b, "%s_count", name);
+	labels(c, g, NULL, NULL, NULL);
+	value_u64(b, h->count);
+}
+
+static void samples(struct pctx *c, const struct pitem *it)
+{
+	struct scales_buf *b = c->b;
+	const struct hgroup *g = &c->groups[it->group];
+	const struct scales_snapshot *s = g->snap;
+	const struct scales_metric *m = &s->metrics[it->mi];
+	const char *rest;
+	switch (m->kind) {
+	case SCALES_KIND_COUNTER:
+	case SCALES_KIND_GAUGE:
+	case SCALES_KIND_GAUGE_F64:
+		if (it->label == PL_STATE) { /* a state aggregate */
+			for (size_t j = next_child(s, it->mi, it->mi, &rest);
+			     j < s->n; j = next_child(s, it->mi, j, &rest)) {
+				if (!(s->metrics[j].flags & SCALES_MF_DERIVED))
+					continue;
+				buf_puts(b, it->name);
+				labels(c, g, "state", rest, NULL);
+				value_metric(b, &s->metrics[j]);
+			}
+			break;
+		}
+		buf_puts(b, it->name);
+		labels(c, g, NULL, NULL, NULL);
+		value_metric(b, m);
+		break;
+	case SCALES_KIND_DICT:
+		for (size_t j = next_child(s, it->mi, it->mi, &rest); j < s->n;
+		     j = next_child(s, it->mi, j, &rest)) {
+			if (strchr(rest, '/') ||
+			    s->metrics[j].kind != SCALES_KIND_COUNTER)
+				continue;
+			buf_puts(b, it->name);
+			labels(c, g, "key", rest, NULL);
+			value_u64(b, s->metrics[j].v.u64);
+		}
+		break;
+	case SCALES_KIND_STATE:
+		if (m->states && m->nstates) {
+			for (uint32_t k = 0; k < m->nstates; k++) {
+				buf_puts(b, it->name);
+				labels(c, g, "state", m->states[k].value, NULL);
+				value_u64(b, m->states[k].count);
+			}
+		} else if (m->v.state) {
+			buf_puts(b, it->name);
+			labels(c, g, "state", m->v.state, NULL);
+			buf_puts(b, " 1\n");
+		}
+		break;
+	case SCALES_KIND_HISTOGRAM:
+		histogram(c, g, m, it->name);
+		break;
+	default:
+		break;
+	}
+}
+
+static const char *type_name(enum prom_type t)
+{
+	return t == PROM_COUNTER ? "counter" :
+	       t == PROM_GAUGE   ? "gauge" :
+	                           "histogram";
+}
+
+/* Marks the metrics another family reports (dict keys, state counts). */
+static void consume(const struct scales_snapshot *s, size_t i, bool *used)
+{
+	const struct scales_metric *m = &s->metrics[i];
+	const char *rest;
+	for (size_t j = next_child(s, i, i, &rest); j < s->n;
+	     j = next_child(s, i, j, &rest)) {
+		const struct scales_metric *x = &s->metrics[j];
+		if (m->kind == SCALES_KIND_DICT) {
+			if (!strchr(rest, '/') &&
+			    x->kind == SCALES_KIND_COUNTER)
+				used[j] = true;
+		} else if (x->flags & SCALES_MF_DERIVED) {
+			used[j] = true;
+		}
+	}
+}
+
+int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
+                bool per_process)
+{
+	size_t total = 0;
+	for (size_t g = 0; g < n; g++)
+		total += groups[g].snap->n;
+	struct pitem *items = calloc(total ? total : 1, sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	size_t ni = 0;
+	int rc = 0;
+	for (size_t g = 0; g < n && !rc; g++) {
+		const struct scales_snapshot *s = groups[g].snap;
+		bool *used = calloc(s->n ? s->n : 1, sizeof(bool));
+		if (!used) {
+			rc = -ENOMEM;
+			break;
+		}
+		for (size_t i = 0; i < s->n; i++) {
+			const struct scales_metric *m = &s->metrics[i];
+			if (m->kind == SCALES_KIND_DICT ||
+			    m->agg == SCALES_AGG_STATES)
+				consume(s, i, used);
+		}
+		for (size_t i = 0; i < s->n; i++) {
+			const struct scales_metric *m = &s->metrics[i];
+			if (used[i])
+				continue;
+			struct pitem *it = &items[ni];
+			it->label = PL_NONE;
+			switch (m->kind) {
+			case SCALES_KIND_COUNTER:
+				it->type = PROM_COUNTER;
+				break;
+			case SCALES_KIND_DICT:
+				it->type = PROM_COUNTER;
+				it->label = PL_KEY;
+				break;
+			case SCALES_KIND_GAUGE:
+			case SCALES_KIND_GAUGE_F64:
+				it->type = PROM_GAUGE;
+				if (m->agg == SCALES_AGG_STATES)
+					it->label = PL_STATE;
+				break;
+			case SCALES_KIND_STATE:
+				it->type = PROM_GAUGE;
+				it->label = PL_STATE;
+				break;
+			case SCALES_KIND_HISTOGRAM:
+				it->type = PROM_HISTOGRAM;
+				break;
+			default:
+				continue;
+			}
+			it->path = m->path;
+			it->group = g;
+			it->mi = i;
+			it->canonical = canonical(m->path);
+			prom_name(it->name, sizeof(it->name), m->path, it->type,
+			          m->kind == SCALES_KIND_STATE ? 0 : m->unit);
+			ni++;
+		}
+		free(used);
+	}
+	if (rc) {
+		free(items);
+		return rc;
+	}
+
+	qsort(items, ni, sizeof(*items), item_cmp);
+	resolve(items, ni);
+	qsort(items, ni, sizeof(*items), item_cmp);
+
+	struct pctx c = { b, groups, per_process };
+	struct scales_buf tmp = { 0 };
+	for (size_t i = 0; i < ni;) {
+		/* one family: same name; anything still different is left
+		 * out (a hash collision) */
+		size_t k = i;
+		tmp.len = 0;
+		c.b = &tmp;
+		for (; k < ni && !strcmp(items[k].name, items[i].name); k++) {
+			if (!same_family(&items[k], &items[i]))
+				continue;
+			if (k > i && items[k].group == items[k - 1].group)
+				continue;
+			samples(&c, &items[k]);
+		}
+		c.b = b;
+		if (tmp.len) {
+			const struct scales_metric *m =
+			    &groups[items[i].group].snap->metrics[items[i].mi];
+			buf_printf(b, "# HELP %s ", items[i].name);
+			if (m->help && *m->help) {
+				prom_help_escape(b, m->help);
+				buf_puts(b, " (");
+			} else {
+				buf_printf(b, "scales %s ",
+				           scales_kind_name(m->kind));
+			}
+			prom_help_escape(b, m->path);
+			if (m->help && *m->help)
+				buf_puts(b, ")");
+			buf_printf(b, "\n# TYPE %s %s\n", items[i].name,
+			           type_name(items[i].type));
+			scales_buf_append(b, tmp.data, tmp.len);
+		}
+		i = k;
+	}
+	if (tmp.oom)
+		b->oom = true;
+	scales_buf_free(&tmp);
+	free(items);
+	return b->oom ? -ENOMEM : 0;
+}
