@@ -1,0 +1,995 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * html.c: the HTML stats page and the ?format=history document.
+ *
+ * Every string that comes from a segment (app names, paths, help texts,
+ * state values) goes through html_escape() before it lands in text or in
+ * a quoted attribute, and through url_path_encode() in an href. The page
+ * holds no data inside its script: the script reads the DOM and the JSON
+ * it fetches, and writes with textContent and setAttribute only.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http_internal.h"
+
+#define SPARK_W 120
+#define SPARK_H 22
+#define MAX_DEPTH 12
+
+/* ------------------------------------------------------------- buffers */
+
+void buf_puts(struct scales_buf *b, const char *s)
+{
+	scales_buf_append(b, s, strlen(s));
+}
+
+void buf_printf(struct scales_buf *b, const char *fmt, ...)
+{
+	char small[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(small)) {
+		scales_buf_append(b, small, (size_t)n);
+		return;
+	}
+	char *big = malloc((size_t)n + 1);
+	if (!big) {
+		b->oom = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	scales_buf_append(b, big, (size_t)n);
+	free(big);
+}
+
+/* ------------------------------------------------------------ escaping */
+
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+void html_escape(struct scales_buf *b, const char *str, size_t n)
+{
+	if (!str)
+		return;
+	const unsigned char *s = (const unsigned char *)str;
+	size_t run = 0;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		const char *esc = NULL;
+		size_t step = 1;
+		switch (c) {
+		case '&':
+			esc = "&amp;";
+			break;
+		case '<':
+			esc = "&lt;";
+			break;
+		case '>':
+			esc = "&gt;";
+			break;
+		case '"':
+			esc = "&quot;";
+			break;
+		case '\'':
+			esc = "&#39;";
+			break;
+		case '\t':
+		case '\n':
+		case '\r':
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				esc = "\xef\xbf\xbd";
+			} else if (c >= 0x80) {
+				step = utf8_seq(s + i, n - i);
+				if (!step) {
+					esc = "\xef\xbf\xbd";
+					step = 1;
+				}
+			}
+		}
+		if (!esc) {
+			run += step;
+			i += step;
+			continue;
+		}
+		scales_buf_append(b, s + i - run, run);
+		run = 0;
+		buf_puts(b, esc);
+		i += step;
+	}
+	scales_buf_append(b, s + n - run, run);
+}
+
+void html_escape_str(struct scales_buf *b, const char *s)
+{
+	if (s)
+		html_escape(b, s, strlen(s));
+}
+
+void url_path_encode(struct scales_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~' || c == '/') {
+			scales_buf_append(b, s, 1);
+		} else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+			scales_buf_append(b, e, 3);
+		}
+	}
+}
+
+/* Escaped text of an attribute or element from a printf format: only for
+ * our own numbers and names. */
+static void raw(struct scales_buf *b, const char *s)
+{
+	buf_puts(b, s);
+}
+
+/* --------------------------------------------------------------- human */
+
+/* 3 significant digits, as JavaScript's Number(x.toPrecision(3)). */
+static void sig3(char *out, size_t len, double v)
+{
+	if (v == floor(v) && fabs(v) < 1000)
+		snprintf(out, len, "%.0f", v);
+	else
+		snprintf(out, len, "%.3g", v);
+}
+
+static void si(char *out, size_t len, double v, const char *unit, double k,
+               const char *const *prefixes)
+{
+	double a = fabs(v);
+	size_t p = 0;
+	while (a >= k && prefixes[p + 1]) {
+		a /= k;
+		v /= k;
+		p++;
+	}
+	/* 999.7 rounds to "1e+03": move up one prefix instead */
+	if (a >= 999.5 && prefixes[p + 1]) {
+		v /= k;
+		p++;
+	}
+	char num[32];
+	sig3(num, sizeof(num), v);
+	if (*unit)
+		snprintf(out, len, "%s %s%s", num, prefixes[p], unit);
+	else
+		snprintf(out, len, "%s%s", num, prefixes[p]);
+}
+
+void html_human(char *out, size_t len, double v, unsigned unit)
+{
+	static const char *const dec[] = { "",  "k", "M", "G",
+		                           "T", "P", "E", NULL };
+	static const char *const bin[] = { "",   "Ki", "Mi", "Gi",
+		                           "Ti", "Pi", "Ei", NULL };
+	if (!isfinite(v)) {
+		snprintf(out, len, "-");
+		return;
+	}
+	if (unit == SCALES_R_UNIT_BYTES) {
+		si(out, len, v, "B", 1024, bin);
+		return;
+	}
+	if (unit != SCALES_R_UNIT_SECONDS) {
+		si(out, len, v, "", 1000, dec);
+		return;
+	}
+	double a = fabs(v);
+	char num[32];
+	const char *u;
+	if (a == 0) {
+		snprintf(out, len, "0 s");
+		return;
+	} else if (a < 1e-6) {
+		v *= 1e9, u = "ns";
+	} else if (a < 1e-3) {
+		v *= 1e6, u = "\xc2\xb5s";
+	} else if (a < 1) {
+		v *= 1e3, u = "ms";
+	} else if (a < 60) {
+		u = "s";
+	} else if (a < 3600) {
+		v /= 60, u = "min";
+	} else if (a < 86400) {
+		v /= 3600, u = "h";
+	} else if (v >= 1e9 && v < 1e10) {
+		/* a point in time: the wall clock (UTC) */
+		time_t t = (time_t)v;
+		struct tm tm;
+		if (gmtime_r(&t, &tm) &&
+		    strftime(out, len, "%Y-%m-%d %H:%M:%SZ", &tm))
+			return;
+		v /= 86400, u = "d";
+	} else {
+		v /= 86400, u = "d";
+		si(num, sizeof(num), v, "", 1000, dec);
+		snprintf(out, len, "%s %s", num, u);
+		return;
+	}
+	sig3(num, sizeof(num), v);
+	snprintf(out, len, "%s %s", num, u);
+}
+
+/* ------------------------------------------------------------ ordering */
+
+int hpath_cmp(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+		if (x == y) {
+			if (!x)
+				return 0;
+			continue;
+		}
+		/* the end first, then "/", then every other byte */
+		unsigned rx = x == 0 ? 0 : x == '/' ? 1 : x + 1u;
+		unsigned ry = y == 0 ? 0 : y == '/' ? 1 : y + 1u;
+		return rx < ry ? -1 : 1;
+	}
+}
+
+/* ----------------------------------------------------------- sparkline */
+
+static void spark(struct scales_buf *b, const struct hring *r,
+                  unsigned capacity, unsigned unit, bool rate)
+{
+	double *v = malloc(capacity * sizeof(double));
+	if (!v) {
+		b->oom = true;
+		return;
+	}
+	unsigned n = hring_values(r, capacity, v);
+	double lo = INFINITY, hi = -INFINITY, last = NAN;
+	for (unsigned i = 0; i < n; i++) {
+		if (!isfinite(v[i]))
+			continue;
+		lo = fmin(lo, v[i]);
+		hi = fmax(hi, v[i]);
+		last = v[i];
+	}
+	buf_printf(b,
+	           "<svg class=\"spark\" width=\"%d\" height=\"%d\" "
+	           "viewBox=\"0 0 %d %d\" role=\"img\" data-cap=\"%u\" "
+	           "data-points=\"",
+	           SPARK_W, SPARK_H, SPARK_W, SPARK_H, capacity);
+	for (unsigned i = 0; i < n; i++) {
+		char s[40];
+		scales_format_double(s, sizeof(s), v[i]);
+		buf_printf(b, "%s%s", i ? " " : "", s);
+	}
+	buf_puts(b, "\"><title>");
+	if (isfinite(last)) {
+		char a[48], c[48], d[48];
+		html_human(a, sizeof(a), lo, unit);
+		html_human(c, sizeof(c), hi, unit);
+		html_human(d, sizeof(d), last, unit);
+		const char *ps = rate ? "/s" : "";
+		buf_printf(b, "last %d samples: min ", (int)n);
+		html_escape_str(b, a);
+		raw(b, ps);
+		buf_puts(b, ", max ");
+		html_escape_str(b, c);
+		raw(b, ps);
+		buf_puts(b, ", last ");
+		html_escape_str(b, d);
+		raw(b, ps);
+	} else {
+		buf_printf(b, "no value in the last %u samples", n);
+	}
+	buf_puts(b, "</title>");
+	/* polylines, broken where a value is missing; newest at the right */
+	double step = capacity > 1 ? (double)(SPARK_W - 2) / (capacity - 1) : 0;
+	bool open = false;
+	for (unsigned i = 0; i < n; i++) {
+		if (!isfinite(v[i])) {
+			if (open)
+				buf_puts(b, "\"/>");
+			open = false;
+			continue;
+		}
+		double x = (SPARK_W - 1) - (double)(n - 1 - i) * step;
+		double y = hi > lo ? (SPARK_H - 1) - (v[i] - lo) / (hi - lo) *
+		                                         (SPARK_H - 2) :
+		                     SPARK_H / 2.0;
+		if (!open)
+			buf_puts(b, "<polyline points=\"");
+		buf_printf(b, "%s%.1f,%.1f", open ? " " : "", x, y);
+		open = true;
+	}
+	if (open)
+		buf_puts(b, "\"/>");
+	buf_puts(b, "</svg>");
+	free(v);
+}
+
+/* ---------------------------------------------------------------- page */
+
+static void head(struct scales_buf *b, const char *title, const char *nonce,
+                 bool script)
+{
+	buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	            "<meta charset=\"utf-8\">\n"
+	            "<meta name=\"viewport\" content=\"width=device-width, "
+	            "initial-scale=1\">\n"
+	            "<link rel=\"icon\" href=\"data:,\">\n<title>");
+	html_escape_str(b, title);
+	buf_puts(b, "</title>\n<style nonce=\"");
+	html_escape_str(b, nonce);
+	buf_puts(b, "\">");
+	buf_puts(b, html_style);
+	for (int d = 0; d <= MAX_DEPTH; d++)
+		buf_printf(b, ".d%d{padding-left:%.1fem}", d, 0.4 + 1.2 * d);
+	buf_puts(b, "</style>\n");
+	if (script) {
+		buf_puts(b, "<script nonce=\"");
+		html_escape_str(b, nonce);
+		buf_puts(b, "\">");
+		for (const char *const *part = html_script; *part; part++)
+			buf_puts(b, *part);
+		buf_puts(b, "</script>\n");
+	}
+	buf_puts(b, "</head>\n");
+}
+
+/* href="PATH[?format=F]" */
+static void href(struct scales_buf *b, const char *path, const char *format,
+                 const char *query)
+{
+	buf_puts(b, "href=\"");
+	url_path_encode(b, path);
+	const char *sep = "?";
+	if (format) {
+		buf_printf(b, "%sformat=%s", sep, format);
+		sep = "&amp;";
+	}
+	if (query && *query) {
+		buf_printf(b, "%squery=", sep);
+		/* percent-encode everything but unreserved bytes */
+		for (const char *q = query; *q; q++) {
+			unsigned char c = (unsigned char)*q;
+			if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+			    c == '_' || c == '~')
+				scales_buf_append(b, q, 1);
+			else
+				buf_printf(b, "%%%02X", c);
+		}
+	}
+	buf_puts(b, "\"");
+}
+
+static void crumbs(struct scales_buf *b, const char *path)
+{
+	buf_puts(
+	    b, "<nav class=\"crumbs\" aria-label=\"path\"><a href=\"/\">/</a>");
+	size_t n = strlen(path);
+	if (n <= 1) {
+		buf_puts(b, "</nav>");
+		return;
+	}
+	char *tmp = malloc(n + 1);
+	if (!tmp) {
+		b->oom = true;
+		return;
+	}
+	for (size_t i = 1; i <= n; i++) {
+		if (i < n && path[i] != '/')
+			continue;
+		/* component ends at i */
+		size_t s = i - 1;
+		while (s > 0 && path[s] != '/')
+			s--;
+		memcpy(tmp, path, i);
+		tmp[i] = 0;
+		if (s > 0)
+			buf_puts(b, "/");
+		buf_puts(b, "<a ");
+		href(b, tmp, NULL, NULL);
+		buf_puts(b, ">");
+		html_escape(b, path + s + 1, i - s - 1);
+		buf_puts(b, "</a>");
+	}
+	free(tmp);
+	buf_puts(b, "</nav>");
+}
+
+static void cell_human(struct scales_buf *b, const char *cls, double v,
+                       unsigned unit, const char *suffix)
+{
+	char h[64];
+	html_human(h, sizeof(h), v, unit);
+	buf_printf(b, "<td class=\"%s\">", cls);
+	if (isfinite(v)) {
+		html_escape_str(b, h);
+		raw(b, suffix);
+	}
+	buf_puts(b, "</td>");
+}
+
+static void hstat(struct scales_buf *b, const char *name, double v,
+                  unsigned unit)
+{
+	char s[40], h[64];
+	scales_format_double(s, sizeof(s), v);
+	html_human(h, sizeof(h), v, unit);
+	buf_printf(b, "<span class=\"hs\" data-stat=\"%s\" data-value=\"",
+	           name);
+	if (isfinite(v))
+		html_escape_str(b, s);
+	buf_printf(b, "\">%s <span class=\"hv\">", name);
+	html_escape_str(b, h);
+	buf_puts(b, "</span></span> ");
+}
+
+static void metric_row(struct scales_buf *b, const struct hgroup *g, size_t i,
+                       int depth, unsigned history)
+{
+	const struct scales_metric *m = &g->snap->metrics[i];
+	const struct scales_rate *r = &g->rates[i];
+	const char *last = strrchr(m->path, '/');
+	last = last ? last + 1 : m->path;
+	char val[48] = "";
+	double num = NAN;
+	switch (m->kind) {
+	case SCALES_KIND_COUNTER:
+	case SCALES_KIND_DICT:
+		snprintf(val, sizeof(val), "%" PRIu64, m->v.u64);
+		num = (double)m->v.u64;
+		break;
+	case SCALES_KIND_GAUGE:
+		snprintf(val, sizeof(val), "%" PRId64, m->v.i64);
+		num = (double)m->v.i64;
+		break;
+	case SCALES_KIND_GAUGE_F64:
+		scales_format_double(val, sizeof(val), m->v.f64);
+		num = m->v.f64;
+		break;
+	case SCALES_KIND_HISTOGRAM:
+		snprintf(val, sizeof(val), "%" PRIu64, m->hist.count);
+		num = (double)m->hist.count;
+		break;
+	default:
+		break;
+	}
+	buf_puts(b, "<tr class=\"metric\" data-path=\"");
+	html_escape_str(b, m->path);
+	buf_printf(b, "\" data-kind=\"%s\" data-unit=\"%s\" data-value=\"",
+	           scales_kind_name(m->kind), scales_unit_name(m->unit));
+	if (m->kind == SCALES_KIND_STATE)
+		html_escape_str(b, m->v.state);
+	else
+		html_escape_str(b, val);
+	buf_printf(b, "\"><td class=\"name d%d\"><a ", depth);
+	href(b, m->path, NULL, NULL);
+	buf_puts(b, " title=\"");
+	html_escape_str(b, m->path);
+	buf_puts(b, "\">");
+	html_escape_str(b, last);
+	buf_printf(b, "</a></td><td class=\"kind\">%s</td>",
+	           scales_kind_name(m->kind));
+
+	/* value: human form; the exact one in the title and data-value */
+	buf_printf(b, "<td class=\"%s\" title=\"",
+	           m->kind == SCALES_KIND_STATE ? "v st" : "num v");
+	if (m->kind == SCALES_KIND_STATE)
+		html_escape_str(b, m->v.state);
+	else
+		html_escape_str(b, val);
+	buf_puts(b, "\">");
+	if (m->kind == SCALES_KIND_STATE) {
+		html_escape_str(b, m->v.state);
+	} else if (isfinite(num)) {
+		char h[64];
+		html_human(h, sizeof(h), num,
+		           m->kind == SCALES_KIND_HISTOGRAM ? 0 : m->unit);
+		html_escape_str(b, h);
+	} else {
+		html_escape_str(b, val);
+	}
+	buf_puts(b, "</td>");
+
+	bool counting = m->kind == SCALES_KIND_COUNTER ||
+	                m->kind == SCALES_KIND_DICT ||
+	                m->kind == SCALES_KIND_HISTOGRAM;
+	cell_human(b, "num r", counting ? r->rate : NAN, 0, "/s");
+
+	buf_puts(b, "<td class=\"sp\">");
+	if (g->rings[i])
+		spark(b, g->rings[i], history,
+		      m->kind == SCALES_KIND_HISTOGRAM ? m->unit :
+		      counting                         ? 0 :
+		                                         m->unit,
+		      counting && m->kind != SCALES_KIND_HISTOGRAM);
+	buf_puts(b, "</td><td class=\"det\">");
+	if (m->kind == SCALES_KIND_HISTOGRAM) {
+		struct scales_hstats st;
+		scales_histo_stats(&m->hist, &st);
+		hstat(b, "p50", st.p50, m->unit);
+		hstat(b, "p99", st.p99, m->unit);
+		hstat(b, "p999", st.p999, m->unit);
+		hstat(b, "max", st.max, m->unit);
+		hstat(b, "mean", st.mean, m->unit);
+		buf_puts(b, "<br>");
+	}
+	if (m->kind == SCALES_KIND_STATE && m->nstates) {
+		buf_puts(b, "<span class=\"states\">");
+		for (uint32_t k = 0; k < m->nstates; k++) {
+			buf_puts(b, k ? ", " : "");
+			html_escape_str(b, m->states[k].value);
+			buf_printf(b, ": %" PRIu64, m->states[k].count);
+		}
+		buf_puts(b, "</span><br>");
+	}
+	buf_puts(b, "<span class=\"help\">");
+	html_escape_str(b, m->help);
+	buf_puts(b, "</span></td></tr>\n");
+}
+
+static void dir_row(struct scales_buf *b, const char *path, size_t len,
+                    int depth)
+{
+	char *p = strndup(path, len);
+	if (!p) {
+		b->oom = true;
+		return;
+	}
+	const char *last = strrchr(p, '/');
+	last = last ? last + 1 : p;
+	buf_printf(b, "<tr class=\"dir\"><td class=\"name d%d\"><a ", depth);
+	href(b, p, NULL, NULL);
+	buf_puts(b, " title=\"");
+	html_escape_str(b, p);
+	buf_puts(b, "\">");
+	html_escape_str(b, last);
+	buf_puts(b, "/</a></td><td colspan=\"5\"></td></tr>\n");
+	free(p);
+}
+
+/* Number of leading components a and b share. */
+static int common_depth(const char *a, const char *b)
+{
+	int d = 0;
+	size_t i = 0;
+	if (!a)
+		return 0;
+	for (;; i++) {
+		bool ea = a[i] == 0 || a[i] == '/',
+		     eb = b[i] == 0 || b[i] == '/';
+		if (ea && eb) {
+			if (i > 0)
+				d++;
+			if (!a[i] || !b[i])
+				return d;
+			continue;
+		}
+		if (a[i] != b[i] || ea || eb)
+			return d;
+	}
+}
+
+static void process_section(struct scales_buf *b, const struct hsel *s,
+                            unsigned history)
+{
+	const struct scales_snapshot *snap = s->g->snap;
+	const struct scales_process_info *pi = &snap->proc;
+	bool merged = snap->segment_path == NULL && pi->pid == 0;
+	buf_puts(b, "<section class=\"process\" data-app=\"");
+	html_escape_str(b, pi->app);
+	buf_printf(b, "\" data-pid=\"%" PRId32 "\" data-alive=\"%s\">\n<h2>",
+	           pi->pid, pi->alive ? "true" : "false");
+	html_escape_str(b, pi->app);
+	buf_puts(b, " <span class=\"pid\">");
+	if (merged) {
+		buf_printf(b, "%" PRIu32 " processes: pids", snap->nmembers);
+		for (uint32_t k = 0; k < snap->nmembers; k++)
+			buf_printf(b, "%s %" PRId32, k ? "," : "",
+			           snap->member_pids[k]);
+	} else {
+		buf_printf(b, "pid %" PRId32, pi->pid);
+	}
+	buf_printf(b, "</span> <span class=\"%s\">%s</span></h2>\n",
+	           pi->alive ? "alive" : "dead", pi->alive ? "alive" : "dead");
+	if (!s->n) {
+		buf_puts(b, "<p class=\"empty\">No metric matches.</p>\n"
+		            "</section>\n");
+		return;
+	}
+	buf_puts(b, "<table>\n<colgroup><col class=\"c-path\"><col "
+	            "class=\"c-kind\"><col class=\"c-val\"><col "
+	            "class=\"c-rate\"><col class=\"c-spark\"><col></colgroup>\n"
+	            "<thead><tr><th>path</th><th>kind</th>"
+	            "<th class=\"num\">value</th><th class=\"num\">rate</th>"
+	            "<th>recent</th><th>details</th></tr></thead>\n<tbody>\n");
+	const char *prev = NULL;
+	for (size_t k = 0; k < s->n; k++) {
+		const char *p = snap->metrics[s->idx[k]].path;
+		int common = common_depth(prev, p);
+		/* directory rows for the new components but the last */
+		int depth = 0;
+		for (size_t i = 1; p[i]; i++)
+			if (p[i] == '/') {
+				depth++;
+				if (depth > common)
+					dir_row(b, p, i,
+					        depth > MAX_DEPTH ? MAX_DEPTH :
+					                            depth - 1);
+			}
+		metric_row(b, s->g, s->idx[k],
+		           depth > MAX_DEPTH ? MAX_DEPTH : depth, history);
+		prev = p;
+	}
+	buf_puts(b, "</tbody>\n</table>\n</section>\n");
+}
+
+void html_render_page(struct scales_buf *b, const struct hpage *p)
+{
+	char title[300];
+	snprintf(title, sizeof(title), "scales %s", p->path);
+	head(b, title, p->nonce, true);
+	buf_printf(b, "<body data-interval=\"%u\" data-history=\"%u\"%s>\n",
+	           p->interval_ms, p->history,
+	           p->refresh ? " data-refresh=\"1\"" : "");
+	buf_puts(b, "<header>\n<h1><a href=\"/\">scales</a></h1>\n");
+	crumbs(b, p->path);
+	buf_puts(b, "\n<form method=\"get\" action=\"");
+	url_path_encode(b, p->path);
+	buf_puts(b, "\" role=\"search\"><input type=\"search\" name=\"query\" "
+	            "id=\"query\" value=\"");
+	html_escape_str(b, p->query);
+	buf_puts(b, "\" placeholder=\"filter: /web/* or a word\" "
+	            "aria-label=\"filter\"> <button type=\"submit\">Filter"
+	            "</button></form>\n<label class=\"toggle\"><input "
+	            "type=\"checkbox\" id=\"autorefresh\"> auto-refresh</label>"
+	            "\n<span id=\"status\" role=\"status\"></span>\n"
+	            "<nav class=\"formats\"><a ");
+	href(b, p->path, "json", p->query);
+	buf_puts(b, ">JSON</a> <a ");
+	href(b, p->path, "prettyjson", p->query);
+	buf_puts(b, ">pretty JSON</a> <a href=\"/metrics\">Prometheus</a>"
+	            "</nav>\n</header>\n<main>\n");
+	time_t t = (time_t)(p->real_ns / 1000000000u);
+	struct tm tm;
+	char when[64] = "";
+	if (p->real_ns && localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
+	buf_puts(b, "<p class=\"meta\">");
+	if (*when) {
+		buf_puts(b, "Sampled ");
+		html_escape_str(b, when);
+		buf_puts(b, "; ");
+	}
+	buf_printf(b,
+	           "rates over %u ms; sparklines: the last %u samples "
+	           "(counters: rate, histograms: p99 of each interval, "
+	           "gauges: value).</p>\n",
+	           p->interval_ms, p->history);
+	size_t shown = 0;
+	for (size_t i = 0; i < p->nsels; i++) {
+		if (!p->sels[i].n && (strcmp(p->path, "/") || !p->query))
+			continue;
+		process_section(b, &p->sels[i], p->history);
+		shown++;
+	}
+	if (!p->nprocesses) {
+		buf_puts(b, "<p class=\"empty\">No instrumented process found");
+		if (p->dir) {
+			buf_puts(b, " in ");
+			html_escape_str(b, p->dir);
+		}
+		buf_puts(b, ".</p>\n");
+	} else if (!shown) {
+		buf_puts(b, "<p class=\"empty\">No metric matches.</p>\n");
+	}
+	buf_puts(b, "</main>\n</body>\n</html>\n");
+}
+
+void html_render_error(struct scales_buf *b, unsigned status, const char *title,
+                       const char *detail, const char *nonce)
+{
+	char t[128];
+	snprintf(t, sizeof(t), "%u ", status);
+	size_t n = strlen(t);
+	snprintf(t + n, sizeof(t) - n, "%s", title);
+	head(b, t, nonce, false);
+	buf_puts(b, "<body>\n<header><h1><a href=\"/\">scales</a></h1></header>"
+	            "\n<main>\n<h2>");
+	html_escape_str(b, t);
+	buf_puts(b, "</h2>\n<p>");
+	html_escape_str(b, detail);
+	buf_puts(b, "</p>\n<p><a href=\"/\">All processes</a></p>\n</main>\n"
+	            "</body>\n</html>\n");
+}
+
+/* ------------------------------------------------------------- history */
+
+void history_render_json(struct scales_buf *b, const struct hsel *sels,
+                         size_t nsels, unsigned history, unsigned interval_ms)
+{
+	double *v = malloc(history * sizeof(double));
+	if (!v) {
+		b->oom = true;
+		return;
+	}
+	buf_printf(b, "{\"interval\":%u,\"history\":%u,\"processes\":[",
+	           interval_ms, history);
+	for (size_t i = 0; i < nsels; i++) {
+		const struct hgroup *g = sels[i].g;
+		buf_puts(b, i ? ",{\"app\":" : "{\"app\":");
+		const char *app = g->snap->proc.app;
+		scales_json_string(b, app, strlen(app));
+		buf_printf(b, ",\"pid\":%" PRId32 ",\"series\":{",
+		           g->snap->proc.pid);
+		bool first = true;
+		for (size_t k = 0; k < sels[i].n; k++) {
+			size_t mi = sels[i].idx[k];
+			if (!g->rings[mi])
+				continue;
+			const char *path = g->snap->metrics[mi].path;
+			if (!first)
+				buf_puts(b, ",");
+			first = false;
+			scales_json_string(b, path, strlen(path));
+			buf_puts(b, ":[");
+			unsigned n = hring_values(g->rings[mi], history, v);
+			for (unsigned x = 0; x < n; x++) {
+				if (x)
+					buf_puts(b, ",");
+				scales_json_double(b, v[x]);
+			}
+			buf_puts(b, "]");
+		}
+		buf_puts(b, "}}");
+	}
+	buf_puts(b, "]}\n");
+	free(v);
+}
+
+/* ---------------------------------------------------- style and script */
+
+/*
+ * The stats page's style sheet and script, inlined into every page (no external assets: the page works offline). Both carry the
+ * response's CSP nonce.
+ *
+ * The script implements the auto-refresh toggle: while it is on, it polls
+ * ?format=json (values, rates, histogram statistics) and ?format=history
+ * (the sparklines) of the same path and query every sampling interval, with
+ * fetch() (no persistent connection), and updates the page in place with
+ * textContent and setAttribute only. When the set of processes or metrics
+ * changed it fetches the page itself and swaps its <main> in (parsed by
+ * DOMParser: scripts of a parsed document never run). The toggle is
+ * remembered in localStorage; ?refresh=1 turns it on. After each update
+ * <body data-refreshed> counts the updates (the tests read it).
+ *
+ * Numbers are read from the JSON text exactly (JSON.parse's source text
+ * access where the browser has it), so data-value stays the raw value
+ * even above 2^53.
+ */
+const char html_style[] =
+    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;"
+    "margin:0;color:#1d232a;background:#f7f8fa}"
+    "header{background:#1f3347;color:#f4f7fa;padding:8px 16px;display:flex;"
+    "flex-wrap:wrap;gap:8px 18px;align-items:center}"
+    "header h1{font-size:18px;margin:0}"
+    "header a{color:#bfe0ff}"
+    "header input[type=search]{width:18em}"
+    "main{padding:8px 16px 32px}"
+    ".crumbs a{margin:0 1px}"
+    ".meta{color:#5c6773;font-size:12px}"
+    "section.process{background:#fff;border:1px solid #dde3e9;"
+    "border-radius:6px;margin:12px 0;padding:4px 12px 10px}"
+    "section.process h2{font-size:16px;margin:8px 0}"
+    ".pid{color:#5c6773;font-weight:normal;font-size:13px}"
+    ".alive{color:#1a7f37;font-size:12px}.dead{color:#b3261e;font-size:12px}"
+    "table{border-collapse:collapse;width:100%;table-layout:fixed}"
+    ".c-path{width:24%}.c-kind{width:6.5em}.c-val{width:11%}"
+    ".c-rate{width:6.5em}.c-spark{width:132px}"
+    "th{font-weight:600;color:#5c6773;text-align:left;font-size:12px}"
+    "td,th{padding:2px 8px;border-bottom:1px solid #eef1f4;"
+    "vertical-align:middle;overflow-wrap:anywhere}"
+    "tr.dir td{color:#5c6773}"
+    "tr.gone{opacity:.45}"
+    "td.name{font-family:ui-monospace,Menlo,Consolas,monospace}"
+    "td.kind{color:#5c6773;font-size:12px}"
+    ".num{text-align:right;font-variant-numeric:tabular-nums}"
+    "td.st{font-family:ui-monospace,Menlo,Consolas,monospace}"
+    "td.det{font-size:12px;color:#3b4651}"
+    ".hs{margin-right:8px;white-space:nowrap}"
+    ".help{color:#5c6773}"
+    "svg.spark{display:block}"
+    "svg.spark polyline{fill:none;stroke:#2f6fb0;stroke-width:1.3}"
+    ".empty{color:#5c6773}"
+    "#status{font-size:12px;color:#d6e4f0}";
+
+const char *const html_script[] = {
+	"(function(){'use strict';\n"
+	"var doc=document;\n"
+	"function human(v,unit){\n"
+	" if(v===null||v===undefined||v===''||!isFinite(+v))return '-';\n"
+	" v=+v;\n"
+	" function sig3(x){return (x===Math.floor(x)&&Math.abs(x)<1000)?"
+	"String(x):String(Number(x.toPrecision(3)));}\n"
+	" function si(x,u,k,pre){var a=Math.abs(x),p=0;\n"
+	"  while(a>=k&&p+1<pre.length){a/=k;x/=k;p++;}\n"
+	"  if(a>=999.5&&p+1<pre.length){x/=k;p++;}\n"
+	"  return u?sig3(x)+' '+pre[p]+u:sig3(x)+pre[p];}\n"
+	" var dec=['','k','M','G','T','P','E'],bin=['','Ki','Mi','Gi','Ti',"
+	"'Pi','Ei'];\n"
+	" if(unit==='bytes')return si(v,'B',1024,bin);\n"
+	" if(unit!=='seconds')return si(v,'',1000,dec);\n"
+	" var a=Math.abs(v);\n"
+	" if(a===0)return '0 s';\n"
+	" if(a<1e-6)return sig3(v*1e9)+' ns';\n"
+	" if(a<1e-3)return sig3(v*1e6)+' \\u00b5s';\n"
+	" if(a<1)return sig3(v*1e3)+' ms';\n"
+	" if(a<60)return sig3(v)+' s';\n"
+	" if(a<3600)return sig3(v/60)+' min';\n"
+	" if(a<86400)return sig3(v/3600)+' h';\n"
+	" if(v>=1e9&&v<1e10)return new Date(Math.floor(v)*1000).toISOString()"
+	".slice(0,19).replace('T',' ')+'Z';\n"
+	" return si(v/86400,'',1000,dec)+' d';\n"
+	"}\n"
+	"function setText(el,t){if(el&&el.textContent!==t)el.textContent=t;}\n"
+	"function str(v){return v===null||v===undefined?'':String(v);}\n"
+	"function reviver(k,v,c){return (typeof v==='number'&&c&&"
+	"typeof c.source==='string')?c.source:v;}\n"
+	"function url(fmt){var u=new URL(location.href);u.hash='';"
+	"u.searchParams.delete('refresh');if(fmt)u.searchParams.set('format',"
+	"fmt);else u.searchParams.delete('format');return u.toString();}\n"
+	"function get(u,json){return fetch(u,{cache:'no-store',"
+	"credentials:'same-origin'}).then(function(r){if(!r.ok)throw new "
+	"Error('HTTP '+r.status);return r.text();}).then(function(t){"
+	"return json?JSON.parse(t,reviver):t;});}\n"
+	"function key(app,pid){return app+'\\n'+pid;}\n"
+	"function sections(){var m=new Map();doc.querySelectorAll("
+	"'section.process').forEach(function(s){m.set(key(s.getAttribute("
+	"'data-app'),s.getAttribute('data-pid')),s);});return m;}\n"
+	"function update(j){\n"
+	" var secs=sections(),seen=0,stale=false;\n"
+	" (j.processes||[]).forEach(function(p){\n"
+	"  var s=secs.get(key(p.app,str(p.pid)));\n"
+	"  if(!s){stale=true;return;}\n"
+	"  seen++;var found=0,ms=p.metrics||{};\n"
+	"  s.querySelectorAll('tr.metric').forEach(function(tr){\n"
+	"   var m=ms[tr.getAttribute('data-path')];\n"
+	"   if(!m){tr.classList.add('gone');stale=true;return;}\n"
+	"   found++;tr.classList.remove('gone');\n"
+	"   var unit=tr.getAttribute('data-unit'),kind=m.kind;\n"
+	"   var raw=str(kind==='histogram'?m.count:m.value);\n"
+	"   tr.setAttribute('data-value',raw);\n"
+	"   var vc=tr.querySelector('.v');\n"
+	"   if(vc){vc.title=raw;setText(vc,kind==='state'?raw:(raw===''?'':"
+	"human(raw,kind==='histogram'?'':unit)));}\n"
+	"   var rc=tr.querySelector('.r');\n"
+	"   if(rc)setText(rc,(m.rate===null||m.rate===undefined)?'':"
+	"human(m.rate,'')+'/s');\n"
+	"   tr.querySelectorAll('[data-stat]').forEach(function(e){\n"
+	"    var x=str(m[e.getAttribute('data-stat')]);\n"
+	"    e.setAttribute('data-value',x);\n"
+	"    setText(e.querySelector('.hv'),human(x,unit));});\n"
+	"   var st=tr.querySelector('.states');\n"
+	"   if(st&&m.values)setText(st,Object.keys(m.values).map(function(k){"
+	"return k+': '+str(m.values[k]);}).join(', '));\n"
+	"  });\n"
+	"  if(found!==Object.keys(ms).length)stale=true;\n"
+	" });\n"
+	" if(seen!==secs.size)stale=true;\n"
+	" return stale;\n"
+	"}\n"
+	"var SVG='http://www.w3.org/2000/svg';\n",
+	"function draw(svg,vals){\n"
+	" var W=+svg.getAttribute('width'),H=+svg.getAttribute('height');\n"
+	" var cap=+svg.getAttribute('data-cap')||vals.length||1;\n"
+	" var nums=vals.map(function(v){return v===null?NaN:+v;});\n"
+	" svg.setAttribute('data-points',nums.map(function(v){return "
+	"isFinite(v)?String(v):'NaN';}).join(' '));\n"
+	" var lo=Infinity,hi=-Infinity;\n"
+	" nums.forEach(function(v){if(isFinite(v)){lo=Math.min(lo,v);"
+	"hi=Math.max(hi,v);}});\n"
+	" svg.querySelectorAll('polyline').forEach(function(p){p.remove();});\n"
+	" var step=cap>1?(W-2)/(cap-1):0,n=nums.length,pts=[];\n"
+	" function flush(){if(pts.length){var pl=doc.createElementNS(SVG,"
+	"'polyline');pl.setAttribute('points',pts.join(' '));"
+	"svg.appendChild(pl);pts=[];}}\n"
+	" for(var i=0;i<n;i++){var v=nums[i];if(!isFinite(v)){flush();"
+	"continue;}\n"
+	"  var x=(W-1)-(n-1-i)*step,y=hi>lo?(H-1)-(v-lo)/(hi-lo)*(H-2):H/2;\n"
+	"  pts.push(x.toFixed(1)+','+y.toFixed(1));}\n"
+	" flush();\n"
+	"}\n"
+	"function drawHistory(h){\n"
+	" var secs=sections();\n"
+	" (h.processes||[]).forEach(function(p){\n"
+	"  var s=secs.get(key(p.app,str(p.pid)));if(!s)return;\n"
+	"  s.querySelectorAll('tr.metric').forEach(function(tr){\n"
+	"   var svg=tr.querySelector('svg.spark'),v=(p.series||{})["
+	"tr.getAttribute('data-path')];\n"
+	"   if(svg&&v)draw(svg,v);});\n"
+	" });\n"
+	"}\n"
+	"function swapMain(){return get(url(null),false).then(function(t){\n"
+	" var d=new DOMParser().parseFromString(t,'text/html');\n"
+	" var nm=d.querySelector('main'),om=doc.querySelector('main');\n"
+	" if(nm&&om)om.replaceWith(doc.importNode(nm,true));});}\n"
+	"var timer=null,busy=false,count=0,cb,status;\n"
+	"function poll(){\n"
+	" if(busy)return;busy=true;\n"
+	" Promise.all([get(url('json'),true),get(url('history'),true)])"
+	".then(function(r){\n"
+	"  var stale=update(r[0]);drawHistory(r[1]);\n"
+	"  return stale?swapMain():null;\n"
+	" }).then(function(){\n"
+	"  count++;doc.body.setAttribute('data-refreshed',String(count));\n"
+	"  setText(status,'updated '+new Date().toLocaleTimeString());\n"
+	" }).catch(function(e){setText(status,'refresh failed: '+e.message);"
+	"}).then(function(){busy=false;});\n"
+	"}\n"
+	"function setAuto(on){\n"
+	" cb.checked=on;\n"
+	" if(timer){clearInterval(timer);timer=null;}\n"
+	" if(on){var iv=+doc.body.getAttribute('data-interval')||1000;\n"
+	"  timer=setInterval(poll,Math.max(iv,250));poll();}\n"
+	" else setText(status,'');\n"
+	" try{localStorage.setItem('scales-autorefresh',on?'1':'0');}"
+	"catch(e){}\n"
+	"}\n",
+	"function start(){\n"
+	" cb=doc.getElementById('autorefresh');status=doc.getElementById("
+	"'status');\n"
+	" if(!cb)return;\n"
+	" cb.addEventListener('change',function(){setAuto(cb.checked);});\n"
+	" var saved=null;try{saved=localStorage.getItem('scales-autorefresh');"
+	"}catch(e){}\n"
+	" setAuto(doc.body.hasAttribute('data-refresh')||saved==='1');\n"
+	"}\n"
+	"if(doc.readyState==='loading')doc.addEventListener('DOMContentLoaded',"
+	"start);else start();\n"
+	"})();\n",
+	NULL
+};
