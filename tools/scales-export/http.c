@@ -1,0 +1,1232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http.c: the HTTP side of scales-export (see http.h): the sampling of the
+ * selected processes, the listening socket, libmicrohttpd and the routes.
+ * The pages themselves are rendered by html.c and prom.c.
+ *
+ * Sampling: every interval the sampling thread finds the selected
+ * segments, snapshots them, merges the processes of each app (unless
+ * per_process), feeds the rate trackers, pushes one value per metric into
+ * its sparkline ring, and swaps the new groups in under the state lock.
+ * Requests render from the latest groups under the same lock. Segments
+ * stay open between samples; a snapshot's segment_path points into its
+ * segment, so a segment is closed only after the samples that could
+ * reference it have been replaced (at the end of hstate_sample()).
+ *
+ * Threads: libmicrohttpd's one internal thread runs every request; the
+ * sampling thread runs hstate_sample() every interval. Both block the
+ * asynchronous signals, so that scales-export's main thread receives them.
+ * A request renders under the state lock (a few milliseconds for
+ * thousands of metrics), then hands the buffer to libmicrohttpd.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "http_internal.h"
+
+#define CT_HTML "text/html; charset=utf-8"
+#define CT_JSON "application/json"
+#define CT_TEXT "text/plain; charset=utf-8"
+#define CT_PROM "text/plain; version=0.0.4; charset=utf-8"
+
+static struct {
+	bool started;
+	struct hstate *st;
+	struct MHD_Daemon *daemon;
+	int fd;
+	unsigned port;
+	pthread_t thread;
+	bool thread_started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool cv_inited;
+	bool stop;
+	bool quiet;
+} H = { .fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER };
+
+/* ------------------------------------------------------------ sampling */
+
+struct hseg {
+	char *path;
+	scales_segment *seg;
+	uint64_t seen;     /* sample number of the last discovery */
+	bool explicit_sel; /* selected by path or pid: shown even if dead */
+	bool failed;       /* open or snapshot failed this sample */
+};
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+struct hstate *hstate_new(const struct export_http_options *o)
+{
+	struct hstate *st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	pthread_mutex_init(&st->lock, NULL);
+	st->per_process = o->per_process;
+	st->history = o->history ? o->history : HTTP_HISTORY_DEFAULT;
+	if (st->history > HTTP_HISTORY_MAX)
+		st->history = HTTP_HISTORY_MAX;
+	if (st->history < 2)
+		st->history = 2;
+	st->interval_ms =
+	    o->interval_ms ? o->interval_ms : HTTP_INTERVAL_DEFAULT_MS;
+	if (st->interval_ms < HTTP_INTERVAL_MIN_MS)
+		st->interval_ms = HTTP_INTERVAL_MIN_MS;
+	if (o->dir && !(st->dir = strdup(o->dir)))
+		goto oom;
+	if (o->nselectors) {
+		st->selectors = calloc(o->nselectors, sizeof(char *));
+		if (!st->selectors)
+			goto oom;
+		st->nselectors = o->nselectors;
+		for (size_t i = 0; i < o->nselectors; i++)
+			if (!(st->selectors[i] = strdup(o->selectors[i])))
+				goto oom;
+	}
+	return st;
+oom:
+	hstate_free(st);
+	return NULL;
+}
+
+static void hgroup_clear(struct hgroup *g)
+{
+	if (g->rings) {
+		for (size_t i = 0; g->snap && i < g->snap->n; i++)
+			free(g->rings[i]);
+		free(g->rings);
+	}
+	free(g->rates);
+	scales_snapshot_free(&g->snap);
+	scales_rates_free(&g->tracker);
+	free(g->key);
+	memset(g, 0, sizeof(*g));
+}
+
+static void hseg_close(struct hseg *s)
+{
+	scales_segment_close(&s->seg);
+	free(s->path);
+	s->path = NULL;
+}
+
+void hstate_free(struct hstate *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->ngroups; i++)
+		hgroup_clear(&st->groups[i]);
+	free(st->groups);
+	for (size_t i = 0; i < st->nsegs; i++)
+		hseg_close(&st->segs[i]);
+	free(st->segs);
+	for (size_t i = 0; i < st->nselectors; i++)
+		free(st->selectors[i]);
+	free(st->selectors);
+	free(st->dir);
+	free(st->scratch);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+bool hmetric_has_ring(const struct scales_metric *m)
+{
+	return m->kind != SCALES_KIND_STATE;
+}
+
+unsigned hring_values(const struct hring *r, unsigned capacity, double *out)
+{
+	if (!r)
+		return 0;
+	unsigned start = (r->head + capacity - r->count) % capacity;
+	for (unsigned k = 0; k < r->count; k++)
+		out[k] = r->v[(start + k) % capacity];
+	return r->count;
+}
+
+static void hring_push(struct hring *r, unsigned capacity, double v)
+{
+	r->v[r->head] = v;
+	r->head = (r->head + 1) % capacity;
+	if (r->count < capacity)
+		r->count++;
+}
+
+/* --------------------------------------------------------- discovery */
+
+static struct hseg *seg_find(struct hstate *st, const char *path)
+{
+	for (size_t i = 0; i < st->nsegs; i++)
+		if (st->segs[i].path && !strcmp(st->segs[i].path, path))
+			return &st->segs[i];
+	return NULL;
+}
+
+static struct hseg *seg_add(struct hstate *st, const char *path, uint64_t now,
+                            bool explicit_sel)
+{
+	struct hseg *s = seg_find(st, path);
+	if (!s) {
+		struct hseg *n =
+		    realloc(st->segs, (st->nsegs + 1) * sizeof(*st->segs));
+		if (!n)
+			return NULL;
+		st->segs = n;
+		s = &st->segs[st->nsegs++];
+		memset(s, 0, sizeof(*s));
+		if (!(s->path = strdup(path))) {
+			st->nsegs--;
+			return NULL;
+		}
+	}
+	s->seen = now;
+	s->explicit_sel |= explicit_sel;
+	return s;
+}
+
+/* Which selector (if any) selects the discovered segment ref? */
+static int select_ref(const struct hstate *st, const struct scales_seg_ref *r,
+                      bool *explicit_sel)
+{
+	*explicit_sel = false;
+	if (!st->nselectors)
+		return 1;
+	char pid[16];
+	snprintf(pid, sizeof(pid), "%d", (int)r->pid);
+	for (size_t i = 0; i < st->nselectors; i++) {
+		const char *sel = st->selectors[i];
+		if (strchr(sel, '/'))
+			continue;
+		if (all_digits(sel)) {
+			if (!strcmp(sel, pid)) {
+				*explicit_sel = true;
+				return 1;
+			}
+		} else if (!strcmp(sel, r->app)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int discover(struct hstate *st, uint64_t now)
+{
+	bool need_dir = !st->nselectors;
+	for (size_t i = 0; i < st->nselectors; i++)
+		if (!strchr(st->selectors[i], '/'))
+			need_dir = true;
+		else if (!seg_add(st, st->selectors[i], now, true))
+			return -ENOMEM;
+	if (!need_dir)
+		return 0;
+	struct scales_seg_list list = { 0 };
+	char err[256];
+	int rc = scales_discover(st->dir, NULL, NULL, &list, err, sizeof(err));
+	if (rc)
+		return 0; /* nothing this time (directory gone?) */
+	for (size_t i = 0; i < list.n; i++) {
+		bool ex;
+		if (select_ref(st, &list.items[i], &ex) &&
+		    !seg_add(st, list.items[i].path, now, ex)) {
+			scales_seg_list_free(&list);
+			return -ENOMEM;
+		}
+	}
+	scales_seg_list_free(&list);
+	return 0;
+}
+
+/* ------------------------------------------------------------ sampling */
+
+struct taken {
+	struct scales_snapshot *snap;
+	const char *key;
+};
+
+static int taken_cmp(const void *a, const void *b)
+{
+	const struct taken *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	c = strcmp(x->snap->proc.app, y->snap->proc.app);
+	if (c)
+		return c;
+	return (x->snap->proc.pid > y->snap->proc.pid) -
+	       (x->snap->proc.pid < y->snap->proc.pid);
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const struct hgroup *x = a, *y = b;
+	int c = strcmp(x->snap->proc.app, y->snap->proc.app);
+	if (c)
+		return c;
+	c = (x->snap->proc.pid > y->snap->proc.pid) -
+	    (x->snap->proc.pid < y->snap->proc.pid);
+	if (c)
+		return c;
+	return strcmp(x->key, y->key);
+}
+
+static struct hgroup *old_group(struct hgroup *old, size_t nold,
+                                const char *key)
+{
+	for (size_t i = 0; i < nold; i++)
+		if (old[i].key && !strcmp(old[i].key, key))
+			return &old[i];
+	return NULL;
+}
+
+static bool scratch_reserve(struct hstate *st, size_t n)
+{
+	if (st->nscratch >= n)
+		return true;
+	uint64_t *p = realloc(st->scratch, n * sizeof(*p));
+	if (!p)
+		return false;
+	st->scratch = p;
+	st->nscratch = n;
+	return true;
+}
+
+/* The value one sample adds to metric m's sparkline. prev: the same path in
+ * the previous sample (or NULL). */
+static double ring_value(struct hstate *st, const struct scales_metric *m,
+                         const struct scales_metric *prev,
+                         const struct scales_rate *r)
+{
+	switch (m->kind) {
+	case SCALES_KIND_COUNTER:
+	case SCALES_KIND_DICT:
+		return r->rate;
+	case SCALES_KIND_GAUGE:
+		return (double)m->v.i64;
+	case SCALES_KIND_GAUGE_F64:
+		return m->v.f64;
+	case SCALES_KIND_HISTOGRAM: {
+		if (!prev || prev->generation != m->generation ||
+		    prev->kind != m->kind ||
+		    !scratch_reserve(st, m->hist.nbuckets))
+			return NAN;
+		struct scales_histo d;
+		if (scales_histo_delta(&prev->hist, &m->hist, st->scratch,
+		                       &d) ||
+		    d.count == 0)
+			return NAN;
+		return scales_histo_quantile(&d, 0.99);
+	}
+	default:
+		return NAN;
+	}
+}
+
+/* Fills g's rates and rings from its new snapshot, moving the rings of
+ * the old group (same key) over where path and generation still match. */
+static int group_update(struct hstate *st, struct hgroup *g, struct hgroup *old)
+{
+	const struct scales_snapshot *s = g->snap;
+	size_t n = s->n;
+	g->rates = calloc(n ? n : 1, sizeof(*g->rates));
+	g->rings = calloc(n ? n : 1, sizeof(*g->rings));
+	if (!g->rates || !g->rings)
+		return -ENOMEM;
+	if (old && old->tracker) {
+		g->tracker = old->tracker;
+		old->tracker = NULL;
+	} else if (!(g->tracker = scales_rates_new(0))) {
+		return -ENOMEM;
+	}
+	if (scales_rates_update(g->tracker, s, g->rates))
+		return -ENOMEM;
+
+	const struct scales_snapshot *os = old ? old->snap : NULL;
+	size_t j = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct scales_metric *m = &s->metrics[i];
+		const struct scales_metric *pm = NULL;
+		struct hring *ring = NULL;
+		/* both sorted by strcmp(path) */
+		while (os && j < os->n &&
+		       strcmp(os->metrics[j].path, m->path) < 0)
+			j++;
+		if (os && j < os->n && !strcmp(os->metrics[j].path, m->path)) {
+			pm = &os->metrics[j];
+			if (old->rings && old->rings[j] &&
+			    pm->generation == m->generation &&
+			    pm->kind == m->kind) {
+				ring = old->rings[j];
+				old->rings[j] = NULL;
+			}
+		}
+		if (!hmetric_has_ring(m))
+			continue;
+		if (!ring) {
+			ring = calloc(1, sizeof(*ring) +
+			                     st->history * sizeof(double));
+			if (!ring)
+				return -ENOMEM;
+			ring->generation = m->generation;
+		}
+		g->rings[i] = ring;
+		hring_push(ring, st->history,
+		           ring_value(st, m, pm, &g->rates[i]));
+	}
+	return 0;
+}
+
+int hstate_sample(struct hstate *st)
+{
+	uint64_t now = ++st->samples;
+	int rc = discover(st, now);
+	if (rc)
+		return rc;
+
+	/* Snapshot every segment discovered this time. */
+	struct taken *tk = calloc(st->nsegs ? st->nsegs : 1, sizeof(*tk));
+	if (!tk)
+		return -ENOMEM;
+	size_t ntk = 0;
+	for (size_t i = 0; i < st->nsegs; i++) {
+		struct hseg *s = &st->segs[i];
+		s->failed = false;
+		if (!s->path || s->seen != now)
+			continue;
+		char err[256];
+		if (!s->seg && scales_segment_open(s->path, 0, &s->seg, err,
+		                                   sizeof(err))) {
+			if (now == 1 && s->explicit_sel)
+				fprintf(stderr, "scales-export: http: %s\n",
+				        err);
+			s->failed = true;
+			continue;
+		}
+		struct scales_snapshot *snap;
+		if (scales_snapshot_take(s->seg, 0, &snap, err, sizeof(err))) {
+			s->failed = true;
+			continue;
+		}
+		if (!snap->proc.alive && !s->explicit_sel) {
+			scales_snapshot_free(&snap);
+			continue;
+		}
+		tk[ntk].snap = snap;
+		tk[ntk].key = st->per_process ? s->path : snap->proc.app;
+		ntk++;
+	}
+	qsort(tk, ntk, sizeof(*tk), taken_cmp);
+
+	/* One group per key: merged when an app has several processes. */
+	struct hgroup *ng = calloc(ntk ? ntk : 1, sizeof(*ng));
+	size_t nng = 0;
+	rc = ng ? 0 : -ENOMEM;
+	for (size_t i = 0; !rc && i < ntk;) {
+		size_t k = i + 1;
+		while (k < ntk && !strcmp(tk[k].key, tk[i].key))
+			k++;
+		struct hgroup *g = &ng[nng++];
+		if (!(g->key = strdup(tk[i].key))) {
+			rc = -ENOMEM;
+			break;
+		}
+		if (k - i == 1) {
+			g->snap = tk[i].snap;
+			tk[i].snap = NULL;
+		} else {
+			const struct scales_snapshot **in =
+			    calloc(k - i, sizeof(*in));
+			if (!in) {
+				rc = -ENOMEM;
+				break;
+			}
+			for (size_t x = i; x < k; x++)
+				in[x - i] = tk[x].snap;
+			rc = scales_snapshot_merge(in, k - i, &g->snap);
+			free(in);
+		}
+		i = k;
+	}
+	for (size_t i = 0; i < ntk; i++)
+		scales_snapshot_free(&tk[i].snap);
+	free(tk);
+	if (rc) {
+		for (size_t i = 0; ng && i < nng; i++)
+			hgroup_clear(&ng[i]);
+		free(ng);
+		return rc;
+	}
+	qsort(ng, nng, sizeof(*ng), group_cmp);
+
+	/* Rates and rings need the old groups: swap under the lock. */
+	pthread_mutex_lock(&st->lock);
+	for (size_t i = 0; !rc && i < nng; i++)
+		rc =
+		    group_update(st, &ng[i],
+		                 old_group(st->groups, st->ngroups, ng[i].key));
+	struct hgroup *og = st->groups;
+	size_t nog = st->ngroups;
+	if (!rc) {
+		st->groups = ng;
+		st->ngroups = nng;
+		st->sample_real_ns = 0;
+		for (size_t i = 0; i < nng; i++)
+			if (ng[i].snap->real_ns > st->sample_real_ns)
+				st->sample_real_ns = ng[i].snap->real_ns;
+	} else {
+		/* keep the old view; the moved rings and trackers are lost,
+		 * which only restarts some sparklines */
+		og = ng;
+		nog = nng;
+	}
+	pthread_mutex_unlock(&st->lock);
+	for (size_t i = 0; i < nog; i++)
+		hgroup_clear(&og[i]);
+	free(og);
+	if (rc)
+		return rc; /* the old view may still use every segment */
+
+	/* No snapshot references a segment that vanished or failed now. */
+	size_t w = 0;
+	for (size_t i = 0; i < st->nsegs; i++) {
+		struct hseg *s = &st->segs[i];
+		if (s->seen != now || s->failed) {
+			hseg_close(s);
+			continue;
+		}
+		st->segs[w++] = *s;
+	}
+	st->nsegs = w;
+	return rc;
+}
+
+/* ------------------------------------------------------------- address */
+
+static bool loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+			return true;
+		return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
+		       in6->sin6_addr.s6_addr[12] == 127;
+	}
+	return false;
+}
+
+int http_parse_listen(const char *spec, bool allow_remote,
+                      struct sockaddr_storage *out, socklen_t *outlen,
+                      char *err, size_t errlen)
+{
+	char host[256] = "127.0.0.1", port[16] = "0";
+	const char *s = spec ? spec : "";
+	const char *colon = strrchr(s, ':');
+	if (!*s) {
+		/* defaults */
+	} else if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':' || !close[2] ||
+		    (size_t)(close - s - 1) >= sizeof(host)) {
+			snprintf(err, errlen, "\"%s\": expected [IPV6]:PORT",
+			         s);
+			return -EINVAL;
+		}
+		memcpy(host, s + 1, (size_t)(close - s - 1));
+		host[close - s - 1] = 0;
+		snprintf(port, sizeof(port), "%.15s", close + 2);
+		if (strlen(close + 2) >= sizeof(port))
+			port[0] = 'x';
+	} else if (!colon) {
+		snprintf(port, sizeof(port), "%.15s", s);
+		if (strlen(s) >= sizeof(port))
+			port[0] = 'x';
+	} else {
+		size_t hl = (size_t)(colon - s);
+		if (hl >= sizeof(host)) {
+			snprintf(err, errlen, "\"%s\": host name too long", s);
+			return -EINVAL;
+		}
+		if (hl) {
+			memcpy(host, s, hl);
+			host[hl] = 0;
+		}
+		if (strchr(host, ':')) {
+			snprintf(err, errlen,
+			         "\"%s\": write IPv6 addresses as [ADDR]:PORT",
+			         s);
+			return -EINVAL;
+		}
+		snprintf(port, sizeof(port), "%.15s", colon + 1);
+		if (strlen(colon + 1) >= sizeof(port))
+			port[0] = 'x';
+	}
+	char *end;
+	errno = 0;
+	unsigned long p = strtoul(port, &end, 10);
+	if (!port[0] || *end || errno || p > 65535 || port[0] == '-' ||
+	    port[0] == '+') {
+		snprintf(err, errlen, "\"%s\": bad port (0 to 65535)", s);
+		return -EINVAL;
+	}
+	struct addrinfo hints = { 0 }, *res = NULL;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	int rc = getaddrinfo(host, port, &hints, &res);
+	if (rc || !res) {
+		snprintf(err, errlen, "\"%s\": %s", s,
+		         rc ? gai_strerror(rc) : "no address");
+		return -EINVAL;
+	}
+	memcpy(out, res->ai_addr, res->ai_addrlen);
+	*outlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	if (!allow_remote && !loopback((struct sockaddr *)out)) {
+		snprintf(err, errlen,
+		         "refusing to listen on %s: not a loopback address "
+		         "(serving other hosts must be asked for explicitly)",
+		         s);
+		return -EACCES;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ requests */
+
+static void nonce_make(char *out, size_t len)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+	                          "qrstuvwxyz0123456789+/";
+	unsigned char r[18];
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t x = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^
+		             (uint64_t)ts.tv_sec ^ (uint64_t)getpid() << 32;
+		for (size_t i = 0; i < sizeof(r); i++) {
+			x ^= x >> 29;
+			x *= 0xbf58476d1ce4e5b9ull;
+			r[i] = (unsigned char)(x >> 56);
+		}
+	}
+	size_t o = 0;
+	for (size_t i = 0; i + 2 < sizeof(r) && o + 4 < len; i += 3) {
+		uint32_t v =
+		    (uint32_t)r[i] << 16 | (uint32_t)r[i + 1] << 8 | r[i + 2];
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = b64[v >> 6 & 63];
+		out[o++] = b64[v & 63];
+	}
+	out[o] = 0;
+}
+
+static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status,
+                                const char *type, struct scales_buf *b,
+                                const char *nonce)
+{
+	struct MHD_Response *r;
+	if (b->oom) {
+		scales_buf_free(b);
+		static const char oom[] = "out of memory\n";
+		r = MHD_create_response_from_buffer(sizeof(oom) - 1,
+		                                    (void *)oom,
+		                                    MHD_RESPMEM_PERSISTENT);
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		type = CT_TEXT;
+	} else if (b->len) {
+		r = MHD_create_response_from_buffer(b->len, b->data,
+		                                    MHD_RESPMEM_MUST_FREE);
+		if (r)
+			b->data = NULL; /* owned by the response now */
+		scales_buf_free(b);
+	} else {
+		r = MHD_create_response_from_buffer(0, (void *)"",
+		                                    MHD_RESPMEM_PERSISTENT);
+	}
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	char csp[256];
+	if (nonce)
+		snprintf(csp, sizeof(csp),
+		         "default-src 'none'; script-src 'nonce-%s'; "
+		         "style-src 'nonce-%s'; connect-src 'self'; "
+		         "img-src 'self' data:; form-action 'self'; "
+		         "base-uri 'none'; frame-ancestors 'none'",
+		         nonce, nonce);
+	else
+		snprintf(csp, sizeof(csp),
+		         "default-src 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(r, "Content-Security-Policy", csp);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status,
+                                  const char *title, const char *detail,
+                                  bool json)
+{
+	struct scales_buf b = { 0 };
+	if (json) {
+		buf_puts(&b, "{\"error\":");
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%u %s: %s", status, title, detail);
+		scales_json_string(&b, msg, strlen(msg));
+		buf_puts(&b, "}\n");
+		return send_buf(c, status, CT_JSON, &b, NULL);
+	}
+	char nonce[32];
+	nonce_make(nonce, sizeof(nonce));
+	html_render_error(&b, status, title, detail, nonce);
+	return send_buf(c, status, CT_HTML, &b, nonce);
+}
+
+static bool has_glob_chars(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* Is path inside the subtree sub ("/" is everything)? */
+static bool in_subtree(const char *path, const char *sub, size_t sublen)
+{
+	if (sublen == 1 && sub[0] == '/')
+		return true;
+	return !strncmp(path, sub, sublen) &&
+	       (path[sublen] == 0 || path[sublen] == '/');
+}
+
+struct request {
+	const char *path; /* normalised */
+	size_t pathlen;
+	const char *query; /* NULL or non-empty */
+	char *glob;        /* query as a glob */
+};
+
+static const struct hsel *sel_cmp_ctx;
+
+static int idx_cmp(const void *a, const void *b)
+{
+	const struct scales_metric *ms = sel_cmp_ctx->g->snap->metrics;
+	return hpath_cmp(ms[*(const size_t *)a].path,
+	                 ms[*(const size_t *)b].path);
+}
+
+/* Selects the metrics of every group the request shows (state locked).
+ * *exists: some group has the subtree. Returns the number of selections
+ * or -ENOMEM. */
+static ssize_t select_groups(const struct hstate *st, const struct request *q,
+                             bool tree_order, struct hsel **out, bool *exists)
+{
+	struct hsel *sels =
+	    calloc(st->ngroups ? st->ngroups : 1, sizeof(*sels));
+	if (!sels)
+		return -ENOMEM;
+	*exists = !strcmp(q->path, "/");
+	size_t ns = 0;
+	const char *glob = q->glob;
+	for (size_t i = 0; i < st->ngroups; i++) {
+		const struct hgroup *g = &st->groups[i];
+		struct hsel *s = &sels[ns];
+		s->g = g;
+		s->idx = calloc(g->snap->n ? g->snap->n : 1, sizeof(size_t));
+		if (!s->idx) {
+			for (size_t k = 0; k < ns; k++)
+				free(sels[k].idx);
+			free(sels);
+			return -ENOMEM;
+		}
+		for (size_t k = 0; k < g->snap->n; k++) {
+			const char *p = g->snap->metrics[k].path;
+			if (!in_subtree(p, q->path, q->pathlen))
+				continue;
+			*exists = true;
+			if (glob && !scales_path_match(&glob, 1, p))
+				continue;
+			s->idx[s->n++] = k;
+		}
+		if (!s->n && (strcmp(q->path, "/") || q->query)) {
+			free(s->idx);
+			s->idx = NULL;
+			continue;
+		}
+		if (tree_order) {
+			sel_cmp_ctx = s; /* one request at a time: one thread */
+			qsort(s->idx, s->n, sizeof(size_t), idx_cmp);
+		}
+		ns++;
+	}
+	*out = sels;
+	return (ssize_t)ns;
+}
+
+static void free_sels(struct hsel *sels, size_t n)
+{
+	for (size_t i = 0; sels && i < n; i++)
+		free(sels[i].idx);
+	free(sels);
+}
+
+/* The scales-top --json document of the selection, through the reader
+ * library's renderer, on shallow copies of the snapshots that hold only
+ * the selected metrics. */
+static int render_json(struct scales_buf *b, const struct hsel *sels, size_t n,
+                       bool pretty)
+{
+	struct scales_snapshot *copies = calloc(n ? n : 1, sizeof(*copies));
+	const struct scales_snapshot **snaps =
+	    calloc(n ? n : 1, sizeof(*snaps));
+	const struct scales_rate **rates = calloc(n ? n : 1, sizeof(*rates));
+	struct scales_rate **rbufs = calloc(n ? n : 1, sizeof(*rbufs));
+	int rc = copies && snaps && rates && rbufs ? 0 : -ENOMEM;
+	for (size_t i = 0; !rc && i < n; i++) {
+		const struct hgroup *g = sels[i].g;
+		struct scales_metric *ms =
+		    calloc(sels[i].n ? sels[i].n : 1, sizeof(*ms));
+		rbufs[i] = calloc(sels[i].n ? sels[i].n : 1, sizeof(**rbufs));
+		copies[i] = *g->snap;
+		copies[i].metrics = ms;
+		copies[i].n = sels[i].n;
+		if (!ms || !rbufs[i]) {
+			rc = -ENOMEM;
+			break;
+		}
+		for (size_t k = 0; k < sels[i].n; k++) {
+			ms[k] = g->snap->metrics[sels[i].idx[k]];
+			rbufs[i][k] = g->rates[sels[i].idx[k]];
+		}
+		snaps[i] = &copies[i];
+		rates[i] = rbufs[i];
+	}
+	if (!rc)
+		rc = scales_json_render(b, snaps, rates, n,
+		                        pretty ? SCALES_JSON_PRETTY : 0);
+	if (!rc)
+		buf_puts(b, "\n");
+	for (size_t i = 0; copies && i < n; i++)
+		free(copies[i].metrics);
+	for (size_t i = 0; rbufs && i < n; i++)
+		free(rbufs[i]);
+	free(copies);
+	free(snaps);
+	free(rates);
+	free(rbufs);
+	return rc;
+}
+
+enum format {
+	F_HTML,
+	F_JSON,
+	F_PRETTY,
+	F_HISTORY
+};
+
+static enum MHD_Result serve_metrics(struct MHD_Connection *c)
+{
+	struct scales_buf b = { 0 };
+	pthread_mutex_lock(&H.st->lock);
+	int rc =
+	    prom_render(&b, H.st->groups, H.st->ngroups, H.st->per_process);
+	pthread_mutex_unlock(&H.st->lock);
+	if (rc)
+		b.oom = true;
+	return send_buf(c, MHD_HTTP_OK, CT_PROM, &b, NULL);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
+                              const char *url, const char *method,
+                              const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+	(void)cls;
+	(void)version;
+	(void)upload_data;
+	/* The first call comes with the headers: answering then would make
+	 * libmicrohttpd close the connection (a body might follow). Answer
+	 * on the second call; a body (not expected) is read and dropped. */
+	static int marker;
+	if (!*con_cls) {
+		*con_cls = &marker;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	const char *fmt =
+	    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+	enum format f = F_HTML;
+	bool json_err = false;
+	if (fmt && !strcmp(fmt, "json"))
+		f = F_JSON;
+	else if (fmt && !strcmp(fmt, "prettyjson"))
+		f = F_PRETTY;
+	else if (fmt && !strcmp(fmt, "history"))
+		f = F_HISTORY;
+	else if (fmt && *fmt && strcmp(fmt, "html"))
+		return send_error(c, MHD_HTTP_BAD_REQUEST, "Bad Request",
+		                  "format must be html, json, prettyjson or "
+		                  "history",
+		                  false);
+	json_err = f != F_HTML;
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		                  "Method Not Allowed", "use GET or HEAD",
+		                  json_err);
+
+	if (!url || url[0] != '/')
+		return send_error(c, MHD_HTTP_BAD_REQUEST, "Bad Request",
+		                  "the path must start with /", json_err);
+	if (!strcmp(url, "/metrics") && !fmt)
+		return serve_metrics(c);
+
+	/* normalise: no trailing "/" but for the root */
+	struct request q = { 0 };
+	q.path = url;
+	q.pathlen = strlen(url);
+	while (q.pathlen > 1 && url[q.pathlen - 1] == '/')
+		q.pathlen--;
+	char *path = strndup(url, q.pathlen);
+	if (!path)
+		return MHD_NO;
+	q.path = path;
+	const char *query =
+	    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "query");
+	q.query = query && *query ? query : NULL;
+	if (q.query) {
+		size_t ql = strlen(q.query);
+		q.glob = malloc(ql + 3);
+		if (!q.glob) {
+			free(path);
+			return MHD_NO;
+		}
+		if (has_glob_chars(q.query))
+			memcpy(q.glob, q.query, ql + 1);
+		else
+			snprintf(q.glob, ql + 3, "*%s*", q.query);
+	}
+	const char *refresh =
+	    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "refresh");
+
+	struct scales_buf b = { 0 };
+	struct hsel *sels = NULL;
+	bool exists = false;
+	char nonce[32] = "";
+	pthread_mutex_lock(&H.st->lock);
+	ssize_t ns = select_groups(H.st, &q, f == F_HTML, &sels, &exists);
+	int rc = ns < 0 ? (int)ns : 0;
+	if (!rc && exists) {
+		switch (f) {
+		case F_HTML: {
+			nonce_make(nonce, sizeof(nonce));
+			struct hpage p = {
+				.path = q.path,
+				.query = q.query,
+				.refresh = refresh && !strcmp(refresh, "1"),
+				.nonce = nonce,
+				.sels = sels,
+				.nsels = (size_t)ns,
+				.nprocesses = H.st->ngroups,
+				.history = H.st->history,
+				.interval_ms = H.st->interval_ms,
+				.real_ns = H.st->sample_real_ns,
+				.dir = H.st->dir ? H.st->dir :
+				                   getenv("SCALES_DIR"),
+			};
+			html_render_page(&b, &p);
+			break;
+		}
+		case F_JSON:
+		case F_PRETTY:
+			rc = render_json(&b, sels, (size_t)ns, f == F_PRETTY);
+			break;
+		case F_HISTORY:
+			history_render_json(&b, sels, (size_t)ns, H.st->history,
+			                    H.st->interval_ms);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&H.st->lock);
+	if (ns > 0)
+		free_sels(sels, (size_t)ns);
+	else
+		free(sels);
+	enum MHD_Result ret;
+	if (rc) {
+		scales_buf_free(&b);
+		b.oom = true;
+		ret = send_buf(c, MHD_HTTP_OK, CT_TEXT, &b, NULL);
+	} else if (!exists) {
+		char detail[600];
+		snprintf(detail, sizeof(detail),
+		         "No process has a metric at or under %s.", q.path);
+		ret = send_error(c, MHD_HTTP_NOT_FOUND, "Not Found", detail,
+		                 json_err);
+	} else if (f == F_HTML) {
+		ret = send_buf(c, MHD_HTTP_OK, CT_HTML, &b, nonce);
+	} else {
+		ret = send_buf(c, MHD_HTTP_OK, CT_JSON, &b, NULL);
+	}
+	free(q.glob);
+	free(path);
+	return ret;
+}
+
+/* ------------------------------------------------------------- threads */
+
+static void block_signals(sigset_t *old)
+{
+	sigset_t all;
+	sigfillset(&all);
+	/* faults stay deliverable: the reader's SIGBUS guard needs them */
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	pthread_sigmask(SIG_BLOCK, &all, old);
+}
+
+static void *sampler(void *arg)
+{
+	(void)arg;
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&H.mu);
+	while (!H.stop) {
+		uint64_t ns = (uint64_t)next.tv_nsec +
+		              (uint64_t)H.st->interval_ms * 1000000u;
+		next.tv_sec += (time_t)(ns / 1000000000u);
+		next.tv_nsec = (long)(ns % 1000000000u);
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > next.tv_sec ||
+		    (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec))
+			next = now; /* late: do not try to catch up */
+		while (!H.stop &&
+		       pthread_cond_timedwait(&H.cv, &H.mu, &next) != ETIMEDOUT)
+			;
+		if (H.stop)
+			break;
+		pthread_mutex_unlock(&H.mu);
+		if (hstate_sample(H.st) == -ENOMEM)
+			fprintf(stderr,
+			        "scales-export: http: sampling: out of "
+			        "memory (keeping the previous sample)\n");
+		pthread_mutex_lock(&H.mu);
+	}
+	pthread_mutex_unlock(&H.mu);
+	return NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = 0;
+	fprintf(stderr, "scales-export: http: %s\n", msg);
+}
+
+static int listen_socket(const struct sockaddr_storage *ss, socklen_t len,
+                         const char *spec)
+{
+	int fd = socket(ss->ss_family,
+	                SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		int e = errno;
+		fprintf(stderr, "scales-export: --http %s: socket: %s\n", spec,
+		        strerror(e));
+		return -e;
+	}
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, len) || listen(fd, 64)) {
+		int e = errno;
+		fprintf(stderr, "scales-export: --http %s: %s\n", spec,
+		        strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+unsigned export_http_port(void)
+{
+	return H.started ? H.port : 0;
+}
+
+int export_http_start(const struct export_http_options *o)
+{
+	if (H.started)
+		return -EALREADY;
+	if (!o)
+		return -EINVAL;
+	const char *spec = o->listen && *o->listen ? o->listen : "127.0.0.1:0";
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
+	char err[512];
+	int rc = http_parse_listen(spec, o->allow_remote, &ss, &sslen, err,
+	                           sizeof(err));
+	if (rc) {
+		fprintf(stderr, "scales-export: --http: %s\n", err);
+		return rc;
+	}
+	if (o->history > HTTP_HISTORY_MAX) {
+		fprintf(stderr,
+		        "scales-export: --http: history %u is more "
+		        "than %u samples\n",
+		        o->history, HTTP_HISTORY_MAX);
+		return -EINVAL;
+	}
+	H.st = hstate_new(o);
+	if (!H.st) {
+		fprintf(stderr, "scales-export: --http: out of memory\n");
+		return -ENOMEM;
+	}
+	H.quiet = o->quiet;
+	/* the first sample before the first request */
+	if ((rc = hstate_sample(H.st))) {
+		fprintf(stderr, "scales-export: --http: first sample: %s\n",
+		        strerror(-rc));
+		goto fail;
+	}
+	int fd = listen_socket(&ss, sslen, spec);
+	if (fd < 0) {
+		rc = fd;
+		goto fail;
+	}
+	H.fd = fd;
+	struct sockaddr_storage bound;
+	socklen_t bl = sizeof(bound);
+	char host[NI_MAXHOST] = "?", serv[NI_MAXSERV] = "?";
+	if (!getsockname(fd, (struct sockaddr *)&bound, &bl)) {
+		getnameinfo((struct sockaddr *)&bound, bl, host, sizeof(host),
+		            serv, sizeof(serv),
+		            NI_NUMERICHOST | NI_NUMERICSERV);
+		H.port = bound.ss_family == AF_INET6 ?
+		             ntohs(((struct sockaddr_in6 *)&bound)->sin6_port) :
+		             ntohs(((struct sockaddr_in *)&bound)->sin_port);
+	}
+
+	sigset_t old;
+	block_signals(&old);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&H.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	H.cv_inited = true;
+	H.stop = false;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	if (bound.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	H.daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
+	                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	                            MHD_OPTION_LISTEN_SOCKET, fd,
+	                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)128,
+	                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+	                            MHD_OPTION_END);
+	if (!H.daemon) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		fprintf(stderr,
+		        "scales-export: --http %s: libmicrohttpd did "
+		        "not start\n",
+		        spec);
+		rc = -EIO;
+		goto fail;
+	}
+	H.fd = -1; /* the daemon's now */
+	rc = pthread_create(&H.thread, NULL, sampler, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		fprintf(stderr, "scales-export: --http: sampling thread: %s\n",
+		        strerror(rc));
+		rc = -rc;
+		goto fail;
+	}
+	H.thread_started = true;
+	H.started = true;
+	if (!H.quiet) {
+		bool v6 = bound.ss_family == AF_INET6;
+		fprintf(stderr, "scales-export: serving http://%s%s%s:%s/\n",
+		        v6 ? "[" : "", host, v6 ? "]" : "", serv);
+	}
+	return 0;
+fail:
+	H.started = true; /* let stop clean up */
+	export_http_stop();
+	return rc;
+}
+
+void export_http_stop(void)
+{
+	if (!H.started)
+		return;
+	if (H.daemon) {
+		MHD_stop_daemon(H.daemon);
+		H.daemon = NULL;
+		/* the daemon closes a listen socket it was given */
+		H.fd = -1;
+	}
+	if (H.fd >= 0) {
+		close(H.fd);
+		H.fd = -1;
+	}
+	if (H.thread_started) {
+		pthread_mutex_lock(&H.mu);
+		H.stop = true;
+		pthread_cond_broadcast(&H.cv);
+		pthread_mutex_unlock(&H.mu);
+		pthread_join(H.thread, NULL);
+		H.thread_started = false;
+	}
+	if (H.cv_inited) {
+		pthread_cond_destroy(&H.cv);
+		H.cv_inited = false;
+	}
+	hstate_free(H.st);
+	H.st = NULL;
+	H.port = 0;
+	H.started = false;
+}
