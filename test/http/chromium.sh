@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# test/http/chromium.sh: a real headless Chromium (Debian package chromium)
+# loads the stats page of a running seed tour and of the script-tag writer
+# from scales-http on loopback. Nothing is fetched from anywhere else: the
+# page has no external assets, and Chromium runs with a fresh profile and
+# its background networking off. Checks the DOM after the page's scripts
+# ran (--dump-dom): the seed tour's values in data-value, hostile strings
+# shown as text with no script run, the auto-refresh polling; keeps a
+# screenshot (http-page.png in the build directory) as an artifact.
+
+. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+
+echo "1..13"
+
+chromium=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$chromium" ] || bail "chromium not found (Debian package chromium)"
+
+# browse NAME URL [FLAGS...]: a fresh profile each time; stdout in
+# $tmp/NAME.dom, stderr (with the console log) in $tmp/NAME.log
+browse() {
+	local name=$1 url=$2
+	shift 2
+	timeout 120 "$chromium" --headless --no-sandbox --disable-gpu \
+		--no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync --disable-quic \
+		--disable-default-apps --disable-extensions \
+		--no-default-browser-check --mute-audio \
+		--enable-logging=stderr --v=0 \
+		--user-data-dir="$tmp/profile-$name" "$@" "$url" \
+		>"$tmp/$name.dom" 2>"$tmp/$name.log"
+}
+
+dom() { python3 "$here/dom.py" "$@"; }
+
+start_seed_tour seed
+start_writer xss "$SCALES_XSS_WRITER"
+start_server srv
+u=$srv_url
+
+# 1-3: the page, its values
+browse page "$u/" --dump-dom
+rc=$?
+check "chromium --dump-dom of / exits 0 (exit $rc)" test "$rc" = 0
+v=$(dom "$tmp/page.dom" value /web/errors value /web/success | tr '\n' ' ')
+check "data-path=/web/errors has data-value 7, /web/success 1000 ($v)" \
+	test "$v" = "7 1000 "
+v=$(dom "$tmp/page.dom" value /processor/thread-1/finished value /processor/finished value /processor/state/waitingForTask text /web/success | tr '\n' ' ')
+check "thread-1 finished 20, processor finished 60, 2 waiting; success shown as 1k ($v)" \
+	test "$v" = "20 60 2 1k "
+
+# 4-8: hostile strings are text, and no script of theirs ran
+v=$(dom "$tmp/page.dom" title)
+check "the title is still the page's own ($v)" test "$v" = "scales /"
+v=$(dom "$tmp/page.dom" count pwned count img attr body data-pwned | tr '\n' ' ')
+check "no <pwned> element, no <img>, no body mark ($v)" test "$v" = "0 0  "
+v=$(dom "$tmp/page.dom" text /evil/state)
+check "the state value shows as text: $v" test "$v" = "<script>alert(1)</script>"
+v=$(dom "$tmp/page.dom" text /evil/title value /evil/title | tr '\n' '|')
+check "the other state shows as text, and as data-value ($v)" \
+	test "$v" = "<script>document.title='pwned'</script>|<script>document.title='pwned'</script>|"
+v=$(dom "$tmp/page.dom" help /evil/state help /evil/quote | tr '\n' '|')
+check "the help texts show as text ($v)" \
+	test "$v" = "<script>document.body.appendChild(document.createElement('pwned'))</script>|\"><img src=x onerror=\"document.title='pwned-img'\">|"
+
+# 9-10: auto-refresh (?refresh=1 turns it on): the page polls the JSON
+# and history documents and updates itself. Virtual time lets the timers
+# run without waiting for them.
+before=$(curl -sS "$u/evil/ticks?format=json" | jq '.processes[0].metrics["/evil/ticks"].value')
+browse refresh "$u/?refresh=1" --dump-dom --virtual-time-budget=10000
+v=$(dom "$tmp/refresh.dom" attr body data-refreshed status | tr '\n' '|')
+check "auto-refresh polled and updated the page ($v)" \
+	bash -c '[[ "$1" =~ ^[1-9][0-9]*\|updated ]]' _ "$v"
+v=$(dom "$tmp/refresh.dom" value /web/errors text /web/success value /evil/ticks | tr '\n' ' ')
+check "after polling: /web/errors 7, success shown 1k, /evil/ticks moved on from $before ($v)" \
+	bash -c 'b=$2; set -- $1; [ "$1 $2" = "7 1k" ] && [ "$3" -gt "$b" ]' _ "$v" "$before"
+
+# 11: nothing went wrong in the page's own script, and no Content
+# Security Policy violation (an injected script would cause one)
+if grep -Eq 'Uncaught|CONSOLE.*([Ee]rror|Refused|violates)' "$tmp/page.log" "$tmp/refresh.log"; then
+	not_ok "no error or CSP violation in the console"
+	diag "$(grep -hE 'CONSOLE|Uncaught' "$tmp/page.log" "$tmp/refresh.log")"
+else
+	ok "no error or CSP violation in the console"
+fi
+
+# 12-13: a screenshot, kept
+shot=${SCALES_HTTP_ARTIFACTS:-$tmp}/http-page.png
+rm -f "$shot"
+browse shot "$u/" --screenshot="$shot" --window-size=1280,1800 \
+	--hide-scrollbars
+check "chromium --screenshot exits 0" test -s "$shot"
+check "the screenshot is a PNG ($shot)" \
+	bash -c '[ "$(head -c 8 "$1" | od -An -tx1 | tr -d " \n")" = 89504e470d0a1a0a ]' _ "$shot"
+
+exit $((tap_failed > 0))

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# test/http/dom.py FILE QUERY...: reads a DOM that Chromium dumped
+# (--dump-dom, after the page's scripts ran) and prints one answer per
+# query, one per line:
+#   value PATH      data-value of the element with data-path="PATH"
+#   text PATH       text of that element's value cell (class "v")
+#   help PATH       text of that element's help span
+#   title           the document's <title> text
+#   count TAG       how many elements named TAG there are
+#   attr TAG NAME   attribute NAME of the first TAG element ("" if none)
+#   status          text of the #status element
+import sys
+from html.parser import HTMLParser
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+        "meta", "source", "track", "wbr"}
+
+
+class Node:
+    def __init__(self, tag, attrs, parent):
+        self.tag, self.attrs, self.parent = tag, dict(attrs), parent
+        self.children = []
+
+    def text(self):
+        return "".join(c if isinstance(c, str) else c.text()
+                       for c in self.children)
+
+    def walk(self):
+        yield self
+        for c in self.children:
+            if isinstance(c, Node):
+                yield from c.walk()
+
+
+class Tree(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#root", [], None)
+        self.cur = self.root
+
+    def handle_starttag(self, tag, attrs):
+        n = Node(tag, attrs, self.cur)
+        self.cur.children.append(n)
+        if tag not in VOID:
+            self.cur = n
+
+    def handle_startendtag(self, tag, attrs):
+        self.cur.children.append(Node(tag, attrs, self.cur))
+
+    def handle_endtag(self, tag):
+        n = self.cur
+        while n is not self.root and n.tag != tag:
+            n = n.parent
+        if n is not self.root:
+            self.cur = n.parent
+
+    def handle_data(self, data):
+        self.cur.children.append(data)
+
+
+def main():
+    t = Tree()
+    with open(sys.argv[1], encoding="utf-8") as f:
+        t.feed(f.read())
+    nodes = list(t.root.walk())
+    args = sys.argv[2:]
+
+    def by_path(p):
+        for n in nodes:
+            if n.attrs.get("data-path") == p:
+                return n
+        return None
+
+    def cls(n, c):
+        for x in n.walk():
+            if c in (x.attrs.get("class") or "").split():
+                return x
+        return None
+
+    out = []
+    while args:
+        q = args.pop(0)
+        if q in ("value", "text", "help"):
+            n = by_path(args.pop(0))
+            if n is None:
+                out.append("<missing>")
+            elif q == "value":
+                out.append(n.attrs.get("data-value", "<none>"))
+            else:
+                c = cls(n, "v" if q == "text" else "help")
+                out.append(c.text() if c else "<none>")
+        elif q == "title":
+            n = next((n for n in nodes if n.tag == "title"), None)
+            out.append(n.text() if n else "<none>")
+        elif q == "count":
+            tag = args.pop(0)
+            out.append(str(sum(1 for n in nodes if n.tag == tag)))
+        elif q == "attr":
+            tag, name = args.pop(0), args.pop(0)
+            n = next((n for n in nodes if n.tag == tag), None)
+            out.append((n.attrs.get(name) or "") if n else "")
+        elif q == "status":
+            n = next((n for n in nodes if n.attrs.get("id") == "status"),
+                     None)
+            out.append(n.text() if n else "<none>")
+        else:
+            sys.exit("dom.py: unknown query " + q)
+    for line in out:
+        print(line.replace("\n", "\\n"))
+
+
+main()
