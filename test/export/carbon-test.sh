@@ -76,6 +76,11 @@ LOG_UPDATES = False
 LOG_LISTENER_CONN_SUCCESS = True
 ENABLE_TAGS = False
 WHISPER_AUTOFLUSH = False
+# keep every point in carbon's cache for 3 s before writing it: a SIGKILL
+# then loses the points received in the last 3 s, and only scales-export's
+# resend after the reconnect brings them back
+CACHE_WRITE_STRATEGY = timesorted
+MIN_TIMESTAMP_LAG = 3
 EOF
 cat >"$T/conf/storage-schemas.conf" <<EOF
 [all]
