@@ -6,7 +6,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-echo "1..34"
+echo "1..35"
 
 start_seed_tour seed
 start_writer xss "$SCALES_XSS_WRITER"
@@ -146,7 +146,14 @@ fetch "$perproc_url/web/errors?format=json" >/dev/null
 check "--per-process: two entries with their own pids, 7 each" \
 	test "$(jq -c "[.processes[] | .metrics[\"/web/errors\"].value], ([.processes[].pid] | sort) == ([$seed2a_pid, $seed2b_pid] | sort)" "$tmp/body" | tr -d '\n')" = "[7,7]true"
 
-# 34: the real scales-export --http
+# 34: a copy of a live segment under another name is not a second process
+cp "$(ls "$tmp/two"/seed-tour.*.seg | head -n 1)" "$tmp/two/copy.1.1.seg"
+start_server withcopy -d "$tmp/two"
+fetch "$withcopy_url/web/errors?format=json" >/dev/null
+check "a copied segment (copy.1.1.seg) is left out: still 14 from 2 pids" \
+	test "$(jq -c '[.processes[] | .app, (.pids | length), .metrics["/web/errors"].value]' "$tmp/body")" = '["seed-tour",2,14]'
+
+# 35: the real scales-export --http
 if [ -x "${SCALES_EXPORT:-}" ]; then
 	"$SCALES_EXPORT" --http 127.0.0.1:0 >"$tmp/export.out" 2>"$tmp/export.err" &
 	epid=$!

@@ -69,6 +69,13 @@ struct hseg {
 	uint64_t seen;     /* sample number of the last discovery */
 	bool explicit_sel; /* selected by path or pid: shown even if dead */
 	bool failed;       /* open or snapshot failed this sample */
+	/* discovered in a directory: what its file name says (a file whose
+	 * header disagrees is a copy of another process's segment and left
+	 * out; a file named on the command line is taken as it is) */
+	bool discovered;
+	char app[sizeof(((struct scales_process_info *)0)->app)];
+	int32_t pid;
+	uint64_t start_time;
 };
 
 static bool all_digits(const char *s)
@@ -250,11 +257,20 @@ static int discover(struct hstate *st, uint64_t now)
 	if (rc)
 		return 0; /* nothing this time (directory gone?) */
 	for (size_t i = 0; i < list.n; i++) {
+		const struct scales_seg_ref *r = &list.items[i];
 		bool ex;
-		if (select_ref(st, &list.items[i], &ex) &&
-		    !seg_add(st, list.items[i].path, now, ex)) {
+		if (!select_ref(st, r, &ex))
+			continue;
+		struct hseg *s = seg_add(st, r->path, now, ex);
+		if (!s) {
 			scales_seg_list_free(&list);
 			return -ENOMEM;
+		}
+		if (!s->explicit_sel && !s->discovered) {
+			s->discovered = true;
+			snprintf(s->app, sizeof(s->app), "%s", r->app);
+			s->pid = r->pid;
+			s->start_time = r->start_time;
 		}
 	}
 	scales_seg_list_free(&list);
@@ -279,6 +295,20 @@ static int taken_cmp(const void *a, const void *b)
 		return c;
 	return (x->snap->proc.pid > y->snap->proc.pid) -
 	       (x->snap->proc.pid < y->snap->proc.pid);
+}
+
+static int taken_proc_cmp(const void *a, const void *b)
+{
+	const struct scales_process_info
+	    *x = &((const struct taken *)a)->snap->proc,
+	    *y = &((const struct taken *)b)->snap->proc;
+	int c = strcmp(x->app, y->app);
+	if (c)
+		return c;
+	if (x->pid != y->pid)
+		return (x->pid > y->pid) - (x->pid < y->pid);
+	return (x->start_time > y->start_time) -
+	       (x->start_time < y->start_time);
 }
 
 static int group_cmp(const void *a, const void *b)
@@ -431,7 +461,11 @@ int hstate_sample(struct hstate *st)
 			s->failed = true;
 			continue;
 		}
-		if (!snap->proc.alive && !s->explicit_sel) {
+		if ((!snap->proc.alive && !s->explicit_sel) ||
+		    (s->discovered && !s->explicit_sel &&
+		     (strcmp(snap->proc.app, s->app) ||
+		      snap->proc.pid != s->pid ||
+		      snap->proc.start_time != s->start_time))) {
 			scales_snapshot_free(&snap);
 			continue;
 		}
@@ -439,6 +473,18 @@ int hstate_sample(struct hstate *st)
 		tk[ntk].key = st->per_process ? s->path : snap->proc.app;
 		ntk++;
 	}
+	/* One process, one entry: a segment named twice (a path and its
+	 * directory) counts once. */
+	qsort(tk, ntk, sizeof(*tk), taken_proc_cmp);
+	size_t w = 0;
+	for (size_t i = 0; i < ntk; i++) {
+		if (w && !taken_proc_cmp(&tk[w - 1], &tk[i])) {
+			scales_snapshot_free(&tk[i].snap);
+			continue;
+		}
+		tk[w++] = tk[i];
+	}
+	ntk = w;
 	qsort(tk, ntk, sizeof(*tk), taken_cmp);
 
 	/* One group per key: merged when an app has several processes. */
@@ -511,7 +557,7 @@ int hstate_sample(struct hstate *st)
 		return rc; /* the old view may still use every segment */
 
 	/* No snapshot references a segment that vanished or failed now. */
-	size_t w = 0;
+	w = 0;
 	for (size_t i = 0; i < st->nsegs; i++) {
 		struct hseg *s = &st->segs[i];
 		if (s->seen != now || s->failed) {
