@@ -784,11 +784,9 @@ struct request {
 	char *glob;        /* query as a glob */
 };
 
-static const struct hsel *sel_cmp_ctx;
-
-static int idx_cmp(const void *a, const void *b)
+static int idx_cmp(const void *a, const void *b, void *ctx)
 {
-	const struct scales_metric *ms = sel_cmp_ctx->g->snap->metrics;
+	const struct scales_metric *ms = ctx;
 	return hpath_cmp(ms[*(const size_t *)a].path,
 	                 ms[*(const size_t *)b].path);
 }
@@ -831,10 +829,9 @@ static ssize_t select_groups(const struct hstate *st, const struct request *q,
 			s->idx = NULL;
 			continue;
 		}
-		if (tree_order) {
-			sel_cmp_ctx = s; /* one request at a time: one thread */
-			qsort(s->idx, s->n, sizeof(size_t), idx_cmp);
-		}
+		if (tree_order)
+			qsort_r(s->idx, s->n, sizeof(size_t), idx_cmp,
+			        g->snap->metrics);
 		ns++;
 	}
 	*out = sels;
