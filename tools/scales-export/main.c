@@ -641,15 +641,6 @@ static bool all_closed_or_failed(struct run *r)
 	return true;
 }
 
-static bool all_caught_up(struct run *r)
-{
-	for (size_t i = 0; i < r->nd; i++)
-		if (r->dests[i].state != GD_CLOSED &&
-		    !gdest_caught_up(&r->dests[i], &r->pb))
-			return false;
-	return true;
-}
-
 /* Sets the buffer bound from the newest batch's size. */
 static void set_bound(struct run *r, size_t npoints)
 {
@@ -828,7 +819,6 @@ static int run_loop(struct run *r)
 		pump(r, deadline, true, all_closed_or_failed);
 	}
 	exporter_free(&ex);
-	(void)all_caught_up;
 	return 0;
 }
 
