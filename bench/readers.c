@@ -305,7 +305,10 @@ int bench_readers(const struct reader_config *cfg)
 	memset(&rg, 0, sizeof rg);
 	rg.snap = s100k;
 	rg.min_len = 100000 * 30;
-	rg.cfg.prefix = "bench.";
+	static char prefix[64];
+	if (gname_prefix(prefix, sizeof prefix, "bench") < 0)
+		bench_die("gname_prefix");
+	rg.cfg.prefix = prefix;
 	renders[nrender++] = (struct rcase){
 		"render_graphite_100k", op_graphite, &rg, 0, { 0 }, 0
 	};
