@@ -34,15 +34,15 @@ st=$(fetch "$u/?format=json")
 check "?format=json is 200 $json ($st, $(header content-type))" \
 	test "$st $(header content-type)" = "200 $json"
 check "?format=json: seed-tour /web/errors = 7, /web/success = 1000" \
-	test "$(jq -c '[.processes[] | select(.app == "seed-tour") | .metrics["/web/errors"].value, .metrics["/web/success"].value]' "$tmp/body")" = "[7,1000]"
+	test "$(jq_ "$tmp/body" '[m("/web/errors", "seed-tour")["value"], m("/web/success", "seed-tour")["value"]]')" = "[7,1000]"
 check "?format=json: histogram /handler/latency count 100, p50 within 2% of 0.05" \
-	test "$(jq '.processes[] | select(.app == "seed-tour") | .metrics["/handler/latency"] | .count == 100 and (.p50 - 0.05 | fabs) <= 0.001' "$tmp/body")" = true
+	test "$(jq_ "$tmp/body" 'm("/handler/latency", "seed-tour")["count"] == 100 and abs(m("/handler/latency", "seed-tour")["p50"] - 0.05) <= 0.001')" = true
 
 # 8: pretty JSON
 st=$(fetch "$u/web?format=prettyjson")
 check "?format=prettyjson is 200 $json, indented, valid" \
-	bash -c '[ "$1" = "200 application/json" ] && [ "$(wc -l <"$2")" -gt 10 ] && jq -e ".processes[0].metrics[\"/web/errors\"].value == 7" "$2" >/dev/null' _ \
-	"$st $(header content-type)" "$tmp/body"
+	bash -c '[ "$1" = "200 application/json" ] && [ "$(wc -l <"$2")" -gt 10 ] && "$3" -e "$2" "m(\"/web/errors\")[\"value\"] == 7" >/dev/null' _ \
+	"$st $(header content-type)" "$tmp/body" "$jsonq"
 
 # 9-10: subtrees
 fetch "$u/web" >/dev/null
@@ -50,7 +50,7 @@ check "/web shows /web/errors and nothing outside /web" \
 	bash -c 'grep -q "data-path=\"/web/errors\"" "$1" && ! grep -q "data-path=\"/handler" "$1"' _ "$tmp/body"
 fetch "$u/web/errors?format=json" >/dev/null
 check "/web/errors?format=json holds that metric only" \
-	test "$(jq -c '[.processes[] | .metrics | keys[]]' "$tmp/body")" = '["/web/errors"]'
+	test "$(jq_ "$tmp/body" keys)" = '["/web/errors"]'
 
 # 11-13: unknown paths
 st=$(fetch "$u/no/such/path")
@@ -58,8 +58,8 @@ check "unknown path is 404 $html ($st, $(header content-type))" \
 	test "$st $(header content-type)" = "404 $html"
 st=$(fetch "$u/no/such/path?format=json")
 check "unknown path with ?format=json is 404 $json with an error" \
-	bash -c '[ "$1" = "404 application/json" ] && jq -e ".error | test(\"404\")" "$2" >/dev/null' _ \
-	"$st $(header content-type)" "$tmp/body"
+	bash -c '[ "$1" = "404 application/json" ] && "$3" -e "$2" "\"404\" in d[\"error\"]" >/dev/null' _ \
+	"$st $(header content-type)" "$tmp/body" "$jsonq"
 st=$(fetch "$u/we")
 check "a prefix that is not a whole component (/we) is 404 ($st)" test "$st" = 404
 
@@ -84,10 +84,10 @@ check "HEAD / is 200 $html with no body ($st, $(header content-type))" \
 # 19-21: queries
 fetch "$u/?format=json&query=%2Fweb%2F*" >/dev/null
 check "?query=/web/* keeps /web/* only" \
-	test "$(jq -c '[.processes[] | .metrics | keys[]]' "$tmp/body")" = '["/web/currentTime","/web/errors","/web/success"]'
+	test "$(jq_ "$tmp/body" keys)" = '["/web/currentTime","/web/errors","/web/success"]'
 fetch "$u/?format=json&query=errors" >/dev/null
 check "?query=errors (a word) matches /web/errors only" \
-	test "$(jq -c '[.processes[] | .metrics | keys[]]' "$tmp/body")" = '["/web/errors"]'
+	test "$(jq_ "$tmp/body" keys)" = '["/web/errors"]'
 fetch "$u/?query=%2Fweb%2F*" >/dev/null
 check "the filter box shows the query, escaped" \
 	grep -q 'name="query" id="query" value="/web/\*"' "$tmp/body"
@@ -95,8 +95,8 @@ check "the filter box shows the query, escaped" \
 # 22: history
 st=$(fetch "$u/web/errors?format=history")
 check "?format=history is 200 $json with a series for /web/errors" \
-	bash -c '[ "$1" = "200 application/json" ] && jq -e ".processes[0].series[\"/web/errors\"] | length >= 1" "$2" >/dev/null' _ \
-	"$st $(header content-type)" "$tmp/body"
+	bash -c '[ "$1" = "200 application/json" ] && "$3" -e "$2" "len(P[0][\"series\"][\"/web/errors\"]) >= 1" >/dev/null' _ \
+	"$st $(header content-type)" "$tmp/body" "$jsonq"
 
 # 23-26: hostile strings
 fetch "$u/evil" >/dev/null
@@ -108,15 +108,15 @@ check "HTML: the help text's quote is an entity inside its element" \
 	grep -q '&quot;&gt;&lt;img src=x onerror=&quot;document.title=&#39;pwned-img&#39;&quot;&gt;' "$tmp/body"
 fetch "$u/evil/state?format=json" >/dev/null
 check "JSON: the state value and help round-trip exactly" \
-	test "$(jq -r '.processes[0].metrics["/evil/state"] | .value + "|" + .help' "$tmp/body")" = "<script>alert(1)</script>|<script>document.body.appendChild(document.createElement('pwned'))</script>"
+	test "$(jq_ -r "$tmp/body" 'm("/evil/state")["value"] + "|" + m("/evil/state")["help"]')" = "<script>alert(1)</script>|<script>document.body.appendChild(document.createElement('pwned'))</script>"
 
 # 27-28: path spelling
 fetch "$u/%77eb/errors?format=json" >/dev/null
 check "a percent-encoded path (/%77eb/errors) is decoded" \
-	test "$(jq -c '[.processes[] | .metrics | keys[]]' "$tmp/body")" = '["/web/errors"]'
+	test "$(jq_ "$tmp/body" keys)" = '["/web/errors"]'
 st=$(fetch "$u/web/?format=json")
 check "a trailing slash (/web/) is the same subtree ($st)" \
-	test "$(jq -c '[.processes[] | .metrics | keys[]] | length' "$tmp/body")" = 3
+	test "$(jq_ "$tmp/body" 'len(keys)')" = 3
 
 # 29: keep-alive (libmicrohttpd answers on the second callback)
 conns=$(curl -sS --max-time 30 -o /dev/null -o /dev/null -w '%{num_connects} ' "$u/metrics" "$u/?format=json")
@@ -140,18 +140,18 @@ SCALES_DIR=$tmp/two start_seed_tour seed2b
 start_server merged -d "$tmp/two"
 fetch "$merged_url/web/errors?format=json" >/dev/null
 check "merged: one seed-tour entry, pid 0, pids of both, /web/errors 14" \
-	test "$(jq -c '[.processes[] | .pid, (.pids | length), .metrics["/web/errors"].value]' "$tmp/body")" = "[0,2,14]"
+	test "$(jq_ "$tmp/body" '[x for p in P for x in (p["pid"], len(p["pids"]), p["metrics"]["/web/errors"]["value"])]')" = "[0,2,14]"
 start_server perproc -d "$tmp/two" --per-process
 fetch "$perproc_url/web/errors?format=json" >/dev/null
 check "--per-process: two entries with their own pids, 7 each" \
-	test "$(jq -c "[.processes[] | .metrics[\"/web/errors\"].value], ([.processes[].pid] | sort) == ([$seed2a_pid, $seed2b_pid] | sort)" "$tmp/body" | tr -d '\n')" = "[7,7]true"
+	test "$(jq_ "$tmp/body" "[[p['metrics']['/web/errors']['value'] for p in P], sorted(p['pid'] for p in P) == sorted([$seed2a_pid, $seed2b_pid])]")" = "[[7,7],true]"
 
 # 34: a copy of a live segment under another name is not a second process
 cp "$(ls "$tmp/two"/seed-tour.*.seg | head -n 1)" "$tmp/two/copy.1.1.seg"
 start_server withcopy -d "$tmp/two"
 fetch "$withcopy_url/web/errors?format=json" >/dev/null
 check "a copied segment (copy.1.1.seg) is left out: still 14 from 2 pids" \
-	test "$(jq -c '[.processes[] | .app, (.pids | length), .metrics["/web/errors"].value]' "$tmp/body")" = '["seed-tour",2,14]'
+	test "$(jq_ "$tmp/body" '[x for p in P for x in (p["app"], len(p["pids"]), p["metrics"]["/web/errors"]["value"])]')" = '["seed-tour",2,14]'
 
 # 35: the real scales-export --http
 if [ -x "${SCALES_EXPORT:-}" ]; then
@@ -162,7 +162,7 @@ if [ -x "${SCALES_EXPORT:-}" ]; then
 		eu=$(sed -n 's/.*serving \(http:[^ ]*\)\/$/\1/p' "$tmp/export.err" | head -n 1)
 		fetch "$eu/web/errors?format=json" >/dev/null
 		check "scales-export --http serves /web/errors = 7 ($eu)" \
-			test "$(jq '[.processes[] | .metrics["/web/errors"].value] | first' "$tmp/body")" = 7
+			test "$(jq_ "$tmp/body" '[p["metrics"]["/web/errors"]["value"] for p in P][0]')" = 7
 	else
 		not_ok "scales-export --http did not start: $(cat "$tmp/export.err")"
 	fi

@@ -109,6 +109,11 @@ fetch() {
 		-w '%{http_code}' "$@" "$u"
 }
 
+# jq_ [-r] [-e] FILE EXPR: a Python expression over a JSON document
+# (test/http/jsonq.py; python3 is there wherever meson is)
+jsonq=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/jsonq.py
+jq_() { python3 "$jsonq" "$@"; }
+
 # header NAME: the value of a header of the last fetch.
 header() {
 	grep -i "^$1:" "$tmp/headers" | head -n 1 | tr -d '\r' |

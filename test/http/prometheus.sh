@@ -63,7 +63,7 @@ check "prometheus is up and ready on 127.0.0.1:$wport" \
 # query EXPR: the first result's value ("" if none yet)
 query() {
 	curl -sS --max-time 10 "$papi/query" --data-urlencode "query=$1" |
-		jq -r '.data.result[0].value[1] // ""'
+		jq_ -r - 'd["data"]["result"][0]["value"][1] if d["data"]["result"] else ""'
 }
 
 # wait_value EXPR: polls until EXPR has a value (deadline 120 s: a hung
@@ -80,7 +80,7 @@ wait_value() {
 
 v=$(wait_value 'scales_web_errors_total{app="seed-tour"}')
 check "query scales_web_errors_total{app=\"seed-tour\"} = 7 ($v)" test "$v" = 7
-v=$(curl -sS "$papi/targets" | jq -r '.data.activeTargets[0] | .health + " " + .lastError')
+v=$(curl -sS "$papi/targets" | jq_ -r - 'd["data"]["activeTargets"][0]["health"] + " " + d["data"]["activeTargets"][0]["lastError"]')
 check "the scrape target is healthy ($v)" test "$v" = "up "
 v=$(wait_value 'scales_web_success_total{app="seed-tour"} + scales_processor_finished_total{app="seed-tour"}')
 check "success + finished = 1060 ($v)" test "$v" = 1060
