@@ -504,3 +504,36 @@ Test(files, readers_never_write)
 	cr_expect_eq(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
 	cr_expect_eq(before.st_size, after.st_size);
 }
+
+/* BUG-H5 (pending): the writer reserves space in 64 KiB chunks that are not
+ * clamped to their region, so posix_fallocate() extends the file past the
+ * header's capacity ("file size in bytes", docs/format.md). */
+Test(files, segment_size_is_its_capacity)
+{
+	H_PENDING("BUG-H5");
+	struct scales_options o;
+	h_small_opts(&o, "capacity");
+	o.dir = dir;
+	o.stripe_bytes = 4096; /* not a multiple of the 64 KiB chunk */
+	scales_registry *reg;
+	cr_assert_eq(scales_open(&o, &reg), 0);
+	scales_counter c;
+	scales_histogram h;
+	struct scales_histogram_config cfg = { 1u << 10, 5, 0, 0 };
+	cr_assert_eq(scales_counter_get(reg, "/c", NULL, &c), 0);
+	cr_assert_eq(scales_histogram_get(reg, "/h", NULL, &cfg, &h), 0);
+	scales_state st;
+	cr_assert_eq(scales_state_get(reg, "/s", NULL, &st), 0);
+	cr_assert_eq(scales_state_set_str(&st, "x"), 0);
+	int fd = open(scales_registry_path(reg), O_RDONLY);
+	cr_assert_geq(fd, 0);
+	uint64_t cap = 0;
+	cr_assert_eq(pread(fd, &cap, 8, 112), 8); /* header.capacity */
+	struct stat sb;
+	cr_assert_eq(fstat(fd, &sb), 0);
+	close(fd);
+	cr_expect_eq((uint64_t)sb.st_size, cap,
+	             "file size %lld, header capacity %llu",
+	             (long long)sb.st_size, (unsigned long long)cap);
+	scales_close(&reg);
+}
