@@ -299,11 +299,11 @@ static void spark(struct scales_buf *b, const struct hring *r,
 	           "viewBox=\"0 0 %d %d\" role=\"img\" data-cap=\"%u\" "
 	           "data-points=\"",
 	           SPARK_W, SPARK_H, SPARK_W, SPARK_H, capacity);
-	for (unsigned i = 0; i < n; i++) {
-		char s[40];
-		scales_format_double(s, sizeof(s), v[i]);
-		buf_printf(b, "%s%s", i ? " " : "", s);
-	}
+	for (unsigned i = 0; i < n; i++) /* 6 digits are plenty to draw */
+		if (isfinite(v[i]))
+			buf_printf(b, "%s%.6g", i ? " " : "", v[i]);
+		else
+			buf_printf(b, "%sNaN", i ? " " : "");
 	buf_puts(b, "\"><title>");
 	if (isfinite(last)) {
 		char a[48], c[48], d[48];
@@ -637,8 +637,7 @@ static void process_section(struct scales_buf *b, const struct hsel *s,
 	buf_printf(b, "</span> <span class=\"%s\">%s</span></h2>\n",
 	           pi->alive ? "alive" : "dead", pi->alive ? "alive" : "dead");
 	if (!s->n) {
-		buf_puts(b, "<p class=\"empty\">No metric matches.</p>\n"
-		            "</section>\n");
+		buf_puts(b, "<p class=\"empty\">No metrics.</p>\n</section>\n");
 		return;
 	}
 	buf_puts(b, "<table>\n<colgroup><col class=\"c-path\"><col "
@@ -711,9 +710,9 @@ void html_render_page(struct scales_buf *b, const struct hpage *p)
 	           "gauges: value).</p>\n",
 	           p->interval_ms, p->history);
 	size_t shown = 0;
+	/* the same selection as ?format=json, so that the auto-refresh finds
+	 * every process it gets */
 	for (size_t i = 0; i < p->nsels; i++) {
-		if (!p->sels[i].n && (strcmp(p->path, "/") || !p->query))
-			continue;
 		process_section(b, &p->sels[i], p->history);
 		shown++;
 	}
@@ -928,7 +927,7 @@ const char *const html_script[] = {
 	" var cap=+svg.getAttribute('data-cap')||vals.length||1;\n"
 	" var nums=vals.map(function(v){return v===null?NaN:+v;});\n"
 	" svg.setAttribute('data-points',nums.map(function(v){return "
-	"isFinite(v)?String(v):'NaN';}).join(' '));\n"
+	"isFinite(v)?String(Number(v.toPrecision(6))):'NaN';}).join(' '));\n"
 	" var lo=Infinity,hi=-Infinity;\n"
 	" nums.forEach(function(v){if(isFinite(v)){lo=Math.min(lo,v);"
 	"hi=Math.max(hi,v);}});\n"
