@@ -316,6 +316,8 @@ int bench_readers(const struct reader_config *cfg)
 	bench_log("readers: graphite: %zu bytes, first line: %.*s\n",
 	          rg.buf.len, (int)strcspn(rg.buf.data, "\n"), rg.buf.data);
 #endif
+	op_json(&ra);
+	bench_log("readers: json: %zu bytes\n", ra.buf.len);
 	bench_log("readers: rendering, %d rounds\n", cfg->rounds);
 	rrun(renders, nrender, cfg->rounds, 50);
 #ifdef BENCH_HAVE_GRAPHITE
