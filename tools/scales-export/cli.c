@@ -386,6 +386,11 @@ int export_args_parse(int argc, char **argv, struct export_args *a)
 		           "--once needs --graphite, --stdout or "
 		           "--json-file%s",
 		           "");
+	if (a->once && a->http)
+		return bad("",
+		           "--http serves until stopped: it does not go with "
+		           "--once%s",
+		           "");
 	if (!a->ngraphite && !a->to_stdout && !a->json_file && !a->http)
 		return bad("",
 		           "nothing to do: give --graphite, --stdout, "

@@ -377,6 +377,7 @@ struct self_dest {
 
 struct self {
 	scales_registry *reg;
+	scales_scope *root; /* /export/graphite */
 	scales_counter periods, points, json_errors;
 	scales_histogram push_duration;
 	scales_gauge buffered, metrics, processes;
@@ -439,6 +440,7 @@ static void self_open(struct self *s, const struct export_args *a,
 		return;
 	scales_scope *root = NULL;
 	if (r && scales_scope_root(r, &root, "/export/graphite") == 0) {
+		s->root = root;
 		scales_scope_sum(root, "points_sent",
 		                 &(struct scales_info){ "points sent", 0 });
 		scales_scope_sum(root, "points_dropped",
@@ -508,6 +510,8 @@ static void self_update(struct self *s, struct gdest *dests, size_t nd,
 
 static void self_close(struct self *s)
 {
+	if (s->root)
+		scales_scope_release(&s->root);
 	if (s->reg)
 		scales_close(&s->reg);
 	free(s->d);
@@ -852,11 +856,12 @@ int main(int argc, char **argv)
 	static struct run r;
 	r.a = &a;
 	r.sigfd = -1;
+	int status = 1;
 	if (gname_prefix(r.prefix, 512, a.prefix) < 0) {
 		fprintf(stderr,
 		        PROG ": --prefix too long (at most 500 bytes)\n");
-		export_args_free(&a);
-		return 2;
+		status = 2;
+		goto out;
 	}
 	r.cfg = (struct export_config){
 		.prefix = r.prefix,
@@ -877,7 +882,7 @@ int main(int argc, char **argv)
 	r.dests = calloc(a.ngraphite + 1, sizeof(*r.dests));
 	if (!r.sel.named_failed || !r.dests) {
 		fprintf(stderr, PROG ": out of memory\n");
-		return 1;
+		goto out;
 	}
 	for (size_t i = 0; i < a.ngraphite; i++) {
 		char err[256];
@@ -885,7 +890,8 @@ int main(int argc, char **argv)
 			fprintf(stderr,
 			        PROG ": %s\nTry 'scales-export --help'.\n",
 			        err);
-			return 2;
+			status = 2;
+			goto out;
 		}
 		r.nd++;
 	}
@@ -915,10 +921,9 @@ int main(int argc, char **argv)
 	r.sigfd = signalfd(-1, &stopset, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (r.sigfd < 0) {
 		fprintf(stderr, PROG ": signalfd: %s\n", strerror(errno));
-		return 1;
+		goto out;
 	}
 
-	int status;
 	if (a.once) {
 		self_open(&r.self,
 		          &(struct export_args){ .no_self_metrics = true },
@@ -932,8 +937,10 @@ int main(int argc, char **argv)
 			strict.need_discovery = false;
 			int c = collect(&strict, &s, true);
 			snaps_free(&s);
-			if (c == 2)
-				return 2;
+			if (c == 2) {
+				status = 2;
+				goto out;
+			}
 		}
 		self_open(&r.self, &a, r.dests, r.nd);
 		bool http = false;
@@ -950,8 +957,9 @@ int main(int argc, char **argv)
 			};
 			int hrc = export_http_start(&ho);
 			if (hrc) {
-				self_close(&r.self);
-				return hrc == -EINVAL || hrc == -EACCES ? 2 : 1;
+				status =
+				    hrc == -EINVAL || hrc == -EACCES ? 2 : 1;
+				goto out;
 			}
 			http = true;
 		}
@@ -959,6 +967,7 @@ int main(int argc, char **argv)
 		if (http)
 			export_http_stop();
 	}
+out:
 	for (size_t i = 0; i < r.nd; i++)
 		gdest_free(&r.dests[i]);
 	free(r.dests);
@@ -966,7 +975,8 @@ int main(int argc, char **argv)
 	pb_free(&r.pb);
 	json_out_free(&r.json);
 	self_close(&r.self);
-	close(r.sigfd);
+	if (r.sigfd >= 0)
+		close(r.sigfd);
 	export_args_free(&a);
 	return status;
 }
