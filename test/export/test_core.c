@@ -10,6 +10,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -906,4 +907,172 @@ Test(config, errors_are_usage_errors)
 	struct export_args a;
 	cr_assert_eq(export_args_parse(4, argv, &a), 2);
 	export_args_free(&a);
+}
+
+/* ---------------------------------------------------------------- dest */
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+
+TestSuite(dest);
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+Test(dest, parses_host_port)
+{
+	struct gdest d;
+	char err[256];
+	cr_assert_eq(gdest_init(&d, "graphite.example.net:2003", err,
+	                        sizeof(err)),
+	             0);
+	cr_assert_str_eq(d.host, "graphite.example.net");
+	cr_assert_str_eq(d.port, "2003");
+	cr_assert_eq(d.fd, -1);
+	gdest_free(&d);
+	cr_assert_eq(gdest_init(&d, "[::1]:2004", err, sizeof(err)), 0);
+	cr_assert_str_eq(d.host, "::1");
+	cr_assert_str_eq(d.port, "2004");
+	gdest_free(&d);
+	const char *bad[] = { "host",    "host:", ":2003",     "host:0",
+		              "h:70000", "a:b:c", "[::1]2003", "h:20x3" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		cr_assert_eq(gdest_init(&d, bad[i], err, sizeof(err)), -EINVAL,
+		             "%s", bad[i]);
+}
+
+/* A listening socket on 127.0.0.1 and its port. */
+static int listener(char *port, size_t len)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET,
+		                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(fd, 8), 0);
+	socklen_t sl = sizeof(a);
+	getsockname(fd, (struct sockaddr *)&a, &sl);
+	snprintf(port, len, "127.0.0.1:%u", ntohs(a.sin_port));
+	return fd;
+}
+
+/* Steps d (polling its fd) until cond holds or 5 s pass. */
+#define STEP_UNTIL(d, pb, t, closing, cond)                                    \
+	do {                                                                   \
+		uint64_t end_ = now_ns() + 5000000000ull;                      \
+		while (!(cond) && now_ns() < end_) {                           \
+			short ev_;                                             \
+			gdest_want(d, pb, t, &ev_);                            \
+			struct pollfd p_ = { (d)->fd, ev_, 0 };                \
+			if ((d)->fd >= 0 && ev_)                               \
+				poll(&p_, 1, 10);                              \
+			else                                                   \
+				usleep(1000);                                  \
+			gdest_step(d, pb, t, p_.revents, now_ns(), closing);   \
+		}                                                              \
+		cr_assert(cond, "timed out waiting for " #cond);               \
+	} while (0)
+
+Test(dest, backoff_doubles_with_jitter_up_to_the_cap)
+{
+	char spec[64];
+	int l = listener(spec, sizeof(spec));
+	close(l); /* now nothing listens there */
+	struct gdest d;
+	char err[256];
+	cr_assert_eq(gdest_init(&d, spec, err, sizeof(err)), 0);
+	struct pointbuf pb;
+	pb_init(&pb);
+	struct gdest_tuning t = { .resend = 2,
+		                  .backoff_min_ns = 400000000ull,
+		                  .backoff_max_ns = 1000000000ull,
+		                  .timeout_ns = 1000000000ull,
+		                  .stall_ns = 5000000000ull };
+	uint64_t lo[] = { 200, 400, 500, 500 }, hi[] = { 400, 800, 1000, 1000 };
+	for (int i = 0; i < 4; i++) {
+		uint64_t before = now_ns();
+		gdest_step(&d, &pb, &t, 0, before, false);
+		STEP_UNTIL(&d, &pb, &t, false, d.state == GD_IDLE);
+		uint64_t wait_ms = (d.next_ns - before) / 1000000;
+		cr_assert(wait_ms >= lo[i] && wait_ms <= hi[i] + 20,
+		          "attempt %d: waits %" PRIu64 " ms", i, wait_ms);
+		cr_assert_eq(d.failures, (uint64_t)i + 1);
+		d.next_ns = 0; /* try again now */
+	}
+	cr_assert_not(d.was_up);
+	gdest_free(&d);
+	pb_free(&pb);
+}
+
+static size_t read_all(int fd, char *buf, size_t len, size_t want)
+{
+	size_t got = 0;
+	uint64_t end = now_ns() + 5000000000ull;
+	while (got < want && now_ns() < end) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t n = recv(fd, buf + got, len - got - 1, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = 0;
+	return got;
+}
+
+Test(dest, resends_the_last_batches_after_the_peer_goes_away)
+{
+	char spec[64];
+	int l = listener(spec, sizeof(spec));
+	struct gdest d;
+	char err[256];
+	cr_assert_eq(gdest_init(&d, spec, err, sizeof(err)), 0);
+	struct pointbuf pb;
+	pb_init(&pb);
+	pb.max_points = 100;
+	struct gdest_tuning t = { .resend = 2,
+		                  .backoff_min_ns = 1000000ull,
+		                  .backoff_max_ns = 2000000ull,
+		                  .timeout_ns = 2000000000ull,
+		                  .stall_ns = 5000000000ull };
+	struct pb_cursor *curs[1] = { &d.cur };
+	const char *lines[] = { "a 1 60\n", "a 2 120\n", "a 3 180\n" };
+	for (int i = 0; i < 3; i++)
+		pb_push(&pb, 60 * (i + 1), strdup(lines[i]), strlen(lines[i]),
+		        1, curs, NULL, 1);
+	STEP_UNTIL(&d, &pb, &t, false,
+	           d.state == GD_UP && gdest_caught_up(&d, &pb));
+	int c = accept(l, NULL, NULL);
+	char buf[256];
+	read_all(c, buf, sizeof(buf), 22);
+	cr_assert_str_eq(buf, "a 1 60\na 2 120\na 3 180\n");
+	cr_assert_eq(d.points_sent, 3);
+
+	/* the peer goes away: noticed while idle, then a reconnect sends the
+	 * last two batches again, then the new one */
+	close(c);
+	STEP_UNTIL(&d, &pb, &t, false, d.state != GD_UP);
+	cr_assert_eq(d.cur.seq, 2);
+	pb_push(&pb, 240, strdup("a 4 240\n"), 8, 1, curs, NULL, 1);
+	STEP_UNTIL(&d, &pb, &t, false,
+	           d.state == GD_UP && gdest_caught_up(&d, &pb));
+	cr_assert_eq(d.reconnects, 1);
+	c = accept(l, NULL, NULL);
+	read_all(c, buf, sizeof(buf), 23);
+	cr_assert_str_eq(buf, "a 2 120\na 3 180\na 4 240\n");
+
+	/* an orderly close: everything written, FIN, the peer's FIN */
+	STEP_UNTIL(&d, &pb, &t, true, d.state == GD_CLOSING);
+	cr_assert_eq(read_all(c, buf, sizeof(buf), 1), 0); /* our EOF */
+	close(c);
+	STEP_UNTIL(&d, &pb, &t, true, d.state == GD_CLOSED);
+	gdest_free(&d);
+	pb_free(&pb);
+	close(l);
 }
