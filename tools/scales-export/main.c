@@ -193,6 +193,15 @@ static int collect(struct selection *sel, struct snaps *out, bool strict)
 		struct scales_snapshot *snap;
 		if (snap_path(r->path, &snap, err, sizeof(err)))
 			continue; /* vanished or not a segment: skip */
+		/* a file whose header names another process than its file
+		 * name is a copy (or a corrupt one): only a segment named on
+		 * the command line is taken as it is */
+		if (snap->proc.pid != r->pid ||
+		    snap->proc.start_time != r->start_time ||
+		    strcmp(snap->proc.app, r->app) != 0) {
+			scales_snapshot_free(&snap);
+			continue;
+		}
 		if (!by_pid && !snap->proc.alive) {
 			scales_snapshot_free(&snap);
 			continue;
