@@ -67,6 +67,28 @@ static void add_cap(const char *name)
 	}
 }
 
+void top_term_crash_handlers(void)
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_crash;
+	sa.sa_flags = SA_NODEFER | SA_RESETHAND;
+	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(int); i++) {
+		struct sigaction old;
+		/* keep a handler someone installed before us (the reader
+		 * library's SIGBUS guard): it chains to the default action */
+		if (sigaction(crash_signals[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
+			continue;
+		sigaction(crash_signals[i], &sa, NULL);
+	}
+}
+
 int top_term_init(void)
 {
 	setlocale(LC_ALL, "");
@@ -79,13 +101,7 @@ int top_term_init(void)
 	    tcgetattr(STDIN_FILENO, &saved_termios) == 0)
 		have_termios = true;
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_crash;
-	sa.sa_flags = SA_NODEFER | SA_RESETHAND;
-	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(int); i++)
-		sigaction(crash_signals[i], &sa, NULL);
+	top_term_crash_handlers();
 
 	SCREEN *scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
@@ -102,7 +118,9 @@ int top_term_init(void)
 	set_term(scr);
 	curses_on = 1;
 	add_cap("rmcup");
+	add_cap("rmkx");
 	add_cap("sgr0");
+	add_cap("op");
 	add_cap("cnorm");
 	restore_seq[restore_len++] = '\r';
 	restore_seq[restore_len++] = '\n';
@@ -124,6 +142,7 @@ int top_term_init(void)
 
 	/* after newterm(): curses installs its own handlers for some of
 	 * these when they are at their default; ours replace them */
+	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_signal;

@@ -14,6 +14,13 @@
 #include <stdbool.h>
 
 /*
+ * Installs the crash signal handlers (idempotent). Call it before any
+ * segment is opened: the reader library's SIGBUS guard, installed on first
+ * use, chains to the handler it finds for faults outside its copies.
+ */
+void top_term_crash_handlers(void);
+
+/*
  * Installs the signal handlers, then starts curses on the terminal
  * (stdin/stdout). Returns 0, or -1 with a message on stderr.
  */

@@ -31,9 +31,19 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Discovery warns about the same junk file at every refresh: show each
+ * distinct warning once (in the status line, until the next key). */
 static void ui_warn(void *arg, const char *msg)
 {
 	struct top_ui *u = arg;
+	uint64_t h = 1469598103934665603ull;
+	for (const char *c = msg; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	for (size_t i = 0; i < u->nseen; i++)
+		if (u->seen_warn[i] == h)
+			return;
+	if (u->nseen < sizeof(u->seen_warn) / sizeof(u->seen_warn[0]))
+		u->seen_warn[u->nseen++] = h;
 	snprintf(u->warn, sizeof(u->warn), "%s", msg);
 	u->nwarn++;
 }
@@ -431,6 +441,9 @@ static void ui_free(struct top_ui *u)
 
 int top_run_live(const struct top_args *a)
 {
+	/* first: the crash handlers must be in place before the reader
+	 * library installs its SIGBUS guard (which chains to them) */
+	top_term_crash_handlers();
 	static struct top_ui ui; /* static: zeroed, and big */
 	struct top_ui *u = &ui;
 	u->args = a;
@@ -467,7 +480,7 @@ int top_run_live(const struct top_args *a)
 		}
 		if (dirty) {
 			if (!u->msg[0] && u->nwarn && !u->editing) {
-				snprintf(u->msg, sizeof(u->msg), "%s", u->warn);
+				snprintf(u->msg, sizeof(u->msg), "%.255s", u->warn);
 				u->nwarn = 0;
 			}
 			top_draw(u);

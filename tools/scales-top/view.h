@@ -41,6 +41,8 @@ struct top_ui {
 	char msg[600];    /* one-off message for the status line */
 	char warn[256];   /* the last warning (skipped files...) */
 	unsigned nwarn;
+	uint64_t seen_warn[256]; /* hashes of the warnings shown */
+	size_t nseen;
 	uint64_t refreshes;
 };
 
