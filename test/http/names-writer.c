@@ -124,8 +124,10 @@ int main(void)
 	    scales_scope_state(w0, "state", NULL, &s0) ||
 	    scales_scope_state(w1, "state", NULL, &s1) ||
 	    scales_state_set_str(&s0, "idle \"quoted\" \\ back") ||
-	    scales_state_set_str(&s1, "busy"))
-		rc_all = 1;
+	    scales_state_set_str(&s1, "busy")) {
+		fprintf(stderr, "names-writer: /workers failed\n");
+		return 1;
+	}
 	scales_counter done;
 	if (scales_scope_counter(w0, "done", NULL, &done))
 		rc_all = 1;
