@@ -42,12 +42,17 @@ static uint64_t round_up(uint64_t v, uint64_t a)
 	return (v + a - 1) / a * a;
 }
 
-/* Reserves [old, new) of a bump-allocated area at base_off, in chunks. */
-static int reserve_grow(scales_registry *reg, uint64_t base_off, uint64_t old,
-                        uint64_t new_used)
+/* Reserves [old, new) of a bump-allocated area of cap bytes at base_off,
+ * in chunks, never past the area's end (nor so the file's). */
+static int reserve_grow(scales_registry *reg, uint64_t base_off, uint64_t cap,
+                        uint64_t old, uint64_t new_used)
 {
 	uint64_t from = round_up(old, RESERVE_CHUNK);
 	uint64_t to = round_up(new_used, RESERVE_CHUNK);
+	if (from > cap)
+		from = cap;
+	if (to > cap)
+		to = cap;
 	if (to <= from)
 		return 0;
 	return reserve_range(reg, base_off + from, to - from);
@@ -60,10 +65,13 @@ static int alloc_data(scales_registry *reg, uint32_t n, uint64_t *off)
 	*off = 0;
 	if (n == 0)
 		return 0;
-	uint64_t used = h->data_used, sz = round_up(n, 8);
+	/* A cache line each: gauges and min/max words of unrelated stats,
+	 * written from different CPUs, must not share a line. */
+	uint64_t used = h->data_used, sz = round_up(n, 64);
 	if (sz > h->data_capacity - used)
 		return SCALES_E_FULL;
-	int rc = reserve_grow(reg, h->data_offset, used, used + sz);
+	int rc = reserve_grow(reg, h->data_offset, h->data_capacity, used,
+	                      used + sz);
 	if (rc)
 		return rc;
 	*off = h->data_offset + used;
@@ -84,7 +92,7 @@ static int alloc_stripe(scales_registry *reg, uint32_t n, uint64_t *off)
 	for (uint32_t s = 0; s < h->nstripes; s++) {
 		int rc =
 		    reserve_grow(reg, h->stripe_offset + s * h->stripe_size,
-		                 used, used + sz);
+		                 h->stripe_size, used, used + sz);
 		if (rc)
 			return rc;
 	}
@@ -162,7 +170,8 @@ int alloc_string(scales_registry *reg, const char *s, size_t len, uint32_t *ref)
 	uint64_t sz = round_up(4 + len + 1, 4);
 	if (sz > h->strings_capacity - used || used + sz > UINT32_MAX)
 		return SCALES_E_FULL;
-	int rc = reserve_grow(reg, h->strings_offset, used, used + sz);
+	int rc = reserve_grow(reg, h->strings_offset, h->strings_capacity, used,
+	                      used + sz);
 	if (rc)
 		return rc;
 	uint8_t *p = reg->base + h->strings_offset + used;

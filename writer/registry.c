@@ -91,59 +91,76 @@ static void sanitize_app(const char *in, char *out)
 }
 
 /*
- * Creates dir if needed (0700, or 0750 with SCALES_GROUP_READABLE) and
- * checks it: a real directory (not a symlink), owned by us, writable by no
- * one else. This is what keeps another user from planting files in it.
+ * Creates dir if needed (0700, or 0750 with SCALES_GROUP_READABLE), opens
+ * it without following a symlink and checks the opened directory: ours,
+ * writable by no one else. This is what keeps another user from planting
+ * files in it; checking the descriptor (not the path) leaves no window
+ * between the check and its use. Returns the descriptor in *dirfd.
  */
-static int dir_ensure(const char *dir, uint32_t flags, uint32_t group)
+static int dir_ensure(const char *dir, uint32_t flags, uint32_t group,
+                      int *dirfd)
 {
-	mode_t mode = (flags & SCALES_GROUP_READABLE) ? 0750 : 0700;
-	if (mkdir(dir, mode) == 0) {
-		/* the umask must not narrow it; a chosen group may read */
-		chmod(dir, mode);
-		if ((flags & SCALES_GROUP_READABLE) && group &&
-		    chown(dir, (uid_t)-1, (gid_t)group) != 0)
-			return -errno;
-	} else if (errno != EEXIST) {
+	bool want_group = flags & SCALES_GROUP_READABLE;
+	mode_t mode = want_group ? 0750 : 0700;
+	bool created = mkdir(dir, mode) == 0;
+	if (!created && errno != EEXIST)
 		return -errno;
-	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP || errno == ENOTDIR ? SCALES_E_UNSAFE :
+		                                            -errno;
 	struct stat st;
-	if (lstat(dir, &st) != 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 0022))
-		return SCALES_E_UNSAFE;
+	int rc = 0;
+	if (fstat(fd, &st) != 0)
+		rc = -errno;
+	else if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	         (st.st_mode & 0022))
+		rc = SCALES_E_UNSAFE;
+	/* The umask must not narrow a directory we created; an owner who
+	 * asks for group access gets it on an existing directory too. */
+	else if ((created || (want_group && (st.st_mode & 0050) != 0050)) &&
+	         fchmod(fd, created ? mode : (st.st_mode & 07777) | 0050) != 0)
+		rc = -errno;
+	else if (want_group && group && st.st_gid != group &&
+	         fchown(fd, (uid_t)-1, (gid_t)group) != 0)
+		rc = -errno;
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	*dirfd = fd;
 	return 0;
 }
 
 /* $SCALES_DIR, else /dev/shm/scales-<uid>, else $XDG_RUNTIME_DIR/scales,
  * else /tmp/scales-<uid>: the first one we can create and that is safe. */
-static int dir_choose(const struct scales_options *o, char *out, size_t n)
+static int dir_choose(const struct scales_options *o, char *out, size_t n,
+                      int *dirfd)
 {
 	const char *explicit_dir = o->dir ? o->dir : getenv("SCALES_DIR");
 	if (explicit_dir && *explicit_dir) {
 		if (strlen(explicit_dir) >= n)
 			return -ENAMETOOLONG;
 		strcpy(out, explicit_dir);
-		return dir_ensure(out, o->flags, o->group);
+		return dir_ensure(out, o->flags, o->group, dirfd);
 	}
 	int rc = -ENOENT;
 	struct stat st;
 	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode)) {
 		snprintf(out, n, "/dev/shm/scales-%u", (unsigned)geteuid());
-		rc = dir_ensure(out, o->flags, o->group);
+		rc = dir_ensure(out, o->flags, o->group, dirfd);
 		if (rc == 0)
 			return 0;
 	}
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	if (xdg && *xdg && strlen(xdg) + 8 < n) {
 		snprintf(out, n, "%s/scales", xdg);
-		rc = dir_ensure(out, o->flags, o->group);
+		rc = dir_ensure(out, o->flags, o->group, dirfd);
 		if (rc == 0)
 			return 0;
 	}
 	snprintf(out, n, "/tmp/scales-%u", (unsigned)geteuid());
-	return dir_ensure(out, o->flags, o->group);
+	return dir_ensure(out, o->flags, o->group, dirfd);
 }
 
 SCALES_API void scales_options_init(struct scales_options *opts)
@@ -290,17 +307,22 @@ SCALES_API int scales_open(const struct scales_options *opts,
 	sanitize_app(app_in ? app_in : program_invocation_short_name, app);
 
 	char dir[PATH_MAX];
-	int rc = dir_choose(&o, dir, sizeof dir);
+	int dirfd = -1;
+	int rc = dir_choose(&o, dir, sizeof dir, &dirfd);
 	if (rc)
 		return rc;
 	uint64_t start = 0;
 	rc = proc_start_time(getpid(), &start);
-	if (rc)
+	if (rc) {
+		close(dirfd);
 		return rc;
+	}
 
 	scales_registry *reg = calloc(1, sizeof *reg);
-	if (!reg)
+	if (!reg) {
+		close(dirfd);
 		return -ENOMEM;
+	}
 	reg->magic = REGISTRY_MAGIC;
 	reg->fd = -1;
 	reg->flags = o.flags;
@@ -316,15 +338,9 @@ SCALES_API int scales_open(const struct scales_options *opts,
 	         (unsigned long)now_ns(CLOCK_MONOTONIC));
 	if (asprintf(&reg->path, "%s/%s", dir, name) < 0) {
 		reg->path = NULL;
+		close(dirfd);
 		registry_free(reg);
 		return -ENOMEM;
-	}
-
-	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dirfd < 0) {
-		rc = -errno;
-		registry_free(reg);
-		return rc;
 	}
 	mode_t mode = (o.flags & SCALES_GROUP_READABLE) ? 0640 : 0600;
 	reg->fd =
@@ -336,9 +352,10 @@ SCALES_API int scales_open(const struct scales_options *opts,
 		registry_free(reg);
 		return rc;
 	}
-	fchmod(reg->fd, mode); /* the umask must not narrow it */
-	if ((o.flags & SCALES_GROUP_READABLE) && o.group &&
-	    fchown(reg->fd, (uid_t)-1, (gid_t)o.group) != 0)
+	/* the umask must not narrow it; a chosen group may read it */
+	if (fchmod(reg->fd, mode) != 0 ||
+	    ((o.flags & SCALES_GROUP_READABLE) && o.group &&
+	     fchown(reg->fd, (uid_t)-1, (gid_t)o.group) != 0))
 		rc = -errno;
 	if (!rc)
 		rc = layout(reg, &o, app, start);
