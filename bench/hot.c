@@ -307,6 +307,10 @@ static void registries_open(const char *dir)
 
 /* ------------------------------------------------------------ measuring */
 
+/* After this moment disturbed trials are kept: on a busy machine the run
+ * must still end in reasonable time. */
+static uint64_t retry_deadline;
+
 /* One trial of ms milliseconds: ns per operation per thread. A trial in
  * which a thread lost its CPU to another process is run again, up to
  * BENCH_RETRIES times (counted in *retried). */
@@ -319,7 +323,8 @@ static double trial(struct pool *p, const struct hot_case *c, uint64_t chunk,
 		bool disturbed;
 		double ns = pool_run(p, c->loop, chunk, (uint64_t)(ms * 1e6),
 		                     &disturbed);
-		if (!disturbed || c->sleeps || attempt == BENCH_RETRIES)
+		if (!disturbed || c->sleeps || attempt == BENCH_RETRIES ||
+		    bench_now_ns() > retry_deadline)
 			return ns;
 		(*retried)++;
 	}
@@ -464,7 +469,8 @@ static void bench_cross(int rounds, double trial_ms)
 			    cross_trial(cs, chunk, (uint64_t)(trial_ms * 1e6),
 			                b, &total, &dist);
 			expect += total;
-			if (!dist || attempt == BENCH_RETRIES)
+			if (!dist || attempt == BENCH_RETRIES ||
+			    bench_now_ns() > retry_deadline)
 				break;
 			retried++;
 		}
@@ -492,6 +498,9 @@ int bench_hot(const struct hot_config *cfg)
 {
 	registries_open(cfg->dir);
 	udp_setup();
+	/* retries may at most double the time the trials take */
+	retry_deadline = bench_now_ns() + (uint64_t)(2 * cfg->trial_ms * 1e6 *
+	                                             cfg->rounds * NCASES * 3);
 
 	/* thread counts: 1, 2 and every CPU (deduplicated) */
 	int nconf = 0, confs[3];
@@ -550,10 +559,13 @@ int bench_hot(const struct hot_config *cfg)
 	}
 	close(udp_rx);
 
-	if (bench_ncpus() >= 2)
+	if (bench_ncpus() >= 2) {
+		retry_deadline = bench_now_ns() + (uint64_t)(4 * cfg->trial_ms *
+		                                             1e6 * cfg->rounds);
 		bench_cross(cfg->rounds, cfg->trial_ms);
-	else
+	} else {
 		bench_log("  cross_process: skipped (one CPU)\n");
+	}
 
 	scales_close(&reg_norseq);
 	scales_close(&reg);

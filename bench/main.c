@@ -195,11 +195,17 @@ int main(int argc, char **argv)
 
 	if (!only || strcmp(only, "hot") == 0) {
 		struct hot_config hc = { dir, rounds, quick ? 5.0 : 10.0 };
+		uint64_t t = bench_now_ns();
 		bench_hot(&hc);
+		bench_log("hot path: %.1f s\n",
+		          (double)(bench_now_ns() - t) / 1e9);
 	}
 	if (!only || strcmp(only, "readers") == 0) {
 		struct reader_config rc = { dir, quick ? 3 : 15, big, false };
+		uint64_t t = bench_now_ns();
 		bench_readers(&rc);
+		bench_log("readers: %.1f s\n",
+		          (double)(bench_now_ns() - t) / 1e9);
 	}
 	if (only && strcmp(only, "snapshots") == 0) {
 		struct reader_config rc = { dir, rounds, false, true };
