@@ -42,15 +42,37 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
-static void on_crash(int sig)
+/* The handlers found before ours (a sanitizer's, say): chained to. */
+static struct sigaction old_crash[sizeof(crash_signals) / sizeof(int)];
+
+static void on_crash(int sig, siginfo_t *si, void *ctx)
 {
-	/* async-signal-safe only: write(), tcsetattr(), signal(), raise() */
+	/* async-signal-safe only: write(), tcsetattr(), sigaction(), raise() */
 	if (curses_on) {
+		curses_on = 0;
 		if (restore_len)
 			(void)!write(STDOUT_FILENO, restore_seq, restore_len);
 		if (have_termios)
 			tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
 	}
+	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(int); i++) {
+		if (crash_signals[i] != sig)
+			continue;
+		struct sigaction *o = &old_crash[i];
+		if ((o->sa_flags & SA_SIGINFO) && o->sa_sigaction) {
+			sigaction(sig, o, NULL);
+			o->sa_sigaction(sig, si, ctx);
+			return;
+		}
+		if (!(o->sa_flags & SA_SIGINFO) && o->sa_handler != SIG_DFL &&
+		    o->sa_handler != SIG_IGN) {
+			sigaction(sig, o, NULL);
+			o->sa_handler(sig);
+			return;
+		}
+	}
+	/* the default action: a fault happens again on return, a signal
+	 * sent with kill() is raised again */
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -76,17 +98,12 @@ void top_term_crash_handlers(void)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_crash;
-	sa.sa_flags = SA_NODEFER | SA_RESETHAND;
-	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(int); i++) {
-		struct sigaction old;
-		/* keep a handler someone installed before us (the reader
-		 * library's SIGBUS guard): it chains to the default action */
-		if (sigaction(crash_signals[i], NULL, &old) == 0 &&
-		    old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
-			continue;
-		sigaction(crash_signals[i], &sa, NULL);
-	}
+	sa.sa_sigaction = on_crash;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_RESETHAND;
+	/* a handler found here (a sanitizer's) is called after the terminal
+	 * is restored */
+	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(int); i++)
+		sigaction(crash_signals[i], &sa, &old_crash[i]);
 }
 
 int top_term_init(void)

@@ -450,8 +450,9 @@ void top_tree_fold(struct top_tree *t, const struct top_sampler *s,
 	char key[600];
 	collapsed_key(key, sizeof(key), s, n);
 	const char *k = key;
-	char **hit =
-	    bsearch(&k, t->collapsed, t->ncollapsed, sizeof(char *), cmp_str);
+	char **hit = t->ncollapsed ? bsearch(&k, t->collapsed, t->ncollapsed,
+	                                     sizeof(char *), cmp_str) :
+	                             NULL;
 	if (!want && hit) {
 		free(*hit);
 		size_t at = (size_t)(hit - t->collapsed);
