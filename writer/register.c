@@ -386,6 +386,40 @@ SCALES_API int scales_retire(scales_registry *reg, const char *path)
 	return 0;
 }
 
+SCALES_API int scales_retire_tree(scales_registry *reg, const char *path)
+{
+	int rc = reg_check(reg);
+	if (rc)
+		return rc;
+	if (!path)
+		return -EINVAL;
+	rc = scales_path_check(path);
+	if (rc)
+		return rc;
+	size_t len = strlen(path);
+	rc = reg_lock(reg);
+	if (rc)
+		return rc;
+	index_sync(reg);
+	int found = 0;
+	uint32_t used = reg->hdr->dir_used;
+	for (uint32_t i = 0; i < used; i++) {
+		struct scales_shm_entry *e = entry_at(reg, i);
+		if (e->state != SCALES_SHM_LIVE ||
+		    strncmp(e->path, path, len) != 0 ||
+		    (e->path[len] != '\0' && e->path[len] != '/'))
+			continue;
+		callback_forget(reg, i);
+		index_remove(reg, e->path, e->path_len);
+		retire_entry(reg, i);
+		found++;
+	}
+	if (found)
+		bump_generation(reg);
+	reg_unlock(reg);
+	return found ? 0 : -ENOENT;
+}
+
 /* Retires entry idx if it still holds generation gen (the scope that
  * registered it may outlive a reset or a retirement by path). */
 int retire_idx(scales_registry *reg, uint32_t idx, uint32_t gen)

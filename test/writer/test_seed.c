@@ -401,3 +401,20 @@ Test(seed, scope_callback_gauge_released_with_its_scope)
 	cr_assert_null(scales_snapshot_find(s, "/pool/size"));
 	scales_snapshot_free(&s);
 }
+
+Test(seed, retire_tree_takes_a_dict_and_its_keys)
+{
+	scales_dict d;
+	cr_assert_eq(scales_dict_get(reg, "/codes", NULL, &d), 0);
+	scales_dict_add(&d, "200", 3);
+	scales_dict_add(&d, "500", 1);
+	scales_counter other;
+	scales_counter_get(reg, "/codesX", NULL, &other); /* not below */
+	cr_assert_eq(scales_retire_tree(reg, "/codes"), 0);
+	struct scales_snapshot *s = snap(reg);
+	cr_assert_eq(s->n, 1);
+	cr_assert_not_null(scales_snapshot_find(s, "/codesX"));
+	scales_snapshot_free(&s);
+	cr_assert_eq(scales_retire_tree(reg, "/codes"), -ENOENT);
+	cr_assert_eq(scales_retire_tree(reg, "bad"), SCALES_E_PATH);
+}

@@ -293,6 +293,14 @@ SCALES_API int scales_histogram_get(scales_registry *reg, const char *path,
  */
 SCALES_API int scales_retire(scales_registry *reg, const char *path);
 
+/*
+ * Retires the stat at path and every stat below it (path/...): a dict stat
+ * with all its keys, or a whole subtree. Same promise as scales_retire();
+ * takes time proportional to the segment's directory. Returns -ENOENT if
+ * nothing was there.
+ */
+SCALES_API int scales_retire_tree(scales_registry *reg, const char *path);
+
 /* Fills *out with a sink handle (updates go nowhere). */
 SCALES_API void scales_counter_sink(scales_counter *out);
 SCALES_API void scales_histogram_sink(scales_histogram *out);
