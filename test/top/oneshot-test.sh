@@ -222,8 +222,9 @@ run -1
 	grep -q 'junk.7.7.seg' "$err" && grep -q 'planted.8.8.seg' "$err"
 ok $? "junk in the directory is skipped with a warning"
 run -l
-[ $rc -eq 0 ] && has "^alpha +$alpha +alive" && ! has 'planted'
-ok $? "-l still lists the real processes (the symlink is not followed)"
+[ $rc -eq 0 ] && has "^alpha +$alpha +alive" && ! has 'planted' &&
+	! has 'junk' && grep -q 'junk.7.7.seg' "$err"
+ok $? "-l lists the real processes, skips junk with a warning (a symlink is not followed)"
 rm -rf "$SCALES_DIR/junk.7.7.seg" "$SCALES_DIR/planted.8.8.seg" \
 	"$SCALES_DIR/adir.9.9.seg" "$SCALES_DIR/notes.txt"
 

@@ -58,27 +58,23 @@ void top_fmt_uptime(char *buf, size_t len, const struct top_proc *e)
 
 static int run_list(struct top_procs *p)
 {
+	size_t shown = 0;
 	printf("%-20s %8s %-7s %8s %8s %9s  %s\n", "APP", "PID", "STATE",
 	       "UPTIME", "METRICS", "SIZE", "SEGMENT");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct top_proc *e = &p->v[i];
+		if (e->state == TOP_PS_INVALID)
+			continue; /* skipped with a warning when found */
 		char up[32], size[TOP_NUM_LEN], metrics[32];
 		top_fmt_uptime(up, sizeof(up), e);
-		if (e->info_ok) {
-			top_fmt_bytes(size, (double)e->info.file_size);
-			snprintf(metrics, sizeof(metrics), "%u",
-			         e->info.live_metrics);
-		} else {
-			snprintf(size, sizeof(size), "-");
-			snprintf(metrics, sizeof(metrics), "-");
-		}
+		top_fmt_bytes(size, (double)e->info.file_size);
+		snprintf(metrics, sizeof(metrics), "%u", e->info.live_metrics);
 		printf("%-20s %8d %-7s %8s %8s %9s  %s%s\n", e->app,
 		       (int)e->pid, top_pstate_name(e->state), up, metrics,
 		       size, e->path, e->pid_reused ? "  (pid reused)" : "");
-		if (e->state == TOP_PS_INVALID)
-			fprintf(stderr, "scales-top: warning: %s\n", e->err);
+		shown++;
 	}
-	return p->n ? 0 : 1;
+	return shown ? 0 : 1;
 }
 
 /* ---------------------------------------------------------------- --gc */

@@ -88,7 +88,7 @@ static void proc_clear(struct top_proc *e)
 	memset(e, 0, sizeof(*e));
 }
 
-static void proc_state(struct top_proc *e)
+static void proc_state(struct top_procs *p, struct top_proc *e)
 {
 	e->info_ok = false;
 	e->pid_reused = false;
@@ -101,6 +101,11 @@ static void proc_state(struct top_proc *e)
 	if (rc) {
 		snprintf(e->err, sizeof(e->err), "%s", err);
 		e->state = TOP_PS_INVALID;
+		if (p->warn) {
+			char line[512];
+			snprintf(line, sizeof(line), "skipping %s", err);
+			p->warn(p->warn_arg, line);
+		}
 		return;
 	}
 	e->info_ok = true;
@@ -201,7 +206,7 @@ int top_procs_init(struct top_procs *p, const char *dir,
 			snprintf(err, errlen, "%s", e->err);
 			return -1;
 		}
-		proc_state(e);
+		proc_state(p, e);
 		if (!e->info_ok) {
 			snprintf(err, errlen, "%s", e->err);
 			return -1;
@@ -319,7 +324,7 @@ int top_procs_refresh(struct top_procs *p, char *err, size_t errlen)
 	scales_seg_list_free(&list);
 	for (size_t i = 0; i < p->n; i++)
 		if (p->v[i].present)
-			proc_state(&p->v[i]);
+			proc_state(p, &p->v[i]);
 	prune_pids(p);
 	size_t w = 0;
 	for (size_t i = 0; i < p->n; i++) {

@@ -480,7 +480,8 @@ int top_run_live(const struct top_args *a)
 		}
 		if (dirty) {
 			if (!u->msg[0] && u->nwarn && !u->editing) {
-				snprintf(u->msg, sizeof(u->msg), "%.255s", u->warn);
+				snprintf(u->msg, sizeof(u->msg), "%.255s",
+				         u->warn);
 				u->nwarn = 0;
 			}
 			top_draw(u);
