@@ -161,7 +161,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc ||
+	    (only && strcmp(only, "hot") && strcmp(only, "readers") &&
+	     strcmp(only, "snapshots") && strcmp(only, "top") &&
+	     strcmp(only, "sharing"))) {
 		usage(stderr);
 		return 2;
 	}
