@@ -7,7 +7,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-plan 49
+plan 50
 
 out=$WORK/out
 err=$WORK/err
@@ -225,6 +225,16 @@ run -l
 [ $rc -eq 0 ] && has "^alpha +$alpha +alive" && ! has 'planted' &&
 	! has 'junk' && grep -q 'junk.7.7.seg' "$err"
 ok $? "-l lists the real processes, skips junk with a warning (a symlink is not followed)"
+# hostile names: a newline and an escape sequence never reach the terminal
+touch "$SCALES_DIR/nl$(printf '\nx').1.1.seg" "$SCALES_DIR/esc$(printf '\033')[2J.1.1.seg"
+cp "$WORK/copies/garbage.1.2.seg" "$SCALES_DIR/bad$(printf '\033')]0;x$(printf '\007').3.3.seg"
+run -l
+lines_ok=$(grep -cv '^scales-top: warning: ' "$err")
+[ $rc -eq 0 ] && [ "$lines_ok" -eq 0 ] && [ "$(wc -l <"$err")" -ge 3 ] &&
+	! LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$err" "$out" &&
+	grep -q 'esc\\x1b\[2J' "$err"
+ok $? "hostile file names are escaped: one printable warning line each"
+rm -f "$SCALES_DIR"/nl*.seg "$SCALES_DIR"/esc*.seg "$SCALES_DIR"/bad*.seg
 rm -rf "$SCALES_DIR/junk.7.7.seg" "$SCALES_DIR/planted.8.8.seg" \
 	"$SCALES_DIR/adir.9.9.seg" "$SCALES_DIR/notes.txt"
 
@@ -354,4 +364,4 @@ ok $? "--gc with nothing stale: nothing removed, exit 0"
 run -1 seed-tour
 ok $([ $rc -eq 1 ]; echo $?) "a writer that exits cleanly removes its segment: exit 1"
 
-finish 49
+finish 50

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "options.h"
 
 struct opt_row {
@@ -39,7 +40,7 @@ static int opt_code(const struct opt_row *r)
 static int bad_usage(const char *fmt, const char *what)
 {
 	fprintf(stderr, "scales-top: ");
-	fprintf(stderr, fmt, what);
+	fprintf(stderr, fmt, top_esc(what));
 	fprintf(stderr, "\nTry 'scales-top --help'.\n");
 	return 2;
 }

@@ -12,6 +12,7 @@
 
 #include <scales/scales.h>
 
+#include "escape.h"
 #include "oneshot.h"
 #include "options.h"
 #include "term.h"
@@ -78,11 +79,13 @@ static void compute_layout(struct layout *l)
 		}
 }
 
-/* Writes s at (y, x) in at most w columns, padded; right-aligned if right. */
+/* Writes s at (y, x) in at most w columns, padded; right-aligned if right.
+ * Untrusted text (paths, apps, help, states) is escaped here. */
 static void put(int y, int x, int w, const char *s, bool right)
 {
 	if (w <= 0 || x >= COLS)
 		return;
+	s = top_esc(s);
 	if (x + w > COLS)
 		w = COLS - x;
 	int sw = top_str_width(s);

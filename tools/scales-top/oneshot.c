@@ -16,6 +16,7 @@
 
 #include <scales/reader.h>
 
+#include "escape.h"
 #include "procs.h"
 #include "sample.h"
 #include "units.h"
@@ -23,7 +24,7 @@
 static void warn_stderr(void *arg, const char *msg)
 {
 	(void)arg;
-	fprintf(stderr, "scales-top: warning: %s\n", msg);
+	fprintf(stderr, "scales-top: warning: %s\n", top_esc(msg));
 }
 
 static uint64_t now_real_ns(void)
@@ -69,9 +70,10 @@ static int run_list(struct top_procs *p)
 		top_fmt_uptime(up, sizeof(up), e);
 		top_fmt_bytes(size, (double)e->info.file_size);
 		snprintf(metrics, sizeof(metrics), "%u", e->info.live_metrics);
-		printf("%-20s %8d %-7s %8s %8s %9s  %s%s\n", e->app,
+		printf("%-20s %8d %-7s %8s %8s %9s  %s%s\n", top_esc(e->app),
 		       (int)e->pid, top_pstate_name(e->state), up, metrics,
-		       size, e->path, e->pid_reused ? "  (pid reused)" : "");
+		       size, top_esc(e->path),
+		       e->pid_reused ? "  (pid reused)" : "");
 		shown++;
 	}
 	return shown ? 0 : 1;
@@ -99,12 +101,13 @@ static int run_gc(struct top_procs *p)
 			continue;
 		if (unlink(e->path)) {
 			fprintf(stderr, "scales-top: cannot remove %s: %s\n",
-			        e->path, strerror(errno));
+			        top_esc(e->path), strerror(errno));
 			rc = 2;
 			continue;
 		}
-		printf("removed %s (%s pid %d, %s)\n", e->path, e->app,
-		       (int)e->pid, e->pid_reused ? "pid reused" : "dead");
+		printf("removed %s (%s pid %d, %s)\n", top_esc(e->path),
+		       top_esc(e->app), (int)e->pid,
+		       e->pid_reused ? "pid reused" : "dead");
 	}
 	return rc;
 }
@@ -135,7 +138,7 @@ static void print_rates(const struct scales_rate *r)
 static void print_metric(const struct scales_metric *m,
                          const struct scales_rate *r, int width)
 {
-	printf("%-*s ", width, m->path);
+	printf("%-*s ", width, top_esc(m->path));
 	switch (m->kind) {
 	case SCALES_KIND_COUNTER:
 	case SCALES_KIND_DICT:
@@ -148,9 +151,9 @@ static void print_metric(const struct scales_metric *m,
 		print_double(m->v.f64);
 		break;
 	case SCALES_KIND_STATE:
-		fputs(m->v.state ? m->v.state : "-", stdout);
+		fputs(m->v.state ? top_esc(m->v.state) : "-", stdout);
 		for (uint32_t i = 0; i < m->nstates; i++)
-			printf(" %s=%llu", m->states[i].value,
+			printf(" %s=%llu", top_esc(m->states[i].value),
 			       (unsigned long long)m->states[i].count);
 		break;
 	case SCALES_KIND_HISTOGRAM: {
@@ -197,22 +200,23 @@ static void print_text(const struct top_source *src,
 		                                  0));
 	}
 	if (s->nmembers > 1 || s->proc.pid == 0) {
-		printf("== %s merged:", s->proc.app);
+		printf("== %s merged:", top_esc(s->proc.app));
 		for (uint32_t i = 0; i < s->nmembers; i++)
 			printf(" %d", (int)s->member_pids[i]);
 		printf(" (%s) %zu metrics\n", s->proc.alive ? "alive" : "dead",
 		       s->n);
 	} else {
-		printf("== %s pid %d %s, up %s, %zu metrics, %s\n", s->proc.app,
-		       (int)s->proc.pid,
+		printf("== %s pid %d %s, up %s, %zu metrics, %s\n",
+		       top_esc(s->proc.app), (int)s->proc.pid,
 		       src->state == TOP_PS_ALIVE  ? "alive" :
 		       src->state == TOP_PS_CLOSED ? "closed" :
 		                                     "dead",
-		       up, s->n, s->segment_path ? s->segment_path : "-");
+		       up, s->n,
+		       s->segment_path ? top_esc(s->segment_path) : "-");
 	}
 	int width = 0;
 	for (size_t i = 0; i < s->n; i++) {
-		int l = (int)strlen(s->metrics[i].path);
+		int l = (int)strlen(top_esc(s->metrics[i].path));
 		if (l > width)
 			width = l;
 	}
@@ -261,7 +265,7 @@ static int run_snapshot(const struct top_args *a, struct top_procs *p)
 	for (size_t i = 0; i < s.n; i++) {
 		if (!s.v[i].cur) {
 			fprintf(stderr, "scales-top: warning: skipping %s\n",
-			        s.v[i].err);
+			        top_esc(s.v[i].err));
 			continue;
 		}
 		rates[n] = a->interval_set ? s.v[i].rate : NULL;
@@ -299,12 +303,12 @@ int top_run_oneshot(const struct top_args *a)
 	char err[512];
 	if (top_procs_init(&p, a->dir, a->selectors, a->nselectors, warn_stderr,
 	                   NULL, err, sizeof(err))) {
-		fprintf(stderr, "scales-top: %s\n", err);
+		fprintf(stderr, "scales-top: %s\n", top_esc(err));
 		top_procs_free(&p);
 		return 2;
 	}
 	if (top_procs_refresh(&p, err, sizeof(err))) {
-		fprintf(stderr, "scales-top: %s\n", err);
+		fprintf(stderr, "scales-top: %s\n", top_esc(err));
 		top_procs_free(&p);
 		return 2;
 	}

@@ -4,6 +4,8 @@
  */
 #include "term.h"
 
+#include "escape.h"
+
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -128,7 +130,7 @@ int top_term_init(void)
 			fprintf(stderr,
 			        "scales-top: cannot start curses "
 			        "(TERM=%s)\n",
-			        getenv("TERM") ? getenv("TERM") : "");
+			        top_esc(getenv("TERM") ? getenv("TERM") : ""));
 			return -1;
 		}
 	}

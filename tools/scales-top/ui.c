@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "options.h"
 #include "procs.h"
 #include "sample.h"
@@ -457,7 +458,7 @@ int top_run_live(const struct top_args *a)
 	if (top_procs_init(&u->procs, a->dir, a->selectors, a->nselectors,
 	                   ui_warn, u, err, sizeof(err)) ||
 	    top_procs_refresh(&u->procs, err, sizeof(err))) {
-		fprintf(stderr, "scales-top: %s\n", err);
+		fprintf(stderr, "scales-top: %s\n", top_esc(err));
 		ui_free(u);
 		return 2;
 	}
