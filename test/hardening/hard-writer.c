@@ -166,7 +166,7 @@ static bool stdin_ready(void)
 
 static int mode_kill(bool shared)
 {
-	scales_registry *reg = open_reg("hardkill", 512, 65536, 16384, 16384);
+	scales_registry *reg = open_reg("hardkill", 512, 65536, 65536, 16384);
 	static uint64_t totals[KILL_CHILD_BASE + KILL_NC];
 	if (!shared) {
 		for (uint32_t r = 0;; r++)
