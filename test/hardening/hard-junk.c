@@ -398,15 +398,15 @@ static void tools(const char *top, const char *exp, const char *real)
 		char *a[] = { (char *)exp, "--stdout", "-1", "-p",
 			      "junk",      "-d",       dir,  NULL };
 		st = run_capture(a, &out, &errs, &hung, 60000);
-		/* BUG-H4: a corrupt copy of the live segment under another
-		 * name (badentries.108.1.seg, same pid and start) shadows the
-		 * real one: nothing is exported, and the exit status is 0 */
-		tap_ok_pending("BUG-H4",
-		               !hung && exited(st, 0) &&
-		                   strstr(out, "junk.hardidle.i.c 42 "),
-		               "scales-export --stdout -1 skips the junk and "
-		               "exports the writer (%s)",
-		               hung ? "hung" : status_str(st, b, sizeof b));
+		/* BUG-H4 (fixed in ad39689): a corrupt copy of the live
+		 * segment under another name (badentries.108.1.seg, same pid
+		 * and start) shadowed the real one: nothing was exported, and
+		 * the exit status was 0 */
+		tap_ok(!hung && exited(st, 0) &&
+		           strstr(out, "junk.hardidle.i.c 42 "),
+		       "scales-export --stdout -1 skips the junk and exports "
+		       "the writer (%s)",
+		       hung ? "hung" : status_str(st, b, sizeof b));
 		if (!strstr(out, "junk.hardidle.i.c 42 "))
 			tap_diag("stdout: [%.300s] stderr: [%.300s]", out,
 			         errs);
@@ -456,10 +456,11 @@ int main(int argc, char **argv)
 	tap_fails(&f_lines, "every library message is one line naming the "
 	                    "item");
 	tools(top, exp, real);
-	/* BUG-H3: scales-top prints file names raw: a name with a newline
-	 * splits a warning, escape sequences reach the terminal */
-	tap_ok_pending("BUG-H3", f_top_lines.n == 0,
-	               "scales-top's messages are one printable line each");
+	/* BUG-H3 (fixed in 0ef57b3): scales-top printed file names raw: a
+	 * name with a newline split a warning, escape sequences reached the
+	 * terminal */
+	tap_ok(f_top_lines.n == 0,
+	       "scales-top's messages are one printable line each");
 	for (int i = 0; i < f_top_lines.n && i < 4; i++)
 		tap_diag("%s", f_top_lines.first[i]);
 	tap_fails(&f_exp_lines,
