@@ -83,7 +83,7 @@ run -1
 	has '^/processor/state/waitingForTask +2$' &&
 	has '^/processor/state/performingTask +1$' &&
 	has '^/processor/thread-2/state +performingTask$' &&
-	has '^/handler/latency +count=100 .* seconds$' &&
+	has '^/handler/latency +count=100 .*max=(98|99|100|101|102)\.?[0-9]*ms .*p50=(49|50|51)\.[0-9]+ms' &&
 	has "^== seed-tour pid $seed alive"
 ok $? "-1 prints the seed tour's values"
 

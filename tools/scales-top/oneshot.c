@@ -170,12 +170,16 @@ static void print_metric(const struct scales_metric *m,
 			{ "p98", st.p98 },       { "p99", st.p99 },
 			{ "p999", st.p999 },
 		};
+		/* For people: figures in human units ("50.5ms"); the
+		 * exact numbers are in -j. */
+		char num[TOP_NUM_LEN];
 		printf("count=%llu", (unsigned long long)st.count);
-		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-			printf(" %s=", f[i].k);
-			print_double(f[i].v);
-		}
-		break;
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+			printf(" %s=%s", f[i].k,
+			       top_fmt_unit(num, f[i].v, m->unit));
+		print_rates(r);
+		putchar('\n');
+		return;
 	}
 	default:
 		printf("?");
