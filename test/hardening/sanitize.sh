@@ -5,9 +5,13 @@
 #
 #   sanitize.sh asan   AddressSanitizer + UndefinedBehaviorSanitizer +
 #                      LeakSanitizer (-Db_sanitize=address,undefined): the
-#                      whole suite, Criterion and scripts, tools included
-#                      (but the 'sanitize' suite itself and the clang fuzz
-#                      run, suite 'fuzz-clang', which has its own sanitizers)
+#                      whole suite, Criterion and scripts, tools included,
+#                      but the 'sanitize' suite itself, the clang fuzz run
+#                      (suite 'fuzz-clang', with sanitizers of its own) and
+#                      the suites that compile programs outside meson
+#                      without -fsanitize against the instrumented
+#                      libscales.so ('install', 'docs': ASan must be the
+#                      first library of a process, so they cannot run)
 #   sanitize.sh tsan   ThreadSanitizer (-Db_sanitize=thread): the stress
 #                      programs of test/tsan (suite 'tsan'); Criterion
 #                      crashes at start under TSan, so its suites are built
@@ -32,7 +36,8 @@ fi
 case $mode in
 asan)
 	opts="-Db_sanitize=address,undefined"
-	set -- --no-suite sanitize --no-suite fuzz-clang
+	set -- --no-suite sanitize --no-suite fuzz-clang --no-suite install \
+		--no-suite docs
 	;;
 tsan)
 	opts="-Db_sanitize=thread"
@@ -78,12 +83,23 @@ export SCALES_LOAD_SECONDS=${SCALES_SANITIZE_LOAD_SECONDS:-10}
 rm -f "$b/meson-logs/testlog.json"
 meson test -C "$b" --no-rebuild --print-errorlogs "$@" >"$b.test.log" 2>&1
 
-python3 - "$b/meson-logs/testlog.json" "$mode" "$b.test.log" <<'EOF'
+python3 - "$b/meson-logs/testlog.json" "$mode" "$b.test.log" \
+	"$src/test/hardening/sanitize-known.txt" <<'EOF'
 import json
+import os
 import re
 import sys
 
-log, mode, textlog = sys.argv[1], sys.argv[2], sys.argv[3]
+log, mode, textlog, knownf = sys.argv[1:5]
+known = {}
+try:
+    for line in open(knownf):
+        f = line.split('#', 1)[0].split()
+        if len(f) == 3 and f[0] == mode:
+            known[f[1]] = f[2]
+except OSError:
+    pass
+pending = os.environ.get('SCALES_HARD_PENDING', '')
 try:
     tests = [json.loads(line) for line in open(log) if line.strip()]
 except OSError:
@@ -103,11 +119,17 @@ for i, t in enumerate(tests, 1):
     bad = len(re.findall(r'^not ok\b(?!.*# TODO)', out, re.M))
     ok = res in ('OK', 'EXPECTEDFAIL', 'SKIP')
     name = t.get('name', '?')
+    short = name.split(' / ')[-1]
     extra = " # SKIP inner test skipped" if res == 'SKIP' else ""
+    bug = known.get(short)
+    todo = (not ok and bug and pending != '1' and bug not in pending)
+    if todo:
+        extra = " # TODO %s: pending fix" % bug
     print("%sok %d - %s: %s (%s, %d cases passed)%s"
           % ("" if ok else "not ", i, mode, name, res, cases, extra))
     if not ok:
-        failed += 1
+        if not todo:
+            failed += 1
         shown = 0
         for line in out.splitlines():
             if SAN.search(line) or (line.startswith('not ok') and
