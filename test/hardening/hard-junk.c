@@ -394,6 +394,7 @@ static void tools(const char *top, const char *exp, const char *real)
 	}
 	if (!*exp) {
 		tap_ok(true, "# SKIP scales-export is not built");
+		tap_ok(true, "# SKIP scales-export is not built");
 	} else {
 		char *a[] = { (char *)exp, "--stdout", "-1", "-p",
 			      "junk",      "-d",       dir,  NULL };
@@ -413,6 +414,30 @@ static void tools(const char *top, const char *exp, const char *real)
 		check_stderr("scales-export", errs);
 		free(out);
 		free(errs);
+
+		int bad = 0;
+		const char *named[] = { "link.120.1.seg", "garbage.100.1.seg",
+			                "fifo.125.1.seg", "dir.124.1.seg" };
+		for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+			char p[8192];
+			snprintf(p, sizeof p, "%s/%s", dir, named[i]);
+			char *a2[] = { (char *)exp, "--stdout", "-1", p, NULL };
+			st = run_capture(a2, &out, &errs, &hung, 60000);
+			if (hung || !exited(st, 2) || !strchr(errs, '\n') ||
+			    strchr(errs, '\n')[1]) {
+				bad++;
+				tap_diag("scales-export -1 %s: %s, stderr [%s]",
+				         named[i],
+				         hung ? "hung" :
+				                status_str(st, b, sizeof b),
+				         errs);
+			}
+			free(out);
+			free(errs);
+		}
+		tap_ok(bad == 0,
+		       "scales-export --stdout -1 JUNK exits 2 with a "
+		       "one-line reason");
 	}
 	(void)real;
 }
@@ -427,7 +452,7 @@ int main(int argc, char **argv)
 	const char *top = argc > 2 ? argv[2] : "";
 	const char *exp = argc > 3 ? argv[3] : "";
 	signal(SIGPIPE, SIG_IGN);
-	tap_plan(13);
+	tap_plan(14);
 	uint64_t rs = seed_init();
 	char *d = fresh_dir("junk");
 	snprintf(dir, sizeof dir, "%s", d);
