@@ -53,7 +53,7 @@ static struct junk *add(const char *name, enum expect ex)
 static char *jpath(const char *name)
 {
 	static char p[4096 + 128];
-	snprintf(p, sizeof p, "%s/%s", dir, name);
+	snprintf(p, sizeof p, "%.4000s/%.60s", dir, name);
 	return p;
 }
 
@@ -442,6 +442,50 @@ static void tools(const char *top, const char *exp, const char *real)
 	(void)real;
 }
 
+/* Everything in dir that is not a regular file, or not a candidate segment,
+ * must survive --gc untouched; returns how many items are missing. */
+static int missing_after_gc(bool copies_may_go, char *what, size_t n)
+{
+	int miss = 0;
+	what[0] = '\0';
+	for (int i = 0; i < njunk; i++) {
+		struct junk *j = &junk[i];
+		struct stat st;
+		bool gone = lstat(jpath(j->name), &st) != 0;
+		/* real copies (valid headers) of a dead writer may go */
+		if (gone &&
+		    !(copies_may_go && (j->ex == OPENS || j->ex == EITHER))) {
+			if (!miss++)
+				snprintf(what, n, "%.60s", j->name);
+		}
+	}
+	return miss;
+}
+
+static void gc_checks(const char *top, const char *real, bool writer_alive)
+{
+	char *out, *errs, b[64], what[128];
+	bool hung;
+	char *a[] = { (char *)top, "--gc", "-d", dir, NULL };
+	int st = run_capture(a, &out, &errs, &hung, 60000);
+	struct stat sb;
+	bool real_there = lstat(real, &sb) == 0;
+	int miss = missing_after_gc(!writer_alive, what, sizeof what);
+	if (writer_alive)
+		tap_ok(!hung && exited(st, 0) && real_there && miss == 0,
+		       "scales-top --gc beside a live writer removes nothing "
+		       "(%s; %d items gone, first [%s])",
+		       hung ? "hung" : status_str(st, b, sizeof b), miss, what);
+	else
+		tap_ok(!hung && exited(st, 0) && miss == 0,
+		       "scales-top --gc after the writer died removes only its "
+		       "segments, never junk, links or their targets (%s; %d "
+		       "items gone, first [%s])",
+		       hung ? "hung" : status_str(st, b, sizeof b), miss, what);
+	free(out);
+	free(errs);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -452,7 +496,7 @@ int main(int argc, char **argv)
 	const char *top = argc > 2 ? argv[2] : "";
 	const char *exp = argc > 3 ? argv[3] : "";
 	signal(SIGPIPE, SIG_IGN);
-	tap_plan(14);
+	tap_plan(16);
 	uint64_t rs = seed_init();
 	char *d = fresh_dir("junk");
 	snprintf(dir, sizeof dir, "%s", d);
@@ -491,11 +535,20 @@ int main(int argc, char **argv)
 	tap_fails(&f_exp_lines,
 	          "scales-export's messages are one printable line each");
 
+	if (*top)
+		gc_checks(top, real, true);
+	else
+		tap_ok(true, "# SKIP scales-top is not built");
+
 	bool hung;
 	int st = child_wait_timeout(&w, 60000, &hung);
 	char b[64];
 	tap_ok(!hung && exited(st, 0), "the writer exits cleanly (%s)",
 	       hung ? "hung" : status_str(st, b, sizeof b));
+	if (*top)
+		gc_checks(top, real, false);
+	else
+		tap_ok(true, "# SKIP scales-top is not built");
 	if (getenv("SCALES_HARD_KEEP"))
 		tap_diag("kept %s", dir);
 	else
