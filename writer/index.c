@@ -19,6 +19,38 @@
 
 #include "internal.h"
 
+/*
+ * liburcu 0.13 is not instrumented for ThreadSanitizer, so TSan cannot see
+ * that cds_lfht_add*() publishes a node (with a release barrier) and that a
+ * lookup reads it after a dependent load. These annotations tell it, as
+ * liburcu 0.14's urcu/annotate.h does; they are no-ops in other builds.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define SCALES_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SCALES_TSAN 1
+#endif
+#endif
+#ifdef SCALES_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define tsan_acquire(p) __tsan_acquire(p)
+#define tsan_release(p) __tsan_release(p)
+#else
+#define tsan_acquire(p) ((void)(p))
+#define tsan_release(p) ((void)(p))
+#endif
+
+/* The node an iterator stands on, seen as published (see above). */
+static struct cds_lfht_node *iter_node(struct cds_lfht_iter *it)
+{
+	struct cds_lfht_node *node = cds_lfht_iter_get_node(it);
+	if (node)
+		tsan_acquire(node);
+	return node;
+}
+
 uint64_t hash_bytes(const char *s, size_t len)
 {
 	/* FNV-1a, then a final mix: paths share long prefixes. */
@@ -83,7 +115,7 @@ void index_destroy(scales_registry *reg)
 	if (reg->index) {
 		rcu_read_lock();
 		cds_lfht_first(reg->index, &it);
-		while ((node = cds_lfht_iter_get_node(&it)) != NULL) {
+		while ((node = iter_node(&it)) != NULL) {
 			cds_lfht_next(reg->index, &it);
 			if (!cds_lfht_del(reg->index, node))
 				call_rcu(&caa_container_of(node,
@@ -97,7 +129,7 @@ void index_destroy(scales_registry *reg)
 	if (reg->strings) {
 		rcu_read_lock();
 		cds_lfht_first(reg->strings, &it);
-		while ((node = cds_lfht_iter_get_node(&it)) != NULL) {
+		while ((node = iter_node(&it)) != NULL) {
 			cds_lfht_next(reg->strings, &it);
 			if (!cds_lfht_del(reg->strings, node))
 				call_rcu(&caa_container_of(node,
@@ -126,7 +158,7 @@ bool index_find(scales_registry *reg, const char *path, size_t len,
 	bool found = false;
 	rcu_read_lock();
 	cds_lfht_lookup(reg->index, hash_bytes(path, len), match_path, &k, &it);
-	struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
+	struct cds_lfht_node *node = iter_node(&it);
 	if (node) {
 		memcpy(copy, caa_container_of(node, struct index_node, lfht),
 		       sizeof *copy);
@@ -205,6 +237,7 @@ int index_add(scales_registry *reg, uint32_t idx)
 	if (!n)
 		return -ENOMEM;
 	struct key k = { n->path, n->path_len };
+	tsan_release(&n->lfht); /* the node is complete: publish it */
 	rcu_read_lock();
 	struct cds_lfht_node *old =
 	    cds_lfht_add_replace(reg->index, hash_bytes(n->path, n->path_len),
@@ -223,7 +256,7 @@ void index_remove(scales_registry *reg, const char *path, size_t len)
 	struct cds_lfht_iter it;
 	rcu_read_lock();
 	cds_lfht_lookup(reg->index, hash_bytes(path, len), match_path, &k, &it);
-	struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
+	struct cds_lfht_node *node = iter_node(&it);
 	if (node && !cds_lfht_del(reg->index, node))
 		call_rcu(&caa_container_of(node, struct index_node, lfht)->rcu,
 		         free_index_node);
@@ -245,7 +278,7 @@ void index_sync(scales_registry *reg)
 	struct cds_lfht_node *node;
 	rcu_read_lock();
 	cds_lfht_first(reg->index, &it);
-	while ((node = cds_lfht_iter_get_node(&it)) != NULL) {
+	while ((node = iter_node(&it)) != NULL) {
 		struct index_node *n =
 		    caa_container_of(node, struct index_node, lfht);
 		cds_lfht_next(reg->index, &it);
@@ -285,7 +318,7 @@ int string_intern(scales_registry *reg, const char *s, size_t len,
 	uint64_t hash = hash_bytes(s, len);
 	rcu_read_lock();
 	cds_lfht_lookup(reg->strings, hash, match_string, &k, &it);
-	struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
+	struct cds_lfht_node *node = iter_node(&it);
 	if (node)
 		*ref = caa_container_of(node, struct string_node, lfht)->ref;
 	rcu_read_unlock();
@@ -297,7 +330,7 @@ int string_intern(scales_registry *reg, const char *s, size_t len,
 		return rc;
 	rcu_read_lock();
 	cds_lfht_lookup(reg->strings, hash, match_string, &k, &it);
-	node = cds_lfht_iter_get_node(&it);
+	node = iter_node(&it);
 	if (node)
 		*ref = caa_container_of(node, struct string_node, lfht)->ref;
 	rcu_read_unlock();
@@ -309,6 +342,7 @@ int string_intern(scales_registry *reg, const char *s, size_t len,
 			n->ref = *ref;
 			n->len = (uint32_t)len;
 			memcpy(n->bytes, s, len);
+			tsan_release(&n->lfht);
 			rcu_read_lock();
 			cds_lfht_add(reg->strings, hash, &n->lfht);
 			rcu_read_unlock();
