@@ -212,7 +212,11 @@ Test(files, group_opt_in_lets_the_chosen_group_read)
 	o.flags |= SCALES_GROUP_READABLE;
 	o.group = NOBODY; /* nogroup */
 	scales_registry *reg;
-	cr_assert_eq(scales_open(&o, &reg), 0);
+	int rc = scales_open(&o, &reg);
+	if (rc == -EPERM || rc == -EINVAL)
+		cr_skip_test("cannot give the directory to group %d: %s",
+		             NOBODY, scales_strerror(rc));
+	cr_assert_eq(rc, 0, "%s", scales_strerror(rc));
 	scales_counter c;
 	cr_assert_eq(scales_counter_get(reg, "/c", NULL, &c), 0);
 	scales_counter_add(&c, 7);
@@ -287,7 +291,8 @@ Test(files, directory_of_another_user_refused)
 	char d[PATH_MAX + 16];
 	snprintf(d, sizeof d, "%s/theirs", dir);
 	cr_assert_eq(mkdir(d, 0700), 0);
-	cr_assert_eq(chown(d, NOBODY, NOBODY), 0);
+	if (chown(d, NOBODY, NOBODY) != 0)
+		cr_skip_test("chown to nobody: %s", strerror(errno));
 	scales_registry *reg;
 	cr_expect_eq(open_app("theirs", d, 0, &reg), SCALES_E_UNSAFE);
 	cr_expect_eq(h_count_entries(d, ""), 0);
@@ -382,7 +387,8 @@ Test(files, planted_file_of_another_user_refused)
 	char p[PATH_MAX + 128];
 	seg_path(p, sizeof p, dir, "theirs");
 	write_file(p, "theirs");
-	cr_assert_eq(chown(p, NOBODY, NOBODY), 0);
+	if (chown(p, NOBODY, NOBODY) != 0)
+		cr_skip_test("chown to nobody: %s", strerror(errno));
 	scales_registry *reg;
 	cr_expect_eq(open_app("theirs", dir, 0, &reg), SCALES_E_UNSAFE);
 	expect_file(p, "theirs");
