@@ -3,8 +3,12 @@
  * gen-corpus: writes the fuzzer's seed segments with libscales (small
  * registries, so that the seeds stay a few tens of KiB): counters, gauges,
  * states, histograms, retired and reused entries, aggregates and dicts, a
- * full segment, and a mix. Each is kept (SCALES_KEEP_SEGMENT) and renamed
- * to OUTDIR/seed-<name>.
+ * full segment, and a mix. Each is kept (SCALES_KEEP_SEGMENT) and copied
+ * to OUTDIR/seed-<name>. Plus two compact images laid out by hand after
+ * shm/scales_shm.h with the smallest regions a segment can have (the
+ * header's page, then 8 entries of every kind with an aggregate, in 9 KiB;
+ * and no entry at all): mutations of small seeds hit the header and the
+ * entries far more often than mutations of 32 KiB of mostly zeros.
  *
  *   gen-corpus OUTDIR     (test/data/corpus/ holds its output, committed)
  */
@@ -18,6 +22,8 @@
 #include <unistd.h>
 
 #include <scales/scales.h>
+
+#include "scales_shm.h"
 
 static const char *outdir;
 static char tmpdir[] = "/tmp/scales-gencorpus-XXXXXX";
@@ -280,6 +286,154 @@ static void mixed(void)
 	keep(&r, "mixed");
 }
 
+/* ------------------------------------------------------- compact images */
+
+struct img {
+	unsigned char b[16384];
+	struct scales_shm_header *h;
+	uint32_t nent;
+};
+
+static struct scales_shm_entry *img_entry(struct img *m, const char *path,
+                                          unsigned kind)
+{
+	struct scales_shm_entry *e =
+	    (void *)(m->b + m->h->dir_offset +
+	             (uint64_t)m->nent++ * SCALES_SHM_ENTRY_SIZE);
+	e->state = SCALES_SHM_LIVE;
+	e->generation = 2;
+	e->kind = (uint16_t)kind;
+	e->path_len = (uint32_t)strlen(path);
+	memcpy(e->path, path, strlen(path));
+	e->scale = 1.0;
+	return e;
+}
+
+static uint32_t img_string(struct img *m, const char *s)
+{
+	uint64_t ref = m->h->strings_used;
+	uint32_t len = (uint32_t)strlen(s);
+	memcpy(m->b + m->h->strings_offset + ref, &len, 4);
+	memcpy(m->b + m->h->strings_offset + ref + 4, s, len + 1);
+	m->h->strings_used = (ref + 4 + len + 1 + 3) / 4 * 4;
+	return (uint32_t)ref;
+}
+
+static void img_stripe(struct img *m, uint32_t stripe, uint64_t off, uint64_t v)
+{
+	memcpy(m->b + m->h->stripe_offset + stripe * m->h->stripe_size + off,
+	       &v, 8);
+}
+
+static void img_write(struct img *m, const char *name)
+{
+	m->h->dir_used = m->nent;
+	m->h->live_entries = m->nent;
+	m->h->generation = m->nent;
+	char to[4096];
+	snprintf(to, sizeof to, "%s/seed-%s", outdir, name);
+	FILE *f = fopen(to, "wb");
+	if (!f || fwrite(m->b, 1, m->h->capacity, f) != m->h->capacity ||
+	    fclose(f) != 0)
+		die(to, -EIO);
+	printf("%s\n", to);
+}
+
+static void img_init(struct img *m, uint32_t entries)
+{
+	memset(m, 0, sizeof *m);
+	struct scales_shm_header *h = m->h = (void *)m->b;
+	memcpy(h->magic, SCALES_SHM_MAGIC, 8);
+	h->version_major = SCALES_SHM_VERSION_MAJOR;
+	h->version_minor = SCALES_SHM_VERSION_MINOR;
+	h->header_size = sizeof *h;
+	h->byte_order = SCALES_SHM_BYTE_ORDER_LE;
+	h->word_size = 8;
+	h->entry_size = SCALES_SHM_ENTRY_SIZE;
+	h->nstripes = 2;
+	h->pid = 4242;
+	h->start_time = 1;
+	h->creation_time_ns = 1700000000000000000ull;
+	snprintf(h->app, sizeof h->app, "compact");
+	h->dir_offset = SCALES_SHM_HEADER_REGION; /* the header's page */
+	h->dir_capacity = entries;
+	h->data_offset =
+	    h->dir_offset + (uint64_t)entries * SCALES_SHM_ENTRY_SIZE;
+	h->data_capacity = 128;
+	h->strings_offset = h->data_offset + h->data_capacity;
+	h->strings_capacity = 256;
+	h->strings_used = SCALES_SHM_STRINGS_FIRST;
+	h->stripe_offset = h->strings_offset + h->strings_capacity;
+	h->stripe_size = 1024;
+	h->capacity = h->stripe_offset + h->nstripes * h->stripe_size;
+}
+
+static void compact(void)
+{
+	struct img m;
+	img_init(&m, 8);
+	struct scales_shm_header *h = m.h;
+	uint32_t busy = img_string(&m, "busy");
+	uint32_t child = img_string(&m, "n");
+	uint32_t help = img_string(&m, "help");
+
+	struct scales_shm_entry *e = img_entry(&m, "/c", SCALES_SHM_COUNTER);
+	e->stripe_offset = 0;
+	e->stripe_size = 8;
+	e->help = help;
+	img_stripe(&m, 0, 0, 5);
+	img_stripe(&m, 1, 0, 7);
+
+	e = img_entry(&m, "/g", SCALES_SHM_GAUGE_I64);
+	e->unit = SCALES_SHM_UNIT_BYTES;
+	e->data_offset = h->data_offset;
+	e->data_size = 8;
+	int64_t g = -3;
+	memcpy(m.b + e->data_offset, &g, 8);
+
+	e = img_entry(&m, "/s", SCALES_SHM_STATE);
+	e->data_offset = h->data_offset + 8;
+	e->data_size = 8;
+	memcpy(m.b + e->data_offset, &busy, 4);
+
+	e = img_entry(&m, "/h", SCALES_SHM_HISTOGRAM);
+	e->unit = SCALES_SHM_UNIT_SECONDS;
+	e->scale = 1e-9;
+	e->param[0] = 5;
+	e->param[1] = 0;
+	e->param[2] = 96; /* past the linear range (64) */
+	e->stripe_offset = 8;
+	e->stripe_size = 8 * 97;
+	e->data_offset = h->data_offset + 16;
+	e->data_size = 16;
+	uint64_t mm[2] = { 3, 12 };
+	memcpy(m.b + e->data_offset, mm, 16);
+	img_stripe(&m, 0, 8, 3 + 12); /* sum */
+	img_stripe(&m, 0, 8 + 8 * (1 + 3), 1);
+	img_stripe(&m, 1, 8 + 8 * (1 + 12), 1);
+
+	e = img_entry(&m, "/a/n", SCALES_SHM_AGG_SUM);
+	e->param[0] = child;
+	e = img_entry(&m, "/a/x/n", SCALES_SHM_COUNTER);
+	e->stripe_offset = 784;
+	e->stripe_size = 8;
+	img_stripe(&m, 1, 784, 11);
+
+	img_entry(&m, "/d", SCALES_SHM_DICT);
+	e = img_entry(&m, "/d/k", SCALES_SHM_COUNTER);
+	e->stripe_offset = 792;
+	e->stripe_size = 8;
+	img_stripe(&m, 0, 792, 2);
+
+	h->data_used = 32;
+	h->stripe_used = 800;
+	img_write(&m, "compact");
+
+	/* the smallest valid segment: no entry at all */
+	img_init(&m, 1);
+	img_write(&m, "compact-empty");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -297,6 +451,7 @@ int main(int argc, char **argv)
 	aggregates();
 	full();
 	mixed();
+	compact();
 	rmdir(tmpdir);
 	return 0;
 }
