@@ -196,6 +196,61 @@ static int check_existing(int dirfd, const char *name)
 	return 0;
 }
 
+/*
+ * Removes the temporaries (".<app>.<pid>.<start>.seg.<x>.tmp") that writers
+ * killed inside scales_open() left behind: only regular files of ours whose
+ * creator (pid and start time) is gone. Readers ignore them anyway; this
+ * only keeps the directory from filling up across crashes.
+ */
+static void sweep_temporaries(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+		size_t len = strlen(n);
+		const char *seg = strstr(n, SCALES_SHM_SUFFIX ".");
+		if (n[0] != '.' || len < 6 ||
+		    strcmp(n + len - 4, ".tmp") != 0 || !seg)
+			continue;
+		/* "<app>.<pid>.<start>" ends just before ".seg." */
+		char name[256];
+		size_t nl = (size_t)(seg - (n + 1));
+		if (nl >= sizeof name)
+			continue;
+		memcpy(name, n + 1, nl);
+		name[nl] = '\0';
+		char *dot2 = strrchr(name, '.');
+		if (!dot2)
+			continue;
+		*dot2 = '\0';
+		char *dot1 = strrchr(name, '.');
+		if (!dot1)
+			continue;
+		char *end;
+		long pid = strtol(dot1 + 1, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		uint64_t start = strtoull(dot2 + 1, &end, 10), now_start;
+		if (*end)
+			continue;
+		if (proc_start_time((pid_t)pid, &now_start) == 0 &&
+		    now_start == start)
+			continue; /* its writer lives: maybe opening right now */
+		struct stat st;
+		if (fstatat(dirfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_uid == geteuid())
+			unlinkat(dirfd, n, 0);
+	}
+	closedir(d);
+}
+
 static int layout(scales_registry *reg, const struct scales_options *o,
                   const char *app, uint64_t start)
 {
@@ -363,6 +418,8 @@ SCALES_API int scales_open(const struct scales_options *opts,
 		rc = check_existing(dirfd, name);
 	if (!rc && renameat(dirfd, tmp, dirfd, name) != 0)
 		rc = -errno;
+	if (!rc)
+		sweep_temporaries(dirfd);
 	if (rc) {
 		unlinkat(dirfd, tmp, 0);
 		close(dirfd);

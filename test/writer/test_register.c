@@ -343,3 +343,37 @@ Test(register, zeroed_counter_handle_is_absorbed)
 	memset(&c, 0, sizeof c);
 	scales_counter_inc(&c); /* never registered: no crash */
 }
+
+Test(register, dead_writers_temporaries_are_swept)
+{
+	const char *dir = getenv("SCALES_DIR");
+	char dead[4096], live[4096], other[4096];
+	/* pid 1 exists but its start time is not 12345: a dead creator */
+	snprintf(dead, sizeof dead, "%s/.app.1.12345.seg.abc.tmp", dir);
+	uint64_t start = 0;
+	FILE *f = fopen("/proc/self/stat", "r");
+	cr_assert_not_null(f);
+	char buf[1024];
+	cr_assert_not_null(fgets(buf, sizeof buf, f));
+	fclose(f);
+	char *p = strrchr(buf, ')') + 1; /* the space before field 3 */
+	for (int field = 3; field < 22; field++)
+		p = strchr(p + 1, ' ');
+	start = strtoull(p + 1, NULL, 10);
+	snprintf(live, sizeof live, "%s/.app.%d.%llu.seg.abc.tmp", dir,
+	         (int)getpid(), (unsigned long long)start);
+	snprintf(other, sizeof other, "%s/.notes", dir);
+	for (const char *path = dead; path;
+	     path = path == dead ? live : (path == live ? other : NULL)) {
+		FILE *t = fopen(path, "w");
+		cr_assert_not_null(t);
+		fclose(t);
+	}
+	scales_registry *r = open_reg("sweeper", 0, 0);
+	cr_assert_neq(access(dead, F_OK), 0, "a dead writer's temporary");
+	cr_assert_eq(access(live, F_OK), 0, "a live writer's temporary stays");
+	cr_assert_eq(access(other, F_OK), 0, "other dot files stay");
+	scales_close(&r);
+	unlink(live);
+	unlink(other);
+}
