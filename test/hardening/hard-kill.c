@@ -21,6 +21,7 @@
  */
 #include <dirent.h>
 #include <scales/reader.h>
+#include <scales/scales.h>
 
 #include "proc.h"
 #include "workload.h"
@@ -108,8 +109,8 @@ static void acks_drain(struct acks *a, int fd)
 static long st_tmp, st_early, st_acks, st_metrics, st_noseg, st_live_reads,
     st_dead_reads;
 
-static struct fails f_live, f_dead, f_garbage, f_half, f_bounds, f_files,
-    f_final, f_exit;
+static struct fails f_sweep, f_live, f_dead, f_garbage, f_half, f_bounds,
+    f_files, f_final, f_exit;
 
 /* Parses "<prefix><decimal>" exactly; *n is the number. */
 static bool num_after(const char *path, const char *prefix, unsigned *n)
@@ -298,6 +299,80 @@ static int read_dir(const char *dir, int round, struct fails *f,
 	return n;
 }
 
+/*
+ * The next writer to open a segment in dir sweeps the temporaries of
+ * writers that died inside scales_open() (".<app>.<pid>.<start>.seg.<x>.tmp"
+ * whose pid is gone or was reused), and nothing else: not a live writer's
+ * temporary, not a symlink, not another dot file. Plants one of each next
+ * to whatever the killed writer left, opens a registry, checks.
+ */
+static void check_sweep(const char *dir, int round, pid_t dead,
+                        uint64_t dead_start)
+{
+	char p[4200];
+	struct {
+		char name[160];
+		bool stays;
+		bool link;
+	} plant[4];
+	snprintf(plant[0].name, sizeof plant[0].name,
+	         ".hardkill.%d.%llu.seg.dead.tmp", (int)dead,
+	         (unsigned long long)dead_start);
+	plant[0].stays = false;
+	snprintf(plant[1].name, sizeof plant[1].name,
+	         ".hardkill.%d.%llu.seg.live.tmp", (int)getpid(),
+	         (unsigned long long)self_start_time());
+	plant[1].stays = true;
+	snprintf(plant[2].name, sizeof plant[2].name,
+	         ".hardkill.%d.1.seg.link.tmp", (int)dead);
+	plant[2].stays = true;
+	snprintf(plant[3].name, sizeof plant[3].name, ".notes");
+	plant[3].stays = true;
+	for (int i = 0; i < 4; i++) {
+		plant[i].link = i == 2;
+		snprintf(p, sizeof p, "%.4000s/%.150s", dir, plant[i].name);
+		if (plant[i].link ? symlink("/nonexistent", p) :
+		                    close(open(p, O_WRONLY | O_CREAT, 0600)))
+			tap_bail("plant %s: %s", p, strerror(errno));
+	}
+	struct scales_options o;
+	scales_options_init(&o);
+	o.app = "sweeper";
+	o.dir = dir;
+	o.flags = SCALES_NO_SAMPLER;
+	o.max_entries = 8;
+	o.stripe_bytes = o.data_bytes = o.string_bytes = 4096;
+	scales_registry *reg = NULL;
+	int rc = scales_open(&o, &reg);
+	if (rc) {
+		fail_add(&f_sweep, "round %d: scales_open: %s", round,
+		         scales_strerror(rc));
+		return;
+	}
+	scales_close(&reg);
+	for (int i = 0; i < 4; i++) {
+		struct stat st;
+		snprintf(p, sizeof p, "%.4000s/%.150s", dir, plant[i].name);
+		bool there = lstat(p, &st) == 0;
+		if (there != plant[i].stays)
+			fail_add(&f_sweep, "round %d: %s %s", round,
+			         plant[i].name,
+			         there ? "was not swept" : "was swept");
+	}
+	/* and what the killed writer left: every temporary of it is gone */
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, ".hardkill.%d.", (int)dead);
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, prefix, strlen(prefix)) &&
+		    strstr(de->d_name, ".tmp") && !strstr(de->d_name, ".link."))
+			fail_add(&f_sweep, "round %d: %s left", round,
+			         de->d_name);
+	if (d)
+		closedir(d);
+}
+
 /* ------------------------------------------------------------- rounds */
 
 static void kill_round(const char *writer, const char *top, int round,
@@ -374,6 +449,7 @@ static void kill_round(const char *writer, const char *top, int round,
 		fail_add(&f_files,
 		         "round %d: no segment after %ld acknowledgements",
 		         round, a.n);
+	uint64_t s_start = s ? s->proc.start_time : 1;
 	if (s)
 		check_snap(s, &a, round, false, false);
 	scales_snapshot_free(&s);
@@ -387,6 +463,7 @@ static void kill_round(const char *writer, const char *top, int round,
 			st_tmp++;
 	if (d)
 		closedir(d);
+	check_sweep(dir, round, c.pid, s_start);
 	rm_rf(dir);
 }
 
@@ -470,7 +547,7 @@ int main(int argc, char **argv)
 	int rounds = argc > 2 ? atoi(argv[2]) : 200;
 	int shared = argc > 3 ? atoi(argv[3]) : 50;
 	signal(SIGPIPE, SIG_IGN);
-	tap_plan(9);
+	tap_plan(10);
 	uint64_t rs = seed_init();
 	char *top = fresh_dir("kill");
 
@@ -500,6 +577,8 @@ int main(int argc, char **argv)
 	tap_fails(&f_bounds, "each counter between its acknowledged total "
 	                     "and one batch more");
 	tap_fails(&f_files, "one segment per writer, no stray files");
+	tap_fails(&f_sweep, "the next writer sweeps dead writers' temporaries, "
+	                    "and nothing else");
 	rm_rf(top);
 	tap_ok(access(top, F_OK) != 0, "test directory removed");
 	free(top);

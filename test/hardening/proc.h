@@ -460,6 +460,23 @@ static inline int run_capture(char *const argv[], char **out, char **errs,
 	return st;
 }
 
+/* Field 22 of /proc/self/stat: this process's start time in clock ticks
+ * since boot, as in segment names. 0 if unreadable. */
+static inline unsigned long long self_start_time(void)
+{
+	char buf[1024];
+	FILE *f = fopen("/proc/self/stat", "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
 /* Path of a built program next to this one (argv[0]'s directory). */
 static inline char *sibling(const char *argv0, const char *name)
 {
