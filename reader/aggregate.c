@@ -152,6 +152,8 @@ static int add_key(void *arg, struct scales_metric *m, const char *c, size_t cl)
 
 static int dict_totals(struct scales_snapshot *s)
 {
+	if (s->priv->no_dicts)
+		return 0;
 	for (size_t i = 0; i < s->n; i++) {
 		struct scales_metric *m = &s->metrics[i];
 		if (m->kind != SCALES_KIND_DICT || m->agg != SCALES_AGG_NONE)

@@ -66,6 +66,79 @@ struct r_used {
 	uint32_t live_entries;
 };
 
+/* ------------------------------------------------- the snapshot cache */
+
+/*
+ * A block of validated paths, shared by a segment's cache and by the
+ * snapshots whose metrics point into it. Bytes below `used` are written
+ * once and never change; the block is freed with its last reference
+ * (refs is atomic: snapshots may be freed on any thread).
+ */
+struct r_pblock {
+	size_t refs;
+	size_t used, cap; /* bytes */
+	uint64_t data[];
+};
+
+/* What earlier snapshots learned about one directory entry. */
+struct r_ecache {
+	/* the entry's path words as copied and validated (path_ok(), NUL at
+	 * plen, bytes after it as they were), in a block; NULL: none */
+	const char *path;
+	uint32_t gen;   /* the entry's generation when they were copied */
+	uint32_t plen;  /* path_len */
+	uint32_t rank;  /* position among the sorted metrics of the snapshot */
+	uint32_t epoch; /* ... stamped `epoch` (r_cache.epoch); 0: none */
+};
+
+/*
+ * Per open segment, owned by the thread taking its snapshots. A path is
+ * re-validated only if its copied bytes, length or generation differ from
+ * the cached ones. A metric whose path is unchanged goes straight to its
+ * rank in the previous snapshot; only the others are sorted (and merged
+ * in), so the metrics come out sorted without comparing paths when nothing
+ * was registered or changed, whatever the order of the entries.
+ */
+struct r_cache {
+	struct r_ecache *e; /* cap entries, zeroed when allocated */
+	uint32_t cap;
+	uint32_t epoch;   /* stamp of the last snapshot attempted */
+	bool ranked;      /* it completed: ranks stamped `epoch` are valid */
+	uint32_t prev_n;  /* its number of (sorted) metrics */
+	uint64_t *filled; /* scratch bitmap: ranks taken in this snapshot */
+	size_t capfilled; /* words */
+	struct scales_metric *miss; /* scratch: metrics without a rank */
+	size_t capmiss;
+	struct r_pblock **blocks;
+	size_t nblocks, capblocks;
+	uint64_t bytes;  /* allocated in blocks */
+	uint64_t stored; /* of which holding paths */
+	uint64_t live;   /* of which referenced by e[] */
+};
+
+/* Ensures room for n entries and a bitmap of prev_n ranks (zeroed);
+ * -ENOMEM. */
+R_HIDDEN int r_cache_reserve(struct r_cache *c, uint32_t n);
+
+/* Appends m to the metrics without a rank; -ENOMEM. */
+R_HIDDEN int r_cache_miss(struct r_cache *c, size_t *nmiss,
+                          const struct scales_metric *m);
+
+/* Copies nw path words into a block and points ce at them (gen, plen).
+ * Returns the copy, or NULL (out of memory). */
+R_HIDDEN const char *r_cache_store(struct r_cache *c, struct r_ecache *ce,
+                                   const uint64_t *words, size_t nw,
+                                   uint32_t gen, uint32_t plen);
+
+/* Moves the live paths into one block when most bytes are garbage. */
+R_HIDDEN void r_cache_compact(struct r_cache *c);
+
+/* Forgets everything (drops the cache's block references). */
+R_HIDDEN void r_cache_reset(struct r_cache *c);
+
+/* Drops n block references. */
+R_HIDDEN void r_pblocks_unref(struct r_pblock *const *b, size_t n);
+
 struct scales_segment {
 	int fd;
 	char *path;
@@ -73,6 +146,7 @@ struct scales_segment {
 	size_t map_len;
 	uint64_t file_size; /* st_size at the last fstat */
 	struct r_layout lay;
+	struct r_cache cache;
 };
 
 /* Re-fstats seg, remaps if the file grew; SCALES_RE_TRUNCATED if it
@@ -142,7 +216,10 @@ struct scales_snapshot_priv {
 	struct r_decl *decls;
 	size_t ndecls;
 	bool aggregated;
-	int32_t *pids; /* merged: member pids */
+	bool no_dicts;             /* known to hold no dict metric */
+	int32_t *pids;             /* merged: member pids */
+	struct r_pblock **pblocks; /* referenced path blocks (in the arena) */
+	size_t npblocks;
 };
 
 /* Allocates an empty snapshot (metrics array of cap entries). */
@@ -150,10 +227,6 @@ R_HIDDEN struct scales_snapshot *r_snapshot_new(size_t cap);
 
 /* Ensures room for n more metrics; -ENOMEM. Pointers into metrics move. */
 R_HIDDEN int r_snapshot_reserve(struct scales_snapshot *s, size_t more);
-
-/* Sorts metrics by path (if needed) and drops duplicates (counted in
- * skipped). */
-R_HIDDEN void r_snapshot_sort(struct scales_snapshot *s);
 
 R_HIDDEN int r_metric_cmp(const void *a, const void *b);
 

@@ -370,6 +370,7 @@ void scales_segment_close(scales_segment **segp)
 	if (seg->fd >= 0)
 		close(seg->fd);
 	free(seg->path);
+	r_cache_reset(&seg->cache); /* snapshots keep their blocks */
 	free(seg);
 	*segp = NULL;
 }

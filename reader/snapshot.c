@@ -16,6 +16,9 @@
 #define LOAD_RLX(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
 #define R_ATTEMPTS 5 /* first try + 4 retries */
+#ifndef R_PREFETCH
+#define R_PREFETCH 8 /* entries ahead */
+#endif
 
 static inline void cpu_relax(void)
 {
@@ -68,6 +71,7 @@ void scales_snapshot_free(struct scales_snapshot **snap)
 		return;
 	struct scales_snapshot *s = *snap;
 	if (s->priv) {
+		r_pblocks_unref(s->priv->pblocks, s->priv->npblocks);
 		r_arena_free(&s->priv->arena);
 		free(s->priv->decls);
 		free(s->priv->pids);
@@ -86,28 +90,6 @@ int r_metric_cmp(const void *a, const void *b)
 		return c;
 	/* stable for duplicates: lower entry index first */
 	return x->entry < y->entry ? -1 : x->entry > y->entry;
-}
-
-void r_snapshot_sort(struct scales_snapshot *s)
-{
-	bool sorted = true;
-	for (size_t i = 1; i < s->n && sorted; i++)
-		sorted = strcmp(s->metrics[i - 1].path, s->metrics[i].path) < 0;
-	if (sorted)
-		return;
-	qsort(s->metrics, s->n, sizeof(*s->metrics), r_metric_cmp);
-	/* a path seen twice: an entry retired and re-registered in another
-	 * slot during the copy. Keep one. */
-	size_t w = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		if (w &&
-		    strcmp(s->metrics[w - 1].path, s->metrics[i].path) == 0) {
-			s->skipped++;
-			continue;
-		}
-		s->metrics[w++] = s->metrics[i];
-	}
-	s->n = w;
 }
 
 const struct scales_metric *
@@ -132,9 +114,15 @@ scales_snapshot_find(const struct scales_snapshot *snap, const char *path)
 struct copy_ctx {
 	scales_segment *seg;
 	struct scales_snapshot *s;
+	struct r_cache *cache; /* &seg->cache */
 	struct r_used u;
 	const char *strs;  /* private copy of the string area, NUL after */
 	uint64_t strs_len; /* bytes copied (strings_used at the copy) */
+	uint32_t epoch;    /* this snapshot's stamp */
+	bool warm;         /* the previous snapshot's ranks are valid */
+	size_t nhit;       /* warm: metrics placed at their previous rank */
+	size_t nmiss;      /* warm: metrics in cache->miss */
+	size_t ndicts;
 };
 
 /* The entry words a reader needs, copied with relaxed loads. */
@@ -309,8 +297,20 @@ enum {
 	E_NOMEM
 };
 
-/* Copies entry i into *m (or a declaration). */
-static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m)
+/* Copied rather than memset: a rep stos cannot forward to the loads that
+ * copy the metric out a moment later. */
+static const struct scales_metric zero_metric;
+
+/*
+ * Copies entry i into *m (or a declaration). The path is checked with
+ * path_ok() unless its copied words, its length and the entry's generation
+ * equal those that an earlier snapshot validated (*hit is then true and
+ * m->path is that earlier copy): the bytes compared are the bytes used, so
+ * a writer rewriting a path in place, even without a new generation, gets
+ * it validated again. Everything else is checked at every copy.
+ */
+static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
+                      bool *hitp)
 {
 	const struct r_layout *l = &c->seg->lay;
 	const struct scales_shm_entry *e =
@@ -318,6 +318,7 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m)
 	                   (uint64_t)i * l->entry_size);
 	const uint64_t *ew = (const uint64_t *)(const void *)e;
 	struct scales_snapshot_priv *priv = c->s->priv;
+	struct r_ecache *ce = &c->cache->e[i];
 	uint64_t *hbuf = NULL;
 	uint32_t hcap = 0;
 
@@ -340,20 +341,36 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m)
 		bool valid = plen >= 2 && plen < SCALES_SHM_PATH_MAX &&
 		             x->kind >= 1 && x->kind <= SCALES_SHM_KIND_MAX &&
 		             x->unit <= SCALES_SHM_UNIT_MAX;
-		struct scales_metric mm;
-		memset(&mm, 0, sizeof(mm));
+		bool hit = false;
+		size_t pw = ((size_t)plen + 8) / 8; /* words up to the NUL */
+		*m = zero_metric;
 		const char *help = NULL, *child = NULL;
 		if (valid) {
-			size_t pw = (plen + 1 + 7) / 8;
-			for (size_t w = 0; w < pw; w++)
-				ec.w[fixed + w] = LOAD_RLX(&ew[fixed + w]);
-			valid = ec.e.path[plen] == 0 &&
-			        path_ok(ec.e.path, plen) &&
+			const uint64_t *cw =
+			    ce->path && ce->gen == gen && ce->plen == plen ?
+			        (const uint64_t *)(const void *)ce->path :
+			        NULL;
+			if (cw) {
+				uint64_t diff = 0;
+				for (size_t w = 0; w < pw; w++) {
+					uint64_t v = LOAD_RLX(&ew[fixed + w]);
+					ec.w[fixed + w] = v;
+					diff |= v ^ cw[w];
+				}
+				hit = diff == 0;
+			} else {
+				for (size_t w = 0; w < pw; w++)
+					ec.w[fixed + w] =
+					    LOAD_RLX(&ew[fixed + w]);
+			}
+			/* a hit: these very bytes passed both checks */
+			valid = (hit || (ec.e.path[plen] == 0 &&
+			                 path_ok(ec.e.path, plen))) &&
 			        resolve(c, x->help, &help);
 		}
 		if (valid) {
-			mm.kind = x->kind;
-			mm.unit = x->unit;
+			m->kind = x->kind;
+			m->unit = x->unit;
 			switch (x->kind) {
 			case SCALES_SHM_COUNTER: {
 				valid =
@@ -369,7 +386,7 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m)
 					sum +=
 					    map_u64(c,
 					            off + k * l->stripe_size);
-				mm.v.u64 = sum;
+				m->v.u64 = sum;
 				break;
 			}
 			case SCALES_SHM_GAUGE_I64:
@@ -382,9 +399,9 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m)
 					break;
 				uint64_t v = map_u64(c, x->data_offset);
 				if (x->kind == SCALES_SHM_GAUGE_I64)
-					mm.v.i64 = (int64_t)v;
+					m->v.i64 = (int64_t)v;
 				else
-					memcpy(&mm.v.f64, &v, 8);
+					memcpy(&m->v.f64, &v, 8);
 				break;
 			}
 			case SCALES_SHM_STATE: {
@@ -395,7 +412,7 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m)
 				if (!valid)
 					break;
 				uint32_t ref = map_u32(c, x->data_offset);
-				valid = resolve(c, ref, &mm.v.state);
+				valid = resolve(c, ref, &m->v.state);
 				break;
 			}
 			case SCALES_SHM_HISTOGRAM: {
@@ -428,14 +445,14 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m)
 					for (uint32_t w = 0; w <= nb; w++)
 						hbuf[w] += LOAD_RLX(&sw[w]);
 				}
-				mm.hist.min = map_u64(c, x->data_offset);
-				mm.hist.max = map_u64(c, x->data_offset + 8);
-				mm.hist.sum = hbuf[0];
-				mm.hist.scale = x->scale;
-				mm.hist.sub_bits = sb;
-				mm.hist.unit_shift = us;
-				mm.hist.nbuckets = nb;
-				mm.hist.buckets = hbuf + 1;
+				m->hist.min = map_u64(c, x->data_offset);
+				m->hist.max = map_u64(c, x->data_offset + 8);
+				m->hist.sum = hbuf[0];
+				m->hist.scale = x->scale;
+				m->hist.sub_bits = sb;
+				m->hist.unit_shift = us;
+				m->hist.nbuckets = nb;
+				m->hist.buckets = hbuf + 1;
 				break;
 			}
 			case SCALES_SHM_AGG_SUM:
@@ -465,22 +482,29 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m)
 		if (!valid)
 			return E_INVALID;
 
-		mm.path = r_arena_strndup(&priv->arena, ec.e.path, plen);
-		if (!mm.path)
-			return E_NOMEM;
-		mm.help = help;
-		mm.entry = i;
-		mm.generation = gen;
-		if (mm.kind == SCALES_SHM_HISTOGRAM) {
-			uint64_t n = 0;
-			for (uint32_t b = 0; b < mm.hist.nbuckets; b++)
-				n += mm.hist.buckets[b];
-			mm.hist.count = n;
-			if (n && mm.hist.min > mm.hist.max)
-				r_histo_fix_minmax(&mm.hist);
+		/* a consistent, valid copy: its path is ours to keep */
+		if (hit) {
+			m->path = ce->path;
+		} else {
+			m->path = r_cache_store(c->cache, ce, &ec.w[fixed], pw,
+			                        gen, plen);
+			if (!m->path)
+				return E_NOMEM;
 		}
-		if (mm.kind == SCALES_SHM_AGG_SUM ||
-		    mm.kind == SCALES_SHM_AGG_STATES) {
+		*hitp = hit;
+		m->help = help;
+		m->entry = i;
+		m->generation = gen;
+		if (m->kind == SCALES_SHM_HISTOGRAM) {
+			uint64_t n = 0;
+			for (uint32_t b = 0; b < m->hist.nbuckets; b++)
+				n += m->hist.buckets[b];
+			m->hist.count = n;
+			if (n && m->hist.min > m->hist.max)
+				r_histo_fix_minmax(&m->hist);
+		}
+		if (m->kind == SCALES_SHM_AGG_SUM ||
+		    m->kind == SCALES_SHM_AGG_STATES) {
 			if (priv->ndecls % 64 == 0) {
 				void *d = realloc(priv->decls,
 				                  (priv->ndecls + 64) *
@@ -491,19 +515,51 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m)
 				r_guard_publish();
 			}
 			struct r_decl *d = &priv->decls[priv->ndecls++];
-			d->path = mm.path;
+			d->path = m->path;
 			d->child = child;
 			d->help = help;
-			d->agg = mm.kind;
-			d->unit = mm.unit;
+			d->agg = m->kind;
+			d->unit = m->unit;
 			d->entry = i;
 			d->generation = gen;
 			return E_DECL;
 		}
-		*m = mm;
+		if (m->kind == SCALES_SHM_DICT)
+			c->ndicts++;
 		return E_OK;
 	}
 	return E_CHANGED;
+}
+
+/*
+ * Puts metric m of entry i into the snapshot. Cold (no valid ranks): at the
+ * end, rank tentatively its position. Warm: a metric whose path is the one
+ * it had in the previous snapshot takes its rank there (slots taken are
+ * marked in cache->filled); the others go to cache->miss.
+ */
+static inline int place(struct copy_ctx *c, uint32_t i,
+                        const struct scales_metric *m, bool hit)
+{
+	struct scales_snapshot *s = c->s;
+	struct r_cache *k = c->cache;
+	struct r_ecache *ce = &k->e[i];
+	if (!c->warm) {
+		ce->rank = (uint32_t)s->n;
+		ce->epoch = c->epoch;
+		s->metrics[s->n++] = *m;
+		return 0;
+	}
+	uint32_t r = ce->rank;
+	if (hit && ce->epoch == k->epoch && r < k->prev_n &&
+	    !(k->filled[r / 64] & (UINT64_C(1) << (r % 64)))) {
+		k->filled[r / 64] |= UINT64_C(1) << (r % 64);
+		s->metrics[r] = *m;
+		ce->epoch = c->epoch;
+		c->nhit++;
+		return 0;
+	}
+	ce->epoch = 0; /* ranked when sorted */
+	return r_cache_miss(k, &c->nmiss, m);
 }
 
 /* The guarded part: everything that touches the mapping. Returns 0 or an
@@ -528,14 +584,38 @@ static __attribute__((noinline)) int copy_all(struct copy_ctx *c, char *err,
 	c->strs = strs;
 	c->strs_len = c->u.strings_used;
 
-	if (r_snapshot_reserve(s, c->u.dir_used))
+	/* warm, ranks below prev_n are slots of the metrics array */
+	size_t slots = c->u.dir_used;
+	if (c->warm && c->cache->prev_n > slots)
+		slots = c->cache->prev_n;
+	if (r_snapshot_reserve(s, slots) ||
+	    r_cache_reserve(c->cache, c->u.dir_used))
 		return r_fail(err, errlen, -ENOMEM, "out of memory");
+	const unsigned char *dir = c->seg->map + l->dir_offset;
 	for (uint32_t i = 0; i < c->u.dir_used; i++) {
-		int r = copy_entry(c, i, &s->metrics[s->n]);
+		bool hit = false;
+		struct scales_metric m;
+		if (i + R_PREFETCH < c->u.dir_used) {
+			/* the lines copy_entry() reads: fixed fields, path */
+			const unsigned char *pe =
+			    dir + (uint64_t)(i + R_PREFETCH) * l->entry_size;
+			__builtin_prefetch(pe);
+			__builtin_prefetch(pe + 64);
+			__builtin_prefetch(pe + 128);
+			/* warm: the slot it will probably take */
+			uint32_t r = c->cache->e[i + R_PREFETCH].rank;
+			if (c->warm && r < c->cache->prev_n) {
+				const char *pm = (const char *)&s->metrics[r];
+				__builtin_prefetch(pm, 1);
+				__builtin_prefetch(pm + 64, 1);
+				__builtin_prefetch(pm + sizeof(*s->metrics) - 1,
+				                   1);
+			}
+		}
+		int r = copy_entry(c, i, &m, &hit);
+		if (r == E_OK && place(c, i, &m, hit))
+			r = E_NOMEM;
 		switch (r) {
-		case E_OK:
-			s->n++;
-			break;
 		case E_CHANGED:
 			s->skipped++;
 			break;
@@ -551,6 +631,110 @@ static __attribute__((noinline)) int copy_all(struct copy_ctx *c, char *err,
 	return 0;
 }
 
+/* True if a[0..n) is sorted by r_metric_cmp. */
+static bool metrics_sorted(const struct scales_metric *a, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (r_metric_cmp(&a[i - 1], &a[i]) > 0)
+			return false;
+	return true;
+}
+
+/* Ranks every metric of s at its position. */
+static void stamp_ranks(struct copy_ctx *c)
+{
+	struct scales_snapshot *s = c->s;
+	for (size_t p = 0; p < s->n; p++) {
+		struct r_ecache *ce = &c->cache->e[s->metrics[p].entry];
+		ce->rank = (uint32_t)p;
+		ce->epoch = c->epoch;
+	}
+}
+
+/* A duplicate path dropped: an entry retired and re-registered in another
+ * slot during the copy (the lower slot is kept). */
+static void drop(struct copy_ctx *c, const struct scales_metric *m)
+{
+	c->cache->e[m->entry].epoch = 0;
+	c->s->skipped++;
+}
+
+/* Cold: metrics in entry order; sorts them if needed and drops duplicate
+ * paths. */
+static void order_cold(struct copy_ctx *c)
+{
+	struct scales_snapshot *s = c->s;
+	bool sorted = true;
+	for (size_t i = 1; i < s->n && sorted; i++)
+		sorted = strcmp(s->metrics[i - 1].path, s->metrics[i].path) < 0;
+	if (sorted)
+		return; /* ranked as placed */
+	qsort(s->metrics, s->n, sizeof(*s->metrics), r_metric_cmp);
+	size_t w = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (w &&
+		    strcmp(s->metrics[w - 1].path, s->metrics[i].path) == 0) {
+			drop(c, &s->metrics[i]);
+			continue;
+		}
+		s->metrics[w++] = s->metrics[i];
+	}
+	s->n = w;
+	stamp_ranks(c);
+}
+
+/*
+ * Warm: the metrics that kept their rank are in their slots of
+ * [0, prev_n), in order; the others in cache->miss. Closes the gaps, sorts
+ * the others and merges them in (backwards, in place), dropping duplicate
+ * paths.
+ */
+static void order_warm(struct copy_ctx *c)
+{
+	struct scales_snapshot *s = c->s;
+	struct r_cache *k = c->cache;
+	struct scales_metric *a = s->metrics, *b = k->miss;
+	if (c->nmiss == 0 && c->nhit == k->prev_n) {
+		s->n = c->nhit; /* as last time: sorted, ranked */
+		return;
+	}
+	size_t h = 0;
+	for (uint32_t r = 0; r < k->prev_n; r++) {
+		if (!(k->filled[r / 64] & (UINT64_C(1) << (r % 64)))) {
+			if (r % 64 == 0 && k->filled[r / 64] == 0)
+				r += 63; /* an empty word */
+			continue;
+		}
+		if (h != r)
+			a[h] = a[r];
+		h++;
+	}
+	size_t m = c->nmiss;
+	if (!metrics_sorted(b, m))
+		qsort(b, m, sizeof(*b), r_metric_cmp);
+	/* from the largest: a[w] is the last one written */
+	size_t i = h, j = m, o = h + m, w = o;
+	while (i > 0 || j > 0) {
+		const struct scales_metric *x;
+		if (j == 0 || (i > 0 && r_metric_cmp(&a[i - 1], &b[j - 1]) > 0))
+			x = &a[--i];
+		else
+			x = &b[--j];
+		if (w < o && strcmp(a[w].path, x->path) == 0) {
+			drop(c, &a[w]); /* x comes from a lower slot */
+			a[w] = *x;
+			continue;
+		}
+		/* w >= i + j: never over a metric still to merge */
+		if (&a[--w] != x)
+			a[w] = *x;
+	}
+	if (w)
+		memmove(a, a + w, (o - w) * sizeof(*a));
+	s->n = o - w;
+	stamp_ranks(c);
+}
+
 int scales_snapshot_take(scales_segment *seg, unsigned flags,
                          struct scales_snapshot **out, char *err, size_t errlen)
 {
@@ -558,6 +742,15 @@ int scales_snapshot_take(scales_segment *seg, unsigned flags,
 	int rc = r_segment_refresh(seg, err, errlen);
 	if (rc)
 		return rc;
+	struct r_cache *k = &seg->cache;
+	r_cache_compact(k);
+	if (k->epoch == UINT32_MAX) {
+		/* the stamps wrap: forget the ranks */
+		for (uint32_t i = 0; i < k->cap; i++)
+			k->e[i].epoch = 0;
+		k->epoch = 0;
+		k->ranked = false;
+	}
 	struct scales_snapshot *s = r_snapshot_new(0);
 	if (!s)
 		return r_fail(err, errlen, -ENOMEM, "out of memory");
@@ -565,12 +758,17 @@ int scales_snapshot_take(scales_segment *seg, unsigned flags,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.seg = seg;
 	ctx.s = s;
+	ctx.cache = k;
+	ctx.epoch = k->epoch + 1;
+	ctx.warm = k->ranked;
 	struct copy_ctx *volatile cp = &ctx;
 
 	sigjmp_buf jb;
 	if (sigsetjmp(jb, 1)) {
 		r_guard_leave();
 		scales_snapshot_free(&cp->s);
+		/* the cache may be half updated: forget it */
+		r_cache_reset(&seg->cache);
 		return r_fail(err, errlen, SCALES_RE_TRUNCATED,
 		              "%s: file truncated during the snapshot (SIGBUS)",
 		              seg->path);
@@ -580,17 +778,42 @@ int scales_snapshot_take(scales_segment *seg, unsigned flags,
 	r_guard_leave();
 	if (rc) {
 		scales_snapshot_free(&s);
+		r_cache_reset(k);
 		return rc;
+	}
+	if (ctx.warm)
+		order_warm(&ctx);
+	else
+		order_cold(&ctx);
+	k->epoch = ctx.epoch;
+	k->ranked = true;
+	k->prev_n = (uint32_t)s->n;
+	s->priv->no_dicts = ctx.ndicts == 0;
+
+	/* the snapshot's paths live in the cache's blocks: hold them */
+	struct scales_snapshot_priv *p = s->priv;
+	if (k->nblocks) {
+		p->pblocks =
+		    r_arena_alloc(&p->arena, k->nblocks * sizeof(*p->pblocks));
+		if (!p->pblocks) {
+			scales_snapshot_free(&s);
+			return r_fail(err, errlen, -ENOMEM, "out of memory");
+		}
+		for (size_t i = 0; i < k->nblocks; i++) {
+			p->pblocks[i] = k->blocks[i];
+			__atomic_add_fetch(&k->blocks[i]->refs, 1,
+			                   __ATOMIC_RELAXED);
+		}
+		p->npblocks = k->nblocks;
 	}
 	/* the snapshot outlives the segment: its own copy of the path */
 	s->segment_path =
-	    r_arena_strndup(&s->priv->arena, seg->path, strlen(seg->path));
+	    r_arena_strndup(&p->arena, seg->path, strlen(seg->path));
 	if (!s->segment_path) {
 		scales_snapshot_free(&s);
 		return r_fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	r_fill_info(seg, &ctx.u, &s->proc);
-	r_snapshot_sort(s);
 	if (!(flags & SCALES_SNAP_NO_AGGREGATES)) {
 		rc = scales_snapshot_aggregate(s);
 		if (rc) {

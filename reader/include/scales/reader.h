@@ -25,7 +25,10 @@
  *    read from any number of threads at once.
  *  - Everything a function returns through an out-parameter is owned by the
  *    caller and released with the matching ..._free() or ..._close() function;
- *    strings inside a snapshot live as long as the snapshot.
+ *    strings inside a snapshot live as long as the snapshot. Snapshots of one
+ *    segment may share (immutable, reference-counted) path strings; they may
+ *    still be freed on different threads, in any order, before or after the
+ *    segment is closed.
  */
 #ifndef SCALES_READER_H
 #define SCALES_READER_H
@@ -178,7 +181,8 @@ SCALES_READER_API int scales_segment_open_pid(const char *dir, int32_t pid,
                                               size_t errlen);
 
 /* Unmaps and closes the segment and sets *seg to NULL. NULL-safe. Snapshots
- * taken from it stay valid (they are copies). */
+ * taken from it stay valid (they are copies; segment_path too) and keep
+ * alive the path strings they share with it. */
 SCALES_READER_API void scales_segment_close(scales_segment **seg);
 
 /* The path the segment was opened with. Valid until close. */
@@ -329,7 +333,7 @@ struct scales_snapshot_priv;
  */
 struct scales_snapshot {
 	struct scales_process_info proc; /* as scales_segment_info() */
-	const char *segment_path;        /* NULL for merged snapshots */
+	const char *segment_path;        /* own copy; NULL if merged */
 	uint64_t mono_ns;                /* CLOCK_MONOTONIC at the copy */
 	uint64_t real_ns;                /* CLOCK_REALTIME at the copy */
 	size_t n;                        /* number of metrics */
@@ -362,7 +366,15 @@ struct scales_snapshot {
  * SIGBUS handler must chain to the previous one.
  *
  * Cost: about one pass over the bytes of the live entries, their values in
- * every stripe and the used string area. *out is owned by the caller.
+ * every stripe and the used string area. The segment remembers, per entry,
+ * the path bytes the previous snapshots validated (with the entry's
+ * generation) and the order of the metrics: an entry whose generation,
+ * path_len and copied path bytes all equal the remembered ones is not
+ * validated again (every other field is), and only metrics that are new or
+ * changed are sorted. Any difference, even a path rewritten in place under
+ * the same generation, means full validation. This costs about 24 bytes per
+ * entry plus the paths, kept until scales_segment_close(); open the segment
+ * once and keep it to benefit. *out is owned by the caller.
  * Not concurrent with other calls on the same seg.
  */
 SCALES_READER_API int scales_snapshot_take(scales_segment *seg, unsigned flags,
