@@ -464,6 +464,67 @@ Test(json, aggregates_are_marked)
 	sb_free(b);
 }
 
+/*
+ * scales_json_render() reads only the public fields: shallow copies of
+ * snapshots whose metrics/n hold a subset (as scales-export --http passes
+ * them), with priv cleared to prove it is not read, render as the
+ * snapshots filtered down to that subset.
+ */
+Test(json, shallow_copies_with_a_subset_of_metrics)
+{
+	struct segbuild *b = render_image();
+	struct scales_snapshot *s = build_snap(b, 0);
+	struct scales_snapshot *m = NULL;
+	const struct scales_snapshot *both[2] = { s, s };
+	cr_assert_eq(scales_snapshot_merge(both, 2, &m), 0);
+	const struct scales_snapshot *orig[2] = { s, m };
+	const char *globs[] = { "/web/l*", "/web/mode" };
+	struct scales_snapshot sub[2], filt[2];
+	const struct scales_snapshot *subs[2], *filts[2];
+	for (int k = 0; k < 2; k++) {
+		const struct scales_snapshot *o = orig[k];
+		/* the caller's own array, the selected metrics only */
+		struct scales_metric *ms = calloc(o->n, sizeof(*ms));
+		size_t n = 0;
+		for (size_t i = 0; i < o->n; i++)
+			if (scales_path_match(globs, 2, o->metrics[i].path))
+				ms[n++] = o->metrics[i];
+		cr_assert_eq(n, 3); /* latency, load, mode */
+		sub[k] = *o;
+		sub[k].metrics = ms;
+		sub[k].n = n;
+		sub[k].priv = NULL;
+		subs[k] = &sub[k];
+		/* the same subset through the library's filter */
+		filt[k] = *o;
+		filt[k].metrics = calloc(o->n, sizeof(*ms));
+		memcpy(filt[k].metrics, o->metrics, o->n * sizeof(*ms));
+		filt[k].priv = NULL;
+		scales_snapshot_filter(&filt[k], globs, 2);
+		filts[k] = &filt[k];
+	}
+	struct scales_buf x = { 0 }, y = { 0 };
+	cr_assert_eq(scales_json_render(&x, subs, NULL, 2, 0), 0);
+	cr_assert_eq(scales_json_render(&y, filts, NULL, 2, 0), 0);
+	cr_assert(valid_json(x.data, x.len), "invalid: %s", x.data);
+	cr_assert_str_eq(x.data, y.data);
+	cr_assert(has(&x, "\"/web/latency\":{\"kind\":\"histogram\""));
+	cr_assert(has(&x, "\"/web/load\":{"));
+	cr_assert(has(&x, "\"/web/mode\":{"));
+	cr_assert(!has(&x, "/web/errors"));
+	cr_assert(!has(&x, "/web/neg"));
+	cr_assert(has(&x, "\"pids\":[77,77]")); /* the merged one */
+	scales_buf_free(&x);
+	scales_buf_free(&y);
+	for (int k = 0; k < 2; k++) {
+		free(sub[k].metrics);
+		free(filt[k].metrics);
+	}
+	scales_snapshot_free(&m);
+	scales_snapshot_free(&s);
+	sb_free(b);
+}
+
 Test(json, buffer)
 {
 	struct scales_buf b = { 0 };

@@ -646,6 +646,14 @@ enum scales_json_flags {
  * rates[i] may be NULL (one-shot: rate and meters are null) or point to
  * snaps[i]->n results of scales_rates_update(). Appends to b; returns 0 or
  * -ENOMEM.
+ *
+ * Reads only the public fields of the snapshots (proc, segment_path,
+ * real_ns, n, metrics, nmembers, member_pids) and of their metrics, never
+ * priv. So a caller may render a selection by passing shallow copies
+ * (struct assignment) whose metrics and n hold a subset of the original's
+ * metrics, in its order, in an array of the caller's (rates[i] then
+ * matching that subset); the original snapshot must stay alive, as it owns
+ * the strings. Guaranteed (test/reader/test_json.c).
  */
 SCALES_READER_API int scales_json_render(
     struct scales_buf *b, const struct scales_snapshot *const *snaps,
