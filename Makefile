@@ -33,7 +33,7 @@ endif
 
 TEST_ARGS ?=
 
-.PHONY: all deps setup build test demo bench install format format-check clean
+.PHONY: all deps setup build test demo bench install format format-check clean fuzz sanitize
 
 all: build
 
@@ -62,6 +62,13 @@ demo: build
 
 bench: build
 	$(MESON) test -C $(BUILD) --benchmark --print-errorlogs $(TEST_ARGS)
+
+# Longer fuzzing than CI's minute, and the sanitizer reruns on demand.
+fuzz: build
+	sh fuzz/run-fuzz.sh 600
+
+sanitize: build
+	SCALES_SANITIZE=1 $(MESON) test -C $(BUILD) --suite sanitize --print-errorlogs
 
 install: build
 	$(MESON) install -C $(BUILD)
