@@ -239,6 +239,191 @@ SCALES_READER_API int scales_segment_info(scales_segment *seg,
                                           struct scales_process_info *out,
                                           char *err, size_t errlen);
 
+/* ------------------------------------------------------ process selection */
+
+/*
+ * Process selection as the tools (scales-top, scales-export and its HTTP
+ * server) take it from their command line. Positional arguments
+ * ("selectors") name processes:
+ *  - an argument containing "/" is a segment file path: that file is taken
+ *    as it is (a copied, renamed or dead writer's segment too), whatever
+ *    its name and liveness;
+ *  - one of only digits (at least one) is a pid: the discovered segments
+ *    whose file name has that pid, dead ones included;
+ *  - anything else (also "") is an app name: the discovered segments whose
+ *    file name has that app.
+ * No selector at all selects every discovered segment. Selectors that are
+ * all paths select nothing else: no directory is read (unless
+ * SCALES_SEL_ALWAYS_DISCOVER). Segments are
+ * discovered as scales_discover() does (dir, else $SCALES_DIR, else every
+ * readable /dev/shm/scales-* directory and the writer's fallbacks).
+ */
+enum scales_selector_kind {
+	SCALES_SELECTOR_PATH = 1,
+	SCALES_SELECTOR_PID = 2,
+	SCALES_SELECTOR_APP = 3,
+};
+
+/*
+ * Classifies one selector as above. For a pid, *pid (if non-NULL)
+ * receives it, or 0 if it exceeds INT32_MAX (a pid that matches nothing);
+ * otherwise *pid is set to 0. Thread-safe.
+ */
+SCALES_READER_API enum scales_selector_kind
+scales_selector_kind(const char *arg, int32_t *pid);
+
+/* scales_selection.flags */
+enum scales_select_flags {
+	/* Discovered segments whose writer is not alive (liveness other than
+	 * SCALES_LIVE_ALIVE: dead, pid reused, closed) are selected by app
+	 * selectors and by "no selector" too. Without it they are selected
+	 * only by a pid selector (or named by path). */
+	SCALES_SEL_INCLUDE_DEAD = 1u << 0,
+	/* File view: discovered files whose header names another process
+	 * (app, pid or start time) than their file name (copies, or corrupt
+	 * headers) are selected too, and two files of one process are two
+	 * items. Without it such discovered files are skipped, and each
+	 * process (header app, pid and start time) is one item: the first of
+	 * its files in the result order (named before discovered); the `by`
+	 * bits of the files left out are added to it. */
+	SCALES_SEL_INCLUDE_COPIES = 1u << 1,
+	/* A pid selector names one process: of the items selected by pid
+	 * selectors alone (not named, not matched by an app selector) that
+	 * have the same pid (the header's, else the file name's), keep the
+	 * best: alive, then closed by a writer that still runs
+	 * (scales_pid_running() != 0), then dead, then unreadable; among
+	 * equals the most recent start time. */
+	SCALES_SEL_ONE_PER_PID = 1u << 2,
+	/* Files that cannot be opened or read stay in the result as items
+	 * with seg NULL and error set (they are reported in errors too when
+	 * named by path or selected by pid). Without it they are left out. */
+	SCALES_SEL_KEEP_INVALID = 1u << 3,
+	/* Take only the segments named by path: no directory is read, pid and
+	 * app selectors select nothing and report nothing. For checking the
+	 * named files first (scales-top exits 2 before any discovery
+	 * warning). */
+	SCALES_SEL_NO_DISCOVERY = 1u << 4,
+	/* Read the directory even when every selector is a path (selecting
+	 * nothing from it): its warnings are reported and its error returned
+	 * all the same, as scales-top always did. */
+	SCALES_SEL_ALWAYS_DISCOVER = 1u << 5,
+};
+
+/* scales_selected.by: why an item was selected (bits). */
+enum scales_selected_by {
+	SCALES_BY_PATH = 1u << 0, /* named by a path selector */
+	SCALES_BY_PID = 1u << 1,  /* discovered, its pid selected */
+	SCALES_BY_APP = 1u << 2,  /* discovered, its app selected */
+	SCALES_BY_ALL = 1u << 3,  /* discovered, no selector at all */
+};
+
+/* One selected segment file. */
+struct scales_selected {
+	char *path; /* as named (the selector), or dir + "/" + name */
+	/* Open, owned by the selection: valid until the next scales_select()
+	 * or scales_selection_free() on it. NULL if error != 0. */
+	scales_segment *seg;
+	/* 0, or why the file cannot be opened or read (a SCALES_RE_* code or
+	 * -errno) with errmsg, one line naming the file (the message of
+	 * scales_segment_open() or scales_segment_info()); "" if error is 0.
+	 * Only with SCALES_SEL_KEEP_INVALID. */
+	int error;
+	char errmsg[256];
+	/* scales_segment_info() at the last scales_select(): valid if error
+	 * is 0 (the caller may refresh it with scales_segment_info()). */
+	struct scales_process_info info;
+	/* What the file name says ("<app>.<pid>.<start>.seg"); for a named
+	 * file not named so: app "?", pid and start_time 0. */
+	char app[64];
+	int32_t pid;
+	uint64_t start_time;
+	unsigned by;     /* enum scales_selected_by bits */
+	size_t selector; /* index of the first selector that names it; SIZE_MAX
+	                    if selected by no selector (SCALES_BY_ALL) */
+	dev_t dev;       /* of the open file (fstat); 0 if error != 0 */
+	ino_t ino;
+};
+
+/* A selector that failed. */
+struct scales_select_error {
+	size_t selector; /* index into selectors */
+	/* a path selector: the file cannot be opened or read (SCALES_RE_UNSAFE
+	 * for a symlink, SCALES_RE_NOT_SEGMENT, -ENOENT, -EACCES...); a pid
+	 * selector: one of the files of that pid cannot be opened or read
+	 * (one error per file), or SCALES_RE_NOT_FOUND: no segment file of
+	 * that pid was found (or only copies, which are skipped) */
+	int code;
+	char msg[256]; /* one line naming the file or the pid */
+};
+
+/*
+ * A selection: the caller zero-initialises it and sets the inputs; each
+ * scales_select() fills the results. Keep the struct and call
+ * scales_select() again to refresh: segments still selected stay open
+ * (found again by path), new ones are opened, the others closed. Not
+ * internally locked: one thread at a time per selection.
+ */
+struct scales_selection {
+	/* inputs, read by every scales_select() (never modified by it) */
+	const char *dir;              /* NULL: as scales_discover() */
+	const char *const *selectors; /* positional arguments, as typed */
+	size_t nselectors;
+	unsigned flags;     /* enum scales_select_flags */
+	scales_warn_f warn; /* discovery warnings (scales_discover()); may be
+	                       NULL */
+	void *warn_arg;
+
+	/* results of the last scales_select(), owned by the selection */
+	/* Named items first, in selector order, then the discovered ones in
+	 * discovery order (app, pid, start time, path). Each file (same path,
+	 * or a discovered file that is a named one: same device and inode)
+	 * appears once. */
+	struct scales_selected *items;
+	size_t n;
+	/* failed path and pid selectors, in selector order; an app selector
+	 * never fails (matching nothing is not an error) */
+	struct scales_select_error *errors;
+	size_t nerrors;
+};
+
+/*
+ * (Re)computes the selection: opens the segments named by path, discovers
+ * the others (unless SCALES_SEL_NO_DISCOVERY, or all selectors are paths
+ * without SCALES_SEL_ALWAYS_DISCOVER),
+ * keeps those the selectors and flags select, reads each one's
+ * scales_segment_info() (liveness) and records, per path or pid selector,
+ * why it failed. A discovered file that cannot be opened or read, a dead
+ * writer's segment (without SCALES_SEL_INCLUDE_DEAD and not selected by
+ * pid) and a copy (without SCALES_SEL_INCLUDE_COPIES) are left out;
+ * a named file never is, but a named file that cannot be opened or read
+ * is an item only with SCALES_SEL_KEEP_INVALID. Items whose segment could
+ * not be read last time are tried again.
+ *
+ * Returns 0, or:
+ *  - the error of scales_discover() (with its message in err) if the
+ *    directory cannot be read: the named items are up to date and the
+ *    discovered items of the previous call are kept as they were (their
+ *    info not refreshed), so a live view does not empty for a moment;
+ *    callers that want only fresh items take those with SCALES_BY_PATH;
+ *  - -ENOMEM: the result then holds what was selected so far.
+ * A failed selector is not an error of the call: see errors. Pointers
+ * into items and errors are invalidated by the next call.
+ */
+SCALES_READER_API int scales_select(struct scales_selection *sel, char *err,
+                                    size_t errlen);
+
+/* Closes every segment of the result, frees it and zeroes the results
+ * (the inputs are kept). NULL-safe. */
+SCALES_READER_API void scales_selection_free(struct scales_selection *sel);
+
+/*
+ * Is the process pid that started at start_time (clock ticks since boot,
+ * /proc/<pid>/stat field 22) running, as seen from the reader's pid
+ * namespace? 1 yes; 0 no (no such pid, or another process has it now);
+ * -1 cannot be told (/proc unreadable). Thread-safe.
+ */
+SCALES_READER_API int scales_pid_running(int32_t pid, uint64_t start_time);
+
 /* --------------------------------------------------------------- metrics */
 
 /* Metric kinds; the values equal the segment's entry kinds. */
