@@ -28,16 +28,16 @@ struct top_proc {
 	char app[64];
 	int32_t pid;
 	uint64_t start_time;
-	dev_t dev; /* of the file when added, to find it again */
+	dev_t dev; /* of the file when opened, to find it again */
 	ino_t ino;
 	bool named;          /* named on the command line by path */
-	scales_segment *seg; /* NULL if the file could not be opened */
-	char err[256];       /* why, if seg is NULL or info failed */
+	scales_segment *seg; /* owned by the selection; NULL if the file
+	                        could not be opened or read */
+	char err[256];       /* why, if seg is NULL */
 	struct scales_process_info info; /* valid if info_ok */
 	bool info_ok;
 	enum top_pstate state;
 	bool pid_reused; /* dead because its pid is another process now */
-	bool present;    /* seen by the last refresh (internal) */
 	bool picked;     /* chosen in the process list (UI) */
 };
 
@@ -45,9 +45,10 @@ struct top_proc {
 typedef void (*top_warn_f)(void *arg, const char *msg);
 
 struct top_procs {
-	const char *dir;              /* NULL: as scales_discover() */
-	const char *const *selectors; /* positional arguments */
-	size_t nselectors;
+	/* the command line's selection (reader library): a file view (every
+	 * file, dead ones and copies too), one segment per pid selector,
+	 * unreadable files kept as "invalid" */
+	struct scales_selection sel;
 	struct top_proc *v; /* sorted by app, pid, start time, path */
 	size_t n;
 	top_warn_f warn;
@@ -81,6 +82,9 @@ const char *top_pstate_name(enum top_pstate s);
  * /proc/<pid>/stat field 22) runs now, 0 if not (no such pid, or another
  * process has that pid), -1 if it cannot be told.
  */
-int top_pid_running(int32_t pid, uint64_t start_time);
+static inline int top_pid_running(int32_t pid, uint64_t start_time)
+{
+	return scales_pid_running(pid, start_time);
+}
 
 #endif /* SCALES_TOP_PROCS_H */
