@@ -64,35 +64,11 @@ static double real_s(void)
 
 /* ------------------------------------------------------------ selection */
 
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
 struct selection {
 	const struct export_args *a;
 	bool any_named_file; /* some selector is a segment file */
-	bool need_discovery; /* no selector, or an app name or a pid */
 	bool *named_failed;  /* per selector: already reported */
 };
-
-/* Takes the snapshot of the segment at path, or returns an error. */
-static int snap_path(const char *path, struct scales_snapshot **out, char *err,
-                     size_t errlen)
-{
-	scales_segment *seg;
-	int rc = scales_segment_open(path, 0, &seg, err, errlen);
-	if (rc)
-		return rc;
-	rc = scales_snapshot_take(seg, 0, out, err, errlen);
-	scales_segment_close(&seg);
-	return rc;
-}
 
 struct snaps {
 	struct scales_snapshot **v;
@@ -107,19 +83,8 @@ static void snaps_free(struct snaps *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Adds snap unless a snapshot of the same process (app, pid, start time)
- * is there already (a segment named twice, or named and discovered). */
 static int snaps_add(struct snaps *s, struct scales_snapshot *snap)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		const struct scales_process_info *p = &s->v[i]->proc;
-		if (p->pid == snap->proc.pid &&
-		    p->start_time == snap->proc.start_time &&
-		    !strcmp(p->app, snap->proc.app)) {
-			scales_snapshot_free(&snap);
-			return 0;
-		}
-	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 16;
 		struct scales_snapshot **v = realloc(s->v, cap * sizeof(*v));
@@ -135,84 +100,76 @@ static int snaps_add(struct snaps *s, struct scales_snapshot *snap)
 }
 
 /*
- * Snapshots the selected processes. Named segment files are always taken
- * (dead or alive); discovered segments are taken if they match (no
- * selector or an app name: live writers only; a pid: also a dead one).
- * strict: a named file that cannot be read is an error (returns 2).
+ * Snapshots the selected processes, as the reader library selects them
+ * (scales_select()): named segment files always (dead or alive, copies
+ * too); discovered segments if they match (no selector or an app name:
+ * live writers only; a pid: also a dead one), never a copy of another
+ * process's segment; each process once, named ones first. named_only:
+ * only the named files (no discovery). strict: a named file that cannot
+ * be read, or a directory that cannot be, is an error (returns 2).
  */
-static int collect(struct selection *sel, struct snaps *out, bool strict)
+static int collect(struct selection *sel, struct snaps *out, bool strict,
+                   bool named_only)
 {
 	const struct export_args *a = sel->a;
+	struct scales_selection s = {
+		.dir = a->dir,
+		.selectors = (const char *const *)a->selectors,
+		.nselectors = a->nselectors,
+		.flags = named_only ? SCALES_SEL_NO_DISCOVERY : 0,
+	};
 	char err[512];
-	for (size_t i = 0; i < a->nselectors; i++) {
-		const char *s = a->selectors[i];
-		if (!strchr(s, '/'))
-			continue;
+	int drc = scales_select(&s, err, sizeof(err));
+	/* per selector: why the file it names cannot be read (NULL: it can) */
+	const char **why = calloc(a->nselectors + 1, sizeof(*why));
+	char(*snap_err)[512] = calloc(s.n + 1, sizeof(*snap_err));
+	int rc = drc == -ENOMEM || !why || !snap_err ? -ENOMEM : 0;
+	for (size_t k = 0; !rc && k < s.nerrors; k++) {
+		size_t i = s.errors[k].selector;
+		if (scales_selector_kind(a->selectors[i], NULL) ==
+		        SCALES_SELECTOR_PATH &&
+		    !why[i])
+			why[i] = s.errors[k].msg;
+	}
+	for (size_t k = 0; !rc && k < s.n; k++) {
+		const struct scales_selected *it = &s.items[k];
 		struct scales_snapshot *snap;
-		int rc = snap_path(s, &snap, err, sizeof(err));
-		if (rc) {
+		if (scales_snapshot_take(it->seg, 0, &snap, snap_err[k],
+		                         sizeof(snap_err[k]))) {
+			/* a discovered one vanished or is not a segment: skip */
+			if ((it->by & SCALES_BY_PATH) && !why[it->selector])
+				why[it->selector] = snap_err[k];
+			continue;
+		}
+		rc = snaps_add(out, snap);
+	}
+	for (size_t i = 0; !rc && i < a->nselectors; i++) {
+		if (scales_selector_kind(a->selectors[i], NULL) !=
+		    SCALES_SELECTOR_PATH)
+			continue;
+		if (why[i]) {
 			if (strict) {
-				logmsg(true, "%s", err);
-				return 2;
+				logmsg(true, "%s", why[i]);
+				rc = 2;
+				break;
 			}
 			if (!sel->named_failed[i])
-				logmsg(true, "%s", err);
+				logmsg(true, "%s", why[i]);
 			sel->named_failed[i] = true;
 			continue;
 		}
 		if (sel->named_failed[i])
-			logmsg(false, "%s: readable again", s);
+			logmsg(false, "%s: readable again", a->selectors[i]);
 		sel->named_failed[i] = false;
-		if (snaps_add(out, snap))
-			return -ENOMEM;
 	}
-	if (!sel->need_discovery)
-		return 0;
-	struct scales_seg_list list;
-	int rc = scales_discover(a->dir, NULL, NULL, &list, err, sizeof(err));
-	if (rc) {
+	if (!rc && drc) {
 		logmsg(true, "%s", err);
-		return strict ? 2 : 0;
+		rc = strict ? 2 : 0;
 	}
-	for (size_t k = 0; k < list.n; k++) {
-		const struct scales_seg_ref *r = &list.items[k];
-		bool match = a->nselectors == 0, by_pid = false;
-		for (size_t i = 0; i < a->nselectors && !match; i++) {
-			const char *s = a->selectors[i];
-			if (strchr(s, '/'))
-				continue;
-			if (all_digits(s)) {
-				if (strtol(s, NULL, 10) == r->pid)
-					match = by_pid = true;
-			} else if (!strcmp(s, r->app)) {
-				match = true;
-			}
-		}
-		if (!match)
-			continue;
-		struct scales_snapshot *snap;
-		if (snap_path(r->path, &snap, err, sizeof(err)))
-			continue; /* vanished or not a segment: skip */
-		/* a file whose header names another process than its file
-		 * name is a copy (or a corrupt one): only a segment named on
-		 * the command line is taken as it is */
-		if (snap->proc.pid != r->pid ||
-		    snap->proc.start_time != r->start_time ||
-		    strcmp(snap->proc.app, r->app) != 0) {
-			scales_snapshot_free(&snap);
-			continue;
-		}
-		if (!by_pid && !snap->proc.alive) {
-			scales_snapshot_free(&snap);
-			continue;
-		}
-		if (snaps_add(out, snap)) {
-			scales_seg_list_free(&list);
-			return -ENOMEM;
-		}
-	}
-	scales_seg_list_free(&list);
-	return 0;
+	free(why);
+	free(snap_err);
+	scales_selection_free(&s);
+	return rc;
 }
 
 /* ------------------------------------------------------------ json file */
@@ -703,7 +660,7 @@ static int push_batch(struct run *r, struct scales_buf *b, size_t npoints,
 static int run_once(struct run *r)
 {
 	struct snaps s = { 0 };
-	int rc = collect(&r->sel, &s, true);
+	int rc = collect(&r->sel, &s, true, false);
 	if (rc) {
 		snaps_free(&s);
 		return rc == 2 ? 2 : 1;
@@ -757,7 +714,7 @@ static void period(struct run *r, exporter *ex, int64_t ts, bool *warned)
 {
 	uint64_t t0 = mono_ns();
 	struct snaps s = { 0 };
-	if (collect(&r->sel, &s, false) < 0)
+	if (collect(&r->sel, &s, false, false) < 0)
 		logmsg(true, "out of memory while collecting");
 	if (s.n == 0 && !*warned) {
 		logmsg(false, "no process matched (yet)");
@@ -799,7 +756,7 @@ static int run_loop(struct run *r)
 	if (pushing) {
 		/* the baseline of the first interval */
 		struct snaps s = { 0 };
-		collect(&r->sel, &s, false);
+		collect(&r->sel, &s, false, false);
 		exporter_baseline(ex, s.v, s.n);
 		snaps_free(&s);
 	}
@@ -881,13 +838,10 @@ int main(int argc, char **argv)
 	};
 	r.sel.a = &a;
 	r.sel.named_failed = calloc(a.nselectors + 1, sizeof(bool));
-	r.sel.need_discovery = a.nselectors == 0;
-	for (size_t i = 0; i < a.nselectors; i++) {
-		if (strchr(a.selectors[i], '/'))
+	for (size_t i = 0; i < a.nselectors; i++)
+		if (scales_selector_kind(a.selectors[i], NULL) ==
+		    SCALES_SELECTOR_PATH)
 			r.sel.any_named_file = true;
-		else
-			r.sel.need_discovery = true;
-	}
 	r.dests = calloc(a.ngraphite + 1, sizeof(*r.dests));
 	if (!r.sel.named_failed || !r.dests) {
 		fprintf(stderr, PROG ": out of memory\n");
@@ -942,9 +896,7 @@ int main(int argc, char **argv)
 		/* named segment files must be readable at the start */
 		if (r.sel.any_named_file) {
 			struct snaps s = { 0 };
-			struct selection strict = r.sel;
-			strict.need_discovery = false;
-			int c = collect(&strict, &s, true);
+			int c = collect(&r.sel, &s, true, true);
 			snaps_free(&s);
 			if (c == 2) {
 				status = 2;
