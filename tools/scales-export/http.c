@@ -4,14 +4,15 @@
  * selected processes, the listening socket, libmicrohttpd and the routes.
  * The pages themselves are rendered by html.c and prom.c.
  *
- * Sampling: every interval the sampling thread finds the selected
- * segments, snapshots them, merges the processes of each app (unless
- * per_process), feeds the rate trackers, pushes one value per metric into
- * its sparkline ring, and swaps the new groups in under the state lock.
- * Requests render from the latest groups under the same lock. Segments
- * stay open between samples; a snapshot's segment_path points into its
- * segment, so a segment is closed only after the samples that could
- * reference it have been replaced (at the end of hstate_sample()).
+ * Sampling: every interval the sampling thread selects the processes
+ * (the reader library's scales_select(): named files, discovery, live
+ * writers unless selected by pid, no copies, each process once),
+ * snapshots them, merges the processes of each app (unless per_process),
+ * feeds the rate trackers, pushes one value per metric into its sparkline
+ * ring, and swaps the new groups in under the state lock. Requests render
+ * from the latest groups under the same lock. Segments stay open between
+ * samples, in the selection; snapshots are copies (their segment path
+ * too), so a segment may be closed while its samples are still shown.
  *
  * Threads: libmicrohttpd's one internal thread runs every request; the
  * sampling thread runs hstate_sample() every interval. Both block the
@@ -20,7 +21,6 @@
  * thousands of metrics), then hands the buffer to libmicrohttpd.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -63,31 +63,6 @@ static struct {
 
 /* ------------------------------------------------------------ sampling */
 
-struct hseg {
-	char *path;
-	scales_segment *seg;
-	uint64_t seen;     /* sample number of the last discovery */
-	bool explicit_sel; /* selected by path or pid: shown even if dead */
-	bool failed;       /* open or snapshot failed this sample */
-	/* discovered in a directory: what its file name says (a file whose
-	 * header disagrees is a copy of another process's segment and left
-	 * out; a file named on the command line is taken as it is) */
-	bool discovered;
-	char app[sizeof(((struct scales_process_info *)0)->app)];
-	int32_t pid;
-	uint64_t start_time;
-};
-
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
 struct hstate *hstate_new(const struct export_http_options *o)
 {
 	struct hstate *st = calloc(1, sizeof(*st));
@@ -115,6 +90,9 @@ struct hstate *hstate_new(const struct export_http_options *o)
 			if (!(st->selectors[i] = strdup(o->selectors[i])))
 				goto oom;
 	}
+	st->sel.dir = st->dir;
+	st->sel.selectors = (const char *const *)st->selectors;
+	st->sel.nselectors = st->nselectors;
 	return st;
 oom:
 	hstate_free(st);
@@ -135,13 +113,6 @@ static void hgroup_clear(struct hgroup *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static void hseg_close(struct hseg *s)
-{
-	scales_segment_close(&s->seg);
-	free(s->path);
-	s->path = NULL;
-}
-
 void hstate_free(struct hstate *st)
 {
 	if (!st)
@@ -149,9 +120,7 @@ void hstate_free(struct hstate *st)
 	for (size_t i = 0; i < st->ngroups; i++)
 		hgroup_clear(&st->groups[i]);
 	free(st->groups);
-	for (size_t i = 0; i < st->nsegs; i++)
-		hseg_close(&st->segs[i]);
-	free(st->segs);
+	scales_selection_free(&st->sel);
 	for (size_t i = 0; i < st->nselectors; i++)
 		free(st->selectors[i]);
 	free(st->selectors);
@@ -184,99 +153,6 @@ static void hring_push(struct hring *r, unsigned capacity, double v)
 		r->count++;
 }
 
-/* --------------------------------------------------------- discovery */
-
-static struct hseg *seg_find(struct hstate *st, const char *path)
-{
-	for (size_t i = 0; i < st->nsegs; i++)
-		if (st->segs[i].path && !strcmp(st->segs[i].path, path))
-			return &st->segs[i];
-	return NULL;
-}
-
-static struct hseg *seg_add(struct hstate *st, const char *path, uint64_t now,
-                            bool explicit_sel)
-{
-	struct hseg *s = seg_find(st, path);
-	if (!s) {
-		struct hseg *n =
-		    realloc(st->segs, (st->nsegs + 1) * sizeof(*st->segs));
-		if (!n)
-			return NULL;
-		st->segs = n;
-		s = &st->segs[st->nsegs++];
-		memset(s, 0, sizeof(*s));
-		if (!(s->path = strdup(path))) {
-			st->nsegs--;
-			return NULL;
-		}
-	}
-	s->seen = now;
-	s->explicit_sel |= explicit_sel;
-	return s;
-}
-
-/* Which selector (if any) selects the discovered segment ref? */
-static int select_ref(const struct hstate *st, const struct scales_seg_ref *r,
-                      bool *explicit_sel)
-{
-	*explicit_sel = false;
-	if (!st->nselectors)
-		return 1;
-	char pid[16];
-	snprintf(pid, sizeof(pid), "%d", (int)r->pid);
-	for (size_t i = 0; i < st->nselectors; i++) {
-		const char *sel = st->selectors[i];
-		if (strchr(sel, '/'))
-			continue;
-		if (all_digits(sel)) {
-			if (!strcmp(sel, pid)) {
-				*explicit_sel = true;
-				return 1;
-			}
-		} else if (!strcmp(sel, r->app)) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int discover(struct hstate *st, uint64_t now)
-{
-	bool need_dir = !st->nselectors;
-	for (size_t i = 0; i < st->nselectors; i++)
-		if (!strchr(st->selectors[i], '/'))
-			need_dir = true;
-		else if (!seg_add(st, st->selectors[i], now, true))
-			return -ENOMEM;
-	if (!need_dir)
-		return 0;
-	struct scales_seg_list list = { 0 };
-	char err[256];
-	int rc = scales_discover(st->dir, NULL, NULL, &list, err, sizeof(err));
-	if (rc)
-		return 0; /* nothing this time (directory gone?) */
-	for (size_t i = 0; i < list.n; i++) {
-		const struct scales_seg_ref *r = &list.items[i];
-		bool ex;
-		if (!select_ref(st, r, &ex))
-			continue;
-		struct hseg *s = seg_add(st, r->path, now, ex);
-		if (!s) {
-			scales_seg_list_free(&list);
-			return -ENOMEM;
-		}
-		if (!s->explicit_sel && !s->discovered) {
-			s->discovered = true;
-			snprintf(s->app, sizeof(s->app), "%s", r->app);
-			s->pid = r->pid;
-			s->start_time = r->start_time;
-		}
-	}
-	scales_seg_list_free(&list);
-	return 0;
-}
-
 /* ------------------------------------------------------------ sampling */
 
 struct taken {
@@ -295,20 +171,6 @@ static int taken_cmp(const void *a, const void *b)
 		return c;
 	return (x->snap->proc.pid > y->snap->proc.pid) -
 	       (x->snap->proc.pid < y->snap->proc.pid);
-}
-
-static int taken_proc_cmp(const void *a, const void *b)
-{
-	const struct scales_process_info
-	    *x = &((const struct taken *)a)->snap->proc,
-	    *y = &((const struct taken *)b)->snap->proc;
-	int c = strcmp(x->app, y->app);
-	if (c)
-		return c;
-	if (x->pid != y->pid)
-		return (x->pid > y->pid) - (x->pid < y->pid);
-	return (x->start_time > y->start_time) -
-	       (x->start_time < y->start_time);
 }
 
 static int group_cmp(const void *a, const void *b)
@@ -433,64 +295,40 @@ static int group_update(struct hstate *st, struct hgroup *g, struct hgroup *old)
 int hstate_sample(struct hstate *st)
 {
 	uint64_t now = ++st->samples;
-	int rc = discover(st, now);
-	if (rc)
-		return rc;
+	char err[512];
+	int drc = scales_select(&st->sel, err, sizeof(err));
+	if (drc == -ENOMEM)
+		return drc;
+	/* a file named by path, or selected by pid, that cannot be read:
+	 * said once, at the start */
+	for (size_t i = 0; now == 1 && i < st->sel.nerrors; i++)
+		if (st->sel.errors[i].code != SCALES_RE_NOT_FOUND)
+			fprintf(stderr, "scales-export: http: %s\n",
+			        st->sel.errors[i].msg);
 
-	/* Snapshot every segment discovered this time. */
-	struct taken *tk = calloc(st->nsegs ? st->nsegs : 1, sizeof(*tk));
+	/* Snapshot every segment selected this time (the directory cannot
+	 * be read: only those named by path). */
+	struct taken *tk = calloc(st->sel.n ? st->sel.n : 1, sizeof(*tk));
 	if (!tk)
 		return -ENOMEM;
 	size_t ntk = 0;
-	for (size_t i = 0; i < st->nsegs; i++) {
-		struct hseg *s = &st->segs[i];
-		s->failed = false;
-		if (!s->path || s->seen != now)
+	for (size_t i = 0; i < st->sel.n; i++) {
+		const struct scales_selected *it = &st->sel.items[i];
+		if (drc && !(it->by & SCALES_BY_PATH))
 			continue;
-		char err[256];
-		if (!s->seg && scales_segment_open(s->path, 0, &s->seg, err,
-		                                   sizeof(err))) {
-			if (now == 1 && s->explicit_sel)
-				fprintf(stderr, "scales-export: http: %s\n",
-				        err);
-			s->failed = true;
-			continue;
-		}
 		struct scales_snapshot *snap;
-		if (scales_snapshot_take(s->seg, 0, &snap, err, sizeof(err))) {
-			s->failed = true;
+		if (scales_snapshot_take(it->seg, 0, &snap, err, sizeof(err)))
 			continue;
-		}
-		if ((!snap->proc.alive && !s->explicit_sel) ||
-		    (s->discovered && !s->explicit_sel &&
-		     (strcmp(snap->proc.app, s->app) ||
-		      snap->proc.pid != s->pid ||
-		      snap->proc.start_time != s->start_time))) {
-			scales_snapshot_free(&snap);
-			continue;
-		}
 		tk[ntk].snap = snap;
-		tk[ntk].key = st->per_process ? s->path : snap->proc.app;
+		tk[ntk].key = st->per_process ? it->path : snap->proc.app;
 		ntk++;
 	}
-	/* One process, one entry: a segment named twice (a path and its
-	 * directory) counts once. */
-	qsort(tk, ntk, sizeof(*tk), taken_proc_cmp);
-	size_t w = 0;
-	for (size_t i = 0; i < ntk; i++) {
-		if (w && !taken_proc_cmp(&tk[w - 1], &tk[i])) {
-			scales_snapshot_free(&tk[i].snap);
-			continue;
-		}
-		tk[w++] = tk[i];
-	}
-	ntk = w;
 	qsort(tk, ntk, sizeof(*tk), taken_cmp);
 
 	/* One group per key: merged when an app has several processes. */
 	struct hgroup *ng = calloc(ntk ? ntk : 1, sizeof(*ng));
 	size_t nng = 0;
-	rc = ng ? 0 : -ENOMEM;
+	int rc = ng ? 0 : -ENOMEM;
 	for (size_t i = 0; !rc && i < ntk;) {
 		size_t k = i + 1;
 		while (k < ntk && !strcmp(tk[k].key, tk[i].key))
@@ -553,20 +391,6 @@ int hstate_sample(struct hstate *st)
 	for (size_t i = 0; i < nog; i++)
 		hgroup_clear(&og[i]);
 	free(og);
-	if (rc)
-		return rc; /* the old view may still use every segment */
-
-	/* No snapshot references a segment that vanished or failed now. */
-	w = 0;
-	for (size_t i = 0; i < st->nsegs; i++) {
-		struct hseg *s = &st->segs[i];
-		if (s->seen != now || s->failed) {
-			hseg_close(s);
-			continue;
-		}
-		st->segs[w++] = *s;
-	}
-	st->nsegs = w;
 	return rc;
 }
 

@@ -45,8 +45,6 @@ struct hgroup {
 	scales_rates *tracker;
 };
 
-struct hseg; /* an open segment (http_sampler.c) */
-
 /* What the sampling thread keeps; lock protects groups, ngroups,
  * samples and sample_real_ns. The rest is the sampler's own (or
  * immutable after start). */
@@ -66,9 +64,8 @@ struct hstate {
 	unsigned interval_ms;
 
 	/* sampler-private */
-	struct hseg *segs;
-	size_t nsegs;
-	uint64_t *scratch; /* histogram deltas */
+	struct scales_selection sel; /* of dir and selectors; open segments */
+	uint64_t *scratch;           /* histogram deltas */
 	size_t nscratch;
 };
 
