@@ -384,7 +384,7 @@ const char *scales_segment_path(const scales_segment *seg)
 
 /* Start time (field 22) of /proc/<pid>/stat: 1 found, 0 no such process
  * visible, -1 unreadable for another reason. */
-static int proc_start_time(int32_t pid, uint64_t *start)
+int r_proc_start_time(int32_t pid, uint64_t *start)
 {
 	char fn[64], buf[1024];
 	snprintf(fn, sizeof(fn), "/proc/%" PRId32 "/stat", pid);
@@ -392,9 +392,10 @@ static int proc_start_time(int32_t pid, uint64_t *start)
 	if (fd < 0)
 		return errno == ENOENT || errno == ESRCH ? 0 : -1;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	int e = errno;
 	close(fd);
 	if (n <= 0)
-		return n == 0 || errno == ESRCH ? 0 : -1;
+		return n == 0 || e == ESRCH ? 0 : -1;
 	buf[n] = 0;
 	/* comm (field 2) may hold spaces and ')': fields resume after the
 	 * last ')' */
@@ -474,7 +475,7 @@ void r_fill_info(const scales_segment *seg, const struct r_used *u,
 	/* docs/format.md, "Liveness" */
 	uint64_t st = 0;
 	int live, ns = pid_ns_match(l->pid_ns);
-	int found = l->pid > 0 && ns >= 0 ? proc_start_time(l->pid, &st) : 0;
+	int found = l->pid > 0 && ns >= 0 ? r_proc_start_time(l->pid, &st) : 0;
 	if (u->flags & SCALES_SHM_F_CLOSED) {
 		live = SCALES_LIVE_CLOSED;
 	} else if (found == 1) {

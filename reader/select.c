@@ -38,38 +38,9 @@ enum scales_selector_kind scales_selector_kind(const char *arg, int32_t *pid)
 
 int scales_pid_running(int32_t pid, uint64_t start_time)
 {
-	char fn[64], buf[1024];
-	snprintf(fn, sizeof(fn), "/proc/%" PRId32 "/stat", pid);
-	int fd = open(fn, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT || errno == ESRCH ? 0 : -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	int e = errno;
-	close(fd);
-	if (n <= 0)
-		return n == 0 || e == ESRCH ? 0 : -1;
-	buf[n] = 0;
-	/* comm (field 2) may hold spaces and ')': fields resume after the
-	 * last ')' */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return -1;
-	p++;
-	/* field 3 starts after p; field 22 is 20 fields later */
-	for (int field = 3; field < 22; field++) {
-		while (*p == ' ')
-			p++;
-		while (*p && *p != ' ')
-			p++;
-		if (!*p)
-			return -1;
-	}
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(p, &end, 10);
-	if (errno || end == p)
-		return -1;
-	return v == start_time ? 1 : 0;
+	uint64_t st;
+	int found = r_proc_start_time(pid, &st);
+	return found == 1 ? st == start_time : found;
 }
 
 /* ------------------------------------------------------------ the work */
