@@ -55,36 +55,6 @@ static void puts_(struct scales_buf *b, const char *s)
 
 /* --------------------------------------------------------------- strings */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xbf;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f; /* no surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 void scales_json_string(struct scales_buf *b, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -101,7 +71,7 @@ void scales_json_string(struct scales_buf *b, const char *str, size_t n)
 			continue;
 		}
 		if (c >= 0x80) {
-			size_t l = utf8_len(s + i, n - i);
+			size_t l = scales_utf8_decode(s + i, n - i, NULL);
 			if (l) {
 				run += l;
 				i += l;

@@ -56,36 +56,6 @@ void buf_printf(struct scales_buf *b, const char *fmt, ...)
 
 /* ------------------------------------------------------------ escaping */
 
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 void html_escape(struct scales_buf *b, const char *str, size_t n)
 {
 	if (!str)
@@ -120,7 +90,7 @@ void html_escape(struct scales_buf *b, const char *str, size_t n)
 			if (c < 0x20 || c == 0x7f) {
 				esc = "\xef\xbf\xbd";
 			} else if (c >= 0x80) {
-				step = utf8_seq(s + i, n - i);
+				step = scales_utf8_decode(s + i, n - i, NULL);
 				if (!step) {
 					esc = "\xef\xbf\xbd";
 					step = 1;

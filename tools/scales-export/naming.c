@@ -19,43 +19,6 @@ static bool cp_forbidden(uint32_t cp)
 	       cp == 0x202f || cp == 0x205f || cp == 0x3000 || cp == 0xfeff;
 }
 
-/*
- * Decodes one UTF-8 sequence at s (n bytes left, s[0] >= 0x80). Returns its
- * length and the code point, or 0 if s does not start a valid, shortest
- * form sequence of a scalar value.
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len;
-	uint32_t c, min;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		c = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return 0; /* continuation byte, 0xc0, 0xc1, 0xf5.. */
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 size_t gname_component(char *out, const char *in, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)in;
@@ -74,7 +37,7 @@ size_t gname_component(char *out, const char *in, size_t n)
 			continue;
 		}
 		uint32_t cp;
-		size_t len = utf8_decode(s + i, n - i, &cp);
+		size_t len = scales_utf8_decode(s + i, n - i, &cp);
 		if (len == 0) {
 			out[w++] = '_';
 			i++;

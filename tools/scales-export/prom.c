@@ -242,37 +242,6 @@ static bool canonical(const char *path)
 
 /* -------------------------------------------------------------- escaping */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 static void escape(struct scales_buf *b, const char *str, bool quote)
 {
 	static const char fffd[] = "\xef\xbf\xbd";
@@ -291,7 +260,7 @@ static void escape(struct scales_buf *b, const char *str, bool quote)
 		} else if (c < 0x20 || c == 0x7f) {
 			buf_puts(b, fffd);
 		} else {
-			size_t l = utf8_seq(s + i, n - i);
+			size_t l = scales_utf8_decode(s + i, n - i, NULL);
 			if (!l) {
 				buf_puts(b, fffd);
 				i++;

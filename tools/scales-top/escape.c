@@ -9,34 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (2 to 4) encoding a code point
- * of U+00A0 or more (no C1 control), or 0. */
-static size_t utf8_len(const unsigned char *s)
+#include <scales/reader.h>
+
+/* Length of the valid UTF-8 sequence at s (NUL-terminated) encoding a code
+ * point of U+00A0 or more (so no C1 control), or 0. */
+static size_t text_len(const unsigned char *s)
 {
 	uint32_t cp;
-	size_t len;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1fu;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0fu;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3fu);
-	}
-	if (cp < 0xa0 || (len == 3 && cp < 0x800) ||
-	    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
+	size_t len = scales_utf8_decode(s, strnlen((const char *)s, 4), &cp);
+	return len >= 2 && cp >= 0xa0 ? len : 0;
 }
 
 char *top_escape_to(char *dst, size_t n, const char *s)
@@ -57,7 +38,7 @@ char *top_escape_to(char *dst, size_t n, const char *s)
 			tmp[0] = (char)*p++;
 			piece = tmp;
 			l = 1;
-		} else if (*p >= 0x80 && (l = utf8_len(p)) != 0) {
+		} else if (*p >= 0x80 && (l = text_len(p)) != 0) {
 			memcpy(tmp, p, l);
 			piece = tmp;
 			p += l;

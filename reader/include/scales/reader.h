@@ -783,6 +783,20 @@ SCALES_READER_API int
 scales_snapshot_merge(const struct scales_snapshot *const *snaps, size_t n,
                       struct scales_snapshot **out);
 
+/* ------------------------------------------------------------------ UTF-8 */
+
+/*
+ * Decodes the UTF-8 sequence at s (n bytes available): returns its length
+ * (1 to 4) and, if cp is non-NULL, stores its code point; returns 0 if s
+ * does not start the shortest encoding of a Unicode scalar value (overlong
+ * forms, surrogates, values past U+10FFFF, truncated sequences) or n is 0.
+ * Stops at the first byte that is not a continuation, so a NUL-terminated
+ * string may be passed with n bounding only the sequence (e.g. 4).
+ * Every escaper of the tools uses it: they all agree on what is text.
+ */
+SCALES_READER_API size_t scales_utf8_decode(const void *s, size_t n,
+                                            uint32_t *cp);
+
 /* ------------------------------------------------------------------- JSON */
 
 /* A growable byte buffer for rendering. Zero-initialise; free with
