@@ -84,21 +84,6 @@ bool scales_parse_seg_name(const char *name, char *app, size_t appsz,
 	return true;
 }
 
-static const char *type_name(mode_t m)
-{
-	if (S_ISLNK(m))
-		return "symlink";
-	if (S_ISDIR(m))
-		return "directory";
-	if (S_ISFIFO(m))
-		return "fifo";
-	if (S_ISSOCK(m))
-		return "socket";
-	if (S_ISCHR(m) || S_ISBLK(m))
-		return "device";
-	return "special file";
-}
-
 static void warn_item(scales_warn_f warn, void *arg, const char *dir,
                       const char *name, const char *fmt, const char *detail)
 {
@@ -155,7 +140,7 @@ static int scan_dir(const char *dir, scales_warn_f warn, void *arg,
 		if (!S_ISREG(st.st_mode)) {
 			warn_item(warn, arg, dir, name,
 			          "skipped: not a regular file (%s)",
-			          type_name(st.st_mode));
+			          r_file_type(st.st_mode));
 			continue;
 		}
 		struct scales_seg_ref r;

@@ -159,6 +159,8 @@ R_HIDDEN int r_load_used(const scales_segment *seg, struct r_used *u, char *err,
                          size_t errlen);
 
 /* Fills info from layout + used + liveness. */
+/* "symlink", "directory", "fifo", ...: what a non-regular file is. */
+R_HIDDEN const char *r_file_type(mode_t m);
 /* Start time (field 22) of /proc/<pid>/stat: 1 found, 0 no such process
  * visible, -1 unreadable for another reason. */
 R_HIDDEN int r_proc_start_time(int32_t pid, uint64_t *start);

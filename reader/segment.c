@@ -18,7 +18,8 @@
 
 #define LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 
-static const char *file_type(mode_t m)
+/* What a non-regular file is, for messages. */
+const char *r_file_type(mode_t m)
 {
 	if (S_ISLNK(m))
 		return "symlink";
@@ -261,7 +262,7 @@ static int open_fd(int fd, const char *path, scales_segment **out, char *err,
 		close(fd);
 		return r_fail(err, errlen, SCALES_RE_UNSAFE,
 		              "%s: not a regular file (%s)", path,
-		              file_type(st.st_mode));
+		              r_file_type(st.st_mode));
 	}
 	if ((uint64_t)st.st_size < SCALES_SHM_HEADER_REGION) {
 		close(fd);
