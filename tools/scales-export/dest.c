@@ -12,11 +12,25 @@
  * A connection is watched for POLLIN even when idle: carbon never writes,
  * so readable means the peer closed (EOF) or reset it, and we reconnect
  * before the next batch instead of losing it into a dead socket.
+ *
+ * Names are resolved off the caller's loop: getaddrinfo() can block for
+ * as long as the resolver configuration allows (tens of seconds with a
+ * resolver that never answers), and the loop also serves the other
+ * destinations, --stdout, --json-file and the stop signals. A detached
+ * thread per destination resolves; the destination polls the read end of
+ * a pipe whose write end the thread closes when done, and gives up after
+ * the connect timeout. A thread that outlives its timeout is not started
+ * again: the next attempt waits for (or takes) its answer, so a
+ * destination never has more than one resolver thread.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +38,99 @@
 #include <unistd.h>
 
 #include "export.h"
+
+/* One name resolution, shared by the destination and its thread. */
+struct gdest_resolve {
+	atomic_int refs;  /* the destination and the thread */
+	atomic_bool done; /* rc and res are set */
+	int rfd, wfd;     /* the pipe: the thread closes wfd when done */
+	char *host, *port;
+	int rc;
+	struct addrinfo *res;
+};
+
+static void resolve_unref(struct gdest_resolve *j)
+{
+	/* acq_rel: whoever frees sees every write of the other side */
+	if (atomic_fetch_sub_explicit(&j->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (j->res)
+		freeaddrinfo(j->res);
+	free(j->host);
+	free(j->port);
+	free(j);
+}
+
+static void *resolve_thread(void *arg)
+{
+	struct gdest_resolve *j = arg;
+	struct addrinfo hints;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	j->rc = getaddrinfo(j->host, j->port, &hints, &j->res);
+	/* release: rc and res are visible to whoever sees done */
+	atomic_store_explicit(&j->done, true, memory_order_release);
+	close(j->wfd); /* wakes the destination's poll (POLLHUP) */
+	resolve_unref(j);
+	return NULL;
+}
+
+/* The destination lets go of its resolution (the thread may run on). */
+static void resolve_drop(struct gdest *d)
+{
+	if (!d->resolve)
+		return;
+	if (d->fd == d->resolve->rfd)
+		d->fd = -1;
+	close(d->resolve->rfd);
+	resolve_unref(d->resolve);
+	d->resolve = NULL;
+}
+
+/* Starts a resolver thread for d; 0 or an errno value. */
+static int resolve_start(struct gdest *d)
+{
+	struct gdest_resolve *j = calloc(1, sizeof(*j));
+	if (!j)
+		return ENOMEM;
+	int p[2];
+	j->host = strdup(d->host);
+	j->port = strdup(d->port);
+	if (!j->host || !j->port || pipe2(p, O_CLOEXEC) < 0) {
+		int err = j->host && j->port ? errno : ENOMEM;
+		free(j->host);
+		free(j->port);
+		free(j);
+		return err;
+	}
+	j->rfd = p[0];
+	j->wfd = p[1];
+	atomic_init(&j->refs, 2);
+	atomic_init(&j->done, false);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* the thread takes no signal: they belong to the caller's loop */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_t tid;
+	int err = pthread_create(&tid, &attr, resolve_thread, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		close(p[0]);
+		close(p[1]);
+		free(j->host);
+		free(j->port);
+		free(j);
+		return err;
+	}
+	d->resolve = j;
+	return 0;
+}
 
 int gdest_init(struct gdest *d, const char *spec, char *err, size_t errlen)
 {
@@ -76,7 +183,8 @@ int gdest_init(struct gdest *d, const char *spec, char *err, size_t errlen)
 
 void gdest_close(struct gdest *d)
 {
-	if (d->fd >= 0)
+	/* the resolver's pipe is closed with its resolution (resolve_drop) */
+	if (d->fd >= 0 && !(d->resolve && d->fd == d->resolve->rfd))
 		close(d->fd);
 	d->fd = -1;
 	if (d->ai)
@@ -87,6 +195,7 @@ void gdest_close(struct gdest *d)
 void gdest_free(struct gdest *d)
 {
 	gdest_close(d);
+	resolve_drop(d);
 	free(d->spec);
 	free(d->host);
 	free(d->port);
@@ -105,6 +214,9 @@ uint64_t gdest_want(const struct gdest *d, const struct pointbuf *pb,
 	switch (d->state) {
 	case GD_IDLE:
 		return d->next_ns;
+	case GD_RESOLVING:
+		*events = POLLIN;
+		return d->since_ns + t->timeout_ns;
 	case GD_CONNECTING:
 		*events = POLLOUT;
 		return d->since_ns + t->timeout_ns;
@@ -224,16 +336,14 @@ static const char *try_connect(struct gdest *d, const struct pointbuf *pb,
 	return lost(d, pb, t, now, why);
 }
 
-static const char *start(struct gdest *d, const struct pointbuf *pb,
-                         const struct gdest_tuning *t, uint64_t now)
+/* Takes the finished resolution's answer: connects, or fails. */
+static const char *resolved(struct gdest *d, const struct pointbuf *pb,
+                            const struct gdest_tuning *t, uint64_t now)
 {
-	struct addrinfo hints;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
-	struct addrinfo *res = NULL;
-	int rc = getaddrinfo(d->host, d->port, &hints, &res);
+	int rc = d->resolve->rc;
+	struct addrinfo *res = d->resolve->res;
+	d->resolve->res = NULL;
+	resolve_drop(d);
 	if (rc) {
 		char why[200];
 		snprintf(why, sizeof(why), "cannot resolve '%s': %s", d->host,
@@ -242,6 +352,31 @@ static const char *start(struct gdest *d, const struct pointbuf *pb,
 	}
 	d->ai = d->ai_next = res;
 	return try_connect(d, pb, t, now);
+}
+
+/* An attempt: resolve (off the loop), then connect. */
+static const char *start(struct gdest *d, const struct pointbuf *pb,
+                         const struct gdest_tuning *t, uint64_t now)
+{
+	if (!d->resolve) {
+		int err = resolve_start(d);
+		if (err) {
+			char why[200];
+			snprintf(why, sizeof(why),
+			         "cannot resolve '%s': cannot start a "
+			         "resolver thread: %s",
+			         d->host, strerror(err));
+			return lost(d, pb, t, now, why);
+		}
+	}
+	/* acquire: pairs with the thread's release of rc and res */
+	if (atomic_load_explicit(&d->resolve->done, memory_order_acquire))
+		return resolved(d, pb, t, now);
+	/* the previous attempt's thread may still run: wait for it */
+	d->state = GD_RESOLVING;
+	d->fd = d->resolve->rfd;
+	d->since_ns = now;
+	return NULL;
 }
 
 /* Reads what the peer sent: 1 data (ignored) or nothing yet, 0 EOF,
@@ -275,6 +410,20 @@ const char *gdest_step(struct gdest *d, struct pointbuf *pb,
 		if (now < d->next_ns)
 			return NULL;
 		return start(d, pb, t, now);
+	case GD_RESOLVING:
+		/* acquire: pairs with the thread's release of rc and res */
+		if (atomic_load_explicit(&d->resolve->done,
+		                         memory_order_acquire))
+			return resolved(d, pb, t, now);
+		if (now >= d->since_ns + t->timeout_ns) {
+			/* keep the thread's resolution for the next attempt */
+			d->fd = -1;
+			snprintf(why, sizeof(why),
+			         "cannot resolve '%s': no answer (timed out)",
+			         d->host);
+			return lost(d, pb, t, now, why);
+		}
+		return NULL;
 	case GD_CONNECTING: {
 		if (!(revents & (POLLOUT | POLLERR | POLLHUP))) {
 			if (now >= d->since_ns + t->timeout_ns) {

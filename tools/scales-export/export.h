@@ -20,6 +20,7 @@
 #include <scales/reader.h>
 
 struct addrinfo;
+struct gdest_resolve;
 
 #ifdef __cplusplus
 extern "C" {
@@ -257,6 +258,7 @@ void pb_trim(struct pointbuf *pb, struct pb_cursor *const *curs, size_t ncurs,
  */
 enum gdest_state {
 	GD_IDLE = 0,   /* not connected; next attempt at next_ns */
+	GD_RESOLVING,  /* a thread resolves the host; fd: its pipe */
 	GD_CONNECTING, /* connect() in progress */
 	GD_UP,         /* connected */
 	GD_CLOSING,    /* shutdown(SHUT_WR) sent, waiting for the peer's EOF */
@@ -267,8 +269,8 @@ struct gdest_tuning {
 	unsigned resend;         /* batches sent again after a reconnect */
 	uint64_t backoff_min_ns; /* first retry delay (before jitter) */
 	uint64_t backoff_max_ns; /* cap of the delay */
-	uint64_t timeout_ns;     /* connect and close handshake timeout */
-	uint64_t stall_ns;       /* pending data with no progress: reconnect */
+	uint64_t timeout_ns; /* resolve, connect and close handshake timeout */
+	uint64_t stall_ns;   /* pending data with no progress: reconnect */
 };
 
 struct gdest {
@@ -282,9 +284,10 @@ struct gdest {
 	uint64_t since_ns; /* CONNECTING/CLOSING: started; UP: last progress */
 	struct addrinfo *ai; /* CONNECTING: the addresses, and the one tried */
 	struct addrinfo *ai_next;
-	bool was_up;          /* a connection was ever established */
-	bool down_logged;     /* the current outage was reported */
-	char last_error[160]; /* the last failure, for logs */
+	struct gdest_resolve *resolve; /* the resolver thread's, or NULL */
+	bool was_up;                   /* a connection was ever established */
+	bool down_logged;              /* the current outage was reported */
+	char last_error[160];          /* the last failure, for logs */
 	/* statistics */
 	uint64_t points_sent; /* points of batches written completely */
 	uint64_t batches_sent;

@@ -81,8 +81,8 @@
 	  "longest wait between reconnection attempts (default 30; the wait "  \
 	  "starts at 0.5 s and doubles, with jitter)")                         \
 	X(TIMEOUT, 0, "timeout", "SECONDS", 0,                                 \
-	  "connect timeout, and how long --once and the exit wait for "        \
-	  "destinations (default 10)")                                         \
+	  "name resolution and connect timeout, and how long --once and the "  \
+	  "exit wait for destinations (default 10)")                           \
 	X(NO_SELF_METRICS, 0, "no-self-metrics", NULL, 0,                      \
 	  "do not publish scales-export's own metrics (points sent, dropped, " \
 	  "reconnects, push duration) in a segment")                           \
