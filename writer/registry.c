@@ -163,10 +163,13 @@ static int dir_choose(const struct scales_options *o, char *out, size_t n,
 	return dir_ensure(out, o->flags, o->group, dirfd);
 }
 
-SCALES_API void scales_options_init(struct scales_options *opts)
+SCALES_API int scales_options_init(struct scales_options *opts)
 {
+	if (!opts)
+		return -EINVAL;
 	memset(opts, 0, sizeof *opts);
 	opts->struct_size = sizeof *opts;
+	return 0;
 }
 
 /*

@@ -122,6 +122,17 @@ Test(api, open_rejects_bad_directories)
 	cr_expect_null(reg);
 }
 
+Test(api, options_init_rejects_null)
+{
+	cr_expect_eq(scales_options_init(NULL), -EINVAL);
+	struct scales_options o;
+	memset(&o, 0xa5, sizeof o);
+	cr_expect_eq(scales_options_init(&o), 0);
+	cr_expect_eq(o.struct_size, sizeof o);
+	cr_expect_eq(o.flags, 0);
+	cr_expect_null(o.dir);
+}
+
 Test(api, open_accepts_an_older_options_struct)
 {
 	/* a caller compiled against a shorter struct: the rest defaults */

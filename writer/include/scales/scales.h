@@ -126,8 +126,8 @@ struct scales_options {
 	                   effective group */
 };
 
-/* Fills *opts with defaults. */
-SCALES_API void scales_options_init(struct scales_options *opts);
+/* Fills *opts with defaults. Returns 0, or -EINVAL if opts is NULL. */
+SCALES_API int scales_options_init(struct scales_options *opts);
 
 /*
  * Creates a segment and returns a registry for it in *out.
