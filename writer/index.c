@@ -149,7 +149,14 @@ void index_destroy(scales_registry *reg)
 	reg->index = reg->strings = NULL;
 }
 
-/* Lock-free: copies the node's header and handle (not the path) into *copy. */
+/*
+ * Lock-free: copies the node's header and handle (not the path) into *copy.
+ * A node is only returned while its shared entry still holds the generation
+ * it was indexed with: another process sharing the segment (a forked child
+ * or its parent) may have retired the entry, or retired it and published
+ * another path in the same slot, without touching our index. A miss sends
+ * the caller to the locked path, whose index_sync() drops the stale node.
+ */
 bool index_find(scales_registry *reg, const char *path, size_t len,
                 struct index_node *copy)
 {
@@ -162,7 +169,25 @@ bool index_find(scales_registry *reg, const char *path, size_t len,
 	if (node) {
 		memcpy(copy, caa_container_of(node, struct index_node, lfht),
 		       sizeof *copy);
-		found = true;
+		/*
+		 * Where liveness is decided. The entry's address derives
+		 * from the node we loaded (a dependent load, ordered after
+		 * the node's publication, which followed publish()'s release
+		 * store of the even generation), so we read that generation
+		 * or a later one. Every retirement or reuse first makes the
+		 * generation odd and ends on a higher even value, so equality
+		 * means the slot is unchanged since we indexed it. A
+		 * retirement by another process that happened before this
+		 * call (ordered by whatever told us: a pipe, waitpid, the
+		 * segment lock) is seen by coherence. One racing with this
+		 * call may land either side, as with a retirement by another
+		 * thread. The acquire keeps the state load after it.
+		 */
+		const struct scales_shm_entry *e = entry_at(reg, copy->entry);
+		uint32_t g = __atomic_load_n(&e->generation, __ATOMIC_ACQUIRE);
+		found = g == copy->generation &&
+		        __atomic_load_n(&e->state, __ATOMIC_RELAXED) ==
+		            SCALES_SHM_LIVE;
 	}
 	rcu_read_unlock();
 	return found;
