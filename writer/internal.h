@@ -67,7 +67,8 @@ struct scales_registry {
 	/* Slow path: serializes this process's registrations before the
 	 * segment lock is taken. Never taken by updates or lookups. */
 	pthread_mutex_t local_lock;
-	uint64_t synced_generation; /* header generation the index reflects */
+	uint64_t synced_generation; /* header generation the index reflects,
+	                             * or INDEX_UNSYNCED */
 
 	struct cds_lfht *index;   /* path -> index_node, lock-free lookups */
 	struct cds_lfht *strings; /* string -> string_node */
@@ -76,6 +77,10 @@ struct scales_registry {
 	struct callbacks *callbacks;
 	struct scales_registry *next_open; /* the list of open registries */
 };
+
+/* A synced_generation the header never holds: the next index_sync() rebuilds
+ * the index from the directory (set in a forked child, see registry.c). */
+#define INDEX_UNSYNCED UINT64_MAX
 
 /* registry.c */
 SCALES_HIDDEN int reg_check(const scales_registry *reg);
@@ -122,6 +127,9 @@ SCALES_HIDDEN int stat_register(scales_registry *reg, const char *path,
 SCALES_HIDDEN void handle_out(uint16_t kind, int rc, const struct index_node *n,
                               void *out);
 SCALES_HIDDEN int retire_idx(scales_registry *reg, uint32_t idx, uint32_t gen);
+/* Tests only: called inside a registration, registry lock held, between the
+ * header generation's bump and the index insertion. NULL otherwise. */
+SCALES_HIDDEN extern void (*test_hook_registering)(void);
 
 /* stripe.c */
 SCALES_HIDDEN uint32_t possible_cpus(void);

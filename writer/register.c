@@ -172,6 +172,8 @@ static void bump_generation(scales_registry *reg)
 		reg->synced_generation = old + 1;
 }
 
+void (*test_hook_registering)(void);
+
 static int count_refused(scales_registry *reg, int rc)
 {
 	if (rc == SCALES_E_FULL || rc == -EBUSY || rc == -ENOMEM)
@@ -234,6 +236,8 @@ int stat_register(scales_registry *reg, const char *path, uint16_t kind,
 		publish(reg, idx, reused, kind, path, len, info, help, hpp,
 		        param0);
 		bump_generation(reg);
+		if (test_hook_registering)
+			test_hook_registering();
 		rc = index_add(reg, idx);
 	}
 	if (!rc && !index_find(reg, path, len, n))

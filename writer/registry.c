@@ -536,6 +536,13 @@ static void after_fork_child(void)
 	/* Threads of the parent that held a local lock do not exist here. */
 	for (scales_registry *r = open_list; r; r = r->next_open) {
 		pthread_mutex_init(&r->local_lock, NULL);
+		/* A parent thread may have been inside a registration or a
+		 * retirement: its segment changes may be done (or finish
+		 * later) while our copy of the index lacks them, with a
+		 * synced generation that claims it is up to date. The next
+		 * locked operation rebuilds the index from the directory;
+		 * lookups stay lock-free (a miss takes the locked path). */
+		r->synced_generation = INDEX_UNSYNCED;
 		r->sampler = NULL; /* the threads were not forked */
 		callbacks_after_fork_child(r);
 	}

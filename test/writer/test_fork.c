@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,4 +65,85 @@ Test(fork, retired_in_parent_is_not_returned_in_child, .timeout = 30)
 	             "the child's /a is not a fresh stat");
 	scales_snapshot_free(&s);
 	scales_close(&reg);
+}
+
+/* The registration window of the writer (writer/internal.h): tests only. */
+extern void (*test_hook_registering)(void);
+
+static int fork_req[2], fork_done[2];
+static pid_t forked;
+
+/* Inside the parent's registration of /x, lock held: have another thread
+ * fork, and wait until it has. */
+static void fork_in_window(void)
+{
+	char c = 'f';
+	if (write(fork_req[1], &c, 1) != 1 || read(fork_done[0], &c, 1) != 1)
+		abort();
+}
+
+static scales_registry *race_reg;
+
+static void *forker(void *arg)
+{
+	(void)arg;
+	char c;
+	if (read(fork_req[0], &c, 1) != 1)
+		abort();
+	pid_t p = fork();
+	if (p == 0) {
+		/* The child: its registering thread is gone. Its get("/x")
+		 * waits for the parent's lock, then must find the parent's
+		 * entry instead of publishing a second /x. */
+		test_hook_registering = NULL;
+		scales_counter x;
+		if (scales_counter_get(race_reg, "/x", NULL, &x) != 0)
+			_exit(1);
+		scales_counter_inc(&x);
+		_exit(0);
+	}
+	forked = p;
+	if (write(fork_done[1], &c, 1) != 1)
+		abort();
+	return NULL;
+}
+
+/*
+ * A fork lands between the header generation's bump and the index insertion
+ * of a registration in another thread (forced by a test hook at exactly that
+ * point). The child must resynchronise its index: one /x, counting both.
+ */
+Test(fork, fork_inside_a_registration_gives_no_duplicate, .timeout = 30)
+{
+	fresh_dir();
+	race_reg = open_reg("forkrace", 0, 0);
+	cr_assert_eq(pipe(fork_req), 0);
+	cr_assert_eq(pipe(fork_done), 0);
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, forker, NULL), 0);
+	test_hook_registering = fork_in_window;
+	scales_counter x;
+	int rc = scales_counter_get(race_reg, "/x", NULL, &x);
+	test_hook_registering = NULL;
+	cr_assert_eq(rc, 0);
+	pthread_join(t, NULL);
+	scales_counter_inc(&x);
+	wait_ok(forked);
+
+	char err[256];
+	scales_segment *seg = NULL;
+	cr_assert_eq(scales_segment_open(scales_registry_path(race_reg), 0,
+	                                 &seg, err, sizeof err),
+	             0, "%s", err);
+	struct scales_process_info info;
+	cr_assert_eq(scales_segment_info(seg, &info, err, sizeof err), 0, "%s",
+	             err);
+	cr_expect_eq(info.live_metrics, 1, "%u live entries for one path",
+	             (unsigned)info.live_metrics);
+	scales_segment_close(&seg);
+	struct scales_snapshot *s = snap(race_reg);
+	cr_expect_eq(must_find(s, "/x")->v.u64, 2,
+	             "the child's count is in a hidden duplicate");
+	scales_snapshot_free(&s);
+	scales_close(&race_reg);
 }
