@@ -361,8 +361,11 @@ SCALES_API int scales_open(const struct scales_options *opts,
 		o.lock_timeout_ms = 1000;
 
 	char app[SCALES_SHM_APP_MAX];
-	const char *app_in = o.app ? o.app : getenv("SCALES_APP");
-	sanitize_app(app_in ? app_in : program_invocation_short_name, app);
+	/* An empty name (SCALES_APP= in a unit file) counts as unset. */
+	const char *app_in = o.app && *o.app ? o.app : getenv("SCALES_APP");
+	if (!app_in || !*app_in)
+		app_in = program_invocation_short_name;
+	sanitize_app(app_in, app);
 
 	char dir[PATH_MAX];
 	int dirfd = -1;
