@@ -25,16 +25,25 @@ struct scales_shm_entry *entry_at(const scales_registry *reg, uint32_t idx)
 	                                               SCALES_SHM_ENTRY_SIZE);
 }
 
+/*
+ * Reserves [off, off + len) of the file. Any failure but "this file system
+ * cannot reserve" is SCALES_E_FULL: the caller refuses the registration
+ * (and counts it), since touching unreserved bytes of the mapping may raise
+ * SIGBUS in the host.
+ */
 int reserve_range(scales_registry *reg, uint64_t off, uint64_t len)
 {
 	if (len == 0)
 		return 0;
-	int rc = posix_fallocate(reg->fd, (off_t)off, (off_t)len);
-	if (rc == ENOSPC || rc == EFBIG)
-		return SCALES_E_FULL;
-	/* EOPNOTSUPP and friends: the file system cannot reserve; go on, as
-	 * every other writer on such a file system must. */
-	return 0;
+	int rc;
+	do
+		rc = posix_fallocate(reg->fd, (off_t)off, (off_t)len);
+	while (rc == EINTR);
+	/* EOPNOTSUPP: glibc's write-based emulation failed too, so nothing
+	 * can reserve here; go on, as every writer on such a file system. */
+	if (rc == 0 || rc == EOPNOTSUPP || rc == ENOSYS)
+		return 0;
+	return SCALES_E_FULL;
 }
 
 static uint64_t round_up(uint64_t v, uint64_t a)
@@ -42,62 +51,31 @@ static uint64_t round_up(uint64_t v, uint64_t a)
 	return (v + a - 1) / a * a;
 }
 
-/* Reserves [old, new) of a bump-allocated area of cap bytes at base_off,
- * in chunks, never past the area's end (nor so the file's). */
-static int reserve_grow(scales_registry *reg, uint64_t base_off, uint64_t cap,
-                        uint64_t old, uint64_t new_used)
+/*
+ * Before [old, need) of an area (count copies, stride bytes apart, from
+ * base_off, cap bytes each) is handed out: makes sure it is reserved, in
+ * chunks, never past the area's end. *mark is how far this process knows
+ * the area to be reserved; bytes below old were handed out, so reserved,
+ * by whoever handed them out. Nothing here assumes where an area's use
+ * starts (the string area starts at 8, not 0).
+ */
+static int reserve_area(scales_registry *reg, uint64_t *mark, uint64_t base_off,
+                        uint64_t cap, uint32_t count, uint64_t stride,
+                        uint64_t old, uint64_t need)
 {
-	uint64_t from = round_up(old, RESERVE_CHUNK);
-	uint64_t to = round_up(new_used, RESERVE_CHUNK);
-	if (from > cap)
-		from = cap;
+	uint64_t from = *mark > old ? *mark : old;
+	if (need <= from)
+		return 0;
+	uint64_t to = round_up(need, RESERVE_CHUNK);
 	if (to > cap)
 		to = cap;
-	if (to <= from)
-		return 0;
-	return reserve_range(reg, base_off + from, to - from);
-}
-
-/* Bump-allocates n bytes (8-aligned) of the data area; 0 if n == 0. */
-static int alloc_data(scales_registry *reg, uint32_t n, uint64_t *off)
-{
-	struct scales_shm_header *h = reg->hdr;
-	*off = 0;
-	if (n == 0)
-		return 0;
-	/* A cache line each: gauges and min/max words of unrelated stats,
-	 * written from different CPUs, must not share a line. */
-	uint64_t used = h->data_used, sz = round_up(n, 64);
-	if (sz > h->data_capacity - used)
-		return SCALES_E_FULL;
-	int rc = reserve_grow(reg, h->data_offset, h->data_capacity, used,
-	                      used + sz);
-	if (rc)
-		return rc;
-	*off = h->data_offset + used;
-	__atomic_store_n(&h->data_used, used + sz, __ATOMIC_RELEASE);
-	return 0;
-}
-
-/* Bump-allocates n bytes in every stripe at the same offset. */
-static int alloc_stripe(scales_registry *reg, uint32_t n, uint64_t *off)
-{
-	struct scales_shm_header *h = reg->hdr;
-	*off = 0;
-	if (n == 0)
-		return 0;
-	uint64_t used = h->stripe_used, sz = round_up(n, 8);
-	if (sz > h->stripe_size - used)
-		return SCALES_E_FULL;
-	for (uint32_t s = 0; s < h->nstripes; s++) {
+	for (uint32_t i = 0; i < count; i++) {
 		int rc =
-		    reserve_grow(reg, h->stripe_offset + s * h->stripe_size,
-		                 h->stripe_size, used, used + sz);
+		    reserve_range(reg, base_off + i * stride + from, to - from);
 		if (rc)
 			return rc;
 	}
-	*off = used;
-	__atomic_store_n(&h->stripe_used, used + sz, __ATOMIC_RELEASE);
+	*mark = to;
 	return 0;
 }
 
@@ -130,19 +108,36 @@ int alloc_entry(scales_registry *reg, uint32_t data_size, uint32_t stripe_size,
 		cur = e->next_free;
 	}
 
+	/* Room in every area first, then reservations, then the bump
+	 * pointers: a refusal leaves no space lost. */
 	uint32_t used = h->dir_used;
-	if (used >= h->dir_capacity)
+	uint64_t dused = h->data_used, sused = h->stripe_used;
+	uint64_t dsz = round_up(data_size, 64), ssz = round_up(stripe_size, 8);
+	/* A cache line of data each: gauges and min/max words of unrelated
+	 * stats, written from different CPUs, must not share a line. */
+	if (used >= h->dir_capacity || dsz > h->data_capacity - dused ||
+	    ssz > h->stripe_size - sused)
 		return SCALES_E_FULL;
 	struct scales_shm_entry *e = entry_at(reg, used);
 	int rc = reserve_range(reg, (uint64_t)((uint8_t *)e - reg->base),
 	                       SCALES_SHM_ENTRY_SIZE);
-	uint64_t doff = 0, soff = 0;
 	if (!rc)
-		rc = alloc_data(reg, data_size, &doff);
+		rc = reserve_area(reg, &reg->reserved_data, h->data_offset,
+		                  h->data_capacity, 1, 0, dused, dused + dsz);
 	if (!rc)
-		rc = alloc_stripe(reg, stripe_size, &soff);
+		rc = reserve_area(reg, &reg->reserved_stripe, h->stripe_offset,
+		                  h->stripe_size, h->nstripes, h->stripe_size,
+		                  sused, sused + ssz);
 	if (rc)
 		return rc;
+	uint64_t doff = dsz ? h->data_offset + dused : 0;
+	uint64_t soff = ssz ? sused : 0;
+	/* Release: readers that see the new bounds see zeroed space. */
+	if (dsz)
+		__atomic_store_n(&h->data_used, dused + dsz, __ATOMIC_RELEASE);
+	if (ssz)
+		__atomic_store_n(&h->stripe_used, sused + ssz,
+		                 __ATOMIC_RELEASE);
 	/* The slot is FREE with generation 0 until published; readers do
 	 * not look past dir_used, which the caller raises after publishing. */
 	e->data_offset = doff;
@@ -170,8 +165,8 @@ int alloc_string(scales_registry *reg, const char *s, size_t len, uint32_t *ref)
 	uint64_t sz = round_up(4 + len + 1, 4);
 	if (sz > h->strings_capacity - used || used + sz > UINT32_MAX)
 		return SCALES_E_FULL;
-	int rc = reserve_grow(reg, h->strings_offset, h->strings_capacity, used,
-	                      used + sz);
+	int rc = reserve_area(reg, &reg->reserved_strings, h->strings_offset,
+	                      h->strings_capacity, 1, 0, used, used + sz);
 	if (rc)
 		return rc;
 	uint8_t *p = reg->base + h->strings_offset + used;

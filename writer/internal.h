@@ -70,6 +70,12 @@ struct scales_registry {
 	uint64_t synced_generation; /* header generation the index reflects,
 	                             * or INDEX_UNSYNCED */
 
+	/* How far this process knows the data area, the stripes (the same
+	 * offsets in each) and the string area to be reserved in the file (alloc.c). A forked
+	 * child inherits marks that stay true: reservations are never undone.
+	 * Registry lock held. */
+	uint64_t reserved_data, reserved_stripe, reserved_strings;
+
 	struct cds_lfht *index;   /* path -> index_node, lock-free lookups */
 	struct cds_lfht *strings; /* string -> string_node */
 
@@ -130,6 +136,7 @@ SCALES_HIDDEN int retire_idx(scales_registry *reg, uint32_t idx, uint32_t gen);
 /* Tests only: called inside a registration, registry lock held, between the
  * header generation's bump and the index insertion. NULL otherwise. */
 SCALES_HIDDEN extern void (*test_hook_registering)(void);
+SCALES_HIDDEN int count_refused(scales_registry *reg, int rc);
 
 /* stripe.c */
 SCALES_HIDDEN uint32_t possible_cpus(void);

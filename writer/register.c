@@ -174,7 +174,8 @@ static void bump_generation(scales_registry *reg)
 
 void (*test_hook_registering)(void);
 
-static int count_refused(scales_registry *reg, int rc)
+/* Counts a registration refused for want of room or of the lock. */
+int count_refused(scales_registry *reg, int rc)
 {
 	if (rc == SCALES_E_FULL || rc == -EBUSY || rc == -ENOMEM)
 		__atomic_fetch_add(&reg->hdr->refused, 1, __ATOMIC_RELAXED);

@@ -306,8 +306,11 @@ static int layout(scales_registry *reg, const struct scales_options *o,
 
 	if (ftruncate(reg->fd, (off_t)h.capacity) != 0)
 		return -errno;
-	/* The header page now; the rest as allocations grow. */
-	if (reserve_range(reg, 0, SCALES_SHM_HEADER_REGION))
+	/* The header page and the string area's first bytes (below the
+	 * initial strings_used, which readers copy) now; the rest as
+	 * allocations grow (alloc.c). */
+	if (reserve_range(reg, 0, SCALES_SHM_HEADER_REGION) ||
+	    reserve_range(reg, h.strings_offset, SCALES_SHM_STRINGS_FIRST))
 		return SCALES_E_FULL;
 	void *m = mmap(NULL, h.capacity, PROT_READ | PROT_WRITE, MAP_SHARED,
 	               reg->fd, 0);

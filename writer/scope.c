@@ -250,8 +250,8 @@ static int declare_agg(scales_scope *s, const char *child_stat, uint16_t kind,
 		return SCALES_E_PATH;
 	uint32_t ref;
 	int rc = string_intern(s->reg, child_stat, len, &ref);
-	if (rc)
-		return rc;
+	if (rc) /* the declaration is refused: count it as such */
+		return count_refused(s->reg, rc);
 	struct index_node n;
 	return scope_register(s, child_stat, kind, info, NULL, ref, &n);
 }
