@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -922,9 +923,34 @@ static void *sampler(void *arg)
 	return NULL;
 }
 
+/* libmicrohttpd's messages, at most 10 a minute: a flood of clients
+ * (each refused connection is a message) must not flood the log too. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static time_t window;
+	static unsigned shown, dropped;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pthread_mutex_lock(&mu);
+	if (ts.tv_sec - window >= 60) {
+		if (dropped)
+			fprintf(stderr,
+			        "scales-export: http: %u more messages "
+			        "suppressed\n",
+			        dropped);
+		window = ts.tv_sec;
+		shown = dropped = 0;
+	}
+	bool show = shown < 10;
+	if (show)
+		shown++;
+	else
+		dropped++;
+	pthread_mutex_unlock(&mu);
+	if (!show)
+		return;
 	char msg[512];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	size_t n = strlen(msg);
@@ -961,6 +987,41 @@ static int listen_socket(const struct sockaddr_storage *ss, socklen_t len,
 unsigned export_http_port(void)
 {
 	return H.started ? H.port : 0;
+}
+
+/*
+ * Slow clients (slowloris) hold a connection each, and a request is
+ * answered only while one is free. Defences (docs/http.md): a connection
+ * idle for HTTP_IDLE_TIMEOUT_S is closed, one client address holds at most
+ * HTTP_PER_IP_CONNECTIONS, and the total is large (epoll makes an idle
+ * connection cost no time), so that several hundred tricklers from many
+ * addresses still leave room for a scrape.
+ */
+#define HTTP_MAX_CONNECTIONS 2000
+#define HTTP_PER_IP_CONNECTIONS 32
+#define HTTP_IDLE_TIMEOUT_S 10
+
+/* The connection limit: HTTP_MAX_CONNECTIONS, the open-file limit raised
+ * towards it if needed, less room for the segments and the rest. */
+static unsigned http_connection_limit(void)
+{
+	const rlim_t spare = 256;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 128;
+	rlim_t want = HTTP_MAX_CONNECTIONS + spare;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		struct rlimit n = rl;
+		n.rlim_cur =
+		    rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ?
+		        want :
+		        rl.rlim_max;
+		if (!setrlimit(RLIMIT_NOFILE, &n))
+			rl = n;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return HTTP_MAX_CONNECTIONS;
+	return rl.rlim_cur > spare + 64 ? (unsigned)(rl.rlim_cur - spare) : 64;
 }
 
 int export_http_start(const struct export_http_options *o)
@@ -1025,15 +1086,21 @@ int export_http_start(const struct export_http_options *o)
 	pthread_condattr_destroy(&ca);
 	H.cv_inited = true;
 	H.stop = false;
+	/* AUTO: epoll where there is one, so connections are not bounded by
+	 * select()'s FD_SETSIZE */
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 	if (bound.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	H.daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
-	                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	                            MHD_OPTION_LISTEN_SOCKET, fd,
-	                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)128,
-	                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-	                            MHD_OPTION_END);
+	unsigned limit = http_connection_limit();
+	H.daemon =
+	    MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
+	                     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	                     MHD_OPTION_LISTEN_SOCKET, fd,
+	                     MHD_OPTION_CONNECTION_LIMIT, limit,
+	                     MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	                     (unsigned)HTTP_PER_IP_CONNECTIONS,
+	                     MHD_OPTION_CONNECTION_TIMEOUT,
+	                     (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
 	if (!H.daemon) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		fprintf(stderr,
