@@ -19,9 +19,7 @@
 
 #include "bench.h"
 
-#ifdef BENCH_HAVE_GRAPHITE
 #include "export.h"
-#endif
 
 /* ------------------------------------------------------- the registries */
 
@@ -198,9 +196,7 @@ struct render_arg {
 	const struct scales_snapshot *snap;
 	struct scales_buf buf;
 	size_t min_len;
-#ifdef BENCH_HAVE_GRAPHITE
 	struct export_config cfg;
-#endif
 };
 
 static void op_json(void *arg)
@@ -214,7 +210,6 @@ static void op_json(void *arg)
 		bench_die("scales_json_render failed (%zu bytes)", a->buf.len);
 }
 
-#ifdef BENCH_HAVE_GRAPHITE
 static void op_graphite(void *arg)
 {
 	struct render_arg *a = arg;
@@ -227,7 +222,6 @@ static void op_graphite(void *arg)
 		bench_die("graphite_render failed (%zu bytes, %zu points)",
 		          a->buf.len, st.points);
 }
-#endif
 
 /* ---------------------------------------------------------------- entry */
 
@@ -300,7 +294,6 @@ int bench_readers(const struct reader_config *cfg)
 		{ "render_json_100k", op_json, &ra, 0, { 0 }, 0 },
 	};
 	int nrender = 1;
-#ifdef BENCH_HAVE_GRAPHITE
 	struct render_arg rg;
 	memset(&rg, 0, sizeof rg);
 	rg.snap = s100k;
@@ -315,17 +308,11 @@ int bench_readers(const struct reader_config *cfg)
 	op_graphite(&rg);
 	bench_log("readers: graphite: %zu bytes, first line: %.*s\n",
 	          rg.buf.len, (int)strcspn(rg.buf.data, "\n"), rg.buf.data);
-#endif
 	op_json(&ra);
 	bench_log("readers: json: %zu bytes\n", ra.buf.len);
 	bench_log("readers: rendering, %d rounds\n", cfg->rounds);
 	rrun(renders, nrender, cfg->rounds, 50);
-#ifdef BENCH_HAVE_GRAPHITE
 	scales_buf_free(&rg.buf);
-#else
-	bench_log("readers: render_graphite_100k skipped (built without "
-	          "scales_export_core)\n");
-#endif
 	scales_buf_free(&ra.buf);
 	scales_snapshot_free(&s100k);
 

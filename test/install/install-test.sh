@@ -79,13 +79,23 @@ libdir=$(dirname "${lib:-$root/lib/none}")
 if [ -n "$lib" ]; then
 	nm -D --defined-only "$lib" >"$work/syms" 2>&1
 	# type A: the version node (SCALES_0.1) itself
-	bad=$(awk '$2 != "A" && $3 !~ /^scales_/ { print $3 }' "$work/syms")
-	count=$(awk '$2 != "A"' "$work/syms" | wc -l)
-	if [ -z "$bad" ] && [ "$count" -gt 0 ]; then
-		ok "only scales_* symbols exported ($count)"
+	# exactly the names writer/libscales.map lists, all scales_*
+	awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' "$work/syms" |
+		sort >"$work/exported"
+	sed -n 's/^[[:space:]]*\(scales_[A-Za-z0-9_]*\);$/\1/p' \
+		"$src/writer/libscales.map" | sort >"$work/listed"
+	# ... and exactly the functions the public header declares SCALES_API
+	grep -A2 '^SCALES_API' "$src/writer/include/scales/scales.h" |
+		grep -o 'scales_[a-z0-9_]*(' | tr -d '(' | sort -u >"$work/declared"
+	count=$(wc -l <"$work/exported")
+	if [ "$count" -gt 0 ] && cmp -s "$work/exported" "$work/listed" &&
+		cmp -s "$work/declared" "$work/listed" &&
+		! grep -qv '^scales_' "$work/exported"; then
+		ok "exactly the SCALES_API functions, listed in libscales.map, exported ($count)"
 	else
-		nok "symbols outside scales_* exported"
-		printf '# %s\n' $bad | head -20
+		nok "exported symbols, libscales.map and SCALES_API declarations differ"
+		diff "$work/listed" "$work/exported" | sed 's/^/# map vs exported: /' | head -20
+		diff "$work/listed" "$work/declared" | sed 's/^/# map vs header: /' | head -20
 	fi
 	if objdump -T "$lib" | grep -q 'SCALES_0\.1'; then
 		ok "symbols carry the version node SCALES_0.1"
