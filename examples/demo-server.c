@@ -224,61 +224,66 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Keeps the first error of a series of registrations. */
+static void keep(int *first, int rc)
+{
+	if (rc && !*first)
+		*first = rc;
+}
+
+/* Registers every stat, and goes on after an error: a failed registration
+ * (also on a NULL registry, when scales_open failed) fills its handle with
+ * a sink, but a registration that is skipped leaves a zeroed handle, which
+ * is not one. Returns the first error. */
 static int setup_stats(void)
 {
 	struct scales_options o;
 	scales_options_init(&o);
 	o.app = "demo-server";
-	int rc = scales_open(&o, &S.reg);
-	if (rc)
-		return rc;
+	int rc = 0;
+	keep(&rc, scales_open(&o, &S.reg));
 	struct scales_info bytes = { "bytes", SCALES_UNIT_BYTES };
-	rc = scales_counter_get(S.reg, "/server/connections",
-	                        &(struct scales_info){
-	                            .help = "connections accepted" },
-	                        &S.connections);
-	rc = rc ? rc :
-	          scales_counter_get(S.reg, "/server/bytes_in", &bytes,
-	                             &S.bytes_in);
-	rc = rc ? rc :
-	          scales_counter_get(S.reg, "/server/bytes_out", &bytes,
-	                             &S.bytes_out);
-	rc = rc ? rc :
-	          scales_gauge_get(S.reg, "/server/open",
+	keep(&rc, scales_counter_get(S.reg, "/server/connections",
+	                             &(struct scales_info){
+	                                 .help = "connections accepted" },
+	                             &S.connections));
+	keep(&rc, scales_counter_get(S.reg, "/server/bytes_in", &bytes,
+	                             &S.bytes_in));
+	keep(&rc, scales_counter_get(S.reg, "/server/bytes_out", &bytes,
+	                             &S.bytes_out));
+	keep(&rc, scales_gauge_get(S.reg, "/server/open",
 	                           &(struct scales_info){
 	                               .help = "open connections" },
-	                           &S.open);
-	rc = rc ? rc :
-	          scales_gauge_callback_i64(S.reg, "/server/queue",
+	                           &S.open));
+	keep(&rc, scales_gauge_callback_i64(S.reg, "/server/queue",
 	                                    &(struct scales_info){
 	                                        .help = "connections waiting" },
-	                                    queue_depth, NULL);
-	rc = rc ? rc :
-	          scales_gauge_callback(S.reg, "/server/uptime",
-	                                &(struct scales_info){
-	                                    "seconds since start",
-	                                    SCALES_UNIT_SECONDS },
-	                                uptime, NULL);
-	rc = rc ? rc :
-	          scales_dict_get(S.reg, "/server/status",
-	                          &(struct scales_info){
-	                              .help = "replies by code" },
-	                          &S.status);
-	rc = rc ? rc : scales_dict_key(&S.status, "200", &S.status_200);
-	rc = rc ? rc : scales_dict_key(&S.status, "404", &S.status_404);
-	rc = rc ? rc : scales_dict_key(&S.status, "500", &S.status_500);
-	for (int i = 0; i < NENDPOINTS && !rc; i++) {
-		scales_scope *ep;
-		rc = scales_scope_root(S.reg, &ep, "/endpoint/%s",
-		                       endpoint_names[i]);
-		rc = rc ? rc : scales_bind(ep, endpoint_desc, &S.ep[i]);
+	                                    queue_depth, NULL));
+	keep(&rc,
+	     scales_gauge_callback(S.reg, "/server/uptime",
+	                           &(struct scales_info){ "seconds since start",
+	                                                  SCALES_UNIT_SECONDS },
+	                           uptime, NULL));
+	keep(&rc,
+	     scales_dict_get(S.reg, "/server/status",
+	                     &(struct scales_info){ .help = "replies by code" },
+	                     &S.status));
+	keep(&rc, scales_dict_key(&S.status, "200", &S.status_200));
+	keep(&rc, scales_dict_key(&S.status, "404", &S.status_404));
+	keep(&rc, scales_dict_key(&S.status, "500", &S.status_500));
+	for (int i = 0; i < NENDPOINTS; i++) {
+		scales_scope *ep = NULL;
+		keep(&rc, scales_scope_root(S.reg, &ep, "/endpoint/%s",
+		                            endpoint_names[i]));
+		/* a NULL scope binds sinks */
+		keep(&rc, scales_bind(ep, endpoint_desc, &S.ep[i]));
 	}
-	rc = rc ? rc : scales_scope_root(S.reg, &S.workers_scope, "/workers");
-	rc = rc ? rc : scales_bind(S.workers_scope, workers_desc, NULL);
-	rc = rc ? rc : scales_state_intern(S.reg, "idle", &S.st_idle);
-	rc = rc ? rc : scales_state_intern(S.reg, "reading", &S.st_reading);
-	rc = rc ? rc : scales_state_intern(S.reg, "handling", &S.st_handling);
-	rc = rc ? rc : scales_state_intern(S.reg, "writing", &S.st_writing);
+	keep(&rc, scales_scope_root(S.reg, &S.workers_scope, "/workers"));
+	keep(&rc, scales_bind(S.workers_scope, workers_desc, NULL));
+	keep(&rc, scales_state_intern(S.reg, "idle", &S.st_idle));
+	keep(&rc, scales_state_intern(S.reg, "reading", &S.st_reading));
+	keep(&rc, scales_state_intern(S.reg, "handling", &S.st_handling));
+	keep(&rc, scales_state_intern(S.reg, "writing", &S.st_writing));
 	return rc;
 }
 
