@@ -70,8 +70,10 @@ fuzz: build
 sanitize: build
 	SCALES_SANITIZE=1 $(MESON) test -C $(BUILD) --suite sanitize --print-errorlogs
 
+# meson runs tools/post-install.sh (ldconfig) but hides what it says.
 install: build
 	$(MESON) install -C $(BUILD)
+	@cat $(BUILD)/meson-logs/post-install.txt 2>/dev/null || true
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
