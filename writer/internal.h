@@ -136,6 +136,9 @@ SCALES_HIDDEN int retire_idx(scales_registry *reg, uint32_t idx, uint32_t gen);
 /* Tests only: called inside a registration, registry lock held, between the
  * header generation's bump and the index insertion. NULL otherwise. */
 SCALES_HIDDEN extern void (*test_hook_registering)(void);
+/* Tests only: called inside publish(), registry lock held, once the entry's
+ * generation is odd. NULL otherwise. */
+SCALES_HIDDEN extern void (*test_hook_publishing)(void);
 SCALES_HIDDEN int count_refused(scales_registry *reg, int rc);
 
 /* stripe.c */

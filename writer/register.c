@@ -97,6 +97,8 @@ static void zero_words(uint64_t *p, size_t nwords)
 		__atomic_store_n(&p[i], 0, __ATOMIC_RELAXED);
 }
 
+void (*test_hook_publishing)(void);
+
 static void publish(scales_registry *reg, uint32_t idx, bool reused,
                     uint16_t kind, const char *path, size_t len,
                     const struct scales_info *info, uint32_t help,
@@ -104,10 +106,17 @@ static void publish(scales_registry *reg, uint32_t idx, bool reused,
 {
 	struct scales_shm_header *h = reg->hdr;
 	struct scales_shm_entry *e = entry_at(reg, idx);
+	/* A writer killed inside this function leaves the slot odd. A slot
+	 * below dir_used is closed by repair(); the slot at dir_used (a new
+	 * one, not counted yet) is handed out again as it is: start from the
+	 * next even value, so that the bracket below ends even. */
 	uint32_t g = e->generation;
+	g += g & 1;
 	__atomic_store_n(&e->generation, g + 1, __ATOMIC_RELAXED);
 	/* Orders the odd generation before every store below. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
+	if (test_hook_publishing)
+		test_hook_publishing();
 
 	e->kind = kind;
 	e->unit = info ? (uint16_t)info->unit : 0;
