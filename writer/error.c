@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* error.c: error codes to messages, the library version. */
+/* error.c: error codes to messages, the details of the last failure of
+ * scales_open(), the library version. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -30,6 +33,34 @@ SCALES_API const char *scales_strerror(int err)
 		return strerrordesc_np(-err) ? strerrordesc_np(-err) :
 		                               "unknown system error";
 	return "unknown error";
+}
+
+/* The calling thread's last scales_open() failure, in words. Per thread, so
+ * that concurrent opens never mix their stories; no allocation. */
+static __thread char detail[1024];
+
+void error_detail_clear(void)
+{
+	detail[0] = '\0';
+}
+
+void error_detail_add(const char *fmt, ...)
+{
+	size_t used = strlen(detail);
+	if (used && used + 2 < sizeof detail) {
+		memcpy(detail + used, "; ", 3);
+		used += 2;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	/* Truncated when long: still NUL-terminated. */
+	vsnprintf(detail + used, sizeof detail - used, fmt, ap);
+	va_end(ap);
+}
+
+SCALES_API const char *scales_error_detail(void)
+{
+	return detail;
 }
 
 SCALES_API const char *scales_version(void)

@@ -93,6 +93,11 @@ SCALES_HIDDEN int reg_check(const scales_registry *reg);
 SCALES_HIDDEN uint64_t now_ns(clockid_t clk);
 SCALES_HIDDEN int proc_start_time(pid_t pid, uint64_t *start);
 
+/* error.c: the words behind scales_open()'s error (scales_error_detail) */
+SCALES_HIDDEN void error_detail_clear(void);
+SCALES_HIDDEN void error_detail_add(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 /* lock.c: the segment's robust, process-shared mutex */
 SCALES_HIDDEN int shm_lock_init(struct scales_shm_header *hdr, int pshared);
 SCALES_HIDDEN int reg_lock(scales_registry *reg);

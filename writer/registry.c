@@ -103,27 +103,60 @@ static int dir_ensure(const char *dir, uint32_t flags, uint32_t group,
 	bool want_group = flags & SCALES_GROUP_READABLE;
 	mode_t mode = want_group ? 0750 : 0700;
 	bool created = mkdir(dir, mode) == 0;
-	if (!created && errno != EEXIST)
-		return -errno;
+	if (!created && errno != EEXIST) {
+		int e = errno;
+		error_detail_add("%s: cannot create: %s", dir, strerror(e));
+		return -e;
+	}
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ELOOP || errno == ENOTDIR ? SCALES_E_UNSAFE :
-		                                            -errno;
+	if (fd < 0) {
+		int e = errno;
+		if (e == ELOOP || e == ENOTDIR) {
+			/* O_DIRECTORY|O_NOFOLLOW on a symlink gives either */
+			struct stat ls;
+			bool link = lstat(dir, &ls) == 0 && S_ISLNK(ls.st_mode);
+			error_detail_add(
+			    "%s: %s", dir,
+			    link ? "a symbolic link, not a directory" :
+			           "not a directory");
+			return SCALES_E_UNSAFE;
+		}
+		error_detail_add("%s: cannot open: %s", dir, strerror(e));
+		return -e;
+	}
 	struct stat st;
 	int rc = 0;
-	if (fstat(fd, &st) != 0)
+	if (fstat(fd, &st) != 0) {
 		rc = -errno;
-	else if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-	         (st.st_mode & 0022))
+		error_detail_add("%s: cannot stat: %s", dir, strerror(-rc));
+	} else if (!S_ISDIR(st.st_mode)) {
 		rc = SCALES_E_UNSAFE;
+		error_detail_add("%s: not a directory", dir);
+	} else if (st.st_uid != geteuid()) {
+		rc = SCALES_E_UNSAFE;
+		error_detail_add("%s: owned by uid %u, not by this process's "
+		                 "uid %u",
+		                 dir, (unsigned)st.st_uid, (unsigned)geteuid());
+	} else if (st.st_mode & 0022) {
+		rc = SCALES_E_UNSAFE;
+		error_detail_add("%s: writable by %s (mode %04o)", dir,
+		                 (st.st_mode & 0002) ? "others" : "its group",
+		                 (unsigned)(st.st_mode & 07777));
+	}
 	/* The umask must not narrow a directory we created; an owner who
 	 * asks for group access gets it on an existing directory too. */
 	else if ((created || (want_group && (st.st_mode & 0050) != 0050)) &&
-	         fchmod(fd, created ? mode : (st.st_mode & 07777) | 0050) != 0)
+	         fchmod(fd, created ? mode : (st.st_mode & 07777) | 0050) !=
+	             0) {
 		rc = -errno;
-	else if (want_group && group && st.st_gid != group &&
-	         fchown(fd, (uid_t)-1, (gid_t)group) != 0)
+		error_detail_add("%s: cannot set its mode: %s", dir,
+		                 strerror(-rc));
+	} else if (want_group && group && st.st_gid != group &&
+	           fchown(fd, (uid_t)-1, (gid_t)group) != 0) {
 		rc = -errno;
+		error_detail_add("%s: cannot give it to group %u: %s", dir,
+		                 (unsigned)group, strerror(-rc));
+	}
 	if (rc) {
 		close(fd);
 		return rc;
@@ -139,8 +172,11 @@ static int dir_choose(const struct scales_options *o, char *out, size_t n,
 {
 	const char *explicit_dir = o->dir ? o->dir : getenv("SCALES_DIR");
 	if (explicit_dir && *explicit_dir) {
-		if (strlen(explicit_dir) >= n)
+		if (strlen(explicit_dir) >= n) {
+			error_detail_add("%s directory name too long",
+			                 o->dir ? "opts.dir" : "$SCALES_DIR");
 			return -ENAMETOOLONG;
+		}
 		strcpy(out, explicit_dir);
 		return dir_ensure(out, o->flags, o->group, dirfd);
 	}
@@ -176,16 +212,29 @@ SCALES_API int scales_options_init(struct scales_options *opts)
  * An existing file at our final name: a dead writer's (replace it) or a live
  * one's (refuse). Only a regular file owned by us may be replaced.
  */
-static int check_existing(int dirfd, const char *name)
+static int check_existing(int dirfd, const char *dir, const char *name)
 {
 	struct stat st;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		if (!S_ISREG(st.st_mode))
+			error_detail_add("%s/%s: not a regular file", dir,
+			                 name);
+		else
+			error_detail_add("%s/%s: owned by uid %u, not by this "
+			                 "process's uid %u",
+			                 dir, name, (unsigned)st.st_uid,
+			                 (unsigned)geteuid());
 		return SCALES_E_UNSAFE;
+	}
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		int e = errno;
+		error_detail_add("%s/%s: cannot open: %s", dir, name,
+		                 strerror(e));
+		return -e;
+	}
 	struct scales_shm_header h;
 	ssize_t n = pread(fd, &h, sizeof h, 0);
 	close(fd);
@@ -194,8 +243,11 @@ static int check_existing(int dirfd, const char *name)
 	uint64_t start;
 	if (proc_start_time(h.pid, &start) == 0 && start == h.start_time &&
 	    !(__atomic_load_n(&h.flags, __ATOMIC_RELAXED) &
-	      SCALES_SHM_F_CLOSED))
+	      SCALES_SHM_F_CLOSED)) {
+		error_detail_add("%s/%s: the segment of live pid %d", dir, name,
+		                 (int)h.pid);
 		return SCALES_E_LIVE;
+	}
 	return 0;
 }
 
@@ -350,6 +402,7 @@ SCALES_API int scales_open(const struct scales_options *opts,
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
+	error_detail_clear();
 	struct scales_options o;
 	scales_options_init(&o);
 	if (opts) {
@@ -375,6 +428,9 @@ SCALES_API int scales_open(const struct scales_options *opts,
 	int rc = dir_choose(&o, dir, sizeof dir, &dirfd);
 	if (rc)
 		return rc;
+	/* A directory that failed before the one chosen was only a fallback;
+	 * the detail speaks of failures only. */
+	error_detail_clear();
 	uint64_t start = 0;
 	rc = proc_start_time(getpid(), &start);
 	if (rc) {
@@ -412,6 +468,8 @@ SCALES_API int scales_open(const struct scales_options *opts,
 	           O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (reg->fd < 0) {
 		rc = -errno;
+		error_detail_add("%s/%s: cannot create: %s", dir, tmp,
+		                 strerror(-rc));
 		close(dirfd);
 		registry_free(reg);
 		return rc;
@@ -424,7 +482,7 @@ SCALES_API int scales_open(const struct scales_options *opts,
 	if (!rc)
 		rc = layout(reg, &o, app, start);
 	if (!rc)
-		rc = check_existing(dirfd, name);
+		rc = check_existing(dirfd, dir, name);
 	if (!rc && renameat(dirfd, tmp, dirfd, name) != 0)
 		rc = -errno;
 	if (!rc)

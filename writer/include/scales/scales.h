@@ -85,6 +85,16 @@ enum scales_error {
  */
 SCALES_API const char *scales_strerror(int err);
 
+/*
+ * After a failed scales_open() (also the one behind scales_default()), in
+ * the thread that called it: what failed, naming the directory or file and
+ * the check, e.g. "/dev/shm/scales-1000: owned by uid 0, not by this
+ * process's uid 1000". Every directory tried is named, separated by "; ".
+ * "" after a success or when there is nothing to add to scales_strerror().
+ * Never NULL; valid until the thread's next scales_open().
+ */
+SCALES_API const char *scales_error_detail(void);
+
 /* Returns SCALES_VERSION_STRING of the library actually loaded. */
 SCALES_API const char *scales_version(void);
 
