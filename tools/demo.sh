@@ -3,14 +3,17 @@
 # tools/demo.sh BUILD_DIR: the demo behind `make demo`.
 #
 # Starts the instrumented example server (examples/demo-server) and its load
-# generator (examples/demo-load) with their segments in a private directory,
-# then shows them live in scales-top when stdout is a terminal; without a
+# generator (examples/demo-load) with their segments in the default
+# directory (/dev/shm/scales-<uid>, or $SCALES_DIR), so that `scales-top` or
+# `scales-export` in another terminal sees them too, then shows them live in
+# scales-top with a banner that says what runs and how to quit. Without a
 # terminal it prints a `scales-top -1` snapshot every second for
 # DEMO_SECONDS seconds (default 5) instead. Ctrl-C (or q in scales-top)
-# stops everything and removes the segments.
+# stops everything (the processes remove their segments); then it prints
+# what to try next.
 #
-# Environment: DEMO_SECONDS (snapshots without a terminal), SCALES_DIR (use
-# this directory instead of a temporary one; it is then left in place).
+# Environment: DEMO_SECONDS (snapshots without a terminal), SCALES_DIR (the
+# segment directory, as for every scales program).
 set -u
 
 build=${1:-build}
@@ -26,15 +29,10 @@ for f in "$server" "$load" "$top"; do
 	fi
 done
 
-own_dir=
-if [ -z "${SCALES_DIR:-}" ]; then
-	SCALES_DIR=$(mktemp -d "${TMPDIR:-/tmp}/scales-demo.XXXXXX") || exit 1
-	own_dir=1
-fi
-export SCALES_DIR
-
+segdir=${SCALES_DIR:-/dev/shm/scales-$(id -u)}
 pids=
-log=$SCALES_DIR/.demo-server.log
+port=
+log=$(mktemp "${TMPDIR:-/tmp}/scales-demo.XXXXXX") || exit 1
 cleanup() {
 	for p in $pids; do
 		kill -TERM "$p" 2>/dev/null
@@ -42,9 +40,20 @@ cleanup() {
 	for p in $pids; do
 		wait "$p" 2>/dev/null
 	done
-	pids=
 	rm -f "$log"
-	[ -z "$own_dir" ] || rm -rf "$SCALES_DIR"
+	if [ -n "$pids" ] && [ -n "$port" ]; then
+		cat <<EOT
+demo: stopped (the processes removed their segments from $segdir).
+Try next, with your own instrumented program running:
+  $top                      live view of every process (? for the keys)
+  $top -1 -m               one snapshot, processes of one app merged
+  $build/tools/scales-export/scales-export --http 127.0.0.1:8080
+                           then http://127.0.0.1:8080/ (pages) and /metrics
+  $build/tools/scales-export/scales-export --once --stdout
+                           the Graphite lines once
+EOT
+	fi
+	pids=
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -70,9 +79,9 @@ port=$(sed -n 's/^listening //p' "$log")
 "$load" -p "$port" -c 4 -r 200 >/dev/null 2>&1 &
 pids="$pids $!"
 
-echo "demo: demo-server on 127.0.0.1:$port, segments in $SCALES_DIR"
+echo "demo: demo-server on 127.0.0.1:$port (pid $spid) under demo-load, segments in $segdir"
 if [ -t 1 ] && [ -t 0 ]; then
-	"$top" -i 1
+	"$top" -i 1 --banner "make demo: demo-server on 127.0.0.1:$port under demo-load (4 connections, 800 req/s). Another terminal's scales-top sees it too. q quits."
 	exit $?
 fi
 sleep 1

@@ -28,6 +28,7 @@ struct top_args {
 	bool interval_set;  /* -i given */
 	bool merge;         /* --merge */
 	bool flat;          /* --flat */
+	const char *banner; /* --banner TEXT, or NULL */
 	long refreshes;     /* --refreshes N; 0: no limit */
 	const char **globs; /* -f, in order */
 	size_t nglobs;

@@ -106,9 +106,17 @@ static void put(int y, int x, int w, const char *s, bool right)
 	addstr(s);
 }
 
+/* --banner: one more line at the bottom, above the status line. */
+static const char *banner;
+
+void top_draw_set_banner(const char *text)
+{
+	banner = text && *text ? text : NULL;
+}
+
 int top_page_rows(void)
 {
-	int r = LINES - 3;
+	int r = LINES - 3 - (banner != NULL);
 	return r > 1 ? r : 1;
 }
 
@@ -432,6 +440,13 @@ void top_draw(struct top_ui *u)
 		draw_procs(u);
 	else
 		draw_metrics(u);
+
+	if (banner) {
+		attrset(A_REVERSE);
+		mvhline(LINES - 2, 0, ' ', COLS);
+		put(LINES - 2, 0, COLS, banner, false);
+		attrset(A_NORMAL);
+	}
 
 	/* status line */
 	int y = LINES - 1;

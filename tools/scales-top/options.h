@@ -42,6 +42,8 @@
 	  "merge the processes of one app (counters and histograms summed)")    \
 	X(FLAT, 't', "flat", NULL, 0,                                           \
 	  "start with the flat table instead of the tree")                      \
+	X(BANNER, 0, "banner", "TEXT", 0,                                       \
+	  "show TEXT on a line of its own at the bottom of the live view")      \
 	X(GC, 'g', "gc", NULL, 0,                                               \
 	  "remove the stale segments of dead processes (never a live one's) "   \
 	  "and exit")                                                           \

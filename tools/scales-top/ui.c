@@ -448,6 +448,7 @@ int top_run_live(const struct top_args *a)
 	static struct top_ui ui; /* static: zeroed, and big */
 	struct top_ui *u = &ui;
 	u->args = a;
+	top_draw_set_banner(a->banner);
 	u->interval = a->interval;
 	u->pick_all = true;
 	u->sampler.merge = a->merge;

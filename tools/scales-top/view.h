@@ -48,6 +48,8 @@ struct top_ui {
 
 /* Rows available for the list (the screen minus header and status). */
 int top_page_rows(void);
+/* Shows text (escaped; NULL or "": nothing) above the status line. */
+void top_draw_set_banner(const char *text);
 
 /* Draws the whole screen from u (only the visible rows). */
 void top_draw(struct top_ui *u);
