@@ -30,13 +30,13 @@ check() { # check NAME COMMAND...: ok if the command succeeds
 status() { # status EXPECTED NAME ARGS...: runs X, checks the exit status
 	local want=$1 name=$2
 	shift 2
-	"$X" "$@" >"$T/out" 2>"$T/err"
+	timeout 20 "$X" "$@" >"$T/out" 2>"$T/err" # a watchdog for a hang
 	local rc=$?
 	if [ $rc -eq "$want" ]; then ok "$name (exit $rc)"
 	else nok "$name: exit $rc, want $want" "$(head -3 "$T/err")"; fi
 }
 
-echo "1..26"
+echo "1..33"
 
 status 0 "--help" --help
 check "--help lists --graphite and the exit codes" \
@@ -50,7 +50,7 @@ status 1 "--once with nothing to match" --once --stdout
 status 2 "a named segment that does not exist" --once --stdout "$T/nope.seg"
 
 if [ -z "$ST" ] || [ ! -x "$ST" ]; then
-	for i in $(seq $((n + 1)) 26); do echo "ok $i # SKIP no seed-tour"; done
+	for i in $(seq $((n + 1)) 33); do echo "ok $i # SKIP no seed-tour"; done
 	exit 0
 fi
 "$ST" >"$T/tour.out" 2>&1 &
@@ -167,4 +167,42 @@ if $PY -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/loop.json" &&
 	ok "the JSON file is complete and no temporary file is left"
 else
 	nok "JSON file" "$(ls -la "$T")"
+fi
+
+# memory bounds (issue 13, item 18): the buffer holds what --buffer says,
+# a --resend that does not fit is refused, and the config file is bounded
+status 2 "a --resend that does not fit in --buffer is refused" \
+	--graphite "127.0.0.1:$free" --period 1 --buffer 3 --resend 5 seed-tour
+check "... and says why" grep -q -- "--resend 5 does not fit in --buffer 3" "$T/err"
+# (a watchdog: without the bound this read never ends)
+timeout 20 "$X" --config /dev/zero --stdout >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 2 ]; then ok "--config /dev/zero is refused (exit 2)"
+else nok "--config /dev/zero: exit $rc, want 2"; fi
+check "... as not a regular file" grep -q "not a regular file" "$T/err"
+$PY -c 'import sys; sys.stdout.write("# filler\n" * 200000)' >"$T/big.conf"
+status 2 "a config file over 1 MiB is refused" --config "$T/big.conf" --stdout
+check "... and says why" grep -q "larger than 1048576 bytes" "$T/err"
+# to a closed port, period 1, --buffer 3: never more than 3 batches held
+"$X" --period 1 --buffer 3 --graphite "127.0.0.1:$free" seed-tour \
+	>"$T/buf.out" 2>"$T/buf.err" &
+buf=$!
+pids+=($buf)
+periods=0
+for _ in $(seq 100); do # until 6 periods are pushed (a watchdog of 50 s)
+	"$X" --once --stdout --prefix s scales-export >"$T/self" 2>/dev/null
+	periods=$(awk '$1 == "s.scales-export.export.periods" { print $2 }' "$T/self")
+	[ "${periods:-0}" -ge 6 ] && break
+	sleep 0.5
+done
+kill -TERM $buf
+wait $buf
+held=$(awk '$1 == "s.scales-export.export.buffered_points" { print $2 }' "$T/self")
+points=$(awk '$1 == "s.scales-export.export.points" { print $2 }' "$T/self")
+if [ "${periods:-0}" -ge 6 ] && [ -n "$held" ] && [ "${points:-0}" -gt 0 ] &&
+	[ "$held" -gt 0 ] && [ "$held" -le $((3 * points / periods)) ]; then
+	ok "--buffer 3: $held points held after $periods periods of $((points / periods))"
+else
+	nok "--buffer 3: $held points held after $periods periods ($points points)" \
+		"$(head -3 "$T/buf.err")"
 fi

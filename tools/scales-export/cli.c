@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "options.h"
 
@@ -257,12 +258,36 @@ int export_args_config(struct export_args *a, const char *file)
 		        strerror(errno));
 		return 2;
 	}
+	/* a regular file (or a pipe: --config <(...)) of bounded size; not a
+	 * device such as /dev/zero, which never ends */
+	struct stat st;
+	if (fstat(fileno(f), &st) < 0 ||
+	    !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		fprintf(stderr,
+		        "scales-export: cannot read config file %s: not a "
+		        "regular file\n",
+		        file);
+		fclose(f);
+		return 2;
+	}
 	char *line = NULL;
 	size_t cap = 0;
 	unsigned lineno = 0;
 	int rc = 0;
-	while (getline(&line, &cap, f) >= 0) {
+	size_t total = 0;
+	ssize_t len;
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
+		/* checked as read: a file may grow, a pipe has no size */
+		total += (size_t)len;
+		if (total > EXPORT_CONFIG_MAX_BYTES) {
+			fprintf(stderr,
+			        "scales-export: config file %s is larger than "
+			        "%u bytes\n",
+			        file, EXPORT_CONFIG_MAX_BYTES);
+			rc = 2;
+			break;
+		}
 		char where[512];
 		snprintf(where, sizeof(where), "%s:%u: ", file, lineno);
 		char *s = trim(line);
@@ -396,7 +421,35 @@ int export_args_parse(int argc, char **argv, struct export_args *a)
 		           "nothing to do: give --graphite, --stdout, "
 		           "--json-file or --http%s",
 		           "");
+	/* the buffer holds what --buffer says, never more: the resend window
+	 * (the batch being sent and the --resend ones before it) lies inside
+	 * it, so a --resend that does not fit is refused, and the default one
+	 * shrinks to fit */
+	unsigned bufp = export_buffer_periods(a);
+	if (a->resend_set && a->resend >= bufp && a->ngraphite) {
+		char msg[256];
+		snprintf(msg, sizeof(msg),
+		         "--resend %u does not fit in --buffer %g (%u period%s "
+		         "of %u s): give --buffer %.0f or more, or --resend "
+		         "%u or less",
+		         a->resend, a->buffer_s, bufp, bufp == 1 ? "" : "s",
+		         a->period, ((double)a->resend + 1) * a->period,
+		         bufp - 1);
+		return bad("", "%s", msg);
+	}
+	if (!a->resend_set) {
+		double d = ceil(300.0 / a->period);
+		a->resend = d < 2 ? 2 : (unsigned)d;
+		if (a->resend > bufp - 1)
+			a->resend = bufp - 1;
+	}
 	return 0;
+}
+
+unsigned export_buffer_periods(const struct export_args *a)
+{
+	double p = ceil(a->buffer_s / a->period);
+	return p < 1 ? 1 : (unsigned)p;
 }
 
 static void free_strv(char **v, size_t n)

@@ -37,7 +37,7 @@ struct export_args {
 	char **selectors; /* positional and --process, in order */
 	size_t nselectors;
 	double buffer_s; /* --buffer */
-	unsigned resend; /* 0: default from the period */
+	unsigned resend; /* after parsing: --resend or its default */
 	bool resend_set;
 	double backoff_max_s;
 	double timeout_s;
@@ -55,9 +55,15 @@ struct export_args {
 int export_args_parse(int argc, char **argv, struct export_args *a);
 void export_args_free(struct export_args *a);
 
-/* Reads one config file into *a (as if its options were given in order).
- * Returns 0 or 2 after printing "FILE:LINE: reason". */
+/* Reads one config file into *a (as if its options were given in order):
+ * a regular file or a pipe, of at most EXPORT_CONFIG_MAX_BYTES. Returns 0
+ * or 2 after printing "FILE:LINE: reason" (or why the file is refused). */
+#define EXPORT_CONFIG_MAX_BYTES (1024u * 1024u)
 int export_args_config(struct export_args *a, const char *file);
+
+/* The point buffer's bound in periods: --buffer / --period rounded up, at
+ * least 1 (the newest batch is always kept). --resend is less. */
+unsigned export_buffer_periods(const struct export_args *a);
 
 /* --help, generated from options.h. */
 void export_usage(FILE *f);

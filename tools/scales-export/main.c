@@ -611,13 +611,12 @@ static bool all_closed_or_failed(struct run *r)
 	return true;
 }
 
-/* Sets the buffer bound from the newest batch's size. */
+/* Sets the buffer bound from the newest batch's size (the resend window
+ * fits in it: export_args_parse()). */
 static void set_bound(struct run *r, size_t npoints)
 {
-	double periods = ceil(r->a->buffer_s / r->a->period);
-	if (periods < r->tune.resend + 1)
-		periods = r->tune.resend + 1;
-	r->pb.max_points = (size_t)periods * (npoints ? npoints : 1);
+	r->pb.max_points =
+	    (size_t)export_buffer_periods(r->a) * (npoints ? npoints : 1);
 }
 
 static int push_batch(struct run *r, struct scales_buf *b, size_t npoints,
@@ -860,9 +859,7 @@ int main(int argc, char **argv)
 	}
 	pb_init(&r.pb);
 	r.tune = (struct gdest_tuning){
-		.resend = a.resend_set ?
-		              a.resend :
-		              (unsigned)fmax(2, ceil(300.0 / a.period)),
+		.resend = a.resend,
 		.backoff_min_ns = 500000000ull,
 		.backoff_max_ns = (uint64_t)(a.backoff_max_s * 1e9),
 		.timeout_ns = (uint64_t)(a.timeout_s * 1e9),

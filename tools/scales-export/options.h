@@ -71,12 +71,13 @@
 	  "select processes, as a positional SELECTOR does (for config "       \
 	  "files)")                                                            \
 	X(BUFFER, 0, "buffer", "SECONDS", 0,                                   \
-	  "keep at least SECONDS of points (at the current metric count) "     \
-	  "for destinations that are down (default 600)")                      \
+	  "hold at most SECONDS of points (at the current metric count, at "   \
+	  "least one period) for destinations that are down (default 600)")    \
 	X(RESEND, 0, "resend", "PERIODS", 0,                                   \
 	  "after a reconnect, send again the last PERIODS periods sent "       \
 	  "before the connection broke (default: 300 seconds' worth, at "      \
-	  "least 2)")                                                          \
+	  "least 2, at most what --buffer holds less one period; a larger "    \
+	  "value than that is refused)")                                       \
 	X(BACKOFF_MAX, 0, "backoff-max", "SECONDS", 0,                         \
 	  "longest wait between reconnection attempts (default 30; the wait "  \
 	  "starts at 0.5 s and doubles, with jitter)")                         \
