@@ -293,6 +293,7 @@ static int agg_sum(struct scales_snapshot *s, const struct r_decl *d,
 		r.kind = SCALES_KIND_HISTOGRAM;
 		r.hist = *h0;
 		r.hist.count = r.hist.sum = r.hist.max = 0;
+		r.hist.sum_hi = 0;
 		r.hist.min = UINT64_MAX;
 		r.hist.buckets = b;
 		for (size_t i = 0; i < x.nkids; i++)

@@ -110,7 +110,7 @@ void scales_histo_stats(const struct scales_histo *h, struct scales_hstats *out)
 	double *dst[6] = { &out->p50, &out->p75, &out->p95,
 		           &out->p98, &out->p99, &out->p999 };
 	out->count = h->count;
-	out->sum = (double)h->sum * h->scale;
+	out->sum = scales_histo_raw_sum(h) * h->scale;
 	if (!h->count || !h->buckets) {
 		out->min = out->max = out->mean = out->stddev = NAN;
 		for (int i = 0; i < 6; i++)
@@ -119,7 +119,7 @@ void scales_histo_stats(const struct scales_histo *h, struct scales_hstats *out)
 	}
 	out->min = (double)h->min * h->scale;
 	out->max = (double)h->max * h->scale;
-	double mean_raw = (double)h->sum / (double)h->count;
+	double mean_raw = scales_histo_raw_sum(h) / (double)h->count;
 	out->mean = mean_raw * h->scale;
 
 	uint64_t ranks[6];
@@ -170,7 +170,10 @@ int scales_histo_delta(const struct scales_histo *prev,
 	*out = *cur;
 	out->buckets = buckets;
 	out->count = n;
-	out->sum = cur->sum - prev->sum;
+	/* a sum that lags its count (a record in flight) may read lower
+	 * than before: no negative interval sum */
+	r_u128 cs = r_hsum(cur), ps = r_hsum(prev);
+	r_hsum_set(out, cs > ps ? cs - ps : 0);
 	if (!n) {
 		out->min = UINT64_MAX;
 		out->max = 0;
@@ -198,15 +201,33 @@ static uint64_t to_raw(double v)
 	return v >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)v;
 }
 
+/* The same for a sum, up to 2^96 - 1. */
+static r_u128 to_raw_sum(double v)
+{
+	if (!(v > 0))
+		return 0;
+	v += 0.5;
+	if (v >= 79228162514264337593543950336.0) /* 2^96 */
+		return ((r_u128)1 << 96) - 1;
+	return (r_u128)v;
+}
+
+double scales_histo_raw_sum(const struct scales_histo *h)
+{
+	/* correctly rounded (libgcc's __floatuntidf) */
+	return (double)r_hsum(h);
+}
+
 void r_histo_add(struct scales_histo *dst, uint64_t *dst_buckets,
                  const struct scales_histo *src)
 {
-	if (!src->count && !src->sum)
+	if (!src->count && !src->sum && !src->sum_hi)
 		return;
 	bool same = dst->sub_bits == src->sub_bits &&
 	            dst->unit_shift == src->unit_shift &&
 	            dst->nbuckets == src->nbuckets && dst->scale == src->scale;
-	uint64_t smin = src->min, smax = src->max, ssum = src->sum;
+	uint64_t smin = src->min, smax = src->max;
+	r_u128 ssum = r_hsum(src);
 	if (same) {
 		for (uint32_t b = 0; b < src->nbuckets; b++)
 			dst_buckets[b] += src->buckets[b];
@@ -223,9 +244,9 @@ void r_histo_add(struct scales_histo *dst, uint64_t *dst_buckets,
 		}
 		smin = to_raw((double)smin * f);
 		smax = to_raw((double)smax * f);
-		ssum = to_raw((double)ssum * f);
+		ssum = to_raw_sum(scales_histo_raw_sum(src) * f);
 	}
-	dst->sum += ssum;
+	r_hsum_set(dst, r_hsum(dst) + ssum);
 	if (src->count) {
 		if (!dst->count) {
 			dst->min = smin;

@@ -240,6 +240,25 @@ R_HIDDEN int r_metric_cmp(const void *a, const void *b);
 R_HIDDEN void r_histo_add(struct scales_histo *dst, uint64_t *dst_buckets,
                           const struct scales_histo *src);
 
+/* 128-bit sums (GCC and Clang on 64-bit targets, which the reader
+ * requires). */
+__extension__ typedef unsigned __int128 r_u128;
+
+/* A histogram's exact raw sum (sum_hi:sum), and storing one (saturating
+ * at 2^96 - 1, far above nstripes x 2^64). */
+static inline r_u128 r_hsum(const struct scales_histo *h)
+{
+	return (r_u128)h->sum_hi << 64 | h->sum;
+}
+
+static inline void r_hsum_set(struct scales_histo *h, r_u128 v)
+{
+	if (v >> 96)
+		v = ((r_u128)1 << 96) - 1;
+	h->sum = (uint64_t)v;
+	h->sum_hi = (uint32_t)(v >> 64);
+}
+
 /* Largest valid nbuckets for the parameters (0 if none). */
 R_HIDDEN uint64_t r_histo_max_buckets(unsigned sub_bits, unsigned unit_shift);
 

@@ -167,6 +167,18 @@ static void ju64(struct scales_buf *b, uint64_t v)
 	scales_buf_append(b, buf, (size_t)n);
 }
 
+/* Every digit of a u128 (a histogram's exact raw sum). */
+static void ju128(struct scales_buf *b, r_u128 v)
+{
+	char buf[40];
+	size_t i = sizeof(buf);
+	do {
+		buf[--i] = (char)('0' + (unsigned)(v % 10));
+		v /= 10;
+	} while (v);
+	scales_buf_append(b, buf + i, sizeof(buf) - i);
+}
+
 static void ji64(struct scales_buf *b, int64_t v)
 {
 	char buf[24];
@@ -273,7 +285,14 @@ static void render_metric(struct jw *w, const struct scales_metric *m,
 		scales_histo_stats(&m->hist, &st);
 		jw_key(w, "count");
 		ju64(w->b, st.count);
-		jw_double(w, "sum", st.sum);
+		if (m->hist.scale == 1.0) {
+			/* an integer sum is exact in JSON, even beyond 2^64
+			 * (docs/json.md) */
+			jw_key(w, "sum");
+			ju128(w->b, r_hsum(&m->hist));
+		} else {
+			jw_double(w, "sum", st.sum);
+		}
 		jw_double(w, "min", st.min);
 		jw_double(w, "max", st.max);
 		jw_double(w, "mean", st.mean);

@@ -99,6 +99,7 @@ static int merge_group(struct scales_snapshot *dst,
 		memset(buckets, 0, 8 * (size_t)f->hist.nbuckets);
 		out->hist.buckets = buckets;
 		out->hist.count = out->hist.sum = out->hist.max = 0;
+		out->hist.sum_hi = 0;
 		out->hist.min = UINT64_MAX;
 	}
 	if (kind == SCALES_KIND_STATE) {

@@ -438,16 +438,25 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 				memset(hbuf, 0, 8 * ((size_t)nb + 1));
 				uint64_t off =
 				    l->stripe_offset + x->stripe_offset;
+				/* word 0, the sum, is added without wrapping:
+				 * each stripe holds up to 2^64 - 1, their sum
+				 * more (docs/format.md, section 8); a carry
+				 * per stripe at most, so 32 bits of carries */
+				uint32_t carries = 0;
 				for (uint32_t k = 0; k < l->nstripes; k++) {
 					const uint64_t *sw =
 					    map_words(c,
 					              off + k * l->stripe_size);
-					for (uint32_t w = 0; w <= nb; w++)
+					carries += __builtin_add_overflow(
+					    hbuf[0], LOAD_RLX(&sw[0]),
+					    &hbuf[0]);
+					for (uint32_t w = 1; w <= nb; w++)
 						hbuf[w] += LOAD_RLX(&sw[w]);
 				}
 				m->hist.min = map_u64(c, x->data_offset);
 				m->hist.max = map_u64(c, x->data_offset + 8);
 				m->hist.sum = hbuf[0];
+				m->hist.sum_hi = carries;
 				m->hist.scale = x->scale;
 				m->hist.sub_bits = sb;
 				m->hist.unit_shift = us;

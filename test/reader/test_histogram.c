@@ -343,3 +343,73 @@ Test(histogram, add_other_layouts)
 	scales_snapshot_free(&s);
 	sb_free(b);
 }
+
+/* The stripes' sums added without wrapping: three stripes of nearly 2^64
+ * each give an exact sum near 2^65.6, in the struct, the statistics, an
+ * interval, a bucket-wise sum and the JSON (docs/format.md, section 8). */
+Test(histogram, sum_beyond_2_64)
+{
+	struct sb_config cfg = { .nstripes = 3, .stripe_size = 1 << 16 };
+	struct segbuild *b = sb_new("h", 1, 1, &cfg);
+	uint32_t nb = nbuckets_for(((uint64_t)1 << 40) - 1, 5, 0);
+	uint32_t h = sb_histogram(b, "/h", 5, 0, nb, 1, 0);
+	uint32_t hs = sb_histogram(b, "/hs", 5, 0, nb, 1e-9, 1);
+	const uint64_t big = ((uint64_t)1 << 63) + 12345,
+	               mid = (uint64_t)1 << 62;
+	for (uint32_t k = 0; k < 3; k++) {
+		sb_hist_record(b, h, k, big);
+		sb_hist_record(b, hs, k, big);
+	}
+	struct scales_snapshot *s1 = build_snap(b, 0);
+	for (uint32_t k = 0; k < 3; k++)
+		sb_hist_record(b, h, k, mid);
+	struct scales_snapshot *s2 = build_snap(b, 0);
+	const struct scales_metric *m1 = must_find(s1, "/h"),
+	                           *m2 = must_find(s2, "/h");
+	/* 3 x big = 2^64 + 2^63 + 37035 */
+	cr_assert_eq(m1->hist.sum_hi, 1);
+	cr_assert_eq(m1->hist.sum, ((uint64_t)1 << 63) + 37035);
+	/* 3 x (big + mid) = 2 x 2^64 + 2^62 + 37035 */
+	cr_assert_eq(m2->hist.sum_hi, 2);
+	cr_assert_eq(m2->hist.sum, ((uint64_t)1 << 62) + 37035);
+
+	struct scales_hstats st;
+	scales_histo_stats(&m2->hist, &st);
+	double exact = ldexp(1, 65) + ldexp(1, 62) + 37035;
+	cr_assert_eq(st.sum, exact);
+	cr_assert_eq(st.mean, exact / 6);
+	scales_histo_stats(&must_find(s1, "/hs")->hist, &st);
+	cr_assert_eq(st.sum, (ldexp(1, 64) + ldexp(1, 63) + 37035) * 1e-9);
+
+	/* the interval: 3 x mid, below 2^64 again */
+	uint64_t *buf = calloc(nb, 8);
+	struct scales_histo d;
+	cr_assert_eq(scales_histo_delta(&m1->hist, &m2->hist, buf, &d), 0);
+	cr_assert_eq(d.sum_hi, 0);
+	cr_assert_eq(d.sum, 3 * mid);
+
+	/* a bucket-wise sum of both snapshots:
+	 * 3 x 2^64 + 2^63 + 2^62 + 74070 */
+	struct scales_histo acc = m1->hist;
+	acc.count = acc.sum = acc.max = 0;
+	acc.sum_hi = 0;
+	acc.min = UINT64_MAX;
+	memset(buf, 0, 8 * (size_t)nb);
+	acc.buckets = buf;
+	scales_histo_add(&acc, buf, &m1->hist);
+	scales_histo_add(&acc, buf, &m2->hist);
+	cr_assert_eq(acc.sum_hi, 3);
+	cr_assert_eq(acc.sum, ((uint64_t)3 << 62) + 74070);
+
+	/* JSON: every digit, 2 x 2^64 + 2^62 + 37035 */
+	struct scales_buf jb = { 0 };
+	const struct scales_snapshot *snaps[1] = { s2 };
+	cr_assert_eq(scales_json_render(&jb, snaps, NULL, 1, 0), 0);
+	cr_assert(strstr(jb.data, "\"sum\":41505174165846528171,"), "%s",
+	          jb.data);
+	scales_buf_free(&jb);
+	free(buf);
+	scales_snapshot_free(&s1);
+	scales_snapshot_free(&s2);
+	sb_free(b);
+}

@@ -49,7 +49,10 @@ void export_hist_add(struct scales_histo *acc, uint64_t *accbuf,
 	if (same) {
 		for (uint32_t b = 0; b < src->nbuckets; b++)
 			accbuf[b] += src->buckets[b];
-		acc->sum += src->sum;
+		/* exact beyond 2^64 (docs/format.md, section 8) */
+		acc->sum_hi +=
+		    src->sum_hi +
+		    __builtin_add_overflow(acc->sum, src->sum, &acc->sum);
 	} else {
 		/* raw values of src in acc's raw unit */
 		double f = acc->scale > 0 ? src->scale / acc->scale : 1;
@@ -63,7 +66,8 @@ void export_hist_add(struct scales_histo *acc, uint64_t *accbuf,
 			if (acc->nbuckets)
 				accbuf[bucket_of(acc, r)] += src->buckets[b];
 		}
-		acc->sum += to_raw((double)src->sum * f);
+		uint64_t add = to_raw(scales_histo_raw_sum(src) * f);
+		acc->sum_hi += __builtin_add_overflow(acc->sum, add, &acc->sum);
 		smin = to_raw((double)smin * f);
 		smax = to_raw((double)smax * f);
 	}

@@ -503,7 +503,7 @@ static void histogram(struct pctx *c, const struct hgroup *g,
 	value_u64(b, h->count);
 	buf_printf(b, "%s_sum", name);
 	labels(c, g, NULL, NULL, NULL);
-	value_f64(b, scaled((double)h->sum, h->scale));
+	value_f64(b, scaled(scales_histo_raw_sum(h), h->scale));
 	buf_printf(b, "%s_count", name);
 	labels(c, g, NULL, NULL, NULL);
 	value_u64(b, h->count);

@@ -243,6 +243,7 @@ static void emit_hist(struct render *r, struct member *mem, size_t nmem,
 		}
 		memset(r->acc, 0, (m->hist.nbuckets + 1) * sizeof(*r->acc));
 		h.count = h.sum = h.min = h.max = 0;
+		h.sum_hi = 0;
 		h.buckets = r->acc;
 		for (size_t j = 0; j < nmem; j++) {
 			const struct scales_metric *cm =

@@ -464,13 +464,16 @@ enum scales_metric_flags {
 /* A histogram's data, raw units; reported value = raw * scale. */
 struct scales_histo {
 	uint64_t count;      /* sum of the buckets */
-	uint64_t sum;        /* sum of the raw values (may lag count a little
-	                        while a record is in flight; wraps modulo 2^64) */
+	uint64_t sum;        /* bits 0..63 of the sum of the raw values (may
+	                        lag count a little while a record is in
+	                        flight); the exact sum is sum_hi * 2^64 + sum */
 	uint64_t min, max;   /* raw; meaningful only if count > 0 */
 	double scale;        /* e.g. 1e-9 for nanoseconds reported in seconds */
 	uint32_t sub_bits;   /* log2 of sub-buckets per octave (5..10) */
 	uint32_t unit_shift; /* raw values are bucketed after >> unit_shift */
 	uint32_t nbuckets;
+	uint32_t sum_hi; /* bits 64..95 of the sum: the stripes' sums added
+	                    without wrapping (docs/format.md, section 8) */
 	const uint64_t *buckets; /* nbuckets counts, owned by the snapshot */
 };
 
@@ -642,6 +645,9 @@ struct scales_hstats {
  */
 SCALES_READER_API void scales_histo_stats(const struct scales_histo *h,
                                           struct scales_hstats *out);
+
+/* The exact raw sum, sum_hi * 2^64 + sum, as the nearest double. */
+SCALES_READER_API double scales_histo_raw_sum(const struct scales_histo *h);
 
 /* The nearest-rank quantile q (0 < q <= 1) as above; NaN if count == 0. */
 SCALES_READER_API double scales_histo_quantile(const struct scales_histo *h,
