@@ -334,6 +334,17 @@ SCALES_API void scales__stripe_add_slow(uint64_t *base, uint32_t stride,
  * an atomic add (ck_pr) to the stripe of sched_getcpu(), or to the shared
  * stripe in rseq mode, so that locked and non-locked adds never meet on one
  * word.
+ *
+ * The sequence's descriptor and abort handler are emitted into the object
+ * that inlines this function: a plugin, say. The thread's rseq_cs is
+ * therefore cleared again right after the commit and before the slow path,
+ * so that it never points into an object that dlclose() may unmap (the
+ * kernel reads the descriptor at the thread's next preemption or signal,
+ * and a stale pointer gets the process a SIGSEGV). An abort needs no
+ * clearing: the kernel clears rseq_cs itself before it jumps to the abort
+ * handler, which arms it again. The clear is an ordinary store: only the
+ * kernel, acting for this very thread, reads rseq_cs, so program order is
+ * all the ordering it needs.
  */
 static inline void scales__stripe_add(uint64_t *base, uint32_t stride,
                                       uint16_t rseq_cpus, uint16_t shared,
@@ -342,7 +353,12 @@ static inline void scales__stripe_add(uint64_t *base, uint32_t stride,
 #if SCALES_HAVE_RSEQ_ASM
 	/* rseq_cs descriptor in __rseq_cs; the abort handler, preceded by the
 	 * signature glibc registered (RSEQ_SIG), in __rseq_failure. The
-	 * abort handler jumps back to re-arm rseq_cs and retry. */
+	 * abort handler jumps back to re-arm rseq_cs and retry.
+	 * The critical section is [1, 2): the add at its end is the commit.
+	 * The clear of rseq_cs comes after 2, outside the section: were the
+	 * thread preempted between the add and the clear, the kernel sees an
+	 * ip past the section, clears rseq_cs itself and does not restart,
+	 * so the add is never replayed. */
 	__asm__ goto(
 	    ".pushsection __rseq_cs, \"aw\"\n\t"
 	    ".balign 32\n\t"
@@ -366,6 +382,7 @@ static inline void scales__stripe_add(uint64_t *base, uint32_t stride,
 	    "imulq %[stride], %%rax\n\t"
 	    "addq %[n], (%[base], %%rax, 8)\n\t"
 	    "2:\n\t"
+	    "movq $0, %%fs:8(%[off])\n\t"
 	    :
 	    : [off] "r"(__rseq_offset), [ncpu] "r"((uint32_t)rseq_cpus),
 	      [stride] "r"((uint64_t)stride), [base] "r"(base), [n] "r"(n)
@@ -373,6 +390,14 @@ static inline void scales__stripe_add(uint64_t *base, uint32_t stride,
 	    : slow);
 	return;
 slow:
+	/* Left the section before the commit (no valid cpu, or rseq off):
+	 * rseq_cs may still point at this object's descriptor. Clear it
+	 * before leaving this object; the ip is already past the section, so
+	 * a preemption in between only clears it early. */
+	__asm__ __volatile__("movq $0, %%fs:8(%0)"
+	                     :
+	                     : "r"(__rseq_offset)
+	                     : "memory");
 #endif
 	scales__stripe_add_slow(base, stride, rseq_cpus, shared, n);
 }
