@@ -11,7 +11,12 @@
  *    follow it (they keep their last value); it never delays the
  *    heartbeat, registration (beyond the bound below) or any update.
  *  - No lock is held while a callback runs. Its result is stored under the
- *    list lock, and only if the gauge was not retired meanwhile.
+ *    registry lock, and only if the entry still holds this gauge: LIVE,
+ *    with the generation it had at registration. Another process that
+ *    shares the segment (a forked child) may have retired the gauge and
+ *    reused its slot; the callback is then dropped, never written into
+ *    another stat. A registry lock not obtained in lock_timeout_ms skips
+ *    the store (the gauge keeps its last value).
  *  - Retiring a callback gauge (scales_retire, scope release, reset) waits
  *    until that gauge's callback is not running, so that its argument may
  *    be freed on return. That wait, with the registry lock held, is the
@@ -29,9 +34,10 @@
 
 struct callback {
 	uint32_t id;
-	uint32_t idx;  /* directory entry */
-	uint16_t kind; /* SCALES_SHM_GAUGE_F64 or SCALES_SHM_GAUGE_I64 */
-	void *value;   /* the gauge's word in the segment */
+	uint32_t idx;        /* directory entry */
+	uint32_t generation; /* the entry's, when the gauge was registered */
+	uint16_t kind;       /* SCALES_SHM_GAUGE_F64 or SCALES_SHM_GAUGE_I64 */
+	void *value;         /* the gauge's word in the segment */
 	scales_gauge_fn fn_f64;
 	scales_gauge_i64_fn fn_i64;
 	void *arg;
@@ -105,6 +111,42 @@ void callbacks_destroy(scales_registry *reg)
 	reg->callbacks = NULL;
 }
 
+/*
+ * Stores a callback's result if its entry still holds the gauge. Every
+ * retirement and reuse of an entry, in any process, runs under the registry
+ * lock, so the check and the store under it cannot be overtaken. Returns
+ * false if the gauge is gone (the caller drops the callback).
+ */
+static bool store_result(scales_registry *reg, const struct callback *cb,
+                         double f, int64_t v)
+{
+	if (reg_lock(reg))
+		return true; /* busy: skip this round's store */
+	const struct scales_shm_entry *e = entry_at(reg, cb->idx);
+	bool ours =
+	    __atomic_load_n(&e->state, __ATOMIC_RELAXED) == SCALES_SHM_LIVE &&
+	    __atomic_load_n(&e->generation, __ATOMIC_RELAXED) == cb->generation;
+	/* Relaxed stores, as scales_gauge_*_set: the value orders nothing. */
+	if (ours && cb->kind == SCALES_SHM_GAUGE_F64)
+		__atomic_store((double *)cb->value, &f, __ATOMIC_RELAXED);
+	else if (ours)
+		__atomic_store_n((int64_t *)cb->value, v, __ATOMIC_RELAXED);
+	reg_unlock(reg);
+	return ours;
+}
+
+static void drop(struct callbacks *c, uint32_t id)
+{
+	pthread_mutex_lock(&c->lock);
+	for (size_t j = 0; j < c->n; j++) {
+		if (c->v[j].id == id) {
+			c->v[j] = c->v[--c->n];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 void callbacks_run(scales_registry *reg)
 {
 	struct callbacks *c = reg->callbacks;
@@ -142,22 +184,17 @@ void callbacks_run(scales_registry *reg)
 			v = cb->fn_i64(cb->arg);
 
 		pthread_mutex_lock(&c->lock);
-		for (size_t j = 0; j < c->n; j++) {
-			if (c->v[j].id != cb->id)
-				continue;
-			/* Still registered: the word is still this gauge's.
-			 * Relaxed stores, as scales_gauge_*_set. */
-			if (cb->kind == SCALES_SHM_GAUGE_F64)
-				__atomic_store((double *)cb->value, &f,
-				               __ATOMIC_RELAXED);
-			else
-				__atomic_store_n((int64_t *)cb->value, v,
-				                 __ATOMIC_RELAXED);
-		}
+		bool listed = false;
+		for (size_t j = 0; j < c->n; j++)
+			listed |= c->v[j].id == cb->id;
+		/* Not running any more: a retirement in this process may go
+		 * on (it holds the registry lock and waits for this). */
 		c->running_id = 0;
 		c->running_idx = UINT32_MAX;
 		pthread_cond_broadcast(&c->idle);
 		pthread_mutex_unlock(&c->lock);
+		if (listed && !store_result(reg, cb, f, v))
+			drop(c, cb->id);
 	}
 	free(copy);
 	pthread_mutex_unlock(&c->round);
@@ -234,6 +271,7 @@ int callback_add(scales_registry *reg, const struct index_node *n,
 			c->next_id = 1;
 	}
 	cb->idx = n->entry;
+	cb->generation = n->generation;
 	cb->kind = n->kind;
 	cb->value = n->kind == SCALES_SHM_GAUGE_F64 ?
 	                (void *)n->handle.gauge_f64.value :
