@@ -15,73 +15,11 @@
 
 #include "internal.h"
 
-#define SHM_ROOT "/dev/shm"
-
-static bool app_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
-/* Parses decimal digits in [s, e): no sign, no empty, no overflow. */
-static bool parse_dec(const char *s, const char *e, uint64_t max, uint64_t *out)
-{
-	if (s == e)
-		return false;
-	uint64_t v = 0;
-	for (; s < e; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (max - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
-}
-
 bool scales_parse_seg_name(const char *name, char *app, size_t appsz,
                            int32_t *pid, uint64_t *start_time)
 {
-	size_t n = strlen(name), sl = strlen(SCALES_SHM_SUFFIX);
-	if (n <= sl || strcmp(name + n - sl, SCALES_SHM_SUFFIX) != 0)
-		return false;
-	const char *end = name + n - sl;
-	const char *dot2 = NULL, *dot1 = NULL;
-	for (const char *p = end - 1; p >= name; p--) {
-		if (*p == '.') {
-			if (!dot2)
-				dot2 = p;
-			else {
-				dot1 = p;
-				break;
-			}
-		}
-	}
-	if (!dot1 || dot1 == name)
-		return false;
-	uint64_t p64, st;
-	if (!parse_dec(dot1 + 1, dot2, INT32_MAX, &p64) || p64 == 0 ||
-	    !parse_dec(dot2 + 1, end, UINT64_MAX, &st))
-		return false;
-	size_t alen = (size_t)(dot1 - name);
-	if (alen >= SCALES_SHM_APP_MAX)
-		return false;
-	for (size_t i = 0; i < alen; i++)
-		if (!app_char((unsigned char)name[i]))
-			return false;
-	if (app) {
-		if (alen >= appsz)
-			return false;
-		memcpy(app, name, alen);
-		app[alen] = 0;
-	}
-	if (pid)
-		*pid = (int32_t)p64;
-	if (start_time)
-		*start_time = st;
-	return true;
+	return scales_shm_parse_seg_name(name, strlen(name), app, appsz, pid,
+	                                 start_time);
 }
 
 static void warn_item(scales_warn_f warn, void *arg, const char *dir,
@@ -193,11 +131,7 @@ int scales_discover(const char *dir, scales_warn_f warn, void *warn_arg,
 	memset(out, 0, sizeof(*out));
 	size_t cap = 0;
 	int rc = 0;
-	if (!dir) {
-		const char *env = getenv("SCALES_DIR");
-		if (env && *env)
-			dir = env;
-	}
+	dir = scales_shm_dir_given(dir);
 	if (dir) {
 		rc = scan_dir(dir, warn, warn_arg, out, &cap);
 		if (rc) {
@@ -213,22 +147,20 @@ int scales_discover(const char *dir, scales_warn_f warn, void *warn_arg,
 			return rc;
 		}
 	} else {
-		/* the writer's fallbacks when /dev/shm is unusable: ours only
-		 * (docs/format.md, "Where segments live") */
-		char fb[2][4096];
-		const char *xdg = getenv("XDG_RUNTIME_DIR");
-		snprintf(fb[0], sizeof(fb[0]), "%s/scales",
-		         xdg && *xdg ? xdg : "/nonexistent");
-		snprintf(fb[1], sizeof(fb[1]), "/tmp/scales-%u",
-		         (unsigned)geteuid());
-		for (int i = 0; i < 2 && !rc; i++) {
+		/* the writer's defaults after /dev/shm (shm/dir.c): ours
+		 * only */
+		char fb[4096];
+		for (unsigned i = SCALES_SHM_DIR_SHM + 1;
+		     i < SCALES_SHM_DIR_DEFAULTS && !rc; i++) {
 			struct stat st;
-			if (lstat(fb[i], &st) == 0 && S_ISDIR(st.st_mode) &&
-			    scan_dir(fb[i], warn, warn_arg, out, &cap) ==
-			        -ENOMEM)
+			if (scales_shm_dir_default(i, (unsigned)geteuid(), fb,
+			                           sizeof(fb)) == 1 &&
+			    lstat(fb, &st) == 0 && S_ISDIR(st.st_mode) &&
+			    scan_dir(fb, warn, warn_arg, out, &cap) == -ENOMEM)
 				rc = -ENOMEM;
 		}
-		int rfd = open(SHM_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int rfd = open(SCALES_SHM_DIR_ROOT,
+		               O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		DIR *d = rfd >= 0 ? fdopendir(rfd) : NULL;
 		if (!d) {
 			if (rfd >= 0)
@@ -237,7 +169,8 @@ int scales_discover(const char *dir, scales_warn_f warn, void *warn_arg,
 		}
 		struct dirent *de;
 		while (d && !rc && (de = readdir(d))) {
-			if (strncmp(de->d_name, "scales-", 7) != 0)
+			if (strncmp(de->d_name, SCALES_SHM_DIR_PREFIX,
+			            sizeof(SCALES_SHM_DIR_PREFIX) - 1) != 0)
 				continue;
 			struct stat st;
 			if (fstatat(rfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
@@ -245,7 +178,8 @@ int scales_discover(const char *dir, scales_warn_f warn, void *warn_arg,
 			    !S_ISDIR(st.st_mode))
 				continue;
 			char sub[512];
-			snprintf(sub, sizeof(sub), SHM_ROOT "/%s", de->d_name);
+			snprintf(sub, sizeof(sub), SCALES_SHM_DIR_ROOT "/%s",
+			         de->d_name);
 			int r = scan_dir(sub, warn, warn_arg, out, &cap);
 			if (r == -ENOMEM) {
 				rc = r;

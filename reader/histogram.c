@@ -10,21 +10,10 @@
 
 #include "internal.h"
 
-uint32_t r_histo_bucket(const struct scales_histo *h, uint64_t v)
-{
-	/* the writer's scales_histogram_bucket() */
-	v >>= h->unit_shift;
-	unsigned msb = 63u - (unsigned)__builtin_clzll(v | 1);
-	unsigned shift = msb > h->sub_bits ? msb - h->sub_bits : 0;
-	uint64_t idx = ((uint64_t)shift << h->sub_bits) + (v >> shift);
-	uint32_t last = h->nbuckets ? h->nbuckets - 1 : 0;
-	return idx > last ? last : (uint32_t)idx;
-}
-
 void scales_histo_bucket_range(const struct scales_histo *h, uint32_t b,
                                uint64_t *lo, uint64_t *width)
 {
-	if (b >= r_histo_max_buckets(h->sub_bits, h->unit_shift)) {
+	if (b >= scales_shm_histo_max_buckets(h->sub_bits, h->unit_shift)) {
 		*lo = UINT64_MAX;
 		*width = 1;
 		return;
@@ -239,7 +228,9 @@ void r_histo_add(struct scales_histo *dst, uint64_t *dst_buckets,
 			if (!src->buckets[b])
 				continue;
 			uint64_t raw = to_raw(r_histo_rep(src, b) * f);
-			dst_buckets[r_histo_bucket(dst, raw)] +=
+			dst_buckets[scales_shm_bucket(
+			    raw, dst->sub_bits, dst->unit_shift,
+			    dst->nbuckets ? dst->nbuckets - 1 : 0)] +=
 			    src->buckets[b];
 		}
 		smin = to_raw((double)smin * f);

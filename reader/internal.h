@@ -259,12 +259,6 @@ static inline void r_hsum_set(struct scales_histo *h, r_u128 v)
 	h->sum_hi = (uint32_t)(v >> 64);
 }
 
-/* Largest valid nbuckets for the parameters (0 if none). */
-R_HIDDEN uint64_t r_histo_max_buckets(unsigned sub_bits, unsigned unit_shift);
-
-/* Bucket of raw value v for the histogram parameters. */
-R_HIDDEN uint32_t r_histo_bucket(const struct scales_histo *h, uint64_t v);
-
 /* A count with min > max (a record whose min/max have not landed yet):
  * min and max from the lowest and highest non-empty buckets. */
 R_HIDDEN void r_histo_fix_minmax(struct scales_histo *h);

@@ -121,13 +121,11 @@ static int validate_header(const char *path, const unsigned char *map,
 	l->pid = h.pid;
 	l->start_time = h.start_time;
 	l->creation_time_ns = h.creation_time_ns;
-	/* app: NUL-terminated within 64 bytes, printable ASCII only */
-	size_t i;
-	for (i = 0; i < SCALES_SHM_APP_MAX - 1 && h.app[i]; i++) {
-		unsigned char c = (unsigned char)h.app[i];
-		l->app[i] = (c > 0x20 && c < 0x7f) ? (char)c : '_';
-	}
-	l->app[i] = 0;
+	/* app: NUL-terminated within 64 bytes, the app name's bytes only */
+	char app[SCALES_SHM_APP_MAX];
+	memcpy(app, h.app, sizeof(app));
+	app[sizeof(app) - 1] = 0;
+	scales_shm_app_name(app, l->app);
 	l->capacity = h.capacity;
 	l->dir_offset = h.dir_offset;
 	l->dir_capacity = h.dir_capacity;
@@ -383,43 +381,12 @@ const char *scales_segment_path(const scales_segment *seg)
 
 /* ------------------------------------------------------------- liveness */
 
-/* Start time (field 22) of /proc/<pid>/stat: 1 found, 0 no such process
- * visible, -1 unreadable for another reason. */
+/* The start time of pid (shm/proc.c): 1 found, 0 no such process visible,
+ * -1 unreadable for another reason. */
 int r_proc_start_time(int32_t pid, uint64_t *start)
 {
-	char fn[64], buf[1024];
-	snprintf(fn, sizeof(fn), "/proc/%" PRId32 "/stat", pid);
-	int fd = open(fn, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT || errno == ESRCH ? 0 : -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	int e = errno;
-	close(fd);
-	if (n <= 0)
-		return n == 0 || e == ESRCH ? 0 : -1;
-	buf[n] = 0;
-	/* comm (field 2) may hold spaces and ')': fields resume after the
-	 * last ')' */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return -1;
-	p++;
-	/* field 3 starts after p; field 22 is 20 fields later */
-	for (int field = 3; field < 22; field++) {
-		while (*p == ' ')
-			p++;
-		while (*p && *p != ' ')
-			p++;
-		if (!*p)
-			return -1;
-	}
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(p, &end, 10);
-	if (errno || end == p)
-		return -1;
-	*start = v;
-	return 1;
+	int rc = scales_shm_proc_start_time(pid, start);
+	return rc == 0 ? 1 : rc == -ENOENT ? 0 : -1;
 }
 
 /* The writer's pid namespace against ours: 1 same, 0 unknown (pid_ns 0,

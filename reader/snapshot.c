@@ -131,32 +131,6 @@ union entry_copy {
 	uint64_t w[sizeof(struct scales_shm_entry) / 8];
 };
 
-/* Path rules of <scales/scales.h>: "/" then components of
- * [A-Za-z0-9_-.:@+%], no empty, "." or ".." component. */
-static bool path_ok(const char *p, size_t n)
-{
-	if (n < 2 || p[0] != '/' || p[n - 1] == '/')
-		return false;
-	size_t comp = 0, dots = 0;
-	for (size_t i = 1; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c == '/') {
-			if (comp == 0 || comp == dots)
-				return false;
-			comp = dots = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-		      c == '.' || c == ':' || c == '@' || c == '+' || c == '%'))
-			return false;
-		comp++;
-		if (c == '.')
-			dots++;
-	}
-	return comp > 0 && !(comp == dots && comp <= 2);
-}
-
 /* Resolves string ref into *out (NULL for ref 0). Returns false if the
  * ref is invalid. Strings are immutable once strings_used covers them; a
  * ref past our copy (interned after it) is read from the mapping after
@@ -217,12 +191,6 @@ static inline uint32_t map_u32(const struct copy_ctx *c, uint64_t off)
 }
 
 /* Histogram parameters as docs/format.md allows them. */
-static bool histo_params_ok(uint32_t sb, uint32_t us, uint32_t nb)
-{
-	return sb >= 5 && sb <= 10 && us <= 32 && nb > (2u << sb) &&
-	       nb < (1u << 20) && nb <= r_histo_max_buckets(sb, us);
-}
-
 /* Raises the used counters of the copy to the header's current ones: an
  * entry published after our first load may use space allocated after it
  * (the space is published, release, before the entry). */
@@ -274,20 +242,6 @@ static bool stripe_ok(struct copy_ctx *c, uint64_t soff, uint64_t size,
 	return end <= c->u.stripe_used;
 }
 
-uint64_t r_histo_max_buckets(unsigned sub_bits, unsigned unit_shift)
-{
-	/* the largest raw value, 2^64 - 1, after >> unit_shift has its top
-	 * bit at msb = 63 - unit_shift; its bucket is
-	 * ((msb - sub_bits) << sub_bits) + (v >> shift) < (msb - sub_bits + 2)
-	 * << sub_bits. Below 2^(sub_bits + 1) buckets are linear. */
-	if (sub_bits > 30 || unit_shift > 63)
-		return 0;
-	unsigned msb = 63 - unit_shift;
-	if (msb <= sub_bits)
-		return ((uint64_t)1 << (msb + 1));
-	return (uint64_t)(msb - sub_bits + 2) << sub_bits;
-}
-
 enum {
 	E_NOT_LIVE,
 	E_OK,
@@ -303,7 +257,7 @@ static const struct scales_metric zero_metric;
 
 /*
  * Copies entry i into *m (or a declaration). The path is checked with
- * path_ok() unless its copied words, its length and the entry's generation
+ * scales_shm_path_ok() unless its copied words, its length and the entry's generation
  * equal those that an earlier snapshot validated (*hit is then true and
  * m->path is that earlier copy): the bytes compared are the bytes used, so
  * a writer rewriting a path in place, even without a new generation, gets
@@ -364,19 +318,24 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 					    LOAD_RLX(&ew[fixed + w]);
 			}
 			/* a hit: these very bytes passed both checks */
-			valid = (hit || (ec.e.path[plen] == 0 &&
-			                 path_ok(ec.e.path, plen))) &&
-			        resolve(c, x->help, &help);
+			valid =
+			    (hit || (ec.e.path[plen] == 0 &&
+			             scales_shm_path_ok(ec.e.path, plen))) &&
+			    resolve(c, x->help, &help);
 		}
+		/* the sizes the kind requires (shm/kinds.c) */
+		uint32_t dneed = 0, sneed = 0;
+		valid = valid && scales_shm_kind_sizes(x->kind, x->param[2],
+		                                       &dneed, &sneed);
 		if (valid) {
 			m->kind = x->kind;
 			m->unit = x->unit;
 			switch (x->kind) {
 			case SCALES_SHM_COUNTER: {
-				valid =
-				    stripe_ok(c, x->stripe_offset,
-				              x->stripe_size, 8) &&
-				    data_ok(c, x->data_offset, x->data_size, 0);
+				valid = stripe_ok(c, x->stripe_offset,
+				                  x->stripe_size, sneed) &&
+				        data_ok(c, x->data_offset, x->data_size,
+				                dneed);
 				if (!valid)
 					break;
 				uint64_t off =
@@ -391,10 +350,10 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 			}
 			case SCALES_SHM_GAUGE_I64:
 			case SCALES_SHM_GAUGE_F64: {
-				valid =
-				    stripe_ok(c, x->stripe_offset,
-				              x->stripe_size, 0) &&
-				    data_ok(c, x->data_offset, x->data_size, 8);
+				valid = stripe_ok(c, x->stripe_offset,
+				                  x->stripe_size, sneed) &&
+				        data_ok(c, x->data_offset, x->data_size,
+				                dneed);
 				if (!valid)
 					break;
 				uint64_t v = map_u64(c, x->data_offset);
@@ -405,10 +364,10 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 				break;
 			}
 			case SCALES_SHM_STATE: {
-				valid =
-				    stripe_ok(c, x->stripe_offset,
-				              x->stripe_size, 0) &&
-				    data_ok(c, x->data_offset, x->data_size, 8);
+				valid = stripe_ok(c, x->stripe_offset,
+				                  x->stripe_size, sneed) &&
+				        data_ok(c, x->data_offset, x->data_size,
+				                dneed);
 				if (!valid)
 					break;
 				uint32_t ref = map_u32(c, x->data_offset);
@@ -418,12 +377,11 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 			case SCALES_SHM_HISTOGRAM: {
 				uint32_t sb = x->param[0], us = x->param[1],
 				         nb = x->param[2];
-				valid = histo_params_ok(sb, us, nb) &&
+				valid = scales_shm_histo_shape_ok(sb, us, nb) &&
 				        stripe_ok(c, x->stripe_offset,
-				                  x->stripe_size,
-				                  8 * ((uint64_t)nb + 1)) &&
+				                  x->stripe_size, sneed) &&
 				        data_ok(c, x->data_offset, x->data_size,
-				                16) &&
+				                dneed) &&
 				        isfinite(x->scale) && x->scale > 0;
 				if (!valid)
 					break;
@@ -467,17 +425,17 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 			case SCALES_SHM_AGG_SUM:
 			case SCALES_SHM_AGG_STATES:
 				valid = stripe_ok(c, x->stripe_offset,
-				                  x->stripe_size, 0) &&
+				                  x->stripe_size, sneed) &&
 				        data_ok(c, x->data_offset, x->data_size,
-				                0) &&
+				                dneed) &&
 				        resolve(c, x->param[0], &child) &&
 				        child && *child && child[0] != '/';
 				break;
 			case SCALES_SHM_DICT:
-				valid =
-				    stripe_ok(c, x->stripe_offset,
-				              x->stripe_size, 0) &&
-				    data_ok(c, x->data_offset, x->data_size, 0);
+				valid = stripe_ok(c, x->stripe_offset,
+				                  x->stripe_size, sneed) &&
+				        data_ok(c, x->data_offset, x->data_size,
+				                dneed);
 				break;
 			default:
 				valid = false;

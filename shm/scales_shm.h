@@ -25,6 +25,7 @@
 #ifndef SCALES_SHM_H
 #define SCALES_SHM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -170,22 +171,93 @@ SCALES_SHM_STATIC_ASSERT(sizeof(struct scales_shm_entry) ==
 SCALES_SHM_STATIC_ASSERT(offsetof(struct scales_shm_entry, path) == 112,
                          "path offset");
 
-/* Histogram bucket layout: see scales_histogram_bucket() in <scales/scales.h>
- * for the value -> index map. The inverse, for readers: */
-static inline void scales_shm_bucket_range(uint32_t index, unsigned sub_bits,
-                                           unsigned unit_shift, uint64_t *lo,
-                                           uint64_t *width)
-{
-	uint64_t sub = (uint64_t)1 << sub_bits;
-	if (index < 2 * sub) {
-		*lo = (uint64_t)index << unit_shift;
-		*width = (uint64_t)1 << unit_shift;
-		return;
-	}
-	unsigned shift = (index >> sub_bits) - 1;
-	uint64_t q = index - ((uint64_t)shift << sub_bits);
-	*lo = (q << shift) << unit_shift;
-	*width = (uint64_t)1 << (shift + unit_shift);
-}
+/*
+ * The rules writer and readers share, one home each (shm/<rule>.c, built into
+ * both libraries, never exported). docs/format.md states them normatively.
+ */
+#define SCALES_SHM_HIDDEN __attribute__((visibility("hidden")))
+
+/* path.c, section 5 "Paths": a path byte (inside a component). */
+SCALES_SHM_HIDDEN bool scales_shm_path_byte_ok(unsigned char c);
+/* The n bytes at p are a valid path: "/" then components of path bytes
+ * separated by single "/", none empty, "." or ".."; 2 to 255 bytes. */
+SCALES_SHM_HIDDEN bool scales_shm_path_ok(const char *p, size_t n);
+/* path.c, section 6 "Derived paths": writes the n bytes at in as one path
+ * component into out (NUL-terminated; room for SCALES_SHM_ESCAPED_MAX(n)
+ * bytes) and returns its length. Injective: distinct values never give
+ * the same component. */
+#define SCALES_SHM_ESCAPED_MAX(n) (3 * (size_t)(n) + 2)
+SCALES_SHM_HIDDEN size_t scales_shm_escape_component(const char *in, size_t n,
+                                                     char *out);
+
+/* histogram.c, section 9. Value to bucket: scales_histogram_bucket() of
+ * <scales/scales.h> (the writer's hot path) is the one definition. */
+#define SCALES_SHM_HISTO_SUB_BITS_MIN 5
+#define SCALES_SHM_HISTO_SUB_BITS_MAX 10
+#define SCALES_SHM_HISTO_SHIFT_MAX 32
+#define SCALES_SHM_HISTO_BUCKETS_LIMIT (1u << 20) /* nbuckets is below */
+SCALES_SHM_HIDDEN uint32_t scales_shm_bucket(uint64_t v, unsigned sub_bits,
+                                             unsigned unit_shift,
+                                             uint32_t last_bucket);
+/* Bucket to range: index holds raw values lo .. lo + width - 1 (width may
+ * wrap to 0 for indexes past scales_shm_histo_max_buckets()). */
+SCALES_SHM_HIDDEN void scales_shm_bucket_range(uint32_t index,
+                                               unsigned sub_bits,
+                                               unsigned unit_shift,
+                                               uint64_t *lo, uint64_t *width);
+/* The number of buckets that covers every u64 (0 if none). */
+SCALES_SHM_HIDDEN uint64_t scales_shm_histo_max_buckets(unsigned sub_bits,
+                                                        unsigned unit_shift);
+/* A shape (param[0..2]) a reader accepts. */
+SCALES_SHM_HIDDEN bool scales_shm_histo_shape_ok(uint32_t sub_bits,
+                                                 uint32_t unit_shift,
+                                                 uint32_t nbuckets);
+/* The shape for a largest distinct raw value highest: false if the
+ * writer must refuse it (SCALES_E_CONFIG). */
+SCALES_SHM_HIDDEN bool scales_shm_histo_shape(uint64_t highest,
+                                              uint32_t sub_bits,
+                                              uint32_t unit_shift,
+                                              uint32_t *nbuckets);
+
+/* kinds.c, section 6: data and stripe bytes of an entry of kind (false:
+ * unknown kind, or too many buckets). */
+SCALES_SHM_HIDDEN bool scales_shm_kind_sizes(uint32_t kind, uint32_t nbuckets,
+                                             uint32_t *data, uint32_t *stripe);
+
+/* name.c, section 2 "Names": app name bytes; in made an app name (NULL or
+ * empty: "_"); "<app>.<pid>.<start>.seg" made (snprintf's result) and
+ * parsed (n bytes at name; app, pid, start may be NULL). */
+SCALES_SHM_HIDDEN bool scales_shm_app_byte_ok(unsigned char c);
+SCALES_SHM_HIDDEN void scales_shm_app_name(const char *in,
+                                           char out[SCALES_SHM_APP_MAX]);
+SCALES_SHM_HIDDEN int scales_shm_seg_name(char *out, size_t n, const char *app,
+                                          int32_t pid, uint64_t start);
+SCALES_SHM_HIDDEN bool scales_shm_parse_seg_name(const char *name, size_t n,
+                                                 char *app, size_t appsz,
+                                                 int32_t *pid, uint64_t *start);
+
+/* dir.c, section 2 "The directory": the directory given (dir, else
+ * $SCALES_DIR; NULL or empty: none), which alone is used; else the
+ * defaults in this order. scales_shm_dir_default() writes default i:
+ * 1 written, 0 does not apply here, -ENAMETOOLONG. Readers scan every
+ * SCALES_SHM_DIR_ROOT/SCALES_SHM_DIR_PREFIX* directory instead of the
+ * first default. */
+#define SCALES_SHM_DIR_ROOT "/dev/shm"
+#define SCALES_SHM_DIR_PREFIX "scales-"
+enum {
+	SCALES_SHM_DIR_SHM = 0, /* /dev/shm/scales-<uid> */
+	SCALES_SHM_DIR_XDG = 1, /* $XDG_RUNTIME_DIR/scales */
+	SCALES_SHM_DIR_TMP = 2, /* /tmp/scales-<uid> */
+	SCALES_SHM_DIR_DEFAULTS = 3,
+};
+SCALES_SHM_HIDDEN const char *scales_shm_dir_given(const char *dir);
+SCALES_SHM_HIDDEN int scales_shm_dir_default(unsigned i, unsigned uid,
+                                             char *out, size_t n);
+
+/* proc.c, sections 2 and 11: field 22 of a /proc/<pid>/stat line; the
+ * start time of pid: 0, -ENOENT (no such process visible), other -errno. */
+SCALES_SHM_HIDDEN bool scales_shm_parse_stat_start(const char *buf,
+                                                   uint64_t *start);
+SCALES_SHM_HIDDEN int scales_shm_proc_start_time(int32_t pid, uint64_t *start);
 
 #endif /* SCALES_SHM_H */

@@ -56,38 +56,11 @@ static int hist_params(const struct scales_histogram_config *cfg,
 	p->scale = cfg && cfg->scale != 0 ?
 	               cfg->scale :
 	               (unit == SCALES_UNIT_SECONDS ? 1e-9 : 1.0);
-	if (p->sub_bits < 5 || p->sub_bits > 10 || p->unit_shift > 32 ||
-	    !isfinite(p->scale) || p->scale <= 0 ||
-	    (highest >> p->unit_shift) < ((uint64_t)2 << p->sub_bits))
+	if (!isfinite(p->scale) || p->scale <= 0 ||
+	    !scales_shm_histo_shape(highest, p->sub_bits, p->unit_shift,
+	                            &p->nbuckets))
 		return SCALES_E_CONFIG;
-	uint64_t last = scales_histogram_bucket(highest, p->sub_bits,
-	                                        p->unit_shift, UINT32_MAX);
-	if (last >= (1u << 20))
-		return SCALES_E_CONFIG;
-	p->nbuckets = (uint32_t)last + 1;
 	return 0;
-}
-
-static void sizes_for(uint16_t kind, const struct hist_params *hp,
-                      uint32_t *data, uint32_t *stripe)
-{
-	*data = *stripe = 0;
-	switch (kind) {
-	case SCALES_SHM_COUNTER:
-		*stripe = 8;
-		break;
-	case SCALES_SHM_GAUGE_I64:
-	case SCALES_SHM_GAUGE_F64:
-	case SCALES_SHM_STATE:
-		*data = 8;
-		break;
-	case SCALES_SHM_HISTOGRAM:
-		*data = 16;
-		*stripe = 8 + 8 * hp->nbuckets;
-		break;
-	default:
-		break;
-	}
 }
 
 /* Relaxed word-by-word zeroing: readers may be reading these words. */
@@ -240,7 +213,7 @@ int stat_register(scales_registry *reg, const char *path, uint16_t kind,
 	}
 	uint32_t dsz, ssz, idx;
 	bool reused;
-	sizes_for(kind, hpp, &dsz, &ssz);
+	scales_shm_kind_sizes(kind, hpp ? hpp->nbuckets : 0, &dsz, &ssz);
 	rc = alloc_entry(reg, dsz, ssz, &idx, &reused);
 	if (!rc) {
 		publish(reg, idx, reused, kind, path, len, info, help, hpp,

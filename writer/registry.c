@@ -48,46 +48,10 @@ int reg_check(const scales_registry *reg)
 	return reg && reg->magic == REGISTRY_MAGIC ? 0 : SCALES_E_CLOSED;
 }
 
-/* Field 22 of /proc/<pid>/stat: start time in clock ticks since boot. */
+/* The start time of pid (shm/proc.c): 0 or -errno. */
 int proc_start_time(pid_t pid, uint64_t *start)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: skip to the
-	 * last ')'; field 3 follows it. */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return -EIO;
-	p++;
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p + 1, ' ');
-		if (!p)
-			return -EIO;
-	}
-	*start = strtoull(p + 1, NULL, 10);
-	return 0;
-}
-
-static void sanitize_app(const char *in, char *out)
-{
-	size_t i = 0;
-	for (; in && in[i] && i < SCALES_SHM_APP_MAX - 1; i++) {
-		char c = in[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		          (c >= '0' && c <= '9') || c == '_' || c == '-';
-		out[i] = ok ? c : '_';
-	}
-	if (i == 0)
-		out[i++] = '_';
-	out[i] = '\0';
+	return scales_shm_proc_start_time((int32_t)pid, start);
 }
 
 /*
@@ -165,38 +129,34 @@ static int dir_ensure(const char *dir, uint32_t flags, uint32_t group,
 	return 0;
 }
 
-/* $SCALES_DIR, else /dev/shm/scales-<uid>, else $XDG_RUNTIME_DIR/scales,
- * else /tmp/scales-<uid>: the first one we can create and that is safe. */
+/* The given directory alone, else the defaults in the format's order
+ * (shm/dir.c): the first one we can create and that is safe. */
 static int dir_choose(const struct scales_options *o, char *out, size_t n,
                       int *dirfd)
 {
-	const char *explicit_dir = o->dir ? o->dir : getenv("SCALES_DIR");
-	if (explicit_dir && *explicit_dir) {
-		if (strlen(explicit_dir) >= n) {
+	const char *given = scales_shm_dir_given(o->dir);
+	if (given) {
+		if (strlen(given) >= n) {
 			error_detail_add("%s directory name too long",
-			                 o->dir ? "opts.dir" : "$SCALES_DIR");
+			                 o->dir && *o->dir ? "opts.dir" :
+			                                     "$SCALES_DIR");
 			return -ENAMETOOLONG;
 		}
-		strcpy(out, explicit_dir);
+		strcpy(out, given);
 		return dir_ensure(out, o->flags, o->group, dirfd);
 	}
 	int rc = -ENOENT;
-	struct stat st;
-	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(out, n, "/dev/shm/scales-%u", (unsigned)geteuid());
+	for (unsigned i = 0; i < SCALES_SHM_DIR_DEFAULTS; i++) {
+		int w = scales_shm_dir_default(i, (unsigned)geteuid(), out, n);
+		if (w < 0)
+			rc = w;
+		if (w <= 0)
+			continue;
 		rc = dir_ensure(out, o->flags, o->group, dirfd);
 		if (rc == 0)
 			return 0;
 	}
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	if (xdg && *xdg && strlen(xdg) + 8 < n) {
-		snprintf(out, n, "%s/scales", xdg);
-		rc = dir_ensure(out, o->flags, o->group, dirfd);
-		if (rc == 0)
-			return 0;
-	}
-	snprintf(out, n, "/tmp/scales-%u", (unsigned)geteuid());
-	return dir_ensure(out, o->flags, o->group, dirfd);
+	return rc;
 }
 
 SCALES_API int scales_options_init(struct scales_options *opts)
@@ -274,26 +234,15 @@ static void sweep_temporaries(int dirfd)
 		if (n[0] != '.' || len < 6 ||
 		    strcmp(n + len - 4, ".tmp") != 0 || !seg)
 			continue;
-		/* "<app>.<pid>.<start>" ends just before ".seg." */
-		char name[256];
-		size_t nl = (size_t)(seg - (n + 1));
-		if (nl >= sizeof name)
-			continue;
-		memcpy(name, n + 1, nl);
-		name[nl] = '\0';
-		char *dot2 = strrchr(name, '.');
-		if (!dot2)
-			continue;
-		*dot2 = '\0';
-		char *dot1 = strrchr(name, '.');
-		if (!dot1)
-			continue;
-		char *end;
-		long pid = strtol(dot1 + 1, &end, 10);
-		if (*end || pid <= 0)
-			continue;
-		uint64_t start = strtoull(dot2 + 1, &end, 10), now_start;
-		if (*end)
+		/* a segment's name "<app>.<pid>.<start>.seg" follows the
+		 * '.' */
+		int32_t pid;
+		uint64_t start, now_start;
+		if (!scales_shm_parse_seg_name(n + 1,
+		                               (size_t)(seg - n) +
+		                                   sizeof(SCALES_SHM_SUFFIX) -
+		                                   2,
+		                               NULL, 0, &pid, &start))
 			continue;
 		if (proc_start_time((pid_t)pid, &now_start) == 0 &&
 		    now_start == start)
@@ -421,7 +370,7 @@ SCALES_API int scales_open(const struct scales_options *opts,
 	const char *app_in = o.app && *o.app ? o.app : getenv("SCALES_APP");
 	if (!app_in || !*app_in)
 		app_in = program_invocation_short_name;
-	sanitize_app(app_in, app);
+	scales_shm_app_name(app_in, app);
 
 	char dir[PATH_MAX];
 	int dirfd = -1;
@@ -452,8 +401,7 @@ SCALES_API int scales_open(const struct scales_options *opts,
 	pthread_mutex_init(&reg->local_lock, NULL);
 
 	char name[SCALES_SHM_APP_MAX + 64], tmp[SCALES_SHM_APP_MAX + 96];
-	snprintf(name, sizeof name, "%s.%d.%llu" SCALES_SHM_SUFFIX, app,
-	         (int)getpid(), (unsigned long long)start);
+	scales_shm_seg_name(name, sizeof name, app, (int32_t)getpid(), start);
 	snprintf(tmp, sizeof tmp, ".%s.%lx.tmp", name,
 	         (unsigned long)now_ns(CLOCK_MONOTONIC));
 	if (asprintf(&reg->path, "%s/%s", dir, name) < 0) {
