@@ -145,6 +145,7 @@ struct scales_segment {
 	const unsigned char *map; /* PROT_READ, MAP_SHARED */
 	size_t map_len;
 	uint64_t file_size; /* st_size at the last fstat */
+	uint32_t uid;       /* st_uid at the last fstat: the owner */
 	struct r_layout lay;
 	struct r_cache cache;
 };

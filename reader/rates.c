@@ -43,9 +43,8 @@ static double ewma(double rate, double instant, double alpha)
 	return isnan(rate) ? instant : rate + alpha * (instant - rate);
 }
 
-static void meter_tick(struct scales_meter *m)
+static void meter_tick(struct scales_meter *m, double secs)
 {
-	double secs = (double)m->tick_ns / 1e9;
 	double instant = m->uncounted / secs;
 	m->uncounted = 0;
 	/* alpha = 1 - exp(-tick / 60 / minutes) */
@@ -60,12 +59,17 @@ void scales_meter_mark(struct scales_meter *m, uint64_t n, uint64_t now_ns)
 	m->count += n;
 	if (now_ns <= m->last_tick_ns)
 		return;
+	if (m->tick_ns == SCALES_METER_EVERY_MARK) {
+		meter_tick(m, (double)(now_ns - m->last_tick_ns) / 1e9);
+		m->last_tick_ns = now_ns;
+		return;
+	}
 	uint64_t ticks = (now_ns - m->last_tick_ns) / m->tick_ns;
 	/* after a long sleep the rates have decayed to nothing: bound the
 	 * loop (15 min = 180 ticks of 5 s; e^-12 after 2160) */
 	uint64_t run = ticks > 4096 ? 4096 : ticks;
 	for (uint64_t i = 0; i < run; i++)
-		meter_tick(m);
+		meter_tick(m, (double)m->tick_ns / 1e9);
 	m->last_tick_ns += ticks * m->tick_ns;
 }
 

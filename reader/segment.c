@@ -234,6 +234,7 @@ int r_segment_refresh(scales_segment *seg, char *err, size_t errlen)
 		              "%s: file shrank from %zu to %lld bytes",
 		              seg->path, seg->map_len, (long long)st.st_size);
 	seg->file_size = (uint64_t)st.st_size;
+	seg->uid = (uint32_t)st.st_uid;
 	if ((uint64_t)st.st_size > seg->map_len &&
 	    seg->map_len < seg->lay.capacity) {
 		/* the writer grew the file: map the part up to capacity */
@@ -276,6 +277,7 @@ static int open_fd(int fd, const char *path, scales_segment **out, char *err,
 	}
 	seg->fd = fd;
 	seg->file_size = (uint64_t)st.st_size;
+	seg->uid = (uint32_t)st.st_uid;
 
 	/* read the header with pread first: a hostile size cannot make us
 	 * map more than needed before the header is validated */
@@ -421,6 +423,7 @@ void r_fill_info(const scales_segment *seg, const struct r_used *u,
 	info->start_time = l->start_time;
 	info->creation_time_ns = l->creation_time_ns;
 	info->file_size = seg->file_size;
+	info->uid = seg->uid;
 	info->live_metrics = u->live_entries;
 	info->nstripes = l->nstripes;
 	info->generation = u->generation;

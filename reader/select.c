@@ -309,6 +309,16 @@ static int select_ref(struct build *b, const struct scales_seg_ref *r)
 		            strcmp(it.info.app, r->app) != 0;
 		bool dead = it.info.liveness != SCALES_LIVE_ALIVE;
 		struct scales_selected *same = NULL;
+		if (copy && !(flags & SCALES_SEL_INCLUDE_COPIES) &&
+		    b->sel->warn) {
+			char msg[256];
+			snprintf(msg, sizeof(msg),
+			         "its header names %.64s pid %" PRId32
+			         " started at %" PRIu64
+			         ", not its file name: a copy, skipped",
+			         it.info.app, it.info.pid, it.info.start_time);
+			b->sel->warn(b->sel->warn_arg, r->path, msg);
+		}
 		if ((copy && !(flags & SCALES_SEL_INCLUDE_COPIES)) ||
 		    (dead && !(flags & SCALES_SEL_INCLUDE_DEAD) &&
 		     !(by & SCALES_BY_PID)) ||

@@ -7,7 +7,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-plan 50
+plan 52
 
 out=$WORK/out
 err=$WORK/err
@@ -284,6 +284,23 @@ run -j --merge beta
 	and metric("/test/gauge")["value"] == -10 and metric("/test/lat")["count"] == 20
 	and metric("/test/state")["value"] == "idle"'
 ok $? "--merge: two writer processes of one app summed (3 + 4 = 7)"
+
+# a copy of a live segment under another pid's name: not a process (issue
+# 13 item 10): shown once, not summed in, and said why on stderr
+b1_seg=$(segment_of "$b1")
+copy_seg="$SCALES_DIR/beta.$((b1 + 100000)).$(basename "$b1_seg" | cut -d. -f3).seg"
+cp --sparse=always "$b1_seg" "$copy_seg"
+run -j --merge beta
+[ $rc -eq 0 ] && json 'len(procs) == 1 and metric("/test/count")["value"] == 7
+	and sorted(procs[0]["pids"]) == sorted(['"$b1, $b2"'])' &&
+	grep -q "skipping $copy_seg: its header names beta pid $b1 .*a copy, skipped" "$err" &&
+	[ "$(grep -c 'a copy' "$err")" -eq 1 ]
+ok $? "a cp of a live segment is skipped with a reason: -m sums 3 + 4 = 7"
+run -l beta
+[ $rc -eq 0 ] && [ "$(grep -Ec "^beta +$b1 " "$out")" -eq 1 ] &&
+	! grep -q "$(basename "$copy_seg")" "$out"
+ok $? "-l shows the writer of a copied segment once"
+rm -f "$copy_seg"
 stop_writer "$b1"
 stop_writer "$b2"
 
@@ -326,9 +343,10 @@ run -1 "$victim"
 ok $? "-1 PID of a dead writer: its last values, marked dead"
 
 # a segment whose pid now belongs to another process (pid reused): same
-# pid as alpha, another start time
+# pid as alpha, another start time, in its header and its name (a file
+# whose name is not its header's is a copy, skipped)
 alpha_start=$(basename "$alpha_seg" | cut -d. -f3)
-reused="$SCALES_DIR/reused.$alpha.$((alpha_start + 1)).seg"
+reused="$SCALES_DIR/alpha.$alpha.$((alpha_start + 1)).seg"
 cp --sparse=always "$alpha_seg" "$reused"
 python3 - "$reused" "$((alpha_start + 1))" <<'PY'
 import struct, sys
@@ -337,11 +355,11 @@ with open(sys.argv[1], "r+b") as f:
     f.write(struct.pack("<Q", int(sys.argv[2])))
 PY
 run -l
-[ $rc -eq 0 ] && has "^alpha +$alpha +dead .*reused\.$alpha\..*\(pid reused\)$" &&
-	has "^alpha +$alpha +alive .*alpha\.$alpha\."
+[ $rc -eq 0 ] && has "^alpha +$alpha +dead .*alpha\.$alpha\.$((alpha_start + 1))\.seg +\(pid reused\)$" &&
+	has "^alpha +$alpha +alive .*alpha\.$alpha\.$alpha_start\.seg"
 ok $? "-l shows a segment whose pid was reused as dead"
 
-live_before=$(ls "$SCALES_DIR" | grep -v -e '^victim' -e '^reused' | sort)
+live_before=$(ls "$SCALES_DIR" | grep -v -e '^victim' -e "^$(basename "$reused")\$" | sort)
 run --gc
 [ $rc -eq 0 ] && [ ! -e "$victim_seg" ] && [ ! -e "$reused" ] &&
 	has "^removed $victim_seg" && has "^removed $reused"
@@ -364,4 +382,4 @@ ok $? "--gc with nothing stale: nothing removed, exit 0"
 run -1 seed-tour
 ok $([ $rc -eq 1 ]; echo $?) "a writer that exits cleanly removes its segment: exit 1"
 
-finish 50
+finish 52

@@ -223,9 +223,8 @@ static void draw_metric_row(struct top_ui *u, const struct layout *l, int y,
 		const char *mark = n->collapsed ?
 		                       (utf8 ? "\xe2\x96\xb8" : "+") :
 		                       (utf8 ? "\xe2\x96\xbe" : "-");
-		snprintf(name, sizeof(name), "%s %s [%s]%s%s", mark, src->label,
-		         top_pstate_name(src->state), src->err[0] ? " " : "",
-		         src->err[0] ? src->err : "");
+		snprintf(name, sizeof(name), "%s %s [%s]", mark, src->label,
+		         top_pstate_name(src->state));
 		attr = A_BOLD;
 		if (has_colors())
 			attr |= COLOR_PAIR(src->state == TOP_PS_ALIVE ? 3 : 2);

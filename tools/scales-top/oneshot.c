@@ -240,10 +240,6 @@ static int run_snapshot(const struct top_args *a, struct top_procs *p)
 {
 	struct top_sampler s = { 0 };
 	s.merge = a->merge;
-	s.globs = a->globs;
-	s.nglobs = a->nglobs;
-	/* one tick per interval: the second snapshot fills the meters */
-	s.tick_ns = a->interval_set ? (uint64_t)(a->interval * 1e9) : 0;
 	int rc = top_sampler_refresh(&s, p, false);
 	if (!rc && a->interval_set) {
 		sleep_seconds(a->interval);
@@ -267,11 +263,6 @@ static int run_snapshot(const struct top_args *a, struct top_procs *p)
 	}
 	size_t n = 0, metrics = 0;
 	for (size_t i = 0; i < s.n; i++) {
-		if (!s.v[i].cur) {
-			fprintf(stderr, "scales-top: warning: skipping %s\n",
-			        top_esc(s.v[i].err));
-			continue;
-		}
 		rates[n] = a->interval_set ? s.v[i].rate : NULL;
 		snaps[n++] = s.v[i].cur;
 		metrics += s.v[i].cur->n;
@@ -284,9 +275,8 @@ static int run_snapshot(const struct top_args *a, struct top_procs *p)
 			out = 2;
 		}
 	} else {
-		for (size_t i = 0, k = 0; i < s.n; i++)
-			if (s.v[i].cur)
-				print_text(&s.v[i], rates[k++]);
+		for (size_t i = 0; i < s.n; i++)
+			print_text(&s.v[i], rates[i]);
 	}
 	if (!out && (n == 0 || (a->nglobs && metrics == 0)))
 		out = 1;
@@ -305,8 +295,7 @@ int top_run_oneshot(const struct top_args *a)
 {
 	struct top_procs p;
 	char err[512];
-	if (top_procs_init(&p, a->dir, a->selectors, a->nselectors, warn_stderr,
-	                   NULL, err, sizeof(err))) {
+	if (top_procs_init(&p, a, warn_stderr, NULL, err, sizeof(err))) {
 		fprintf(stderr, "scales-top: %s\n", top_esc(err));
 		top_procs_free(&p);
 		return 2;

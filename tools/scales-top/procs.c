@@ -5,17 +5,19 @@
  */
 #include "procs.h"
 
+#include "cli.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A file view: every file (copies, dead writers and unreadable files
- * too), one segment per pid selector; the directory is read (and its junk
+/* Every file (dead writers and unreadable files too, but not copies of
+ * another process's segment: skipped with a warning, as scales-export
+ * does), one segment per pid selector; the directory is read (and its junk
  * reported) even when only paths are named. */
 #define TOP_SEL_FLAGS                                                          \
-	(SCALES_SEL_INCLUDE_DEAD | SCALES_SEL_INCLUDE_COPIES |                 \
-	 SCALES_SEL_ONE_PER_PID | SCALES_SEL_KEEP_INVALID |                    \
-	 SCALES_SEL_ALWAYS_DISCOVER)
+	(SCALES_SEL_INCLUDE_DEAD | SCALES_SEL_ONE_PER_PID |                    \
+	 SCALES_SEL_KEEP_INVALID | SCALES_SEL_ALWAYS_DISCOVER)
 
 const char *top_pstate_name(enum top_pstate s)
 {
@@ -104,6 +106,18 @@ static int proc_cmp(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
+/* The collector samples the picked processes only (when asked). */
+static bool pick(void *arg, const struct scales_selected *it)
+{
+	const struct top_procs *p = arg;
+	if (!p->use_picked)
+		return true;
+	for (size_t k = 0; k < p->n; k++)
+		if (!strcmp(p->v[k].path, it->path))
+			return p->v[k].picked;
+	return false;
+}
+
 /*
  * Makes the list anew from the selection (whose segments it borrows),
  * keeping what was picked; warns about the files that cannot be read.
@@ -111,7 +125,7 @@ static int proc_cmp(const void *a, const void *b)
  */
 static int procs_rebuild(struct top_procs *p, bool warn)
 {
-	const struct scales_selection *sel = &p->sel;
+	const struct scales_selection *sel = scales_collector_selection(p->col);
 	struct top_proc *nv = calloc(sel->n ? sel->n : 1, sizeof(*nv));
 	int rc = nv ? 0 : -1;
 	for (size_t i = 0; nv && i < sel->n; i++) {
@@ -149,27 +163,44 @@ static int procs_rebuild(struct top_procs *p, bool warn)
 	return 0;
 }
 
-int top_procs_init(struct top_procs *p, const char *dir,
-                   const char *const *selectors, size_t nselectors,
+int top_procs_init(struct top_procs *p, const struct top_args *a,
                    top_warn_f warn, void *warn_arg, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
-	p->sel.dir = dir;
-	p->sel.selectors = selectors;
-	p->sel.nselectors = nselectors;
-	/* first the files named by path: any of them unreadable is fatal,
-	 * before any discovery warning */
-	p->sel.flags = TOP_SEL_FLAGS | SCALES_SEL_NO_DISCOVERY;
-	p->sel.warn = discover_warn;
-	p->sel.warn_arg = p;
 	p->warn = warn;
 	p->warn_arg = warn_arg;
-	int rc = scales_select(&p->sel, err, errlen);
-	p->sel.flags = TOP_SEL_FLAGS;
+	bool oneshot = a->mode == TOP_MODE_ONCE || a->mode == TOP_MODE_JSON;
+	struct scales_collector_options o = {
+		.dir = a->dir,
+		.selectors = a->selectors,
+		.nselectors = a->nselectors,
+		/* first the files named by path: any of them unreadable is
+		 * fatal, before any discovery warning */
+		.select_flags = TOP_SEL_FLAGS | SCALES_SEL_NO_DISCOVERY,
+		.warn = discover_warn,
+		.warn_arg = p,
+		.flags = a->merge ? SCALES_COLLECT_MERGE : 0,
+		.globs = a->globs,
+		.nglobs = a->nglobs,
+		/* -1/-j -i: one tick per interval, so the second snapshot
+		 * fills the meters */
+		.tick_ns = oneshot && a->interval_set ?
+		               (uint64_t)(a->interval * 1e9) :
+		               0,
+		.pick = pick,
+		.pick_arg = p,
+	};
+	if (scales_collector_new(&o, &p->col)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	struct scales_selection *sel = scales_collector_selection(p->col);
+	int rc = scales_collector_select(p->col, err, errlen);
+	sel->flags = TOP_SEL_FLAGS;
 	if (rc)
 		return -1;
-	if (p->sel.nerrors) {
-		snprintf(err, errlen, "%s", p->sel.errors[0].msg);
+	if (sel->nerrors) {
+		snprintf(err, errlen, "%s", sel->errors[0].msg);
 		return -1;
 	}
 	if (procs_rebuild(p, false)) {
@@ -181,7 +212,7 @@ int top_procs_init(struct top_procs *p, const char *dir,
 
 int top_procs_refresh(struct top_procs *p, char *err, size_t errlen)
 {
-	int rc = scales_select(&p->sel, err, errlen);
+	int rc = scales_collector_select(p->col, err, errlen);
 	/* the list borrows the selection's segments: rebuilt either way */
 	if (procs_rebuild(p, rc == 0) && !rc) {
 		snprintf(err, errlen, "out of memory");
@@ -197,5 +228,5 @@ void top_procs_free(struct top_procs *p)
 	free(p->v);
 	p->v = NULL;
 	p->n = 0;
-	scales_selection_free(&p->sel);
+	scales_collector_free(&p->col);
 }

@@ -45,10 +45,12 @@ struct top_proc {
 typedef void (*top_warn_f)(void *arg, const char *msg);
 
 struct top_procs {
-	/* the command line's selection (reader library): a file view (every
-	 * file, dead ones and copies too), one segment per pid selector,
-	 * unreadable files kept as "invalid" */
-	struct scales_selection sel;
+	/* the reader library's collector: its selection is the command
+	 * line's (every file, dead ones too, but not copies; one segment per
+	 * pid selector; unreadable files kept as "invalid"), and it samples
+	 * for sample.c */
+	scales_collector *col;
+	bool use_picked; /* sample only the picked processes */
 	struct top_proc *v; /* sorted by app, pid, start time, path */
 	size_t n;
 	top_warn_f warn;
@@ -56,12 +58,13 @@ struct top_procs {
 };
 
 /*
- * Sets up p and opens every segment named by path among the selectors.
+ * Sets up p (and its collector: selectors, -f globs, the meter tick of
+ * -i, --merge) and opens every segment named by path among the selectors.
  * Returns 0, or -1 with a one-line reason in err if one of them is
  * unreadable, invalid or a symlink (exit status 2).
  */
-int top_procs_init(struct top_procs *p, const char *dir,
-                   const char *const *selectors, size_t nselectors,
+struct top_args;
+int top_procs_init(struct top_procs *p, const struct top_args *a,
                    top_warn_f warn, void *warn_arg, char *err, size_t errlen);
 
 /*

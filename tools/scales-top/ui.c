@@ -452,12 +452,9 @@ int top_run_live(const struct top_args *a)
 	u->interval = a->interval;
 	u->pick_all = true;
 	u->sampler.merge = a->merge;
-	u->sampler.globs = a->globs;
-	u->sampler.nglobs = a->nglobs;
 	u->tree.flat_mode = a->flat;
 	char err[512];
-	if (top_procs_init(&u->procs, a->dir, a->selectors, a->nselectors,
-	                   ui_warn, u, err, sizeof(err)) ||
+	if (top_procs_init(&u->procs, a, ui_warn, u, err, sizeof(err)) ||
 	    top_procs_refresh(&u->procs, err, sizeof(err))) {
 		fprintf(stderr, "scales-top: %s\n", top_esc(err));
 		ui_free(u);

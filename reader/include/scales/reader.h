@@ -220,6 +220,8 @@ struct scales_process_info {
 	int liveness;    /* enum scales_liveness */
 	bool alive;      /* liveness == SCALES_LIVE_ALIVE */
 	uint64_t pid_ns; /* inode of the writer's pid namespace, 0 = unknown */
+	uint32_t uid;    /* owner of the segment file (st_uid at the last
+	                    fstat); merged: the first member's */
 };
 
 /*
@@ -282,7 +284,8 @@ enum scales_select_flags {
 	/* File view: discovered files whose header names another process
 	 * (app, pid or start time) than their file name (copies, or corrupt
 	 * headers) are selected too, and two files of one process are two
-	 * items. Without it such discovered files are skipped, and each
+	 * items. Without it such discovered files are skipped (with a
+	 * warning naming the process the header names), and each
 	 * process (header app, pid and start time) is one item: the first of
 	 * its files in the result order (named before discovered); the `by`
 	 * bits of the files left out are added to it. */
@@ -724,6 +727,12 @@ struct scales_meter {
 
 #define SCALES_METER_TICK_NS 5000000000ull
 
+/* tick_ns for meters that tick at every mark instead: each mark ends a
+ * tick as long as the time since the previous one (instant = events /
+ * those seconds, alpha = 1 - exp(-seconds / 60 / minutes)); for a
+ * caller that samples once a period (scales-export's Graphite output). */
+#define SCALES_METER_EVERY_MARK UINT64_MAX
+
 /* Starts a meter at now_ns with a tick of tick_ns (0: 5 s). */
 SCALES_READER_API void scales_meter_init(struct scales_meter *m,
                                          uint64_t now_ns, uint64_t tick_ns);
@@ -788,6 +797,146 @@ SCALES_READER_API int scales_rates_update(scales_rates *r,
 SCALES_READER_API int
 scales_snapshot_merge(const struct scales_snapshot *const *snaps, size_t n,
                       struct scales_snapshot **out);
+
+/* -------------------------------------------------------------- collector */
+
+/*
+ * The collector: the one pipeline every tool runs. It selects the
+ * processes (a scales_selection it owns), snapshots them, groups them (one
+ * group per process, or per app and owner), merges each group
+ * (scales_snapshot_merge()), and keeps the previous collection for rates,
+ * EWMA meters (scales_rates, one per group) and per-interval histograms.
+ * Copies (a file whose header names another process than its file name)
+ * are skipped by the selection unless select_flags asks for them, with a
+ * warning; the collector passes each distinct warning to warn once.
+ */
+typedef struct scales_collector scales_collector;
+
+/* scales_collector_options.flags */
+enum scales_collect_flags {
+	/* One group per app and owner (the segment file's uid): the
+	 * processes of one app run by one user are merged. Without it, one
+	 * group per selected file. */
+	SCALES_COLLECT_MERGE = 1u << 0,
+	/* With SCALES_COLLECT_MERGE: one group per app whatever its owner
+	 * (the operator asked for it: one user's processes then add to
+	 * another's). */
+	SCALES_COLLECT_ALL_OWNERS = 1u << 1,
+};
+
+struct scales_collector_options {
+	const char *dir;              /* as scales_selection.dir */
+	const char *const *selectors; /* as scales_selection (kept, not
+	                                 copied: must outlive the collector) */
+	size_t nselectors;
+	unsigned select_flags; /* enum scales_select_flags */
+	scales_warn_f warn;    /* each distinct warning once; may be NULL */
+	void *warn_arg;
+	unsigned flags;           /* enum scales_collect_flags */
+	const char *const *globs; /* scales_snapshot_filter() of every
+	                             member snapshot (kept, not copied) */
+	size_t nglobs;
+	uint64_t tick_ns; /* meter tick (0: 5 s; SCALES_METER_EVERY_MARK) */
+	/* Which selected files to sample (NULL: all). Called at every
+	 * scales_collector_sample() for each readable item. */
+	bool (*pick)(void *arg, const struct scales_selected *it);
+	void *pick_arg;
+};
+
+/* One group of the last collection. */
+struct scales_group {
+	/* Identity across collections: "<path>" of a single file, or
+	 * "<uid>:<app>" (merging; "*:<app>" across owners). */
+	const char *key;
+	char app[64];
+	uint32_t uid;  /* owner (segment file's st_uid); across owners:
+	                  the first member's */
+	int liveness;  /* best member's: ALIVE, else CLOSED, else DEAD */
+	uint32_t nmembers;                    /* files sampled */
+	struct scales_snapshot *const *members; /* their snapshots, in
+	                                          selection order */
+	/* The group's snapshot: the member's own, or their merge. */
+	struct scales_snapshot *cur;
+	/* The previous collection's snapshot of this group, or NULL. */
+	const struct scales_snapshot *prev;
+	/* cur->n results of scales_rates_update() (NaN: none). */
+	const struct scales_rate *rates;
+};
+
+/*
+ * Creates a collector; nothing is read yet. o is copied (its pointers
+ * are kept). Returns 0 or -ENOMEM.
+ */
+SCALES_READER_API int
+scales_collector_new(const struct scales_collector_options *o,
+                     scales_collector **out);
+
+/* Closes every segment and frees everything; sets *c to NULL. NULL-safe. */
+SCALES_READER_API void scales_collector_free(scales_collector **c);
+
+/*
+ * The selection (inputs may be changed between calls, e.g. flags for a
+ * first pass over the named files). Valid until scales_collector_free().
+ */
+SCALES_READER_API struct scales_selection *
+scales_collector_selection(scales_collector *c);
+
+/* Changes the options' flags (enum scales_collect_flags) from the next
+ * collection on; groups whose key changes start their rates anew. */
+SCALES_READER_API void scales_collector_set_flags(scales_collector *c,
+                                                  unsigned flags);
+
+/* scales_select() on the collector's selection; as scales_select(). */
+SCALES_READER_API int scales_collector_select(scales_collector *c, char *err,
+                                              size_t errlen);
+
+/*
+ * Snapshots the selected (and picked) readable files, groups and merges
+ * them, and updates rates and meters; the previous collection becomes
+ * prev. A file whose snapshot fails is left out, with a warning (once).
+ * Returns 0 or -ENOMEM.
+ */
+SCALES_READER_API int scales_collector_sample(scales_collector *c);
+
+/* scales_collector_select() then scales_collector_sample(): a directory
+ * that cannot be read is reported (returned, err) after sampling what
+ * was selected. */
+SCALES_READER_API int scales_collector_collect(scales_collector *c, char *err,
+                                               size_t errlen);
+
+/*
+ * As scales_collector_sample() from snapshots the caller took (ownership
+ * of snaps[0..n-1] is taken; they are set to NULL): for readers of
+ * memfds or in tests. Snapshots are grouped by their proc (app, uid, and
+ * segment_path then pid when not merging).
+ */
+SCALES_READER_API int
+scales_collector_sample_snapshots(scales_collector *c,
+                                  struct scales_snapshot **snaps, size_t n);
+
+/* The groups of the last collection, sorted by app, then uid, then key
+ * (pointer valid until the next collection); *n receives their number. */
+SCALES_READER_API const struct scales_group *
+scales_collector_groups(const scales_collector *c, size_t *n);
+
+/* Number of collections taken so far (scales_collector_sample() calls). */
+SCALES_READER_API uint64_t scales_collector_count(const scales_collector *c);
+
+/*
+ * The histogram of the values recorded since the previous collection of
+ * metric idx (a HISTOGRAM) of group g: for each member, its values since
+ * its previous snapshot (an entry or a process first seen, or reset,
+ * counts everything since its creation), added up (scales_histo_add())
+ * in the layout of g->cur's metric. *out's buckets live in the collector
+ * until the next call. *secs receives the interval's length. Returns 0,
+ * -EAGAIN if there is no previous collection, -EINVAL if idx is not a
+ * histogram of g->cur, -ENOMEM.
+ */
+SCALES_READER_API int scales_collector_interval(scales_collector *c,
+                                                const struct scales_group *g,
+                                                size_t idx,
+                                                struct scales_histo *out,
+                                                double *secs);
 
 /* ------------------------------------------------------------------ UTF-8 */
 

@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * collector.c: the one pipeline of every tool (see <scales/reader.h>):
+ * select, snapshot, group by process or by app and owner, merge, and keep
+ * the previous collection for rates, meters and per-interval histograms.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* What the collector keeps of a group besides its public view. */
+struct cgroup {
+	char *key;
+	scales_rates *tracker;
+	struct scales_snapshot **members;
+	struct scales_rate *rates;
+};
+
+/* One collection: public views and their private parts, in step. */
+struct coll {
+	struct scales_group *pub;
+	struct cgroup *priv;
+	size_t n;
+};
+
+struct scales_collector {
+	struct scales_collector_options o;
+	struct scales_selection sel;
+	struct coll cur, prev;
+	uint64_t count;
+	/* the previous collection's member snapshots, sorted (prev_cmp) */
+	const struct scales_snapshot **pmem;
+	size_t npmem;
+	/* per-interval histogram scratch */
+	uint64_t *acc, *tmp;
+	size_t acccap, tmpcap;
+	/* hashes of the warnings passed on, so each is said once */
+	uint64_t *warned;
+	size_t nwarned, capwarned;
+};
+
+/* ------------------------------------------------------------ warnings */
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+/* Selection and discovery warn at every call about the same files: pass
+ * each distinct one on once. */
+static void warn_once(void *arg, const char *path, const char *msg)
+{
+	scales_collector *c = arg;
+	if (!c->o.warn)
+		return;
+	uint64_t h = fnv(fnv(0xcbf29ce484222325ull, path), msg);
+	for (size_t i = 0; i < c->nwarned; i++)
+		if (c->warned[i] == h)
+			return;
+	if (c->nwarned == c->capwarned) {
+		size_t cap = c->capwarned ? 2 * c->capwarned : 16;
+		uint64_t *v = realloc(c->warned, cap * sizeof(*v));
+		if (v) {
+			c->warned = v;
+			c->capwarned = cap;
+		}
+	}
+	if (c->nwarned < c->capwarned)
+		c->warned[c->nwarned++] = h;
+	c->o.warn(c->o.warn_arg, path, msg);
+}
+
+/* -------------------------------------------------------- life cycle */
+
+int scales_collector_new(const struct scales_collector_options *o,
+                         scales_collector **out)
+{
+	*out = NULL;
+	scales_collector *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->o = *o;
+	c->sel.dir = o->dir;
+	c->sel.selectors = o->selectors;
+	c->sel.nselectors = o->nselectors;
+	c->sel.flags = o->select_flags;
+	c->sel.warn = warn_once;
+	c->sel.warn_arg = c;
+	*out = c;
+	return 0;
+}
+
+static void coll_free(struct coll *k)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		struct scales_group *g = &k->pub[i];
+		struct cgroup *p = &k->priv[i];
+		bool own = g->nmembers != 1 || g->cur != p->members[0];
+		for (uint32_t m = 0; m < g->nmembers; m++)
+			scales_snapshot_free(&p->members[m]);
+		if (own)
+			scales_snapshot_free(&g->cur);
+		free(p->members);
+		free(p->rates);
+		free(p->key);
+		scales_rates_free(&p->tracker);
+	}
+	free(k->pub);
+	free(k->priv);
+	memset(k, 0, sizeof(*k));
+}
+
+void scales_collector_free(scales_collector **cp)
+{
+	if (!cp || !*cp)
+		return;
+	scales_collector *c = *cp;
+	coll_free(&c->cur);
+	coll_free(&c->prev);
+	scales_selection_free(&c->sel);
+	free(c->pmem);
+	free(c->acc);
+	free(c->tmp);
+	free(c->warned);
+	free(c);
+	*cp = NULL;
+}
+
+struct scales_selection *scales_collector_selection(scales_collector *c)
+{
+	return &c->sel;
+}
+
+const struct scales_group *scales_collector_groups(const scales_collector *c,
+                                                   size_t *n)
+{
+	*n = c->cur.n;
+	return c->cur.pub;
+}
+
+uint64_t scales_collector_count(const scales_collector *c)
+{
+	return c->count;
+}
+
+void scales_collector_set_flags(scales_collector *c, unsigned flags)
+{
+	c->o.flags = flags;
+}
+
+int scales_collector_select(scales_collector *c, char *err, size_t errlen)
+{
+	return scales_select(&c->sel, err, errlen);
+}
+
+/* ------------------------------------------------------------ grouping */
+
+/* One member snapshot and the group it belongs to. */
+struct taken {
+	struct scales_snapshot *snap;
+	char *key;
+	size_t order; /* selection order */
+};
+
+static int taken_cmp(const void *a, const void *b)
+{
+	const struct taken *x = a, *y = b;
+	int c = strcmp(x->snap->proc.app, y->snap->proc.app);
+	if (c)
+		return c;
+	c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+/* The group key of snapshot s (see struct scales_group). */
+static char *group_key(const scales_collector *c,
+                       const struct scales_snapshot *s)
+{
+	char buf[600];
+	if (!(c->o.flags & SCALES_COLLECT_MERGE))
+		snprintf(buf, sizeof(buf), "%s#%" PRId32,
+		         s->segment_path ? s->segment_path : "", s->proc.pid);
+	else if (c->o.flags & SCALES_COLLECT_ALL_OWNERS)
+		snprintf(buf, sizeof(buf), "*:%s", s->proc.app);
+	else
+		snprintf(buf, sizeof(buf), "%" PRIu32 ":%s", s->proc.uid,
+		         s->proc.app);
+	return strdup(buf);
+}
+
+static int liveness_rank(int l)
+{
+	return l == SCALES_LIVE_ALIVE ? 0 : l == SCALES_LIVE_CLOSED ? 1 : 2;
+}
+
+/* The previous group with key, its tracker moved out (NULL: none). */
+static struct scales_group *prev_group(scales_collector *c, const char *key,
+                                       scales_rates **tracker)
+{
+	for (size_t i = 0; i < c->prev.n; i++)
+		if (c->prev.priv[i].key && !strcmp(c->prev.priv[i].key, key)) {
+			*tracker = c->prev.priv[i].tracker;
+			c->prev.priv[i].tracker = NULL;
+			return &c->prev.pub[i];
+		}
+	return NULL;
+}
+
+/* Builds group g from tk[0..n) (same key); takes their snapshots. */
+static int group_build(scales_collector *c, struct scales_group *g,
+                       struct cgroup *p, struct taken *tk, size_t n)
+{
+	p->key = tk[0].key;
+	tk[0].key = NULL;
+	g->key = p->key;
+	p->members = calloc(n, sizeof(*p->members));
+	if (!p->members)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		p->members[i] = tk[i].snap;
+		tk[i].snap = NULL;
+	}
+	g->members = p->members;
+	g->nmembers = (uint32_t)n;
+	const struct scales_process_info *first = &p->members[0]->proc;
+	snprintf(g->app, sizeof(g->app), "%s", first->app);
+	g->uid = first->uid;
+	g->liveness = SCALES_LIVE_DEAD;
+	for (size_t i = 0; i < n; i++) {
+		int l = p->members[i]->proc.liveness;
+		if (liveness_rank(l) < liveness_rank(g->liveness))
+			g->liveness = l;
+	}
+	if (n == 1) {
+		g->cur = p->members[0];
+	} else {
+		int rc = scales_snapshot_merge(
+		    (const struct scales_snapshot *const *)p->members, n,
+		    &g->cur);
+		if (rc)
+			return rc;
+	}
+	const struct scales_group *old = prev_group(c, p->key, &p->tracker);
+	g->prev = old ? old->cur : NULL;
+	if (!p->tracker && !(p->tracker = scales_rates_new(c->o.tick_ns)))
+		return -ENOMEM;
+	size_t nm = g->cur->n;
+	p->rates = calloc(nm ? nm : 1, sizeof(*p->rates));
+	if (!p->rates)
+		return -ENOMEM;
+	g->rates = p->rates;
+	return scales_rates_update(p->tracker, g->cur, p->rates);
+}
+
+/* Same process: segment path, start time and pid. */
+static int member_cmp(const struct scales_snapshot *a,
+                      const struct scales_snapshot *b)
+{
+	const char *x = a->segment_path ? a->segment_path : "";
+	const char *y = b->segment_path ? b->segment_path : "";
+	int c = strcmp(x, y);
+	if (c)
+		return c;
+	if (a->proc.start_time != b->proc.start_time)
+		return a->proc.start_time < b->proc.start_time ? -1 : 1;
+	return (a->proc.pid > b->proc.pid) - (a->proc.pid < b->proc.pid);
+}
+
+static int member_pcmp(const void *a, const void *b)
+{
+	return member_cmp(*(const struct scales_snapshot *const *)a,
+	                  *(const struct scales_snapshot *const *)b);
+}
+
+/* Indexes the (now previous) collection's members. */
+static int index_prev(scales_collector *c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->prev.n; i++)
+		n += c->prev.pub[i].nmembers;
+	const struct scales_snapshot **v = malloc((n ? n : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; i < c->prev.n; i++)
+		for (uint32_t m = 0; m < c->prev.pub[i].nmembers; m++)
+			v[k++] = c->prev.priv[i].members[m];
+	qsort(v, n, sizeof(*v), member_pcmp);
+	free(c->pmem);
+	c->pmem = v;
+	c->npmem = n;
+	return 0;
+}
+
+/* Groups the member snapshots tk[0..n) (taking them) into a new
+ * collection; the current one becomes the previous one. */
+static int regroup(scales_collector *c, struct taken *tk, size_t n)
+{
+	qsort(tk, n, sizeof(*tk), taken_cmp);
+	coll_free(&c->prev);
+	c->prev = c->cur;
+	memset(&c->cur, 0, sizeof(c->cur));
+	int rc = index_prev(c);
+	struct coll k = { calloc(n ? n : 1, sizeof(*k.pub)),
+		          calloc(n ? n : 1, sizeof(*k.priv)), 0 };
+	if (!k.pub || !k.priv)
+		rc = -ENOMEM;
+	for (size_t i = 0; !rc && i < n;) {
+		size_t j = i + 1;
+		while (j < n && !strcmp(tk[j].key, tk[i].key))
+			j++;
+		/* counted before building: a half-built group is freed */
+		rc = group_build(c, &k.pub[k.n], &k.priv[k.n], tk + i, j - i);
+		k.n++;
+		i = j;
+	}
+	for (size_t i = 0; i < n; i++) {
+		scales_snapshot_free(&tk[i].snap);
+		free(tk[i].key);
+	}
+	c->count++;
+	if (rc) {
+		coll_free(&k);
+		return rc;
+	}
+	c->cur = k;
+	return 0;
+}
+
+static int take_add(scales_collector *c, struct taken *tk, size_t *n,
+                    struct scales_snapshot *s, size_t order)
+{
+	if (c->o.nglobs)
+		scales_snapshot_filter(s, c->o.globs, c->o.nglobs);
+	tk[*n].snap = s;
+	tk[*n].order = order;
+	if (!(tk[*n].key = group_key(c, s))) {
+		scales_snapshot_free(&tk[*n].snap);
+		return -ENOMEM;
+	}
+	(*n)++;
+	return 0;
+}
+
+int scales_collector_sample(scales_collector *c)
+{
+	const struct scales_selection *sel = &c->sel;
+	struct taken *tk = calloc(sel->n ? sel->n : 1, sizeof(*tk));
+	if (!tk)
+		return -ENOMEM;
+	size_t n = 0;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < sel->n; i++) {
+		const struct scales_selected *it = &sel->items[i];
+		if (!it->seg || (c->o.pick && !c->o.pick(c->o.pick_arg, it)))
+			continue;
+		struct scales_snapshot *s;
+		char err[256];
+		if (scales_snapshot_take(it->seg, 0, &s, err, sizeof(err))) {
+			/* vanished or hostile: left out, said once */
+			warn_once(c, it->path, err);
+			continue;
+		}
+		rc = take_add(c, tk, &n, s, i);
+	}
+	if (!rc)
+		rc = regroup(c, tk, n);
+	else
+		for (size_t i = 0; i < n; i++) {
+			scales_snapshot_free(&tk[i].snap);
+			free(tk[i].key);
+		}
+	free(tk);
+	return rc;
+}
+
+int scales_collector_collect(scales_collector *c, char *err, size_t errlen)
+{
+	int drc = scales_collector_select(c, err, errlen);
+	if (drc == -ENOMEM)
+		return drc;
+	int rc = scales_collector_sample(c);
+	return rc ? rc : drc;
+}
+
+int scales_collector_sample_snapshots(scales_collector *c,
+                                      struct scales_snapshot **snaps, size_t n)
+{
+	struct taken *tk = calloc(n ? n : 1, sizeof(*tk));
+	int rc = tk ? 0 : -ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; !rc && i < n; i++) {
+		rc = take_add(c, tk, &k, snaps[i], i);
+		snaps[i] = NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		scales_snapshot_free(&snaps[i]);
+	if (!rc) {
+		rc = regroup(c, tk, k);
+	} else {
+		for (size_t i = 0; i < k; i++) {
+			scales_snapshot_free(&tk[i].snap);
+			free(tk[i].key);
+		}
+	}
+	free(tk);
+	return rc;
+}
+
+/* ---------------------------------------------------------- intervals */
+
+static bool grow(uint64_t **v, size_t *cap, size_t n)
+{
+	if (n <= *cap)
+		return true;
+	uint64_t *p = realloc(*v, n * sizeof(*p));
+	if (!p)
+		return false;
+	*v = p;
+	*cap = n;
+	return true;
+}
+
+static const struct scales_snapshot *
+prev_member(const scales_collector *c, const struct scales_snapshot *s)
+{
+	size_t lo = 0, hi = c->npmem;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = member_cmp(c->pmem[mid], s);
+		if (r == 0)
+			return c->pmem[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int scales_collector_interval(scales_collector *c, const struct scales_group *g,
+                              size_t idx, struct scales_histo *out,
+                              double *secs)
+{
+	if (!g->cur || idx >= g->cur->n ||
+	    g->cur->metrics[idx].kind != SCALES_KIND_HISTOGRAM)
+		return -EINVAL;
+	if (c->count < 2)
+		return -EAGAIN;
+	const struct scales_metric *m = &g->cur->metrics[idx];
+	uint32_t nb = m->hist.nbuckets;
+	if (!grow(&c->acc, &c->acccap, nb ? nb : 1))
+		return -ENOMEM;
+	memset(c->acc, 0, (nb ? nb : 1) * sizeof(*c->acc));
+	*out = m->hist;
+	out->count = out->sum = out->min = out->max = 0;
+	out->buckets = c->acc;
+	uint64_t since = 0;
+	for (uint32_t j = 0; j < g->nmembers; j++) {
+		const struct scales_snapshot *s = g->members[j];
+		const struct scales_metric *cm =
+		    g->nmembers == 1 ? m : scales_snapshot_find(s, m->path);
+		if (!cm || cm->kind != SCALES_KIND_HISTOGRAM)
+			continue;
+		const struct scales_snapshot *ps = prev_member(c, s);
+		const struct scales_metric *pm =
+		    ps ? scales_snapshot_find(ps, m->path) : NULL;
+		if (ps && (!since || ps->mono_ns < since))
+			since = ps->mono_ns;
+		struct scales_histo d = cm->hist;
+		if (pm && pm->kind == SCALES_KIND_HISTOGRAM &&
+		    pm->generation == cm->generation) {
+			if (!grow(&c->tmp, &c->tmpcap, cm->hist.nbuckets + 1))
+				return -ENOMEM;
+			/* a reset (a bucket went down): everything of cur */
+			if (scales_histo_delta(&pm->hist, &cm->hist, c->tmp,
+			                       &d))
+				d = cm->hist;
+		}
+		scales_histo_add(out, c->acc, &d);
+	}
+	*secs = since && g->cur->mono_ns > since ?
+	            (double)(g->cur->mono_ns - since) / 1e9 :
+	            0;
+	return 0;
+}

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_collector.c: the collector (reader/collector.c): grouping by
+ * process or by app, merging, rates and meters across collections,
+ * per-interval histograms of merged groups whose membership changes,
+ * copies skipped with one warning.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <scales/reader.h>
+
+#include "common.h"
+#include "segbuild.h"
+
+#define NB 1024
+
+static scales_collector *new_collector(const char *dir, unsigned flags,
+                                       scales_warn_f warn, void *arg)
+{
+	struct scales_collector_options o = {
+		.dir = dir,
+		.select_flags = SCALES_SEL_INCLUDE_DEAD,
+		.warn = warn,
+		.warn_arg = arg,
+		.flags = flags,
+	};
+	scales_collector *c = NULL;
+	cr_assert_eq(scales_collector_new(&o, &c), 0);
+	return c;
+}
+
+static const struct scales_group *group_of(scales_collector *c, const char *app)
+{
+	size_t n;
+	const struct scales_group *g = scales_collector_groups(c, &n);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(g[i].app, app))
+			return &g[i];
+	cr_assert_fail("no group %s", app);
+	return NULL;
+}
+
+static struct segbuild *web(const char *app, int32_t pid, uint64_t n)
+{
+	struct segbuild *b = sb_new(app, pid, 1000 + (uint64_t)pid, NULL);
+	uint32_t e = sb_counter(b, "/reqs", NULL);
+	sb_counter_add(b, e, 0, n);
+	return b;
+}
+
+Test(collector, groups_per_file_or_per_app_and_owner)
+{
+	char *dir = sb_tmpdir();
+	char path[4096];
+	struct segbuild *b[3] = { web("web", 100, 3), web("web", 200, 4),
+		                  web("db", 300, 5) };
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(sb_write(b[i], dir, path, sizeof(path)), 0);
+	scales_collector *c = new_collector(dir, 0, NULL, NULL);
+	char err[512];
+	cr_assert_eq(scales_collector_collect(c, err, sizeof(err)), 0, "%s",
+	             err);
+	size_t n;
+	const struct scales_group *g = scales_collector_groups(c, &n);
+	cr_assert_eq(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(g[i].nmembers, 1);
+		cr_assert_eq(g[i].cur, g[i].members[0]);
+		cr_assert_null(g[i].prev);
+		cr_assert_eq(g[i].uid, (uint32_t)geteuid());
+	}
+	/* merging: one group per app (all files are ours: one owner) */
+	scales_collector_set_flags(c, SCALES_COLLECT_MERGE);
+	cr_assert_eq(scales_collector_collect(c, err, sizeof(err)), 0);
+	g = scales_collector_groups(c, &n);
+	cr_assert_eq(n, 2);
+	const struct scales_group *w = group_of(c, "web");
+	cr_assert_eq(w->nmembers, 2);
+	cr_assert_eq(must_find(w->cur, "/reqs")->v.u64, 7);
+	cr_assert_eq(w->cur->nmembers, 2);
+	char key[64];
+	snprintf(key, sizeof(key), "%u:web", (unsigned)geteuid());
+	cr_assert_str_eq(w->key, key);
+	cr_assert_eq(must_find(group_of(c, "db")->cur, "/reqs")->v.u64, 5);
+	scales_collector_set_flags(c, SCALES_COLLECT_MERGE |
+	                                  SCALES_COLLECT_ALL_OWNERS);
+	cr_assert_eq(scales_collector_collect(c, err, sizeof(err)), 0);
+	cr_assert_str_eq(group_of(c, "web")->key, "*:web");
+	scales_collector_free(&c);
+	cr_assert_null(c);
+	for (int i = 0; i < 3; i++)
+		sb_free(b[i]);
+	sb_rmdir(dir);
+	free(dir);
+}
+
+struct warns {
+	int n, copies;
+	char last[512];
+};
+
+static void count_warn(void *arg, const char *path, const char *msg)
+{
+	struct warns *w = arg;
+	w->n++;
+	if (strstr(msg, "a copy, skipped"))
+		w->copies++;
+	snprintf(w->last, sizeof(w->last), "%s: %s", path, msg);
+}
+
+Test(collector, a_copy_is_skipped_with_one_warning)
+{
+	char *dir = sb_tmpdir();
+	char path[4096], cpath[4096];
+	struct segbuild *b = web("web", 100, 3);
+	cr_assert_eq(sb_write(b, dir, path, sizeof(path)), 0);
+	/* the same bytes under another pid's name */
+	snprintf(cpath, sizeof(cpath), "%s/web.101.1100.seg", dir);
+	char cmd[9000];
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", path, cpath);
+	cr_assert_eq(system(cmd), 0);
+	struct warns w = { 0 };
+	scales_collector *c =
+	    new_collector(dir, SCALES_COLLECT_MERGE, count_warn, &w);
+	char err[512];
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(scales_collector_collect(c, err, sizeof(err)), 0);
+	cr_assert_eq(w.copies, 1, "warned %d times: %s", w.copies, w.last);
+	cr_assert(strstr(w.last, "web.101.1100.seg") &&
+	              strstr(w.last, "names web pid 100"),
+	          "%s", w.last);
+	const struct scales_group *g = group_of(c, "web");
+	cr_assert_eq(g->nmembers, 1);
+	cr_assert_eq(must_find(g->cur, "/reqs")->v.u64, 3);
+	scales_collector_free(&c);
+	sb_free(b);
+	sb_rmdir(dir);
+	free(dir);
+}
+
+/* A snapshot of b written to its file in one directory, so that every
+ * snapshot of b has the same segment path (the collector takes it). */
+static struct scales_snapshot *snap(struct segbuild *b)
+{
+	static char *dir;
+	if (!dir)
+		dir = sb_tmpdir();
+	char path[4096];
+	cr_assert_eq(sb_write(b, dir, path, sizeof(path)), 0);
+	scales_segment *seg = must_open(path);
+	struct scales_snapshot *s = must_snap(seg, 0);
+	scales_segment_close(&seg);
+	unlink(path);
+	return s;
+}
+
+Test(collector, rates_meters_and_previous_snapshots)
+{
+	struct segbuild *b = web("svc", 7, 0);
+	uint32_t e = sb_counter(b, "/ticks", NULL);
+	struct scales_collector_options o = { .tick_ns =
+		                                  SCALES_METER_EVERY_MARK };
+	scales_collector *c = NULL;
+	cr_assert_eq(scales_collector_new(&o, &c), 0);
+	struct scales_snapshot *s = snap(b);
+	cr_assert_eq(scales_collector_sample_snapshots(c, &s, 1), 0);
+	cr_assert_null(s);
+	size_t n;
+	const struct scales_group *g = scales_collector_groups(c, &n);
+	cr_assert_eq(n, 1);
+	size_t i = (size_t)(must_find(g->cur, "/ticks") - g->cur->metrics);
+	cr_assert(isnan(g->rates[i].rate));
+	struct scales_histo h;
+	double secs;
+	cr_assert_eq(scales_collector_interval(c, g, i, &h, &secs), -EINVAL);
+	usleep(20000);
+	sb_counter_add(b, e, 1, 100);
+	s = snap(b);
+	cr_assert_eq(scales_collector_sample_snapshots(c, &s, 1), 0);
+	g = scales_collector_groups(c, &n);
+	cr_assert_not_null(g->prev);
+	cr_assert_eq(must_find(g->prev, "/ticks")->v.u64, 0);
+	double r = g->rates[i].rate;
+	cr_assert(r > 0 && r <= 100 / 0.02, "rate %g", r);
+	/* a meter that ticks at every collection: the first tick's value is
+	 * the rate itself */
+	cr_assert_float_eq(g->rates[i].m1, r, 1e-9 * r);
+	cr_assert_eq(scales_collector_count(c), 2);
+	scales_collector_free(&c);
+	sb_free(b);
+}
+
+Test(collector, merged_intervals_across_shapes_and_a_new_member)
+{
+	/* a pre-fork server gains a worker, and the workers' histograms
+	 * differ in sub-buckets and resolution: the interval is the old
+	 * worker's new values plus everything of the new one */
+	struct segbuild *w1 = sb_new("pf", 1, 11, NULL);
+	uint32_t h1 = sb_histogram(w1, "/lat", 5, 0, NB, 1e-9, 1);
+	for (int i = 0; i < 50; i++)
+		sb_hist_record(w1, h1, 0, 1000);
+	struct scales_collector_options o = { .flags = SCALES_COLLECT_MERGE };
+	scales_collector *c = NULL;
+	cr_assert_eq(scales_collector_new(&o, &c), 0);
+	struct scales_snapshot *s = snap(w1);
+	cr_assert_eq(scales_collector_sample_snapshots(c, &s, 1), 0);
+	size_t n;
+	const struct scales_group *g = scales_collector_groups(c, &n);
+	struct scales_histo d;
+	double secs;
+	cr_assert_eq(scales_collector_interval(c, g, 0, &d, &secs), -EAGAIN);
+
+	for (int i = 0; i < 5; i++)
+		sb_hist_record(w1, h1, 0, 2000);
+	struct segbuild *w2 = sb_new("pf", 2, 12, NULL);
+	uint32_t h2 = sb_histogram(w2, "/lat", 7, 3, NB, 1e-9, 1);
+	for (int i = 0; i < 7; i++)
+		sb_hist_record(w2, h2, 0, 3000);
+	struct scales_snapshot *v[2] = { snap(w1), snap(w2) };
+	cr_assert_eq(scales_collector_sample_snapshots(c, v, 2), 0);
+	g = scales_collector_groups(c, &n);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(g->nmembers, 2);
+	const struct scales_metric *m = must_find(g->cur, "/lat");
+	cr_assert_eq(m->hist.count, 62);
+	cr_assert_eq(scales_collector_interval(c, g, 0, &d, &secs), 0);
+	struct scales_hstats st;
+	scales_histo_stats(&d, &st);
+	cr_assert_eq(st.count, 12);
+	cr_assert(fabs(st.min - 2e-6) <= 4e-8, "min %g", st.min);
+	cr_assert(fabs(st.max - 3e-6) <= 6e-8, "max %g", st.max);
+	scales_collector_free(&c);
+	sb_free(w1);
+	sb_free(w2);
+}
