@@ -38,6 +38,7 @@ Environment: SCALES_BUILD_ROOT (set by meson), CHAOS_SECONDS,
 SCALES_HARD_SEED (repeats a run's random choices), SCALES_CHAOS_KEEP=1
 (keep the working directory).
 """
+import errno
 import json
 import os
 import random
@@ -494,28 +495,31 @@ def plant(kind=None, src=None):
 
 # ------------------------------------------------------------- full fs
 
-def fill_fs():
-    """Fills D to the last byte; returns the filler's path."""
-    path = os.path.join(D, 'fill.0.0.junk')
+def fill_fs(path, quiet=False):
+    """Fills D to the last byte (appending to PATH); returns whether a
+    write failed with ENOSPC."""
     st = os.statvfs(D)
     sizes = sorted((os.lstat(os.path.join(D, n)).st_blocks * 512, n)
                    for n in os.listdir(D))
-    diag('before the fill: %d entries, %d KiB used, %d KiB free, %d inodes '
+    if not quiet:
+        diag('before the fill: %d entries, %d KiB used, %d KiB free, %d inodes '
          'free; largest: %s' % (len(sizes), sum(s for s, n in sizes) >> 10,
                                 st.f_bavail * st.f_frsize >> 10, st.f_favail,
                                 sizes[-3:]))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    full = False
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         for size in (1 << 20, 4096, 1):  # big writes, then to the byte
             while True:
                 try:
                     if os.write(fd, b'\0' * size) < size:
                         break
-                except OSError:
+                except OSError as e:
+                    full = e.errno == errno.ENOSPC
                     break
     finally:
         os.close(fd)
-    return path
+    return full
 
 
 # ================================================================ main
@@ -596,25 +600,30 @@ def main():
     while time.time() - t0 < SECONDS:
         now = time.time()
         if mounted and filler is None and filled is None and now >= fill_at:
-            # a demo-load that registered its stats before the fill meets
-            # the first replies (new dict keys: new strings) during it
-            # and a writer whose string area grows into untouched pages
+            # while it is full: a demo-load that registered its stats
+            # before meets its first replies (new dict keys: new strings),
+            # a writer's string area grows into untouched pages, and a
+            # demo-server starts
             kill9(server)
             kill9(load)
             kill9(grow)
             load = start_load()
             grow = start_grow()
             time.sleep(0.3)
-            filler = fill_fs()
+            filler = os.path.join(D, 'fill.0.0.junk')
+            full = fill_fs(filler)
             fill_window[0] = True
             for rec in procs:
                 if rec['p'].poll() is None:
                     rec['fill'] = True
             server = start_server()
+            filled = (now, full)
             st = os.statvfs(D)
-            filled = (now, st.f_bavail * st.f_frsize)
-            diag('file system full (%d bytes free) for %.1f s' %
-                 (filled[1], fill_for))
+            diag('file system full (ENOSPC %s, %d bytes free) for %.1f s' %
+                 (full, st.f_bavail * st.f_frsize, fill_for))
+        elif filler:
+            # what a --gc or a writer freed meanwhile: full again
+            fill_fs(filler, quiet=True)
         if filler and now >= filled[0] + fill_for:
             os.unlink(filler)
             filler = None
@@ -816,8 +825,9 @@ def main():
     tap_pending(10, not problems['copies'], 'no copy of a segment showed as '
                 'a live process in scales-top -j', problems['copies'])
     if mounted:
-        tap(filled is not None and filled[1] == 0,
-            'the tmpfs was full (0 bytes free) for %.1f s' % fill_for)
+        tap(filled is not None and filled[1],
+            'the tmpfs was full (a write failed with ENOSPC) for %.1f s' %
+            fill_for)
     else:
         tap_skip('no tmpfs to fill (mount: %s)' % (mount_msg or 'refused'))
     return 0
