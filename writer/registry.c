@@ -282,6 +282,10 @@ static int layout(scales_registry *reg, const struct scales_options *o,
 	h.version_major = SCALES_SHM_VERSION_MAJOR;
 	h.version_minor = SCALES_SHM_VERSION_MINOR;
 	h.header_size = sizeof h;
+	/* The values are written in this CPU's byte order: the label is true
+	 * only on a little-endian CPU (scales.h refuses the others too). */
+	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	               "segments are little-endian");
 	h.byte_order = SCALES_SHM_BYTE_ORDER_LE;
 	h.word_size = 8;
 	h.entry_size = SCALES_SHM_ENTRY_SIZE;

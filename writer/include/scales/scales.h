@@ -29,6 +29,19 @@
 #ifndef SCALES_SCALES_H
 #define SCALES_SCALES_H
 
+/*
+ * Targets. Segments are little-endian (docs/format.md, "Conventions") and
+ * the hot path adds to them in the CPU's own byte order, so a big-endian
+ * writer could only write files that lie about their byte order: refused
+ * here. On little-endian targets, 32-bit ones included, this header
+ * compiles (test writer-header-targets): the rseq path is x86-64 only,
+ * every other target takes the portable atomic path.
+ */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) &&             \
+    __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "libscales: segments are little-endian, big-endian targets unsupported"
+#endif
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -527,13 +540,34 @@ static inline uint64_t scales_timer_start(const scales_histogram *h)
 		__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
 		return ((uint64_t)hi << 32) | lo;
 	}
+#else
+	(void)h; /* only CLOCK_MONOTONIC elsewhere */
 #endif
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+#if defined(__SIZEOF_INT128__)
 __extension__ typedef unsigned __int128 scales__u128;
+#endif
+
+/* (a * b) >> 32, truncated to 64 bits: with a 128-bit multiply where the
+ * target has one, else from four 32 x 32-bit products (32-bit targets).
+ * SCALES__NO_INT128 forces the second form, for its test. */
+static inline uint64_t scales__mul_shr32(uint64_t a, uint64_t b)
+{
+#if defined(__SIZEOF_INT128__) && !defined(SCALES__NO_INT128)
+	return (uint64_t)(((scales__u128)a * b) >> 32);
+#else
+	uint64_t al = a & 0xffffffffu, ah = a >> 32;
+	uint64_t bl = b & 0xffffffffu, bh = b >> 32;
+	/* a * b = al*bl + (al*bh + ah*bl) * 2^32 + ah*bh * 2^64; all but the
+	 * first term are multiples of 2^32, so the shift is exact term by
+	 * term, and the sum wraps modulo 2^64 as the cast above does. */
+	return ((al * bl) >> 32) + al * bh + ah * bl + ((ah * bh) << 32);
+#endif
+}
 
 /* Elapsed ticks since start, converted to nanoseconds. */
 static inline uint64_t scales_timer_elapsed_ns(const scales_histogram *h,
@@ -541,7 +575,7 @@ static inline uint64_t scales_timer_elapsed_ns(const scales_histogram *h,
 {
 	uint64_t now = scales_timer_start(h);
 	uint64_t d = now > start ? now - start : 0;
-	return (uint64_t)(((scales__u128)d * h->ns_mult) >> 32);
+	return scales__mul_shr32(d, h->ns_mult);
 }
 
 /* Stops timing: records the elapsed nanoseconds into h. */
