@@ -27,11 +27,12 @@ double r_histo_rep(const struct scales_histo *h, uint32_t b)
 {
 	uint64_t lo, width;
 	scales_histo_bucket_range(h, b, &lo, &width);
-	uint64_t hi = lo + (width - 1);
-	/* the last bucket also holds everything above its range */
-	if (b + 1 == h->nbuckets && h->max > hi)
-		hi = h->max;
-	double v = (double)(lo + (hi - lo) / 2); /* docs/format.md */
+	/* The middle of the bucket's own range, for the last bucket too:
+	 * values above the range land there, but one absurd value (a
+	 * negative duration cast to u64) must not drag every quantile of
+	 * the bucket to half of it. The clamp below still reports an
+	 * all-overflow bucket exactly (docs/format.md, section 9). */
+	double v = (double)(lo + (width - 1) / 2);
 	if (h->count && h->min <= h->max) {
 		if (v < (double)h->min)
 			v = (double)h->min;

@@ -292,9 +292,11 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 			ec.w[w] = LOAD_RLX(&ew[w]);
 		const struct scales_shm_entry *x = &ec.e;
 		uint32_t plen = x->path_len;
+		/* a unit this reader does not know (a newer minor
+		 * version) is shown as unknown, not dropped
+		 * (docs/format.md, section 13) */
 		bool valid = plen >= 2 && plen < SCALES_SHM_PATH_MAX &&
-		             x->kind >= 1 && x->kind <= SCALES_SHM_KIND_MAX &&
-		             x->unit <= SCALES_SHM_UNIT_MAX;
+		             x->kind >= 1 && x->kind <= SCALES_SHM_KIND_MAX;
 		bool hit = false;
 		size_t pw = ((size_t)plen + 8) / 8; /* words up to the NUL */
 		*m = zero_metric;
@@ -821,7 +823,9 @@ const char *scales_unit_name(unsigned unit)
 		return "seconds";
 	case SCALES_R_UNIT_BYTES:
 		return "bytes";
-	default:
+	case 0:
 		return "";
+	default:
+		return "unknown"; /* a newer writer's unit */
 	}
 }

@@ -239,6 +239,35 @@ Test(histogram, overflow_bucket)
 	sb_free(b);
 }
 
+/* The last bucket is represented by the middle of its own range, like any
+ * other, clamped into [min, max]: one absurd value above the range (a
+ * negative duration cast to u64) moves max, not every quantile of the
+ * bucket (docs/format.md, section 9). */
+Test(histogram, overflow_bucket_keeps_its_range)
+{
+	struct segbuild *b = sb_new("h", 1, 1, NULL);
+	uint32_t nb = nbuckets_for(((uint64_t)1 << 40) - 1, 5, 0);
+	uint32_t h = sb_histogram(b, "/h", 5, 0, nb, 1e-9, 1);
+	sb_hist_record(b, h, 0, 1000000); /* min: 1 ms */
+	for (int i = 0; i < 10; i++)
+		sb_hist_record(b, h, 0, ((uint64_t)1 << 40) - 1);
+	sb_hist_record(b, h, 1, UINT64_MAX);
+	struct scales_snapshot *s = build_snap(b, 0);
+	const struct scales_histo *hi = &must_find(s, "/h")->hist;
+	cr_assert_eq(hi->buckets[nb - 1], 11);
+	uint64_t lo, width;
+	scales_histo_bucket_range(hi, nb - 1, &lo, &width);
+	double mid = (double)(lo + (width - 1) / 2) * 1e-9; /* 1090.9 s */
+	struct scales_hstats st;
+	scales_histo_stats(hi, &st);
+	cr_assert_eq(st.p50, mid, "p50 %g, want %g", st.p50, mid);
+	cr_assert_eq(st.p999, mid, "p999 %g, want %g", st.p999, mid);
+	cr_assert_eq(scales_histo_quantile(hi, 0.99), mid);
+	cr_assert_eq(st.max, (double)UINT64_MAX * 1e-9);
+	scales_snapshot_free(&s);
+	sb_free(b);
+}
+
 Test(histogram, bucket_ranges_hold_their_values)
 {
 	unsigned params[][2] = { { 5, 0 }, { 7, 3 }, { 10, 32 }, { 5, 20 } };

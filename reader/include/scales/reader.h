@@ -543,8 +543,9 @@ struct scales_snapshot {
  * changed is retried up to 4 times, then skipped (counted in skipped).
  * Counter stripes and histogram stripes are summed; string refs (help,
  * state values, aggregate child names) are resolved. An entry that fails
- * validation (kind, unit, path, offsets, histogram parameters) is counted
- * in invalid and left out. Unless SCALES_SNAP_NO_AGGREGATES, aggregates are
+ * validation (kind, path, string refs, offsets, histogram parameters) is
+ * counted in invalid and left out; a unit this library does not know is
+ * kept (metric.unit holds its code; scales_unit_name() says "unknown"). Unless SCALES_SNAP_NO_AGGREGATES, aggregates are
  * then computed (scales_snapshot_aggregate()).
  *
  * The file is re-fstat'ed first (SCALES_RE_TRUNCATED if it shrank below the
@@ -615,7 +616,8 @@ SCALES_READER_API void scales_snapshot_filter(struct scales_snapshot *snap,
                                               size_t n);
 
 /* Short names: "counter", "gauge", "gauge_f64", "state", "histogram",
- * "dict"; "" for unknown. And "", "seconds", "bytes". Static strings. */
+ * "dict"; "" for unknown. And "", "seconds", "bytes", and "unknown" for a
+ * unit code from a newer format minor. Static strings. */
 SCALES_READER_API const char *scales_kind_name(unsigned kind);
 SCALES_READER_API const char *scales_unit_name(unsigned unit);
 
