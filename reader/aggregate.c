@@ -384,7 +384,7 @@ out:
 /* --------------------------------------------------------------- states */
 
 struct sval {
-	char *value; /* sanitised for use as a path component */
+	char *value; /* escaped into one path component */
 };
 
 static int sval_cmp(const void *a, const void *b)
@@ -416,16 +416,13 @@ static int agg_states(struct scales_snapshot *s, const struct r_decl *d,
 		const struct scales_metric *k = x.kids[i];
 		if (k->kind != SCALES_KIND_STATE || !k->v.state)
 			continue;
+		/* one component per distinct value (shm/path.c): values
+		 * that differ only in escaped bytes stay apart */
 		size_t len = strlen(k->v.state);
-		char *c =
-		    r_arena_strndup(a, len ? k->v.state : "_", len ? len : 1);
+		char *c = r_arena_alloc(a, SCALES_SHM_ESCAPED_MAX(len));
 		if (!c)
 			goto out;
-		for (char *p = c; *p; p++)
-			if (*p == '/' || (unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '_';
-		if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0)
-			c[0] = '_';
+		scales_shm_escape_component(k->v.state, len, c);
 		v[nv++].value = c;
 	}
 	if (nv)

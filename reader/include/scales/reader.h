@@ -589,6 +589,8 @@ SCALES_READER_API void scales_snapshot_free(struct scales_snapshot **snap);
  *    No children: a counter 0.
  *  - AGG_STATES at P/X with child name C: for each value s of the states
  *    P/<c>/C, a derived GAUGE P/X/<s> = the number of children in state s
+ *    (s escaped into one path component, docs/format.md "Derived paths":
+ *    bytes outside [A-Za-z0-9_-.:@+] as %XX; distinct values never merge)
  *    (children never set are not counted; values nobody has are absent).
  *    P/X itself becomes a GAUGE: the number of children counted.
  *  - DICT at P: v.u64 = the sum of the counters P/<key>.
