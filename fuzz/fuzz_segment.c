@@ -252,7 +252,7 @@ static void fuzz_export(scales_segment *seg, const struct scales_snapshot *s)
 static void fuzz_names(const uint8_t *data, size_t size)
 {
 	size_t n = size < 300 ? size : 300;
-	char out[2 * 300 + 2];
+	char out[3 * 300 + 4];
 	size_t w = gname_component(out, (const char *)data, n);
 	CHECK(w == strlen(out) && w > 0);
 	for (size_t i = 0; i < w; i++) {

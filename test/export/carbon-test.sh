@@ -119,7 +119,7 @@ wait_for() {
 	return 1
 }
 
-echo "1..10"
+echo "1..11"
 
 if start_carbon; then ok "carbon-cache listens on 127.0.0.1:$port (pid $carbon_pid)"
 else nok "carbon-cache did not start" "$(tail -20 "$T/carbon.log")"; exit 0; fi
@@ -138,8 +138,8 @@ declare -A want=(
 	[web/errors]=7 [web/success]=1000 [handler/requests]=100
 	[processor/finished]=60 [processor/thread-0/finished]=10
 	[processor/thread-1/finished]=20 [processor/thread-2/finished]=30
-	[processor/state/waitingForTask]=2 [processor/state/performingTask]=1
-	[processor/thread-2/state/performingTask]=1
+	[processor/state/~waitingForTask]=2 [processor/state/~performingTask]=1
+	[processor/thread-2/state/~performingTask]=1
 	[handler/latency/count]=100 [handler/latency/total_count]=100
 	[handler/latency/min]=0.001 [handler/latency/max]=0.1
 	[handler/latency/mean]=0.0505 [handler/latency/sum]=5.05
@@ -166,7 +166,7 @@ else
 	nok "handler.latency.p50 = $p50"
 fi
 if [ -z "$(ls "$W/t/seed-tour/web/currentTime.wsp" 2>/dev/null)" ] ||
-	[ -d "$W/t/seed-tour/processor/thread-0/state/waitingForTask" ]; then
+	[ -d "$W/t/seed-tour/processor/thread-0/state/~waitingForTask" ]; then
 	nok "callback gauge or state layout" "$(find "$W/t" | head)"
 else
 	ok "gauges and state counts are leaves"
@@ -178,15 +178,15 @@ seg=$("$SW" "$T")
 rc=$?
 if [ $rc -eq 0 ]; then ok "--once with hostile names: carbon accepted every point"
 else nok "--once hostile: exit $rc" "$(cat "$T/x.err")"; fi
-E=$W/t/evil_tag_x-y
+E=$W/t/evil_tag_x_y # the reader reads app names as [A-Za-z0-9_-]
 expected="ok.wsp
-s/bad/bad__.wsp
-s/dot/a-b.wsp
-s/newline/up_evil-injected-666-0.wsp
-s/sep/l_s.wsp
-s/space/two-words.wsp
-s/tag/x_k_v.wsp
-s/utf8/café.wsp"
+s/bad/~bad%FF%FE.wsp
+s/dot/~a%2Eb.wsp
+s/newline/~up%0Aevil%2Einjected%20666%200.wsp
+s/sep/~l%E2%80%A8s.wsp
+s/space/~two%20words.wsp
+s/tag/~x%3Bk%3Dv.wsp
+s/utf8/~café.wsp"
 for _ in $(seq 300); do
 	c=$(cd "$E" 2>/dev/null && find . -name '*.wsp' | wc -l)
 	[ "${c:-0}" -ge 8 ] && break
@@ -194,15 +194,35 @@ for _ in $(seq 300); do
 done
 got=$(cd "$E" 2>/dev/null && find . -name '*.wsp' | sed 's|^\./||' | LC_ALL=C sort)
 top=$(ls "$W/t" | LC_ALL=C sort | tr '\n' ' ')
-if [ "$got" = "$(LC_ALL=C sort <<<"$expected")" ] && [ "$top" = "evil_tag_x-y seed-tour " ] &&
+if [ "$got" = "$(LC_ALL=C sort <<<"$expected")" ] && [ "$top" = "evil_tag_x_y seed-tour " ] &&
 	! grep -q "invalid line" "$T/carbon.log" && [ ! -e "$W/evil" ]; then
 	ok "hostile names: exactly the 8 expected series, nothing injected, no invalid line"
 else
 	nok "hostile names" "got: $(echo $got)" "top: $top" "$(grep -a 'invalid line' "$T/carbon.log" | head -3)"
 fi
-v=$(fetch "$E/s/newline/up_evil-injected-666-0.wsp" | tail -1 | cut -d' ' -f2)
+v=$(fetch "$E/s/newline/~up%0Aevil%2Einjected%20666%200.wsp" | tail -1 | cut -d' ' -f2)
 if [ "$v" = "1.000000" ]; then ok "the newline state holds its count, 1"
 else nok "newline state value '$v'"; fi
+
+# ------------------------------------------- distinct stats, distinct names
+# (issue 13, item 12) /a.b and /a-b; histogram /h with counters /h/count
+# and /h/p99; state /s = x with gauge /s/x: each its own series and value
+seg=$("$SW" "$T" collide)
+"$X" --once --graphite "127.0.0.1:$port" --prefix t "$seg" 2>"$T/x.err"
+C=$W/t/collide
+declare -A cwant=(
+	[a%2Eb]=1 [a-b]=2 [h/count]=10 [h/_count]=3 [h/_p99]=4 [s/~x]=1 [s/x]=5
+)
+bad=
+for k in "${!cwant[@]}"; do
+	f=$C/$k.wsp
+	if ! wait_for "$f"; then bad="$bad $k(missing)"; continue; fi
+	v=$(fetch "$f" | tail -1 | cut -d' ' -f2)
+	$PY -c 'import sys; sys.exit(float(sys.argv[1]) != float(sys.argv[2]))' "$v" "${cwant[$k]}" ||
+		bad="$bad $k=$v"
+done
+if [ -z "$bad" ]; then ok "distinct stats have distinct series in carbon, each with its own value"
+else nok "colliding names:$bad" "$(cd "$C" 2>/dev/null && find . -name '*.wsp')"; fi
 
 # ----------------------------------------------- SIGKILL and restart carbon
 "$X" --graphite "127.0.0.1:$port" --stdout --period 1 --prefix k \

@@ -66,7 +66,7 @@ if [ -n "$ts" ] && [ $((ts % 60)) -eq 0 ] &&
 	grep -q "^t.seed-tour.web.success 1000 $ts$" "$T/out" &&
 	grep -q "^t.seed-tour.processor.finished 60 $ts$" "$T/out" &&
 	grep -q "^t.seed-tour.handler.latency.count 100 $ts$" "$T/out" &&
-	grep -q "^t.seed-tour.processor.state.waitingForTask 2 $ts$" "$T/out"; then
+	grep -q "^t.seed-tour.processor.state.~waitingForTask 2 $ts$" "$T/out"; then
 	ok "timestamp aligned to the period, seed-tour numbers"
 else
 	nok "timestamp or numbers" "$(head -5 "$T/out")"

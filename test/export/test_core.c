@@ -189,26 +189,27 @@ static char *render1(struct scales_snapshot **s, size_t n,
 
 /* ------------------------------------------------------------- naming */
 
-Test(naming, dots_and_spaces_become_dashes)
+Test(naming, dots_spaces_and_percent_are_escaped)
 {
-	cr_assert_str_eq(COMP("a.b c"), "a-b-c");
-	cr_assert_str_eq(COMP("..."), "---");
+	cr_assert_str_eq(COMP("a.b c"), "a%2Eb%20c");
+	cr_assert_str_eq(COMP("..."), "%2E%2E%2E");
 	cr_assert_str_eq(COMP("thread-0"), "thread-0");
-	cr_assert_str_eq(COMP("A_z:9@+%"), "A_z:9@+%");
+	cr_assert_str_eq(COMP("A_z:9@+%"), "A_z:9@+%25");
+	cr_assert_str_eq(COMP("a-b"), "a-b");
 }
 
-Test(naming, protocol_and_tag_bytes_become_underscores)
+Test(naming, protocol_and_tag_bytes_are_escaped)
 {
-	cr_assert_str_eq(COMP("a\nb"), "a_b");
-	cr_assert_str_eq(COMP("a\r\n\tb"), "a___b");
-	cr_assert_str_eq(COMP("k;tag=v"), "k_tag_v");
-	cr_assert_str_eq(COMP("a/b"), "a_b");
-	cr_assert_str_eq(COMP("\x01\x1c\x1f\x7f"), "____");
-	cr_assert_str_eq(comp("a\0b", 3), "a_b");
-	cr_assert_str_eq(COMP(""), "_");
+	cr_assert_str_eq(COMP("a\nb"), "a%0Ab");
+	cr_assert_str_eq(COMP("a\r\n\tb"), "a%0D%0A%09b");
+	cr_assert_str_eq(COMP("k;tag=v"), "k%3Btag%3Dv");
+	cr_assert_str_eq(COMP("a/b"), "a%2Fb");
+	cr_assert_str_eq(COMP("\x01\x1c\x1f\x7f"), "%01%1C%1F%7F");
+	cr_assert_str_eq(comp("a\0b", 3), "a%00b");
+	cr_assert_str_eq(COMP(""), "%00");
 }
 
-Test(naming, utf8_kept_invalid_bytes_replaced)
+Test(naming, utf8_kept_invalid_bytes_escaped)
 {
 	cr_assert_str_eq(COMP("caf\xc3\xa9"), "caf\xc3\xa9"); /* é */
 	cr_assert_str_eq(COMP("\xe6\x97\xa5\xe6\x9c\xac"),
@@ -217,54 +218,70 @@ Test(naming, utf8_kept_invalid_bytes_replaced)
 	                 "\xf0\x9f\x98\x80"); /* emoji */
 	cr_assert_str_eq(COMP("a\xff"
 	                      "b"),
-	                 "a_b");
-	cr_assert_str_eq(COMP("\xc3"), "_");                /* truncated */
-	cr_assert_str_eq(COMP("\xc0\xaf"), "__");           /* overlong "/" */
-	cr_assert_str_eq(COMP("\xe0\x80\xae"), "___");      /* overlong "." */
-	cr_assert_str_eq(COMP("\xed\xa0\x80"), "___");      /* surrogate */
-	cr_assert_str_eq(COMP("\xf4\x90\x80\x80"), "____"); /* > U+10FFFF */
-	cr_assert_str_eq(COMP("\x80x"), "_x");              /* stray byte */
+	                 "a%FFb");
+	cr_assert_str_eq(COMP("\xc3"), "%C3");               /* truncated */
+	cr_assert_str_eq(COMP("\xc0\xaf"), "%C0%AF");        /* overlong */
+	cr_assert_str_eq(COMP("\xe0\x80\xae"), "%E0%80%AE"); /* overlong */
+	cr_assert_str_eq(COMP("\xed\xa0\x80"), "%ED%A0%80"); /* surrogate */
+	cr_assert_str_eq(COMP("\xf4\x90\x80\x80"), "%F4%90%80%80"); /* big */
+	cr_assert_str_eq(COMP("\x80x"), "%80x"); /* stray byte */
 }
 
-Test(naming, unicode_white_space_and_c1_replaced)
+Test(naming, unicode_white_space_and_c1_escaped)
 {
 	cr_assert_str_eq(COMP("a\xc2\x85"
 	                      "b"),
-	                 "a_b"); /* NEL */
+	                 "a%C2%85b"); /* NEL */
 	cr_assert_str_eq(COMP("a\xc2\xa0"
 	                      "b"),
-	                 "a_b"); /* NBSP */
+	                 "a%C2%A0b"); /* NBSP */
 	cr_assert_str_eq(COMP("a\xe2\x80\xa8"
 	                      "b"),
-	                 "a_b"); /* LINE SEP */
-	cr_assert_str_eq(COMP("a\xe2\x80\xa9"
-	                      "b"),
-	                 "a_b"); /* PARA SEP */
+	                 "a%E2%80%A8b"); /* LINE SEP */
 	cr_assert_str_eq(COMP("a\xe3\x80\x80"
 	                      "b"),
-	                 "a_b"); /* IDEO SPACE */
+	                 "a%E3%80%80b"); /* IDEO SPACE */
 	cr_assert_str_eq(COMP("a\xef\xbb\xbf"
 	                      "b"),
-	                 "a_b"); /* BOM */
-	cr_assert_str_eq(COMP("a\xe2\x80\x8a"
-	                      "b"),
-	                 "a_b"); /* HAIR SPACE */
+	                 "a%EF%BB%BFb"); /* BOM */
+}
+
+/* Decodes a component ("%XX" -> the byte); the inverse of the mapping. */
+static size_t uncomp(const char *in, char *out)
+{
+	size_t w = 0;
+	for (const char *p = in; *p;) {
+		if (*p == '%') {
+			unsigned v;
+			cr_assert_eq(sscanf(p + 1, "%2X", &v), 1);
+			out[w++] = (char)v;
+			p += 3;
+		} else {
+			out[w++] = *p++;
+		}
+	}
+	return w;
 }
 
 Test(naming, random_bytes_always_give_a_safe_component)
 {
 	srand(42);
-	char in[64], out[80], why[128];
+	char in[64], out[200], why[128], back[64];
 	for (int round = 0; round < 20000; round++) {
 		size_t n = (size_t)(rand() % 40);
 		for (size_t i = 0; i < n; i++)
 			in[i] = (char)(rand() & 0xff);
 		size_t w = gname_component(out, in, n);
-		cr_assert(w >= 1 && w <= (n ? n : 1));
+		cr_assert(w >= 1 && w <= 3 * (n ? n : 1));
 		cr_assert_eq(strlen(out), w);
 		cr_assert(line_name_safe(out, w, why, sizeof(why)), "%s", why);
 		cr_assert_null(memchr(out, '.', w));
 		cr_assert_null(memchr(out, '/', w));
+		/* one-to-one: it decodes back to the input */
+		if (n) {
+			cr_assert_eq(uncomp(out, back), n);
+			cr_assert_eq(memcmp(back, in, n), 0);
+		}
 	}
 }
 
@@ -276,7 +293,7 @@ Test(naming, paths_and_prefixes)
 	gname_path(out, "/processor/thread-0/finished");
 	cr_assert_str_eq(out, "processor.thread-0.finished");
 	gname_path(out, "/a.b/c d");
-	cr_assert_str_eq(out, "a-b.c-d");
+	cr_assert_str_eq(out, "a%2Eb.c%20d");
 
 	cr_assert_eq(gname_prefix(out, sizeof(out), "servers.web1"), 13);
 	cr_assert_str_eq(out, "servers.web1.");
@@ -285,7 +302,7 @@ Test(naming, paths_and_prefixes)
 	gname_prefix(out, sizeof(out), "");
 	cr_assert_str_eq(out, "");
 	gname_prefix(out, sizeof(out), "x y;z=\n");
-	cr_assert_str_eq(out, "x-y_z__.");
+	cr_assert_str_eq(out, "x%20y%3Bz%3D%0A.");
 	cr_assert_eq(gname_prefix(out, 4, "longer.than.four"), -1);
 
 	/* default: the host name, lower-cased */
@@ -534,13 +551,13 @@ Test(render, seed_tour_names_and_exact_values)
 	                          "host.seed-tour.processor.thread-1.finished"),
 	                 "20");
 	cr_assert_str_eq(
-	    value_of(out, "host.seed-tour.processor.state.waitingForTask"),
+	    value_of(out, "host.seed-tour.processor.state.~waitingForTask"),
 	    "2");
 	cr_assert_str_eq(
-	    value_of(out, "host.seed-tour.processor.state.performingTask"),
+	    value_of(out, "host.seed-tour.processor.state.~performingTask"),
 	    "1");
 	cr_assert_str_eq(value_of(out, "host.seed-tour.processor.thread-2."
-	                               "state.performingTask"),
+	                               "state.~performingTask"),
 	                 "1");
 	const char *h = "host.seed-tour.handler.latency.";
 	char n[128];
@@ -586,7 +603,7 @@ Test(render, processes_of_one_app_are_merged)
 	cr_assert_str_eq(value_of(out, "web.handler.latency.count"), "200");
 	cr_assert_str_eq(value_of(out, "web.web.level"), "-10");
 	cr_assert_str_eq(value_of(out, "web.processor.thread-0.state."
-	                               "waitingForTask"),
+	                               "~waitingForTask"),
 	                 "2");
 	cr_assert_str_eq(value_of(out, "other.web.errors"), "35");
 	cr_assert_null(value_of(out, "web.100.web.errors"));
@@ -715,6 +732,86 @@ Test(render, merged_intervals_survive_a_new_worker)
 	sb_free(w2);
 }
 
+/* Every name of a rendering is distinct (fails with the duplicate). */
+static void names_distinct(const char *out)
+{
+	char *copy = strdup(out);
+	char *names[512];
+	size_t n = 0;
+	for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l && n < 512;
+	     l = strtok_r(NULL, "\n", &save)) {
+		*strchr(l, ' ') = 0;
+		for (size_t i = 0; i < n; i++)
+			cr_assert_str_neq(names[i], l, "two lines named %s", l);
+		names[n++] = l;
+	}
+	free(copy);
+}
+
+Test(render, distinct_stats_get_distinct_names)
+{
+	/* issue 13, item 12: /a.b and /a-b; a histogram /h and counters
+	 * /h/count and /h/p99; a state /s with value x and a gauge /s/x; a
+	 * state aggregate whose value is a child's name; rates and meters */
+	struct segbuild *b = sb_new("collide", 4322, 99, NULL);
+	sb_counter_add(b, sb_counter(b, "/a.b", NULL), 0, 1);
+	sb_counter_add(b, sb_counter(b, "/a-b", NULL), 0, 2);
+	uint32_t h = sb_histogram(b, "/h", 5, 0, NB, 1e-9, 1);
+	for (int i = 0; i < 10; i++)
+		sb_hist_record(b, h, 0, 1000000);
+	sb_counter_add(b, sb_counter(b, "/h/count", NULL), 0, 3);
+	sb_counter_add(b, sb_counter(b, "/h/p99", NULL), 0, 4);
+	sb_counter_add(b, sb_counter(b, "/h/_p99", NULL), 0, 6);
+	sb_counter_add(b, sb_counter(b, "/c", NULL), 0, 7);
+	sb_counter_add(b, sb_counter(b, "/c/rate", NULL), 0, 8);
+	sb_counter_add(b, sb_counter(b, "/c/m1", NULL), 0, 9);
+	sb_state(b, "/s", "x");
+	sb_gauge(b, "/s/x", 5);
+	sb_agg(b, "/pool/state", 7, "state");
+	sb_state(b, "/pool/w/state", "v");
+	sb_gauge(b, "/pool/state/w", 10);
+
+	struct export_config cfg = { .prefix = "",
+		                     .rates = true,
+		                     .meters = true };
+	exporter *e = exporter_new(&cfg);
+	struct scales_snapshot *s = snap_of(b);
+	cr_assert_eq(exporter_baseline(e, &s, 1), 0);
+	usleep(20000);
+	s = snap_of(b);
+	struct scales_buf out = { 0 };
+	cr_assert_eq(exporter_render(e, &out, &s, 1, 120, NULL), 0);
+	names_distinct(out.data);
+	cr_assert_str_eq(value_of(out.data, "collide.a%2Eb"), "1");
+	cr_assert_str_eq(value_of(out.data, "collide.a-b"), "2");
+	cr_assert_str_eq(value_of(out.data, "collide.h.count"), "0");
+	cr_assert_str_eq(value_of(out.data, "collide.h.total_count"), "10");
+	cr_assert_str_eq(value_of(out.data, "collide.h._count"), "3");
+	cr_assert_str_eq(value_of(out.data, "collide.h._p99"), "4");
+	cr_assert_str_eq(value_of(out.data, "collide.h.__p99"), "6");
+	cr_assert_str_eq(value_of(out.data, "collide.c"), "7");
+	cr_assert_str_eq(value_of(out.data, "collide.c.rate"), "0");
+	cr_assert_str_eq(value_of(out.data, "collide.c._rate"), "8");
+	cr_assert_str_eq(value_of(out.data, "collide.c._m1"), "9");
+	cr_assert_str_eq(value_of(out.data, "collide.s.~x"), "1");
+	cr_assert_str_eq(value_of(out.data, "collide.s.x"), "5");
+	cr_assert_str_eq(value_of(out.data, "collide.pool.state.~v"), "1");
+	cr_assert_str_eq(value_of(out.data, "collide.pool.state.w"), "10");
+	scales_buf_free(&out);
+
+	/* the stateless renderer names them alike */
+	s = snap_of(b);
+	struct export_config c1 = { .prefix = "" };
+	char *o1 = render1(&s, 1, &c1, 60);
+	names_distinct(o1);
+	cr_assert_str_eq(value_of(o1, "collide.h.count"), "10");
+	cr_assert_str_eq(value_of(o1, "collide.h._count"), "3");
+	free(o1);
+	scales_snapshot_free(&s);
+	exporter_free(&e);
+	sb_free(b);
+}
+
 /* ---------------------------------------------------------- injection */
 
 Test(inject, hostile_app_state_values_cannot_inject)
@@ -757,22 +854,28 @@ Test(inject, hostile_app_state_values_cannot_inject)
 		lines += *p == '\n';
 	cr_assert_eq(lines, 2 + 3 * nh, "%zu lines:\n%s", lines, out);
 	cr_assert_null(strstr(out, "\nfake"));
-	cr_assert_str_eq(value_of(out, "p.ev_il_app_x.ok"), "1");
-	cr_assert_str_eq(value_of(out, "p.ev_il_app_x.s0.line_fake-metric-"
-	                               "666-0"),
-	                 "1");
-	cr_assert_str_eq(value_of(out, "p.ev_il_app_x.s1.two-words"), "1");
-	cr_assert_str_eq(value_of(out, "p.ev_il_app_x.s2.dot-ted"), "1");
-	cr_assert_str_eq(value_of(out, "p.ev_il_app_x.s3.tag_k_v"), "1");
-	cr_assert_str_eq(value_of(out, "p.ev_il_app_x.s4.eq_1"), "1");
-	cr_assert_str_eq(value_of(out, "p.ev_il_app_x.s5.caf\xc3\xa9-"
-	                               "\xe6\x97\xa5\xe6\x9c\xac"),
-	                 "1");
-	cr_assert_str_eq(value_of(out, "p.ev_il_app_x.s6.bad__-utf8-__"), "1");
-	cr_assert_str_eq(value_of(out, "p.ev_il_app_x.s7.nel_sep_par_"), "1");
-	cr_assert_str_eq(value_of(out, "p.ev_il_app_x.s8.cr_tab_vt_ff_"), "1");
-	cr_assert_str_eq(value_of(out, "p.ev_il_app_x.s9.slash_--"), "1");
-	cr_assert_str_eq(value_of(out, "p.ev_il_app_x.pool.state"), "10");
+	const char *A = "p.ev_il_app_x.";
+	const char *want[] = {
+		"s0.~line%0Afake%2Emetric%20666%200",
+		"s1.~two%20words",
+		"s2.~dot%2Eted",
+		"s3.~tag%3Bk%3Dv",
+		"s4.~eq%3D1",
+		"s5.~caf\xc3\xa9%20\xe6\x97\xa5\xe6\x9c\xac",
+		"s6.~bad%FF%FE%20utf8%20%C0%AF",
+		"s7.~nel%C2%85sep%E2%80%A8par%E2%80%A9",
+		"s8.~cr%0Dtab%09vt%0Bff%0C",
+		"s9.~slash%2F%2E%2E",
+		"ok",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+		char n[256];
+		snprintf(n, sizeof(n), "%s%s", A, want[i]);
+		cr_assert_str_eq(value_of(out, n), "1", "%s", n);
+	}
+	char n[256];
+	snprintf(n, sizeof(n), "%spool.state", A);
+	cr_assert_str_eq(value_of(out, n), "10");
 	free(out);
 	scales_snapshot_free(&s);
 	sb_free(b);

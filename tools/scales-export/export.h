@@ -31,23 +31,26 @@ extern "C" {
 /*
  * Copies the n bytes of in (a path component, an app name or a state value)
  * to out as one Graphite name component, and returns the bytes written (out
- * is NUL-terminated; it needs n + 2 bytes). The rules (docs/graphite.md):
- *  - "." and " " become "-" (a component never splits into two);
- *  - every other byte that could end a line, separate the fields of a line
- *    or be read as a Graphite tag or a directory becomes "_": the control
- *    bytes 0x00-0x1f and 0x7f, ";", "=" and "/";
- *  - bytes 0x80 and above are kept only as valid, shortest-form UTF-8 of a
- *    code point that is neither a C1 control (U+0080-U+009F) nor white
- *    space (U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F,
- *    U+3000, and U+FEFF); each such code point becomes one "_", and each
- *    byte of an invalid sequence (stray continuation byte, overlong form,
- *    surrogate, above U+10FFFF, truncated) becomes one "_";
- *  - an empty component becomes "_".
+ * is NUL-terminated; it needs 3 * n + 4 bytes). The mapping is one-to-one
+ * (docs/graphite.md, "Names"): bytes are kept, or written as "%XX" (two
+ * upper-case hex digits):
+ *  - kept: printable ASCII 0x21-0x7e but ".", "%", ";", "=" and "/";
+ *  - kept: valid, shortest-form UTF-8 of a code point that is neither a C1
+ *    control (U+0080-U+009F) nor white space (U+00A0, U+1680,
+ *    U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000, and U+FEFF);
+ *  - "%XX": every other byte (".", "%", space, ";", "=", "/", the control
+ *    bytes 0x00-0x1f and 0x7f, the bytes of such code points and of
+ *    invalid sequences);
+ *  - an empty component is "%00" (a NUL, which no C string holds).
  * So the result never holds a byte that carbon's line parser (Python's
  * str.split() on the UTF-8 decoded line) or its tag parser would act on,
- * and always decodes as UTF-8.
+ * always decodes as UTF-8, and decodes back to in.
  */
 size_t gname_component(char *out, const char *in, size_t n);
+
+/* True if s (n bytes) is a component the renderer appends to a metric's
+ * name ("count", "p99", "rate", "m1", ...). */
+bool gname_reserved(const char *s, size_t n);
 
 /*
  * Builds the prefix: the user's prefix (NULL: the host name, lower-cased)
@@ -59,9 +62,16 @@ size_t gname_component(char *out, const char *in, size_t n);
 int gname_prefix(char *out, size_t len, const char *prefix);
 
 /* Appends the Graphite form of a metric path ("/web/errors" -> "web.errors",
- * each component through gname_component()) to out; returns the bytes
- * written (out needs strlen(path) + 2 bytes). */
+ * each component through gname_component(), and one more leading "_" on a
+ * component that is a reserved word after any leading "_": "/h/count" ->
+ * "h._count") to out; returns the bytes written (out needs
+ * 4 * strlen(path) + 4 bytes). */
 size_t gname_path(char *out, const char *path);
+
+/* A state value as a name component: "~" then gname_component() (out needs
+ * 3 * n + 5 bytes). "~" never starts a path component or a reserved word,
+ * so a state value never names what a stat of the process could. */
+size_t gname_state(char *out, const char *in, size_t n);
 
 /* ------------------------------------------------------------------ values */
 

@@ -2,7 +2,8 @@
 /*
  * naming.c: Graphite names. Every byte of a name comes from here, so this
  * is where no app name, path or state value can inject a line, split a
- * line's fields or start a Graphite tag (docs/graphite.md, "Names").
+ * line's fields or start a Graphite tag, and where two distinct stats of
+ * a process never get one name (docs/graphite.md, "Names").
  */
 #include <ctype.h>
 #include <string.h>
@@ -19,6 +20,16 @@ static bool cp_forbidden(uint32_t cp)
 	       cp == 0x202f || cp == 0x205f || cp == 0x3000 || cp == 0xfeff;
 }
 
+/* One byte as "%XX" (upper-case hex). */
+static size_t esc(char *out, unsigned char c)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	out[0] = '%';
+	out[1] = hex[c >> 4];
+	out[2] = hex[c & 15];
+	return 3;
+}
+
 size_t gname_component(char *out, const char *in, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)in;
@@ -26,11 +37,10 @@ size_t gname_component(char *out, const char *in, size_t n)
 	for (size_t i = 0; i < n;) {
 		unsigned char c = s[i];
 		if (c < 0x80) {
-			if (c == '.' || c == ' ')
-				out[w++] = '-';
-			else if (c < 0x20 || c == 0x7f || c == ';' ||
-			         c == '=' || c == '/')
-				out[w++] = '_';
+			/* the separator, the escape itself, white space,
+			 * controls, tag syntax and the directory separator */
+			if (c <= 0x20 || c == 0x7f || strchr(".%;=/", c))
+				w += esc(out + w, c);
 			else
 				out[w++] = (char)c;
 			i++;
@@ -39,10 +49,11 @@ size_t gname_component(char *out, const char *in, size_t n)
 		uint32_t cp;
 		size_t len = scales_utf8_decode(s + i, n - i, &cp);
 		if (len == 0) {
-			out[w++] = '_';
+			w += esc(out + w, c);
 			i++;
 		} else if (cp_forbidden(cp)) {
-			out[w++] = '_';
+			for (size_t k = 0; k < len; k++)
+				w += esc(out + w, s[i + k]);
 			i += len;
 		} else {
 			memcpy(out + w, s + i, len);
@@ -50,10 +61,42 @@ size_t gname_component(char *out, const char *in, size_t n)
 			i += len;
 		}
 	}
+	/* no C string holds a NUL: "%00" is no other input's form */
 	if (w == 0)
-		out[w++] = '_';
+		w += esc(out, 0);
 	out[w] = 0;
 	return w;
+}
+
+/* The components the renderer appends to a metric's name (render.c):
+ * histogram statistics, rates and meters. */
+static const char *const reserved[] = {
+	"count",       "sum",  "min", "max", "mean", "stddev",
+	"p50",         "p75",  "p95", "p98", "p99",  "p999",
+	"total_count", "rate", "m1",  "m5",  "m15",
+};
+
+bool gname_reserved(const char *s, size_t n)
+{
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strlen(reserved[i]) == n && !memcmp(reserved[i], s, n))
+			return true;
+	return false;
+}
+
+/* A path component: as gname_component(), and one more leading "_" if it
+ * is a reserved word with any number of leading "_" ("count" -> "_count",
+ * "_count" -> "__count"), so that no path component reads as a statistic
+ * of its parent and the mapping stays one-to-one. */
+static size_t path_component(char *out, const char *in, size_t n)
+{
+	size_t k = 0;
+	while (k < n && in[k] == '_')
+		k++;
+	size_t w = 0;
+	if (gname_reserved(in + k, n - k))
+		out[w++] = '_';
+	return w + gname_component(out + w, in, n);
 }
 
 size_t gname_path(char *out, const char *path)
@@ -68,7 +111,7 @@ size_t gname_path(char *out, const char *path)
 		if (len) {
 			if (w)
 				out[w++] = '.';
-			w += gname_component(out + w, p, len);
+			w += path_component(out + w, p, len);
 		}
 		p += len;
 		while (*p == '/')
@@ -76,6 +119,14 @@ size_t gname_path(char *out, const char *path)
 	}
 	out[w] = 0;
 	return w;
+}
+
+size_t gname_state(char *out, const char *in, size_t n)
+{
+	/* "~" is in no path component (the writer's path rules) and no
+	 * reserved word: a state value never reads as a child stat */
+	out[0] = '~';
+	return 1 + gname_component(out + 1, in, n);
 }
 
 int gname_prefix(char *out, size_t len, const char *prefix)
@@ -95,7 +146,7 @@ int gname_prefix(char *out, size_t len, const char *prefix)
 		const char *e = strchr(p, '.');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
 		if (n) {
-			if (w + n + 3 > len)
+			if (w + 3 * n + 2 > len)
 				return -1;
 			w += gname_component(out + w, p, n);
 			out[w++] = '.';

@@ -365,7 +365,7 @@ static void emit_state(struct render *r, const struct scales_metric *m)
 {
 	struct line_ctx *l = r->l;
 	size_t base = l->base;
-	if (l->base + 2 + 4 * 128 > sizeof(l->name))
+	if (l->base + 2 + 3 * 512 + 5 > sizeof(l->name))
 		return;
 	if (m->states && m->nstates) {
 		for (uint32_t k = 0; k < m->nstates; k++) {
@@ -373,15 +373,15 @@ static void emit_state(struct render *r, const struct scales_metric *m)
 			if (!v)
 				continue;
 			l->name[l->base++] = '.';
-			l->base += gname_component(l->name + l->base, v,
-			                           strnlen(v, 512));
+			l->base +=
+			    gname_state(l->name + l->base, v, strnlen(v, 512));
 			emit_u64(l, NULL, m->states[k].count);
 			l->base = base;
 		}
 	} else if (m->v.state) {
 		l->name[l->base++] = '.';
-		l->base += gname_component(l->name + l->base, m->v.state,
-		                           strnlen(m->v.state, 512));
+		l->base += gname_state(l->name + l->base, m->v.state,
+		                       strnlen(m->v.state, 512));
 		emit_u64(l, NULL, 1);
 		l->base = base;
 	}
@@ -401,9 +401,25 @@ static void render_group(struct render *r, struct member *mem, size_t nmem,
 		if (!export_rules_allowed(r->c->rules, m->path))
 			continue;
 		size_t plen = strlen(m->path);
-		if (glen + plen + 2 > NAME_MAX_BYTES)
+		if (glen + 4 * plen + 4 > NAME_MAX_BYTES)
 			continue;
-		l->base = glen + gname_path(l->name + glen, m->path);
+		const char *slash = strrchr(m->path, '/');
+		if ((m->flags & SCALES_MF_DERIVED) &&
+		    m->agg == SCALES_AGG_STATES && slash && slash != m->path) {
+			/* a state aggregate's count of children in one state:
+			 * the last component is a state value, named as such
+			 * (gname_state()), never as a child stat */
+			char dir[NAME_MAX_BYTES];
+			size_t dl = (size_t)(slash - m->path);
+			memcpy(dir, m->path, dl);
+			dir[dl] = 0;
+			l->base = glen + gname_path(l->name + glen, dir);
+			l->name[l->base++] = '.';
+			l->base += gname_state(l->name + l->base, slash + 1,
+			                       strlen(slash + 1));
+		} else {
+			l->base = glen + gname_path(l->name + glen, m->path);
+		}
 		r->st->metrics++;
 		switch (m->kind) {
 		case SCALES_KIND_COUNTER:
@@ -434,7 +450,7 @@ static char *make_gkey(const struct export_config *c,
 {
 	size_t plen = strlen(c->prefix);
 	size_t alen = strnlen(s->proc.app, sizeof(s->proc.app));
-	char *k = malloc(plen + alen + 32);
+	char *k = malloc(plen + 3 * alen + 32);
 	if (!k)
 		return NULL;
 	memcpy(k, c->prefix, plen);
