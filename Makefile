@@ -17,11 +17,14 @@ PREFIX ?=
 # Debian 12 packages: build, tests (carbon-cache and whisper-fetch from
 # graphite-carbon and python3-whisper, promtool and the server from
 # prometheus, headless chromium, tmux, curl), fuzzing and sanitizers (clang,
-# libclang-rt-14-dev), make format (clang-format).
+# libclang-rt-14-dev), make format (clang-format), the Python module and
+# its tests (python3-dev, python3-pytest, python3-mesonpy, gunicorn,
+# python3-prometheus-client).
 DEBS = meson ninja-build pkg-config gcc \
 	liburcu-dev libck-dev libcriterion-dev libncurses-dev libmicrohttpd-dev \
 	tmux curl graphite-carbon python3-whisper prometheus chromium \
-	clang clang-format libclang-rt-14-dev groff-base
+	clang clang-format libclang-rt-14-dev groff-base \
+	python3-dev python3-pytest python3-mesonpy gunicorn python3-prometheus-client
 
 SETUP_ARGS ?=
 ifeq ($(CI),true)

@@ -1,0 +1,833 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * _scales: the CPython binding of libscales. One registry per process,
+ * opened on first use; handle objects whose methods run the inline hot path
+ * of <scales/scales.h>; and IntStatBase, a data descriptor in C so that the
+ * seed's `obj.countStat += 1` costs two slot calls and one atomic add
+ * (greplin/scales/__init__.py builds the seed's API on these).
+ *
+ * Nothing here aborts the host: library errors become Python exceptions
+ * (scales.ScalesError, a subclass of ValueError for path errors).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#include <math.h>
+#include <string.h>
+
+#include <scales/scales.h>
+
+static scales_registry *g_reg;
+/* Bumped by reset(): handles of an older generation are rebound before
+ * use, since reset() retired the stats they point at. */
+static uint64_t g_gen = 1;
+static PyObject *ScalesError;
+static PyObject *PathError;
+
+static PyObject *raise_err(int rc, const char *what)
+{
+	PyObject *type = rc == SCALES_E_PATH ? PathError : ScalesError;
+	PyErr_Format(type, "%s: %s", what, scales_strerror(rc));
+	return NULL;
+}
+
+static int ensure_open(void)
+{
+	if (g_reg)
+		return 0;
+	struct scales_options o;
+	scales_options_init(&o);
+	int rc = scales_open(&o, &g_reg);
+	if (rc < 0) {
+		PyErr_Format(ScalesError, "scales_open: %s (%s)",
+		             scales_strerror(rc), scales_error_detail());
+		return -1;
+	}
+	return 0;
+}
+
+static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
+{
+	static char *kwlist[] = { "app", "dir", "keep", NULL };
+	const char *app = NULL, *dir = NULL;
+	int keep = 0;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "|zzp", kwlist, &app, &dir,
+	                                 &keep))
+		return NULL;
+	if (g_reg) {
+		PyErr_SetString(ScalesError,
+		                "open(): the registry is already open (open() "
+		                "must come before the first stat)");
+		return NULL;
+	}
+	struct scales_options o;
+	scales_options_init(&o);
+	o.app = app;
+	o.dir = dir;
+	if (keep)
+		o.flags |= SCALES_KEEP_SEGMENT;
+	int rc = scales_open(&o, &g_reg);
+	if (rc < 0) {
+		PyErr_Format(ScalesError, "scales_open: %s (%s)",
+		             scales_strerror(rc), scales_error_detail());
+		return NULL;
+	}
+	return PyUnicode_FromString(scales_registry_path(g_reg));
+}
+
+static PyObject *mod_close(PyObject *self, PyObject *unused)
+{
+	if (g_reg) {
+		scales_close(&g_reg);
+		g_gen++;
+	}
+	Py_RETURN_NONE;
+}
+
+static PyObject *mod_path(PyObject *self, PyObject *unused)
+{
+	if (ensure_open() < 0)
+		return NULL;
+	return PyUnicode_FromString(scales_registry_path(g_reg));
+}
+
+static PyObject *mod_is_open(PyObject *self, PyObject *unused)
+{
+	return PyBool_FromLong(g_reg != NULL);
+}
+
+static PyObject *mod_reset(PyObject *self, PyObject *unused)
+{
+	if (g_reg) {
+		int rc = scales_reset(g_reg);
+		if (rc < 0)
+			return raise_err(rc, "reset");
+	}
+	g_gen++;
+	Py_RETURN_NONE;
+}
+
+static PyObject *mod_retire(PyObject *self, PyObject *args)
+{
+	const char *path;
+	int tree = 0;
+	if (!PyArg_ParseTuple(args, "s|p", &path, &tree))
+		return NULL;
+	if (!g_reg)
+		Py_RETURN_FALSE;
+	int rc =
+	    tree ? scales_retire_tree(g_reg, path) : scales_retire(g_reg, path);
+	if (rc == -ENOENT)
+		Py_RETURN_FALSE;
+	if (rc < 0)
+		return raise_err(rc, path);
+	Py_RETURN_TRUE;
+}
+
+static PyObject *mod_path_check(PyObject *self, PyObject *args)
+{
+	const char *path;
+	if (!PyArg_ParseTuple(args, "s", &path))
+		return NULL;
+	return PyBool_FromLong(scales_path_check(path) == 0);
+}
+
+static PyObject *mod_declare(PyObject *self, PyObject *args)
+{
+	/* Aggregates for readers: kind "sum" or "states" of child_stat
+	 * under the root scope path. */
+	const char *path, *kind, *child;
+	if (!PyArg_ParseTuple(args, "sss", &path, &kind, &child))
+		return NULL;
+	if (ensure_open() < 0)
+		return NULL;
+	scales_scope *s = NULL;
+	int rc = scales_scope_root(g_reg, &s, "%s", path);
+	if (rc == 0)
+		rc = strcmp(kind, "sum") == 0 ?
+		         scales_scope_sum(s, child, NULL) :
+		         scales_scope_states(s, child, NULL);
+	/* The declaration lives in the segment; the scope object is only
+	 * the means to write it. It is deliberately kept (releasing it would
+	 * retire the declaration). */
+	if (rc < 0)
+		return raise_err(rc, path);
+	Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------- handles */
+
+enum hkind {
+	H_GAUGE,
+	H_F64,
+	H_STATE,
+	H_HIST,
+	H_COUNTER
+};
+
+typedef struct {
+	PyObject_HEAD uint64_t gen;
+	int kind;
+	int64_t last; /* IntStatBase: the value the last __get__ returned */
+	int have_last;
+	PyObject *path;
+	PyObject *state_str; /* H_STATE: what this process last set */
+	union {
+		scales_gauge g;
+		scales_gauge_f64 f;
+		scales_state s;
+		scales_histogram h;
+		scales_counter c;
+	} u;
+} Handle;
+
+static PyTypeObject HandleType;
+
+static int handle_bind(Handle *h)
+{
+	const char *path = PyUnicode_AsUTF8(h->path);
+	if (!path || ensure_open() < 0)
+		return -1;
+	int rc = 0;
+	struct scales_info secs = { NULL, SCALES_UNIT_SECONDS };
+	switch (h->kind) {
+	case H_GAUGE:
+		rc = scales_gauge_get(g_reg, path, NULL, &h->u.g);
+		break;
+	case H_F64:
+		rc = scales_gauge_f64_get(g_reg, path, NULL, &h->u.f);
+		break;
+	case H_STATE:
+		rc = scales_state_get(g_reg, path, NULL, &h->u.s);
+		break;
+	case H_HIST:
+		rc = scales_histogram_get(g_reg, path, &secs, NULL, &h->u.h);
+		break;
+	case H_COUNTER:
+		rc = scales_counter_get(g_reg, path, NULL, &h->u.c);
+		break;
+	}
+	if (rc < 0) {
+		raise_err(rc, path);
+		return -1;
+	}
+	h->gen = g_gen;
+	h->have_last = 0;
+	return 0;
+}
+
+/* Rebinds a handle of an older generation (after reset()). */
+static inline int handle_ok(Handle *h)
+{
+	if (SCALES_LIKELY(h->gen == g_gen))
+		return 0;
+	return handle_bind(h);
+}
+
+static PyObject *make_handle(int kind, PyObject *path)
+{
+	if (!PyUnicode_Check(path)) {
+		PyErr_SetString(PyExc_TypeError, "path must be a str");
+		return NULL;
+	}
+	Handle *h = PyObject_New(Handle, &HandleType);
+	if (!h)
+		return NULL;
+	h->kind = kind;
+	h->gen = 0;
+	h->have_last = 0;
+	h->last = 0;
+	h->state_str = NULL;
+	Py_INCREF(path);
+	h->path = path;
+	if (handle_bind(h) < 0) {
+		Py_DECREF(h);
+		return NULL;
+	}
+	return (PyObject *)h;
+}
+
+#define MAKER(fn, kind)                                                        \
+	static PyObject *fn(PyObject *self, PyObject *path)                    \
+	{                                                                      \
+		return make_handle(kind, path);                                \
+	}
+MAKER(mod_gauge, H_GAUGE)
+MAKER(mod_gauge_f64, H_F64)
+MAKER(mod_state, H_STATE)
+MAKER(mod_histogram, H_HIST)
+MAKER(mod_counter, H_COUNTER)
+
+static void handle_dealloc(Handle *h)
+{
+	Py_XDECREF(h->path);
+	Py_XDECREF(h->state_str);
+	PyObject_Free(h);
+}
+
+static PyObject *handle_repr(Handle *h)
+{
+	static const char *names[] = { "gauge", "gauge_f64", "state",
+		                       "histogram", "counter" };
+	return PyUnicode_FromFormat("<scales %s %U>", names[h->kind], h->path);
+}
+
+static int need(Handle *h, int kind)
+{
+	if (h->kind != kind) {
+		PyErr_SetString(PyExc_TypeError,
+		                "operation not supported by this kind of stat");
+		return -1;
+	}
+	return handle_ok(h);
+}
+
+/* The sum of one striped word over every stripe, shared one included. */
+static uint64_t stripe_sum(const uint64_t *base, uint32_t stride,
+                           uint16_t shared)
+{
+	uint64_t s = 0;
+	for (uint32_t c = 0; c <= shared; c++)
+		s += __atomic_load_n(base + (size_t)c * stride,
+		                     __ATOMIC_RELAXED);
+	return s;
+}
+
+static PyObject *h_get(Handle *h, PyObject *unused)
+{
+	if (handle_ok(h) < 0)
+		return NULL;
+	switch (h->kind) {
+	case H_GAUGE:
+		return PyLong_FromLongLong(
+		    __atomic_load_n(h->u.g.value, __ATOMIC_RELAXED));
+	case H_F64: {
+		double d;
+		__atomic_load(h->u.f.value, &d, __ATOMIC_RELAXED);
+		return PyFloat_FromDouble(d);
+	}
+	case H_STATE:
+		if (h->state_str) {
+			Py_INCREF(h->state_str);
+			return h->state_str;
+		}
+		return PyUnicode_FromString("");
+	case H_COUNTER:
+		return PyLong_FromUnsignedLongLong(
+		    stripe_sum(h->u.c.base, h->u.c.stride, h->u.c.shared));
+	}
+	PyErr_SetString(PyExc_TypeError, "use snapshot() on a histogram");
+	return NULL;
+}
+
+static PyObject *h_set(Handle *h, PyObject *v)
+{
+	if (handle_ok(h) < 0)
+		return NULL;
+	switch (h->kind) {
+	case H_GAUGE: {
+		long long x = PyLong_AsLongLong(v);
+		if (x == -1 && PyErr_Occurred())
+			return NULL;
+		scales_gauge_set(&h->u.g, x);
+		break;
+	}
+	case H_F64: {
+		double d = PyFloat_AsDouble(v);
+		if (d == -1.0 && PyErr_Occurred())
+			return NULL;
+		scales_gauge_f64_set(&h->u.f, d);
+		break;
+	}
+	case H_STATE: {
+		const char *s = PyUnicode_AsUTF8(v);
+		if (!s)
+			return NULL;
+		int rc = scales_state_set_str(&h->u.s, s);
+		if (rc < 0)
+			return raise_err(rc, "state value");
+		Py_INCREF(v);
+		Py_XSETREF(h->state_str, v);
+		break;
+	}
+	default:
+		PyErr_SetString(PyExc_TypeError,
+		                "set() needs a gauge or state");
+		return NULL;
+	}
+	Py_RETURN_NONE;
+}
+
+static PyObject *h_add(Handle *h, PyObject *v)
+{
+	if (handle_ok(h) < 0)
+		return NULL;
+	if (h->kind == H_F64) {
+		double d = PyFloat_AsDouble(v);
+		if (d == -1.0 && PyErr_Occurred())
+			return NULL;
+		scales_gauge_f64_add(&h->u.f, d);
+		Py_RETURN_NONE;
+	}
+	long long x = PyLong_AsLongLong(v);
+	if (x == -1 && PyErr_Occurred())
+		return NULL;
+	if (h->kind == H_GAUGE) {
+		scales_gauge_add(&h->u.g, x);
+	} else if (h->kind == H_COUNTER) {
+		if (x < 0) {
+			PyErr_SetString(PyExc_ValueError,
+			                "a counter only goes up");
+			return NULL;
+		}
+		scales_counter_add(&h->u.c, (uint64_t)x);
+	} else {
+		PyErr_SetString(PyExc_TypeError,
+		                "add() needs a gauge or counter");
+		return NULL;
+	}
+	Py_RETURN_NONE;
+}
+
+static PyObject *h_inc(Handle *h, PyObject *unused)
+{
+	if (need(h, H_COUNTER) < 0)
+		return NULL;
+	scales_counter_inc(&h->u.c);
+	Py_RETURN_NONE;
+}
+
+/* Seconds (a float) to raw nanoseconds; negatives and NaN count as 0. */
+static uint64_t secs_to_ns(double s)
+{
+	if (!(s > 0))
+		return 0;
+	if (s > 1.8e10)
+		return UINT64_MAX;
+	return (uint64_t)llround(s * 1e9);
+}
+
+static PyObject *h_record(Handle *h, PyObject *v)
+{
+	if (need(h, H_HIST) < 0)
+		return NULL;
+	double d = PyFloat_AsDouble(v);
+	if (d == -1.0 && PyErr_Occurred())
+		return NULL;
+	scales_histogram_record(&h->u.h, secs_to_ns(d));
+	Py_RETURN_NONE;
+}
+
+/* Lowest raw value of bucket i (the inverse of scales_histogram_bucket). */
+static double bucket_low(const scales_histogram *hh, uint32_t i)
+{
+	unsigned sub = hh->sub_bits;
+	uint64_t hi = i >> sub;
+	unsigned shift = hi > 1 ? (unsigned)(hi - 1) : 0;
+	uint64_t m = (uint64_t)i - ((uint64_t)shift << sub);
+	return ldexp((double)m, (int)(shift + hh->unit_shift));
+}
+
+static double bucket_width(const scales_histogram *hh, uint32_t i)
+{
+	uint64_t hi = i >> hh->sub_bits;
+	unsigned shift = hi > 1 ? (unsigned)(hi - 1) : 0;
+	return ldexp(1.0, (int)(shift + hh->unit_shift));
+}
+
+/* This process's view of the histogram, in seconds: count, sum, min, max
+ * and the quantiles asked for (midpoints of their buckets). */
+static PyObject *h_snapshot(Handle *h, PyObject *args)
+{
+	PyObject *qs = NULL;
+	if (!PyArg_ParseTuple(args, "|O", &qs))
+		return NULL;
+	if (need(h, H_HIST) < 0)
+		return NULL;
+	const scales_histogram *hh = &h->u.h;
+	uint32_t nb = hh->last_bucket + 1;
+	uint64_t *counts = PyMem_Calloc(nb, sizeof *counts);
+	if (!counts)
+		return PyErr_NoMemory();
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < nb; i++) {
+		counts[i] =
+		    stripe_sum(hh->base + 1 + i, hh->stride, hh->shared);
+		n += counts[i];
+	}
+	double sum =
+	    (double)stripe_sum(hh->base, hh->stride, hh->shared) * 1e-9;
+	uint64_t mn = __atomic_load_n(&hh->minmax[0], __ATOMIC_RELAXED);
+	uint64_t mx = __atomic_load_n(&hh->minmax[1], __ATOMIC_RELAXED);
+	PyObject *d =
+	    Py_BuildValue("{s:K,s:d,s:d,s:d}", "count", (unsigned long long)n,
+	                  "sum", sum, "min", n ? (double)mn * 1e-9 : 0.0, "max",
+	                  n ? (double)mx * 1e-9 : 0.0);
+	if (d && qs && qs != Py_None) {
+		PyObject *it = PyObject_GetIter(qs), *q;
+		while (it && (q = PyIter_Next(it))) {
+			double p = PyFloat_AsDouble(q);
+			double val = 0;
+			if (n) {
+				uint64_t rank = (uint64_t)ceil(p * (double)n);
+				if (rank < 1)
+					rank = 1;
+				uint64_t acc = 0;
+				for (uint32_t i = 0; i < nb; i++) {
+					acc += counts[i];
+					if (acc >= rank) {
+						val = bucket_low(hh, i) +
+						      bucket_width(hh, i) / 2;
+						break;
+					}
+				}
+				val *= 1e-9;
+				if (val > (double)mx * 1e-9)
+					val = (double)mx * 1e-9;
+				if (val < (double)mn * 1e-9)
+					val = (double)mn * 1e-9;
+			}
+			PyObject *pv = PyFloat_FromDouble(val);
+			if (!pv || PyDict_SetItem(d, q, pv) < 0) {
+				Py_XDECREF(pv);
+				Py_DECREF(q);
+				Py_CLEAR(d);
+				break;
+			}
+			Py_DECREF(pv);
+			Py_DECREF(q);
+		}
+		Py_XDECREF(it);
+		if (PyErr_Occurred())
+			Py_CLEAR(d);
+	}
+	PyMem_Free(counts);
+	return d;
+}
+
+/* ------------------------------------------------------------- timers */
+
+typedef struct {
+	PyObject_HEAD Handle *h;
+	uint64_t t0;
+	int discard;
+} Timer;
+
+static PyTypeObject TimerType;
+
+static PyObject *h_time(Handle *h, PyObject *unused)
+{
+	if (need(h, H_HIST) < 0)
+		return NULL;
+	Timer *t = PyObject_New(Timer, &TimerType);
+	if (!t)
+		return NULL;
+	Py_INCREF(h);
+	t->h = h;
+	t->t0 = 0;
+	t->discard = 0;
+	return (PyObject *)t;
+}
+
+static void timer_dealloc(Timer *t)
+{
+	Py_XDECREF(t->h);
+	PyObject_Free(t);
+}
+
+static PyObject *timer_enter(Timer *t, PyObject *unused)
+{
+	t->discard = 0;
+	t->t0 = scales_timer_start(&t->h->u.h);
+	Py_INCREF(t);
+	return (PyObject *)t;
+}
+
+static PyObject *timer_exit(Timer *t, PyObject *args)
+{
+	if (!t->discard && handle_ok(t->h) == 0)
+		scales_timer_stop(&t->h->u.h, t->t0);
+	if (PyErr_Occurred())
+		return NULL;
+	Py_RETURN_FALSE;
+}
+
+static PyObject *timer_discard(Timer *t, PyObject *unused)
+{
+	t->discard = 1;
+	Py_RETURN_NONE;
+}
+
+/* The seed's warn99(logger, msg, *args): accepted, never fires (the
+ * writer keeps no percentiles; readers compute them). */
+static PyObject *timer_warn99(Timer *t, PyObject *args)
+{
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef timer_methods[] = {
+	{ "__enter__", (PyCFunction)timer_enter, METH_NOARGS, NULL },
+	{ "__exit__", (PyCFunction)timer_exit, METH_VARARGS, NULL },
+	{ "discard", (PyCFunction)timer_discard, METH_NOARGS,
+	  "Do not record this sample." },
+	{ "warn99", (PyCFunction)timer_warn99, METH_VARARGS, NULL },
+	{ NULL }
+};
+
+static PyTypeObject TimerType = {
+	PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_scales.Timer",
+	.tp_basicsize = sizeof(Timer),
+	.tp_dealloc = (destructor)timer_dealloc,
+	.tp_flags = Py_TPFLAGS_DEFAULT,
+	.tp_methods = timer_methods,
+};
+
+static PyMethodDef handle_methods[] = {
+	{ "get", (PyCFunction)h_get, METH_NOARGS, "The value (this process)." },
+	{ "set", (PyCFunction)h_set, METH_O, "Sets a gauge or state." },
+	{ "add", (PyCFunction)h_add, METH_O, "Adds to a gauge or counter." },
+	{ "inc", (PyCFunction)h_inc, METH_NOARGS, "Adds 1 to a counter." },
+	{ "record", (PyCFunction)h_record, METH_O,
+	  "Records a value in seconds into a histogram." },
+	{ "time", (PyCFunction)h_time, METH_NOARGS,
+	  "A context manager timing its block into the histogram." },
+	{ "snapshot", (PyCFunction)h_snapshot, METH_VARARGS,
+	  "count, sum, min, max and the given quantiles of a histogram." },
+	{ NULL }
+};
+
+static PyMemberDef handle_members[] = {
+	{ "path", T_OBJECT, offsetof(Handle, path), READONLY, NULL }, { NULL }
+};
+
+static PyTypeObject HandleType = {
+	PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_scales.Handle",
+	.tp_basicsize = sizeof(Handle),
+	.tp_dealloc = (destructor)handle_dealloc,
+	.tp_repr = (reprfunc)handle_repr,
+	.tp_flags = Py_TPFLAGS_DEFAULT,
+	.tp_methods = handle_methods,
+	.tp_members = handle_members,
+};
+
+/* --------------------------------------------------- IntStatBase (C) */
+
+/*
+ * A data descriptor: obj.stat reads the gauge of obj's stat, and
+ * obj.stat = v writes it. The gauge handle lives in obj.__dict__ under
+ * self->key; the first access calls self._bind(obj) (Python) to register
+ * it. `obj.stat += n` is a read then a write: the write adds v - (the value
+ * this handle last read) to the gauge, so that forked workers' += add up
+ * instead of overwriting each other. A write without a read before it
+ * stores v.
+ */
+typedef struct {
+	PyObject_HEAD PyObject *name;
+	PyObject *key;
+	PyObject *dict; /* the Python subclass's instance __dict__ */
+} StatBase;
+
+static PyObject *str_bind;
+
+static int statbase_init(StatBase *self, PyObject *args, PyObject *kw)
+{
+	PyObject *name;
+	if (!PyArg_ParseTuple(args, "U|O", &name, &(PyObject *){ NULL }))
+		return -1;
+	Py_INCREF(name);
+	Py_XSETREF(self->name, name);
+	Py_XSETREF(self->key, PyUnicode_FromFormat("__scales_h_%U", name));
+	if (!self->key)
+		return -1;
+	PyUnicode_InternInPlace(&self->key);
+	return 0;
+}
+
+static void statbase_dealloc(StatBase *self)
+{
+	PyObject_GC_UnTrack(self);
+	Py_XDECREF(self->name);
+	Py_XDECREF(self->key);
+	Py_XDECREF(self->dict);
+	Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int statbase_traverse(StatBase *self, visitproc visit, void *arg)
+{
+	Py_VISIT(self->dict);
+	return 0;
+}
+
+static int statbase_clear(StatBase *self)
+{
+	Py_CLEAR(self->dict);
+	return 0;
+}
+
+/* The handle for obj: from obj.__dict__, else self._bind(obj). Borrowed or
+ * new reference in *out (new in *owned). */
+static Handle *statbase_handle(StatBase *self, PyObject *obj, PyObject **owned)
+{
+	*owned = NULL;
+	PyObject **dp = _PyObject_GetDictPtr(obj);
+	if (dp && *dp) {
+		PyObject *h = PyDict_GetItemWithError(*dp, self->key);
+		if (h && Py_TYPE(h) == &HandleType)
+			return (Handle *)h;
+		if (PyErr_Occurred())
+			return NULL;
+	}
+	PyObject *h =
+	    PyObject_CallMethodOneArg((PyObject *)self, str_bind, obj);
+	if (!h)
+		return NULL;
+	if (Py_TYPE(h) != &HandleType) {
+		Py_DECREF(h);
+		PyErr_SetString(PyExc_TypeError,
+		                "_bind() must return a handle");
+		return NULL;
+	}
+	*owned = h;
+	return (Handle *)h;
+}
+
+static PyObject *statbase_get(StatBase *self, PyObject *obj, PyObject *type)
+{
+	if (!obj || obj == Py_None) {
+		Py_INCREF(self);
+		return (PyObject *)self;
+	}
+	PyObject *owned;
+	Handle *h = statbase_handle(self, obj, &owned);
+	if (!h || handle_ok(h) < 0) {
+		Py_XDECREF(owned);
+		return NULL;
+	}
+	int64_t v = __atomic_load_n(h->u.g.value, __ATOMIC_RELAXED);
+	h->last = v;
+	h->have_last = 1;
+	Py_XDECREF(owned);
+	return PyLong_FromLongLong(v);
+}
+
+static int statbase_set(StatBase *self, PyObject *obj, PyObject *value)
+{
+	if (!value) {
+		PyErr_SetString(PyExc_AttributeError,
+		                "a stat cannot be deleted");
+		return -1;
+	}
+	PyObject *owned;
+	Handle *h = statbase_handle(self, obj, &owned);
+	if (!h || handle_ok(h) < 0) {
+		Py_XDECREF(owned);
+		return -1;
+	}
+	long long v = PyLong_AsLongLong(value);
+	if (v == -1 && PyErr_Occurred()) {
+		Py_XDECREF(owned);
+		if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+			PyErr_Format(PyExc_TypeError,
+			             "IntStat %U takes an int, not %.100s",
+			             self->name, Py_TYPE(value)->tp_name);
+		}
+		return -1;
+	}
+	if (h->have_last) {
+		/* Unsigned arithmetic: the delta wraps like the gauge. */
+		scales_gauge_add(&h->u.g,
+		                 (int64_t)((uint64_t)v - (uint64_t)h->last));
+		h->have_last = 0;
+	} else {
+		scales_gauge_set(&h->u.g, v);
+	}
+	Py_XDECREF(owned);
+	return 0;
+}
+
+static PyObject *statbase_getname(StatBase *self, PyObject *unused)
+{
+	Py_INCREF(self->name);
+	return self->name;
+}
+
+static PyMethodDef statbase_methods[] = {
+	{ "getName", (PyCFunction)statbase_getname, METH_NOARGS, NULL },
+	{ NULL }
+};
+
+static PyTypeObject StatBaseType = {
+	PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_scales.IntStatBase",
+	.tp_basicsize = sizeof(StatBase),
+	.tp_dictoffset = offsetof(StatBase, dict),
+	.tp_dealloc = (destructor)statbase_dealloc,
+	.tp_traverse = (traverseproc)statbase_traverse,
+	.tp_clear = (inquiry)statbase_clear,
+	.tp_flags =
+	    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+	.tp_init = (initproc)statbase_init,
+	.tp_new = PyType_GenericNew,
+	.tp_descr_get = (descrgetfunc)statbase_get,
+	.tp_descr_set = (descrsetfunc)statbase_set,
+	.tp_methods = statbase_methods,
+};
+
+/* ------------------------------------------------------------- module */
+
+static PyMethodDef mod_methods[] = {
+	{ "open", (PyCFunction)(void (*)(void))mod_open,
+	  METH_VARARGS | METH_KEYWORDS,
+	  "open(app=None, dir=None, keep=False): open this process's segment "
+	  "(before the first stat); returns its path." },
+	{ "close", mod_close, METH_NOARGS, "Close the segment (removes it)." },
+	{ "segment_path", mod_path, METH_NOARGS, "The segment file's path." },
+	{ "is_open", mod_is_open, METH_NOARGS, "Whether the segment is open." },
+	{ "reset", mod_reset, METH_NOARGS, "Retire every stat (for tests)." },
+	{ "retire", mod_retire, METH_VARARGS,
+	  "retire(path, tree=False): retire a stat (or a subtree)." },
+	{ "path_ok", mod_path_check, METH_VARARGS, "Whether path is valid." },
+	{ "declare", mod_declare, METH_VARARGS,
+	  "declare(scope, 'sum'|'states', child_stat): an aggregate for readers." },
+	{ "gauge", mod_gauge, METH_O, "A signed 64-bit gauge at path." },
+	{ "gauge_f64", mod_gauge_f64, METH_O, "A double gauge at path." },
+	{ "state", mod_state, METH_O, "A string state at path." },
+	{ "histogram", mod_histogram, METH_O,
+	  "A histogram in seconds at path." },
+	{ "counter", mod_counter, METH_O, "A counter at path." },
+	{ NULL }
+};
+
+static struct PyModuleDef moddef = {
+	PyModuleDef_HEAD_INIT,
+	.m_name = "_scales",
+	.m_doc = "CPython binding of libscales (shared-memory metrics).",
+	.m_size = -1,
+	.m_methods = mod_methods,
+};
+
+PyMODINIT_FUNC PyInit__scales(void);
+
+PyMODINIT_FUNC PyInit__scales(void)
+{
+	if (PyType_Ready(&HandleType) < 0 || PyType_Ready(&TimerType) < 0 ||
+	    PyType_Ready(&StatBaseType) < 0)
+		return NULL;
+	str_bind = PyUnicode_InternFromString("_bind");
+	PyObject *m = PyModule_Create(&moddef);
+	if (!m)
+		return NULL;
+	ScalesError =
+	    PyErr_NewException("_scales.ScalesError", PyExc_ValueError, NULL);
+	PathError = PyErr_NewException("_scales.PathError", ScalesError, NULL);
+	Py_INCREF(&StatBaseType);
+	Py_INCREF(&HandleType);
+	if (PyModule_AddObject(m, "ScalesError", ScalesError) < 0 ||
+	    PyModule_AddObject(m, "PathError", PathError) < 0 ||
+	    PyModule_AddObject(m, "IntStatBase", (PyObject *)&StatBaseType) <
+	        0 ||
+	    PyModule_AddObject(m, "Handle", (PyObject *)&HandleType) < 0 ||
+	    PyModule_AddStringConstant(m, "LIB_VERSION", scales_version()) < 0)
+		return NULL;
+	return m;
+}

@@ -1,0 +1,763 @@
+# SPDX-License-Identifier: MIT
+"""The seed's API (greplin.scales) on a libscales shared-memory segment.
+
+Code written for the Python scales library runs unchanged: init, initChild,
+initChildOfType, collection, reset, getStats, dumpStatsTo and the stat
+classes. Every update also goes into this process's segment, where
+scales-top and scales-export read it from outside the process, and where
+the workers of a pre-forked server add into the same numbers.
+
+getStats() returns the seed's dictionary shape, built from this process's
+stats. docs/migrating-from-python-scales.md lists the differences the
+segment forces.
+"""
+
+import atexit
+import builtins
+import collections
+import inspect
+import itertools
+import json
+import os
+import sys
+import time
+import unittest
+
+import _scales
+from _scales import ScalesError, PathError
+
+__all__ = ['init', 'initChild', 'initChildOfType', 'collection', 'reset',
+           'getStats', 'dumpStatsTo', 'setCollapsed', 'open', 'StatContainer',
+           'Stat', 'IntStat', 'DoubleStat', 'IntDictStat', 'StringDictStat',
+           'SumAggregationStat', 'HistogramAggregationStat',
+           'IntDictSumAggregationStat', 'PmfStat', 'NamedPmfDictStat',
+           'StatContainerEncoder', 'ScalesError', 'PathError']
+
+ID_KEY = '__STATS__id'
+NEXT_ID = itertools.count()
+
+# Bytes a path component may hold as they are; every other byte of a name
+# or dict key is written %XX (UTF-8), so any string maps to one component.
+_PLAIN = frozenset(b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+                   b'0123456789_-.:@+')
+
+
+def _component(name):
+  """One path component for name (a stat name, a container or a dict key)."""
+  raw = str(name).encode('utf-8')
+  if raw in (b'', b'.', b'..'):
+    return ''.join('%%%02X' % b for b in raw) or '%00'
+  return ''.join(chr(b) if b in _PLAIN else '%%%02X' % b for b in raw)
+
+
+def _join(parent, name):
+  _open_once()
+  path = parent + '/' + _component(name)
+  if len(path.encode('utf-8')) > 255:
+    raise PathError('stat path %r is %d bytes long; the segment holds paths '
+                    'of at most 255 bytes (docs/migrating-from-python-'
+                    'scales.md)' % (path, len(path)))
+  return path
+
+
+def open(app=None, directory=None, keep=False):  # pylint: disable=W0622
+  """Opens this process's segment with an application name (the name
+  scales-top and scales-export group by; default: $SCALES_APP, else the
+  script's name). Call before the first stat; returns the segment's path."""
+  if app is None:
+    app = os.environ.get('SCALES_APP') or _default_app()
+  _opened.append(True)
+  return _scales.open(app=app, dir=directory, keep=keep)
+
+
+def _default_app():
+  prog = os.path.basename(sys.argv[0] if sys.argv and sys.argv[0] else '')
+  prog = prog[:-3] if prog.endswith('.py') else prog
+  return prog or 'python'
+
+
+_opened = []
+
+
+def _open_once():
+  """Opens the segment with this package's default app name before the
+  first stat (an explicit open() comes first)."""
+  if not _opened:
+    _opened.append(True)
+    if not _scales.is_open():
+      open()
+
+
+def statsId(obj):
+  """A unique id for each object (kept on the object, as the seed does)."""
+  if hasattr(obj, ID_KEY):
+    return getattr(obj, ID_KEY)
+  newId = next(NEXT_ID)
+  setattr(obj, ID_KEY, newId)
+  return newId
+
+
+def init(obj, context=None):
+  """Initializes stats collection in obj at the context path (default: the
+  root)."""
+  return _Stats.init(obj, context)
+
+
+def initChild(obj, name):
+  """Initializes stats collection in obj as a child of the object that
+  created it."""
+  return _Stats.initChild(obj, name, '')
+
+
+def initChildOfType(obj, name, subContext=None):
+  """As initChild, under name/<subContext> (default: a running number)."""
+  return _Stats.initChild(obj, name, subContext)
+
+
+def reset():
+  """Resets all stats: for tests. Retires every stat of the segment."""
+  _Stats.reset()
+
+
+def getStats():
+  """The stats dictionary (the seed's shape), refreshed from the segment."""
+  _Stats.refresh()
+  return _Stats.stats
+
+
+def setCollapsed(path):
+  """Displays the container at path collapsed in the HTML and JSON pages."""
+  return _Stats.container(path).setCollapsed(True)
+
+
+class StatContainer(dict):
+  """A container of stats; also whether it displays collapsed."""
+
+  def __init__(self, path=''):
+    dict.__init__(self)
+    self.__collapsed = False
+    self._path = path
+
+  def setCollapsed(self, isCollapsed):
+    """Sets whether the container displays collapsed by default."""
+    self.__collapsed = isCollapsed
+
+  def isCollapsed(self):
+    """Whether the container displays collapsed by default."""
+    return self.__collapsed
+
+  @property
+  def data(self):
+    """The seed's containers were UserDicts: .data is the dict itself."""
+    return self
+
+
+class _Stats(object):
+  """Process-wide state: the container tree and what feeds it."""
+
+  stats = StatContainer()
+  parentMap = {}
+  containerMap = {}
+  subId = 0
+  # (container, name, getter, owner id): refreshed by getStats()
+  bindings = []
+  # (aggregator instance id, stat name) -> set of values seen (histograms)
+  seen = {}
+
+  @classmethod
+  def reset(cls):
+    cls.stats = StatContainer()
+    cls.parentMap = {}
+    cls.containerMap = {}
+    cls.subId = 0
+    cls.bindings = []
+    cls.seen = {}
+    _scales.reset()
+
+  @classmethod
+  def init(cls, obj, context):
+    addr = statsId(obj)
+    if addr not in cls.containerMap:
+      container = cls.container(context)
+      cls.containerMap[addr] = container
+      cls._declare(obj, container)
+    return cls.containerMap[addr]
+
+  @classmethod
+  def _self(cls, frame):
+    return frame.f_locals.get('self', None) if frame else None
+
+  @classmethod
+  def initChild(cls, obj, name, subContext, parent=None):
+    addr = statsId(obj)
+    if addr not in cls.containerMap:
+      if parent is None:
+        # The parent is the nearest caller whose self is not obj: the
+        # object whose method created obj.
+        f = inspect.currentframe()
+        while f is not None and not cls._self(f):
+          f = f.f_back
+        this = cls._self(f)
+        f = f.f_back if f is not None else None
+        while f is not None and (cls._self(f) is this or
+                                 not cls._self(f)):
+          f = f.f_back
+        parent = cls._self(f)
+      if subContext is None:
+        cls.subId += 1
+        subContext = cls.subId
+      path = '%s/%s' % (name, subContext) if subContext != '' else name
+      cls.parentMap[addr] = parent
+      parentContainer = None
+      if parent is not None:
+        parentContainer = cls.containerMap.get(statsId(parent))
+        if parentContainer is None and isinstance(parent, unittest.TestCase):
+          parentContainer = cls.init(parent, '/test-case')
+      container = cls.container(path, parentContainer)
+      cls.containerMap[addr] = container
+      cls._declare(obj, container)
+    return cls.containerMap[addr]
+
+  @classmethod
+  def container(cls, context, parent=None):
+    container = cls.stats if parent is None else parent
+    if context is not None:
+      for key in str(context).lstrip('/').split('/'):
+        if key not in container:
+          dict.__setitem__(container, key,
+                           StatContainer(_join(container._path, key)))
+        container = container[key]
+    return container
+
+  declared = set()
+
+  @classmethod
+  def _declare(cls, obj, container):
+    """Declares the aggregates of obj's class in the segment, for readers
+    (which sum over direct children: the migration guide says more)."""
+    if not container._path:
+      return
+    for stat in _classStats(type(obj)):
+      kind = {SumAggregationStat: 'sum', IntDictSumAggregationStat: 'sum',
+              HistogramAggregationStat: 'states'}.get(type(stat))
+      key = (container._path, kind, stat.getName())
+      if kind and key not in cls.declared:
+        cls.declared.add(key)
+        try:
+          _scales.declare(container._path, kind, _component(stat.getName()))
+        except ScalesError:
+          pass  # readers miss the aggregate; getStats() still has it
+
+  @classmethod
+  def containerFor(cls, instance):
+    container = cls.containerMap.get(statsId(instance))
+    if container is None:
+      raise ScalesError('%r has no stats container: call scales.init() or '
+                        'initChild() in its __init__' % (instance,))
+    return container
+
+  @classmethod
+  def aggregator(cls, instance, name):
+    """The nearest ancestor of instance whose class has a stat called
+    name, with that stat (the seed's rule)."""
+    parent = cls.parentMap.get(statsId(instance))
+    while parent is not None:
+      for stat in _classStats(type(parent)):
+        if stat.getName() == name:
+          return stat, parent
+      parent = cls.parentMap.get(statsId(parent))
+    return None
+
+  @classmethod
+  def bind(cls, container, name, getter, instance):
+    cls.bindings.append((container, name, getter, instance))
+
+  @classmethod
+  def refresh(cls):
+    sums = {}
+    for container, name, getter, instance in cls.bindings:
+      value = getter()
+      dict.__setitem__(container, name, value)
+      agg = cls.aggregator(instance, name)
+      if agg and isinstance(agg[0], (AggregationStat, ChildAggregationStat)):
+        key = (statsId(agg[1]), name)
+        if key not in sums:
+          sums[key] = (agg[0], agg[1], [])
+        sums[key][2].append(value)
+    for (aggId, name), (stat, owner, values) in sums.items():
+      seen = cls.seen.get((aggId, name), ())
+      value = stat.combine(values, seen)
+      if value is not None:
+        dict.__setitem__(cls.containerMap[aggId], name, value)
+
+
+def _classStats(cls):
+  for klass in cls.__mro__:
+    if klass is object:
+      break
+    for value in list(vars(klass).values()):
+      if isinstance(value, Stat):
+        yield value
+
+
+class Stat(object):
+  """A value: a string state, a number, or a callable called when the
+  stats are read. Strings also go to the segment (a state), numbers too
+  (a double gauge); callables stay in this process."""
+
+  def __init__(self, name, value='', logger=None):
+    self._name = name
+    self._default = value
+    self._logger = logger
+
+  def getName(self):
+    """The stat's name."""
+    return self._name
+
+  def _key(self):
+    return '__scales_v_' + self._name
+
+  def __get__(self, instance, _=None):
+    if instance is None:
+      return self
+    container = _Stats.containerFor(instance)
+    if self._name not in container:
+      dict.__setitem__(container, self._name, self._getDefault(instance))
+    return container[self._name]
+
+  def _getDefault(self, _):
+    return self._default
+
+  def __set__(self, instance, value):
+    container = _Stats.containerFor(instance)
+    dict.__setitem__(container, self._name, value)
+    self._mirror(instance, container, value)
+    agg = _Stats.aggregator(instance, self._name)
+    if agg and isinstance(agg[0], HistogramAggregationStat):
+      key = (statsId(agg[1]), self._name)
+      _Stats.seen.setdefault(key, set()).add(value)
+      if not any(b[0] is container and b[1] == self._name
+                 for b in _Stats.bindings):
+        _Stats.bind(container, self._name,
+                    lambda c=container, n=self._name: c.get(n), instance)
+    if self._logger:
+      self._logger('Updated stat "%s" with value: %s' % (self._name, value))
+
+  def _mirror(self, instance, container, value):
+    """Writes value into the segment when it has a form there."""
+    handles = instance.__dict__.setdefault('__scales_mirror__', {})
+    try:
+      if isinstance(value, str):
+        if not value:
+          return
+        handle = handles.get(self._name)
+        if handle is None:
+          handle = handles[self._name] = _scales.state(
+              _join(container._path, self._name))
+        handle.set(value)
+      elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        handle = handles.get(self._name)
+        if handle is None:
+          handle = handles[self._name] = _scales.gauge_f64(
+              _join(container._path, self._name))
+        handle.set(float(value))
+    except ScalesError:
+      # A state longer than 127 bytes, say, or a value whose type changed:
+      # this process keeps it; readers do not see it (migration guide).
+      handles.pop(self._name, None)
+
+  def logger(self, logger):
+    """Log textual updates of this value with logger."""
+    self._logger = logger
+    return self
+
+
+class IntStat(_scales.IntStatBase, Stat):
+  """An integer: a signed 64-bit gauge in the segment. `+=` and `-=` add
+  to it (forked workers add up); plain assignment sets it."""
+
+  def __init__(self, name, value=0):
+    _scales.IntStatBase.__init__(self, name)
+    Stat.__init__(self, name, value)
+
+  def _bind(self, instance):
+    """First access from instance: registers the gauge (C calls this)."""
+    container = _Stats.containerFor(instance)
+    handle = _scales.gauge(_join(container._path, self._name))
+    if self._default:
+      handle.set(int(self._default))
+    instance.__dict__['__scales_h_' + self._name] = handle
+    _Stats.bind(container, self._name, handle.get, instance)
+    return handle
+
+
+class DoubleStat(Stat):
+  """A float: a double gauge in the segment."""
+
+  def __init__(self, name, value=0.0):
+    Stat.__init__(self, name, value)
+
+  def _handle(self, instance):
+    handle = instance.__dict__.get('__scales_h_' + self._name)
+    if handle is None:
+      container = _Stats.containerFor(instance)
+      handle = _scales.gauge_f64(_join(container._path, self._name))
+      if self._default:
+        handle.set(float(self._default))
+      instance.__dict__['__scales_h_' + self._name] = handle
+      _Stats.bind(container, self._name, handle.get, instance)
+    return handle
+
+  def __get__(self, instance, _=None):
+    if instance is None:
+      return self
+    return self._handle(instance).get()
+
+  def __set__(self, instance, value):
+    self._handle(instance).set(value)
+
+
+class _KeyedDict(dict):
+  """A dict whose keys are stats below the dict's path."""
+
+  _kind = None
+
+  def __init__(self, parent, instance, path):
+    dict.__init__(self)
+    self.parent = parent
+    self.instance = instance
+    self._path = path
+    self._handles = {}
+
+  def _handle(self, key):
+    handle = self._handles.get(key)
+    if handle is None:
+      handle = self._handles[key] = self._kind(_join(self._path, key))
+    return handle
+
+  def refresh(self):
+    for key, handle in list(self._handles.items()):
+      dict.__setitem__(self, key, handle.get())
+    return self
+
+
+class IntDict(_KeyedDict):
+  """Integers by key: one gauge per key at <dict path>/<key>."""
+
+  _kind = staticmethod(_scales.gauge)
+
+  def __init__(self, parent, instance, path, autoDelete=False):
+    _KeyedDict.__init__(self, parent, instance, path)
+    self.autoDelete = autoDelete
+    self._last = {}
+
+  def __getitem__(self, key):
+    handle = self._handles.get(key)
+    if handle is None:
+      return 0
+    value = handle.get()
+    self._last[key] = value
+    return value
+
+  def __setitem__(self, key, value):
+    value = int(value)
+    handle = self._handle(key)
+    last = self._last.pop(key, None)
+    if last is not None:
+      handle.add(value - last)  # d[k] += n adds n, across workers too
+    else:
+      handle.set(value)
+    if self.autoDelete and handle.get() == 0:
+      _scales.retire(handle.path)
+      del self._handles[key]
+      dict.pop(self, key, None)
+    else:
+      dict.__setitem__(self, key, handle.get())
+
+  def __delitem__(self, key):
+    handle = self._handles.pop(key)
+    _scales.retire(handle.path)
+    dict.pop(self, key, None)
+
+  def refresh(self):
+    _KeyedDict.refresh(self)
+    if self.autoDelete:
+      for key in [k for k, v in self.items() if v == 0]:
+        dict.pop(self, key)
+    return self
+
+
+class StringDict(_KeyedDict):
+  """Strings by key: one state per key at <dict path>/<key>."""
+
+  _kind = staticmethod(_scales.state)
+
+  def __getitem__(self, key):
+    return dict.get(self, key, '')
+
+  def __setitem__(self, key, value):
+    if value:
+      self._handle(key).set(value)
+    dict.__setitem__(self, key, value)
+
+  def refresh(self):
+    return self
+
+
+class IntDictStat(Stat):
+  """A dict of integers (HTTP status codes, say)."""
+
+  def __init__(self, name, autoDelete=False):
+    Stat.__init__(self, name)
+    self.autoDelete = autoDelete
+
+  def _make(self, instance, container):
+    return IntDict(self, instance, _join(container._path, self._name),
+                   self.autoDelete)
+
+  def __get__(self, instance, _=None):
+    if instance is None:
+      return self
+    container = _Stats.containerFor(instance)
+    d = container.get(self._name)
+    if d is None:
+      d = self._make(instance, container)
+      dict.__setitem__(container, self._name, d)
+      _Stats.bind(container, self._name, d.refresh, instance)
+    return d
+
+  def __set__(self, instance, value):
+    d = self.__get__(instance)
+    for key, v in dict(value).items():
+      d[key] = v
+
+
+class StringDictStat(IntDictStat):
+  """A dict of strings."""
+
+  def __init__(self, name, value=None):
+    IntDictStat.__init__(self, name)
+
+  def _make(self, instance, container):
+    return StringDict(self, instance, _join(container._path, self._name))
+
+
+class AggregationStat(Stat):
+  """A stat that aggregates the same-named stat of descendants."""
+
+  def __init__(self, name, value=None):
+    Stat.__init__(self, name, value)
+
+  def __get__(self, instance, _=None):
+    if instance is None:
+      return self
+    _Stats.refresh()
+    container = _Stats.containerFor(instance)
+    return container.get(self._name, self._getDefault(instance))
+
+  def __set__(self, instance, value):
+    raise AttributeError('aggregate stat %s is computed from its children'
+                         % self._name)
+
+  def combine(self, values, seen):
+    raise NotImplementedError
+
+
+class ChildAggregationStat(AggregationStat):
+  """A stat that aggregates values within descendants' dict stats."""
+
+
+class SumAggregationStat(AggregationStat):
+  """The sum of the descendants' stat."""
+
+  def __init__(self, name):
+    AggregationStat.__init__(self, name, 0)
+
+  def combine(self, values, seen):
+    return sum(v for v in values if isinstance(v, (int, float)))
+
+
+class HistogramAggregationStat(AggregationStat):
+  """How many descendants have each value of their stat."""
+
+  def __init__(self, name, autoDelete=False):
+    AggregationStat.__init__(self, name, None)
+    self.autoDelete = autoDelete
+
+  def _getDefault(self, _):
+    return collections.defaultdict(int)
+
+  def combine(self, values, seen):
+    histogram = collections.defaultdict(int)
+    if not self.autoDelete:
+      for v in seen:
+        if v:
+          histogram[v] = 0
+    for v in values:
+      if v:
+        histogram[v] += 1
+    return histogram
+
+
+class IntDictSumAggregationStat(ChildAggregationStat):
+  """Key by key, the sum of the descendants' int dict stat."""
+
+  def _getDefault(self, _):
+    return collections.defaultdict(int)
+
+  def combine(self, values, seen):
+    total = collections.defaultdict(int)
+    for d in values:
+      for key, v in dict.items(d):
+        total[key] += v
+    return total
+
+
+class PmfStatDict(dict):
+  """A histogram in the segment (seconds); reads as the seed's summary."""
+
+  QUANTILES = (('median', 0.5), ('75percentile', 0.75),
+               ('95percentile', 0.95), ('98percentile', 0.98),
+               ('99percentile', 0.99), ('999percentile', 0.999))
+
+  def __init__(self, path):
+    dict.__init__(self)
+    self._h = _scales.histogram(path)
+    self.percentile99 = None
+    dict.__setitem__(self, 'count', 0)
+    self.time = self._h.time
+
+  def __getitem__(self, item):
+    return dict.get(self, item, 0.0)
+
+  def addValue(self, value):
+    """Records value (seconds)."""
+    self._h.record(value)
+
+  def refresh(self):
+    snap = self._h.snapshot([q for _, q in self.QUANTILES])
+    dict.__setitem__(self, 'count', snap['count'])
+    if snap['count']:
+      dict.__setitem__(self, 'min', snap['min'])
+      dict.__setitem__(self, 'max', snap['max'])
+      dict.__setitem__(self, 'mean', snap['sum'] / snap['count'])
+      for name, q in self.QUANTILES:
+        dict.__setitem__(self, name, snap[q])
+      self.percentile99 = snap[0.99]
+    return self
+
+
+class PmfStat(Stat):
+  """A distribution of values (latencies in seconds): a histogram in the
+  segment. `obj.stat = v` records v; `with obj.stat.time():` times a
+  block (call .discard() on the timer to drop the sample)."""
+
+  def __init__(self, name, _=None):
+    Stat.__init__(self, name, None)
+
+  def _dict(self, instance):
+    d = instance.__dict__.get('__scales_h_' + self._name)
+    if d is None:
+      container = _Stats.containerFor(instance)
+      d = PmfStatDict(_join(container._path, self._name))
+      instance.__dict__['__scales_h_' + self._name] = d
+      dict.__setitem__(container, self._name, d)
+      _Stats.bind(container, self._name, d.refresh, instance)
+    return d
+
+  def __get__(self, instance, _=None):
+    if instance is None:
+      return self
+    return self._dict(instance)
+
+  def __set__(self, instance, value):
+    self._dict(instance)._h.record(value)
+
+
+class NamedPmfDict(dict):
+  """PmfStatDicts by name."""
+
+  def __init__(self, path):
+    dict.__init__(self)
+    self._path = path
+
+  def __getitem__(self, item):
+    if item not in self:
+      dict.__setitem__(self, item, PmfStatDict(_join(self._path, item)))
+    return dict.__getitem__(self, item)
+
+  def __setitem__(self, key, value):
+    self[key].addValue(value)
+
+  def refresh(self):
+    for d in self.values():
+      d.refresh()
+    return self
+
+
+class NamedPmfDictStat(Stat):
+  """A dict of PmfStats."""
+
+  def __get__(self, instance, _=None):
+    if instance is None:
+      return self
+    container = _Stats.containerFor(instance)
+    d = container.get(self._name)
+    if d is None:
+      d = NamedPmfDict(_join(container._path, self._name))
+      dict.__setitem__(container, self._name, d)
+      _Stats.bind(container, self._name, d.refresh, instance)
+    return d
+
+
+def filterCollapsedItems(data):
+  """The items of data, without collapsed containers."""
+  return ((key, value) for key, value in data.items()
+          if not (isinstance(value, StatContainer) and value.isCollapsed()))
+
+
+class StatContainerEncoder(json.JSONEncoder):
+  """JSON encoding that leaves collapsed containers out and calls stat
+  functions."""
+
+  def default(self, o):  # pylint: disable=E0202
+    if hasattr(o, '__call__'):
+      return o()
+    return json.JSONEncoder.default(self, o)
+
+  def iterencode(self, o, _one_shot=False):
+    return json.JSONEncoder.iterencode(self, _expand(o), _one_shot)
+
+
+def _expand(value):
+  """Plain dicts for the encoder: collapsed containers left out."""
+  if isinstance(value, dict):
+    return dict((k, _expand(v)) for k, v in filterCollapsedItems(value))
+  return value
+
+
+def dumpStatsTo(filename):
+  """Writes the stats dictionary to filename as JSON."""
+  with builtins.open(filename, 'w') as f:
+    latest = getStats()
+    latest['last-updated'] = time.time()
+    json.dump(latest, f, cls=StatContainerEncoder)
+
+
+def collection(path, *stats):
+  """A named stats collection object with the given stats as attributes."""
+
+  def initMethod(self):
+    init(self, path)
+
+  attrs = {'__init__': initMethod}
+  for stat in stats:
+    attrs[stat.getName()] = stat
+  newClass = type('Stats:%s' % path, (object,), attrs)
+  return newClass()
+
+
+@atexit.register
+def _close():
+  # The creating process removes its segment; forked children never do.
+  _scales.close()

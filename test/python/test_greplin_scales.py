@@ -1,0 +1,230 @@
+# SPDX-License-Identifier: MIT
+"""greplin.scales on the segment: the seed's API, what readers see of it,
+and the differences the segment forces (clear exceptions, never a crash)."""
+import io
+import json
+import os
+
+import pytest
+
+from greplin import scales
+from greplin.scales import formats, meter, util
+import _scales
+
+from conftest import read_metrics
+
+
+class Handler(object):
+  requests = scales.IntStat('requests')
+  errors = scales.IntDictStat('errors')
+  latency = scales.PmfStat('latency')
+  state = scales.Stat('state')
+  ratio = scales.DoubleStat('ratio')
+  names = scales.StringDictStat('names')
+
+  def __init__(self, path='/handler'):
+    scales.init(self, path)
+
+
+def test_intstat_reaches_readers():
+  h = Handler()
+  h.requests += 41
+  h.requests += 1
+  assert read_metrics()['/handler/requests']['value'] == 42
+  assert scales.getStats()['handler']['requests'] == 42
+
+
+def test_intstat_plus_equals_adds_across_forked_children():
+  # Forked workers share the segment: each += must add, not overwrite.
+  # The children start together (a pipe as the gate) so that their
+  # read-modify-writes interleave.
+  h = Handler()
+  h.requests += 0
+  gate_r, gate_w = os.pipe()
+  pids = []
+  for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+      try:
+        os.close(gate_w)
+        os.read(gate_r, 1)
+        for _ in range(200000):
+          h.requests += 1
+      finally:
+        os._exit(0)
+    pids.append(pid)
+  os.close(gate_r)
+  os.close(gate_w)
+  for pid in pids:
+    assert os.waitpid(pid, 0)[1] == 0
+  assert h.requests == 800000
+  assert read_metrics()['/handler/requests']['value'] == 800000
+
+
+def test_intstat_assignment_sets():
+  h = Handler()
+  h.requests += 5
+  h.requests = 3
+  assert h.requests == 3
+  h.requests = 7  # no read before: a plain set
+  assert read_metrics()['/handler/requests']['value'] == 7
+
+
+def test_intstat_rejects_non_int_clearly():
+  h = Handler()
+  with pytest.raises(TypeError, match='IntStat requests takes an int'):
+    h.requests = 'lots'
+  with pytest.raises(OverflowError):
+    h.requests = 1 << 70
+
+
+def test_dict_keys_any_string_round_trip():
+  h = Handler()
+  h.errors['http://example.com/a b'] += 2
+  h.errors['500'] += 1
+  h.errors[''] += 1
+  assert scales.getStats()['handler']['errors'] == {
+      'http://example.com/a b': 2, '500': 1, '': 1}
+  m = read_metrics()
+  assert m['/handler/errors/http:%2F%2Fexample.com%2Fa%20b']['value'] == 2
+  assert m['/handler/errors/500']['value'] == 1
+
+
+def test_too_long_path_is_a_clear_exception():
+  h = Handler()
+  with pytest.raises(scales.PathError, match='at most 255 bytes'):
+    h.errors['x' * 300] += 1
+  assert isinstance(scales.PathError('x'), ValueError)
+
+
+def test_pmfstat_time_discard_and_record():
+  h = Handler()
+  with h.latency.time():
+    pass
+  with h.latency.time() as t:
+    t.discard()
+  h.latency = 0.5
+  stats = scales.getStats()['handler']['latency']
+  assert stats['count'] == 2
+  assert stats['max'] == pytest.approx(0.5)
+  m = read_metrics()['/handler/latency']
+  assert m['kind'] == 'histogram' and m['count'] == 2
+
+
+def test_state_and_double_reach_readers():
+  h = Handler()
+  h.state = 'waitingForTask'
+  h.ratio = 0.25
+  h.names['x'] = 'y'
+  m = read_metrics()
+  assert m['/handler/state']['kind'] == 'state'
+  assert m['/handler/ratio']['value'] == 0.25
+  assert h.ratio == 0.25
+  assert scales.getStats()['handler']['names'] == {'x': 'y'}
+
+
+def test_long_state_stays_in_process_without_error():
+  h = Handler()
+  h.state = 'x' * 500  # the segment holds states of at most 127 bytes
+  assert scales.getStats()['handler']['state'] == 'x' * 500
+
+
+def test_callable_stat_is_called_by_formats():
+  h = Handler()
+  h.state = lambda: 'computed'
+  out = io.StringIO()
+  formats.jsonFormat(out)
+  assert json.loads(out.getvalue())['handler']['state'] == 'computed'
+
+
+def test_reset_retires_stats_for_readers():
+  h = Handler()
+  h.requests += 1
+  assert '/handler/requests' in read_metrics()
+  scales.reset()
+  assert '/handler/requests' not in read_metrics()
+  assert scales.getStats() == {}
+
+
+def test_meterstat_counts():
+  class M(object):
+    hits = meter.MeterStat('hits')
+
+    def __init__(self):
+      scales.init(self, '/m')
+  m = M()
+  m.hits = 3
+  m.hits.mark()
+  assert scales.getStats()['m']['hits']['count'] == 4
+  assert read_metrics()['/m/hits']['value'] == 4
+
+
+def test_html_format_and_query():
+  h = Handler()
+  h.requests += 3
+  h.errors['<b>'] += 1
+  out = io.StringIO()
+  formats.htmlFormat(out)
+  page = out.getvalue()
+  assert '<span class="key">requests</span> <span class="int">3</span>' in page
+  assert '&lt;b&gt;' in page and '<b>' not in page
+  assert formats.runQuery(scales.getStats(), 'requests > 2') == {
+      'handler': {'requests': 3}}
+
+
+def test_dump_stats_to(tmp_path):
+  h = Handler()
+  h.requests += 9
+  target = tmp_path / 'stats.json'
+  scales.dumpStatsTo(str(target))
+  doc = json.loads(target.read_text())
+  assert doc['handler']['requests'] == 9 and 'last-updated' in doc
+
+
+def test_sum_aggregate_declared_for_readers():
+  class Parent(object):
+    total = scales.SumAggregationStat('count')
+
+    def __init__(self):
+      scales.init(self, '/pool')
+
+    def spawn(self, name):
+      return Kid(name)
+
+  class Kid(object):
+    count = scales.IntStat('count')
+
+    def __init__(self, name):
+      scales.initChild(self, name)
+
+  p = Parent()
+  a, b = p.spawn('a'), p.spawn('b')
+  a.count += 2
+  b.count += 3
+  assert scales.getStats()['pool']['count'] == 5
+  assert p.total == 5
+  assert read_metrics()['/pool/count']['value'] == 5
+
+
+def test_util_lookup():
+  assert util.lookup({'a': {'b': 1}}, ['a', 'b']) == 1
+  assert util.lookup({'a': {}}, ['a', 'b'], 'none') == 'none'
+
+
+def test_native_module():
+  import scales as native
+  c = native.counter('/native/c')
+  c.inc()
+  c.add(4)
+  assert c.get() == 5
+  with pytest.raises(ValueError):
+    c.add(-1)
+  h = native.histogram('/native/h')
+  h.record(0.001)
+  assert h.snapshot()['count'] == 1
+  with pytest.raises(native.PathError):
+    native.counter('no-leading-slash')
+  with pytest.raises(TypeError):
+    c.record(1.0)
+  assert read_metrics()['/native/c']['value'] == 5
+  assert _scales.is_open()
