@@ -38,18 +38,25 @@ static uint64_t rnd(void)
 	return rng_state * 2685821657736338717u;
 }
 
-static scales_registry *open_reg(const char *app, uint32_t max_entries)
+static scales_registry *open_reg_big(const char *app, uint32_t max_entries,
+                                     uint64_t stripe_bytes)
 {
 	struct scales_options o;
 	scales_options_init(&o);
 	o.app = app;
 	o.flags = SCALES_NO_SAMPLER;
 	o.max_entries = max_entries;
+	o.stripe_bytes = stripe_bytes;
 	o.dir = dir;
 	scales_registry *reg = NULL;
 	int rc = scales_open(&o, &reg);
 	cr_assert_eq(rc, 0, "scales_open: %s", scales_strerror(rc));
 	return reg;
+}
+
+static scales_registry *open_reg(const char *app, uint32_t max_entries)
+{
+	return open_reg_big(app, max_entries, 0);
 }
 
 static struct scales_snapshot *snap_path(const char *path)
@@ -393,5 +400,280 @@ Test(agree, state_values_in_scales_top_json)
 		cr_assert_eq(strtol(v, NULL, 10), (long)k + 1, "%s", key);
 	}
 	free(out);
+	scales_close(&reg);
+}
+
+/* ----------------------------------------------------------- histograms */
+
+/* The reader's range of bucket b of h. */
+static void range(const struct scales_histo *h, uint32_t b, uint64_t *lo,
+                  uint64_t *hi)
+{
+	uint64_t width;
+	scales_histo_bucket_range(h, b, lo, &width);
+	*hi = *lo + (width - 1);
+}
+
+/* The bucket the reader's ranges give v: found by bisection over the
+ * ranges alone (the last bucket also holds every larger value). */
+static uint32_t reader_bucket(const struct scales_histo *h, uint64_t v)
+{
+	uint32_t a = 0, z = h->nbuckets - 1;
+	while (a < z) {
+		uint32_t mid = a + (z - a + 1) / 2;
+		uint64_t lo, hi;
+		range(h, mid, &lo, &hi);
+		if (v >= lo)
+			a = mid;
+		else
+			z = mid - 1;
+	}
+	return a;
+}
+
+static bool shift_ok(unsigned s, unsigned u)
+{
+	return s + 1 + u < 64;
+}
+
+/* The highest values a histogram config may name for (S, U): around the
+ * least one the writer accepts, the default, the largest u64, random. */
+static size_t highests(unsigned s, unsigned u, uint64_t *out)
+{
+	size_t n = 0;
+	if (shift_ok(s, u)) {
+		uint64_t least = ((uint64_t)2 << s) << u;
+		out[n++] = least - 1;
+		out[n++] = least;
+		out[n++] = least + ((uint64_t)1 << u);
+		out[n++] = least | (rnd() & (least * 8 - 1));
+	}
+	out[n++] = ((uint64_t)1 << 40) - 1;
+	out[n++] = UINT64_MAX;
+	out[n++] = UINT64_MAX >> (rnd() % 64);
+	return n;
+}
+
+/*
+ * Every shape the API accepts, and those around it: for each sub-bucket
+ * bits S (3 to 12), shift U (0 to 34) and highest value, the writer
+ * registers the histogram (or refuses it with SCALES_E_CONFIG); the
+ * reader shows each registered one from the writer's segment with the
+ * writer's parameters, its last bucket reaching highest; a hand-laid entry
+ * of the same shape is kept by the reader exactly when the writer
+ * accepted it.
+ */
+Test(agree, histogram_shapes)
+{
+	/* room for every accepted shape, 2^64 - 1 included */
+	scales_registry *reg = open_reg_big("shapes", 4096, 64u << 20);
+	struct sb_config cfg = { .dir_capacity = 4096,
+		                 .stripe_size = 1u << 20 };
+	struct segbuild *b = sb_new("laidh", 79, 1, &cfg);
+	/* one region every laid entry points into (the reader does not
+	 * mind overlaps): as large as the largest accepted shape */
+	uint32_t big = sb_histogram(b, "/big", 10, 0, 56320, 1.0, 0);
+	const struct scales_shm_entry *bx = sb_entry(b, big);
+	uint64_t doff = bx->data_offset;
+	struct want {
+		char path[64];
+		unsigned s, u;
+		uint64_t highest;
+		uint32_t nb;
+		bool ok;
+	} *w = calloc(4096, sizeof(*w));
+	size_t nw = 0, nok = 0;
+	for (unsigned s = 3; s <= 12; s++) {
+		for (unsigned u = 0; u <= 34; u++) {
+			uint64_t hs[8];
+			size_t nh = highests(s, u, hs);
+			for (size_t i = 0; i < nh; i++) {
+				struct want *x = &w[nw];
+				snprintf(x->path, sizeof(x->path),
+				         "/h/s%u/u%u/%zu", s, u, i);
+				x->s = s;
+				x->u = u;
+				x->highest = hs[i];
+				struct scales_histogram_config hc = { hs[i], s,
+					                              u, 0 };
+				scales_histogram h;
+				int rc = scales_histogram_get(reg, x->path,
+				                              NULL, &hc, &h);
+				cr_assert(rc == 0 || rc == SCALES_E_CONFIG,
+				          "%s: %s", x->path,
+				          scales_strerror(rc));
+				x->ok = rc == 0;
+				nok += x->ok;
+				uint64_t nb64 =
+				    (uint64_t)scales_histogram_bucket(
+				        hs[i], s, u, UINT32_MAX) +
+				    1;
+				x->nb = nb64 > UINT32_MAX ? UINT32_MAX :
+				                            (uint32_t)nb64;
+				/* laid: a counter turned into a histogram of
+				 * the same shape */
+				uint32_t e = sb_counter(b, x->path, NULL);
+				struct scales_shm_entry *le = sb_entry(b, e);
+				le->kind = SCALES_SHM_HISTOGRAM;
+				le->param[0] = s;
+				le->param[1] = u;
+				le->param[2] = x->nb;
+				le->data_offset = doff;
+				le->data_size = 16;
+				le->stripe_offset = bx->stripe_offset;
+				le->stripe_size = 8 * (x->nb + 1);
+				nw++;
+			}
+		}
+	}
+	cr_assert_gt(nok, 500);
+	cr_assert_gt(nw - nok, 500);
+
+	struct scales_snapshot *s = snap_path(scales_registry_path(reg));
+	cr_assert_eq(s->invalid, 0);
+	struct scales_snapshot *ls = build_snap(b, SCALES_SNAP_NO_AGGREGATES);
+	for (size_t i = 0; i < nw; i++) {
+		const struct want *x = &w[i];
+		const struct scales_metric *m =
+		    scales_snapshot_find(s, x->path);
+		const struct scales_metric *lm =
+		    scales_snapshot_find(ls, x->path);
+		cr_assert_eq(lm != NULL, x->ok,
+		             "S=%u U=%u highest=%" PRIu64 " nbuckets=%" PRIu32
+		             ": writer %s, reader %s",
+		             x->s, x->u, x->highest, x->nb,
+		             x->ok ? "accepts" : "refuses",
+		             lm ? "keeps" : "drops");
+		cr_assert_eq(m != NULL, x->ok, "%s", x->path);
+		if (!m)
+			continue;
+		cr_assert_eq(m->kind, SCALES_KIND_HISTOGRAM);
+		cr_assert_eq(m->hist.sub_bits, x->s);
+		cr_assert_eq(m->hist.unit_shift, x->u);
+		cr_assert_eq(m->hist.nbuckets, x->nb, "%s", x->path);
+		uint64_t lo, hi;
+		range(&m->hist, m->hist.nbuckets - 1, &lo, &hi);
+		cr_assert(lo <= x->highest && x->highest <= hi,
+		          "%s: highest %" PRIu64 " outside the last bucket",
+		          x->path, x->highest);
+	}
+	scales_snapshot_free(&ls);
+	scales_snapshot_free(&s);
+	sb_free(b);
+	free(w);
+	scales_close(&reg);
+}
+
+/*
+ * Values over the whole u64 range: for accepted shapes, every bucket's
+ * first and last value and the values around them, 0, 2^64 - 1, powers of
+ * two and random values. The writer's value-to-bucket (the public inline,
+ * and shm's, which must be it) puts each in the bucket whose reader range
+ * holds it; the reader's ranges tile the u64 range; and the histogram the
+ * writer records them into reads back with each bucket's count, the
+ * count, min, max and sum (mod 2^64) the reader's ranges predict.
+ */
+Test(agree, values_and_bucket_ranges)
+{
+	scales_registry *reg = open_reg_big("values", 0, 64u << 20);
+	static const unsigned shifts[] = { 0, 1, 3, 16, 32 };
+	size_t cap = 1 << 18;
+	uint64_t *vals = malloc(cap * sizeof(*vals));
+	uint64_t *want = NULL;
+	unsigned nshape = 0;
+	for (unsigned sb = 5; sb <= 10; sb++) {
+		for (size_t k = 0; k < sizeof(shifts) / sizeof(*shifts); k++) {
+			unsigned u = shifts[k];
+			uint64_t hs[8];
+			size_t nh = highests(sb, u, hs);
+			for (size_t i = 0; i < nh; i++) {
+				struct scales_histogram_config hc = { hs[i], sb,
+					                              u, 0 };
+				char path[64];
+				snprintf(path, sizeof(path), "/v/s%u/u%u/%zu",
+				         sb, u, i);
+				scales_histogram h;
+				if (scales_histogram_get(reg, path, NULL, &hc,
+				                         &h) != 0)
+					continue;
+				nshape++;
+				struct scales_histo rh = {
+					.sub_bits = sb,
+					.unit_shift = u,
+					.nbuckets = h.last_bucket + 1,
+				};
+				uint32_t nb = rh.nbuckets;
+				/* the ranges tile [0, 2^64) */
+				size_t n = 0;
+				uint64_t next = 0;
+				for (uint32_t bkt = 0; bkt < nb; bkt++) {
+					uint64_t lo, hi;
+					range(&rh, bkt, &lo, &hi);
+					cr_assert_eq(lo, next,
+					             "%s bucket %" PRIu32, path,
+					             bkt);
+					cr_assert_geq(hi, lo);
+					next = hi + 1;
+					if (n + 4 > cap)
+						continue;
+					vals[n++] = lo;
+					vals[n++] = hi;
+					vals[n++] = lo + (hi - lo) / 2;
+					if (hi != UINT64_MAX)
+						vals[n++] = hi + 1;
+				}
+				vals[n++] = 0;
+				vals[n++] = UINT64_MAX;
+				for (unsigned p = 0; p < 64; p++) {
+					vals[n++] = (uint64_t)1 << p;
+					vals[n++] = ((uint64_t)1 << p) - 1;
+				}
+				for (int r = 0; r < 2000; r++)
+					vals[n++] = rnd() >> (rnd() % 64);
+				free(want);
+				want = calloc(nb, sizeof(*want));
+				uint64_t sum = 0, mn = UINT64_MAX, mx = 0;
+				for (size_t j = 0; j < n; j++) {
+					uint64_t v = vals[j];
+					uint32_t wb =
+					    scales_histogram_bucket(v, sb, u,
+					                            nb - 1);
+					cr_assert_eq(scales_shm_bucket(v, sb, u,
+					                               nb - 1),
+					             wb);
+					uint32_t rb = reader_bucket(&rh, v);
+					cr_assert_eq(wb, rb,
+					             "%s: %" PRIu64
+					             " in bucket "
+					             "%" PRIu32 " (writer), "
+					             "%" PRIu32 " (reader)",
+					             path, v, wb, rb);
+					want[rb]++;
+					sum += v;
+					mn = v < mn ? v : mn;
+					mx = v > mx ? v : mx;
+					scales_histogram_record(&h, v);
+				}
+				struct scales_snapshot *s =
+				    snap_path(scales_registry_path(reg));
+				const struct scales_metric *m =
+				    must_find(s, path);
+				cr_assert_eq(m->hist.count, n);
+				cr_assert_eq(m->hist.sum, sum);
+				cr_assert_eq(m->hist.min, mn);
+				cr_assert_eq(m->hist.max, mx);
+				cr_assert_eq(m->hist.nbuckets, nb);
+				for (uint32_t bkt = 0; bkt < nb; bkt++)
+					cr_assert_eq(m->hist.buckets[bkt],
+					             want[bkt],
+					             "%s bucket %" PRIu32, path,
+					             bkt);
+				scales_snapshot_free(&s);
+			}
+		}
+	}
+	cr_assert_gt(nshape, 60);
+	free(want);
+	free(vals);
 	scales_close(&reg);
 }
