@@ -10,7 +10,9 @@ Runs for CHAOS_SECONDS (default 40) with, in one segment directory:
              server's fixed port), hard-writer in `kill` mode (app
              hardkill) and grow-writer (app chaosgrow: its string area
              grows into untouched pages), SIGKILLed at random moments and
-             started again;
+             started again; and, in cycles, hard-writer in `shared` mode,
+             whose forked child is SIGKILLed at a random moment before the
+             parent registers 20 more stats, which must all be visible;
   readers    scales-export (Graphite to a real carbon-cache started here,
              and --http, whose /metrics is polled), `scales-top -1`,
              `scales-top -j` and `scales-top --gc`, in loops;
@@ -30,9 +32,11 @@ totals it counted; every live stat of every survivor is in `scales-top -j`
 and in /metrics, with the survivor's exact values; no copy shows as a live
 process.
 
-Checks of bugs that are known and not fixed yet (issue 13's items) print
-`not ok ... # TODO issue-13-item-N` when they fail (an expected failure);
-SCALES_HARD_PENDING=1 (or naming the item) makes them fail for real.
+A check of a bug that is known and not fixed yet goes through
+tap_pending(): it prints `not ok ... # TODO issue-13-item-N` when it fails
+(an expected failure); SCALES_HARD_PENDING=1 (or naming the item) makes it
+fail for real. None is pending now: items 1 and 10 were, until their fixes
+(ba3ec56, 565c1a5) landed.
 
 Environment: SCALES_BUILD_ROOT (set by meson), CHAOS_SECONDS,
 SCALES_HARD_SEED (repeats a run's random choices), SCALES_CHAOS_KEEP=1
@@ -134,8 +138,8 @@ procs = []       # every writer started: dicts (below)
 deliberate = set()  # pids SIGKILLed on purpose
 # True while the file system is full
 fill_window = [False]
-problems = {'sigbus-full': [], 'signal': [], 'reader': [], 'json': [], 'http': [],
-            'monotonic': [], 'copies': []}
+problems = {'sigbus-full': [], 'signal': [], 'reader': [], 'json': [],
+            'http': [], 'monotonic': [], 'copies': [], 'shared': []}
 
 
 def problem(kind, msg):
@@ -144,11 +148,11 @@ def problem(kind, msg):
             problems[kind].append(msg)
 
 
-def spawn(name, argv, stdin=subprocess.DEVNULL, stdout=None):
+def spawn(name, argv, stdin=subprocess.DEVNULL, stdout=None, pass_fds=()):
     log = open(os.path.join(T, '%s.%d.log' % (name, len(procs))), 'wb')
     p = subprocess.Popen(argv, stdin=stdin,
                          stdout=stdout if stdout else log, stderr=log,
-                         env=ENV, cwd=T)
+                         env=ENV, cwd=T, pass_fds=pass_fds)
     rec = {'name': name, 'p': p, 'log': log.name, 'fill': fill_window[0]}
     with lock:
         procs.append(rec)
@@ -372,6 +376,122 @@ def loop_topj():
         time.sleep(rng.uniform(0.05, 0.3))
 
 
+# hard-writer's shared mode (test/hardening/workload.h): acks on fd 3
+ACK_CHILD_PID = 0xfffffffe
+ACK_FINAL = 0xfffffffd
+ACK_FINAL_ERR = 0xfffffffc
+KILL_FINAL = 20
+shared_cycles = [0]
+
+
+def shared_cycle():
+    """A writer and its forked child share a segment; the child is
+    SIGKILLed at a random moment (maybe inside a registration), then the
+    parent registers KILL_FINAL counters /k/final<i> = i: every one must be
+    visible (issue 13 item 6: a slot the child left half-published made
+    the next stat invisible)."""
+    import struct
+    r, w = os.pipe()
+    # bash: dash takes no fd above 9 in a redirection
+    rec = spawn('hardshared', ['/bin/bash', '-c', 'exec "$0" shared 3>&%d' % w,
+                               HW], stdin=subprocess.PIPE, pass_fds=(w,))
+    os.close(w)
+    p = rec['p']
+    # a cycle that met the full file system may fail to register
+    # (hard-writer then exits 3): no finding
+    spoiled = len(problems['shared'])
+    acks = {'child': None, 'final': None, 'err': []}
+    got = threading.Event()
+
+    def drain():
+        buf = b''
+        while True:
+            try:
+                chunk = os.read(r, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+            while len(buf) >= 16:
+                idx, _, total = struct.unpack('=IIQ', buf[:16])
+                buf = buf[16:]
+                if idx == ACK_CHILD_PID:
+                    acks['child'] = total
+                    got.set()
+                elif idx == ACK_FINAL:
+                    acks['final'] = total
+                    got.set()
+                elif idx == ACK_FINAL_ERR:
+                    acks['err'].append(total)
+        os.close(r)
+    t = threading.Thread(target=drain, daemon=True)
+    t.start()
+    try:
+        if not got.wait(10) or acks['child'] is None:
+            problem('shared', 'hard-writer shared: no child pid')
+            return
+        got.clear()
+        time.sleep(rng.uniform(0, 0.2))
+        try:
+            os.kill(acks['child'], signal.SIGKILL)
+        except ProcessLookupError:
+            problem('shared', 'the forked child died before the kill')
+        p.stdin.write(b'go on\n')
+        p.stdin.flush()
+        if not got.wait(30) or acks['final'] is None:
+            problem('shared', 'hard-writer shared: no final ack: %s' %
+                    tail(rec['log'], 3))
+            return
+        if acks['final'] != KILL_FINAL:
+            problem('shared', '%d of %d registrations after the kill '
+                    'succeeded (errors %s)' % (acks['final'], KILL_FINAL,
+                                               acks['err']))
+        segs = [os.path.join(D, n) for n in os.listdir(D)
+                if n.startswith('hardkill.%d.' % p.pid) and
+                n.endswith('.seg')]
+        if len(segs) != 1:
+            problem('shared', 'segments of pid %d: %s' % (p.pid, segs))
+            return
+        out = run_reader('scales-top -j', [TOP, '-j', segs[0]])
+        try:
+            m = json.loads(out.stdout)['processes'][0]['metrics']
+        except (ValueError, IndexError, KeyError, AttributeError) as e:
+            problem('shared', 'scales-top -j %s: %s' % (segs[0], e))
+            return
+        bad = ['/k/final%d' % i for i in range(KILL_FINAL)
+               if m.get('/k/final%d' % i, {}).get('value') != i]
+        if bad:
+            problem('shared', 'after the child was killed, not visible '
+                    'with their values: %s' % bad)
+    finally:
+        if rec['fill']:
+            with lock:
+                del problems['shared'][spoiled:]
+        try:
+            p.stdin.close()  # EOF: the parent closes its registry
+        except OSError:
+            pass
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            kill9(rec)
+        t.join(10)
+        shared_cycles[0] += 1
+
+
+def loop_shared():
+    while not stop_readers.is_set() and not stop_shared.is_set():
+        if fill_window[0]:
+            time.sleep(0.1)
+            continue
+        shared_cycle()
+        time.sleep(rng.uniform(0.1, 0.5))
+
+
+stop_shared = threading.Event()
+
+
 def loop_gc():
     while not stop_readers.is_set():
         time.sleep(rng.uniform(2, 5))
@@ -530,7 +650,7 @@ def main():
         if not os.access(exe, os.X_OK):
             print('1..0 # SKIP %s is not built' % exe)
             return 0
-    print('1..13')
+    print('1..14')
     diag('seed %d (SCALES_HARD_SEED=%d repeats it), %g s of chaos, '
          'directory %s' % (SEED, SEED, SECONDS, D))
 
@@ -579,7 +699,7 @@ def main():
             time.sleep(0.1)
 
     threads = [threading.Thread(target=f, daemon=True) for f in
-               (loop_top1, loop_topj, loop_gc) +
+               (loop_top1, loop_topj, loop_gc, loop_shared) +
                ((loop_metrics,) if HTTP else ())]
     for t in threads:
         t.start()
@@ -822,8 +942,13 @@ def main():
         tap_skip('scales-export built without --http: no /metrics')
     tap(not problems['monotonic'], "the survivor's total never went down "
         'in scales-top -j or /metrics', problems['monotonic'])
-    tap_pending(10, not problems['copies'], 'no copy of a segment showed as '
-                'a live process in scales-top -j', problems['copies'])
+    tap(not problems['shared'] and shared_cycles[0] > 0,
+        'after %d forked children sharing a segment were SIGKILLed, every '
+        'stat their parents registered next was visible' % shared_cycles[0],
+        problems['shared'])
+    # issue 13 item 10 (fixed in 565c1a5): copies were live processes
+    tap(not problems['copies'], 'no copy of a segment showed as a live '
+        'process in scales-top -j', problems['copies'])
     if mounted:
         tap(filled is not None and filled[1],
             'the tmpfs was full (a write failed with ENOSPC) for %.1f s' %
