@@ -8,6 +8,7 @@
  * ranges), and any disagreement fails.
  */
 #include <inttypes.h>
+#include <unistd.h>
 
 #include <scales/scales.h>
 
@@ -675,5 +676,77 @@ Test(agree, values_and_bucket_ranges)
 	cr_assert_gt(nshape, 60);
 	free(want);
 	free(vals);
+	scales_close(&reg);
+}
+
+/* ------------------------------------------------ names and start times */
+
+/* The /proc/<pid>/stat parser on the lines the rules name: a command name
+ * with spaces and parentheses, and field 22 well- or ill-formed. */
+Test(agree, stat_start_time_parser)
+{
+	static const struct {
+		const char *comm, *f22;
+		bool ok;
+		uint64_t want;
+	} c[] = {
+		{ "(a)", "4242", true, 4242 },
+		{ "(a b) c) (d)", "17", true, 17 },
+		{ "()", "0", true, 0 },
+		{ "(x)", "18446744073709551615", true, UINT64_MAX },
+		{ "(x)", "18446744073709551616", false, 0 },
+		{ "(x)", "-1", false, 0 },
+		{ "(x)", "12x", false, 0 },
+		{ "x", "5", false, 0 },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(*c); i++) {
+		char line[512];
+		int n = snprintf(line, sizeof(line), "123 %s S", c[i].comm);
+		for (int f = 4; f < 22; f++)
+			n += snprintf(line + n, sizeof(line) - (size_t)n, " %d",
+			              f);
+		snprintf(line + n, sizeof(line) - (size_t)n, " %s 23 24\n",
+		         c[i].f22);
+		uint64_t st = 99;
+		bool ok = scales_shm_parse_stat_start(line, &st);
+		cr_assert_eq(ok, c[i].ok, "%s", line);
+		if (ok)
+			cr_assert_eq(st, c[i].want, "%s", line);
+	}
+	/* fewer than 22 fields */
+	uint64_t st;
+	cr_assert(!scales_shm_parse_stat_start("1 (a) S 1 2 3\n", &st));
+}
+
+/* The writer names its segment and fills its header from the same rules
+ * the reader parses and checks: the file name's app, pid and start time
+ * are the header's, the start time is this process's, and the reader
+ * finds the writer alive. */
+Test(agree, segment_name_and_start_time)
+{
+	scales_registry *reg = open_reg("na.me/x", 0);
+	const char *path = scales_registry_path(reg);
+	const char *base = strrchr(path, '/') + 1;
+	char app[64];
+	int32_t pid;
+	uint64_t start;
+	cr_assert(scales_parse_seg_name(base, app, sizeof(app), &pid, &start),
+	          "%s", base);
+	cr_assert_str_eq(app, "na_me_x");
+	cr_assert_eq(pid, (int32_t)getpid());
+	uint64_t self;
+	cr_assert_eq(scales_shm_proc_start_time((int32_t)getpid(), &self), 0);
+	cr_assert_eq(start, self);
+	scales_segment *seg = must_open(path);
+	struct scales_process_info info;
+	char err[256];
+	cr_assert_eq(scales_segment_info(seg, &info, err, sizeof(err)), 0, "%s",
+	             err);
+	cr_assert_str_eq(info.app, app);
+	cr_assert_eq(info.pid, pid);
+	cr_assert_eq(info.start_time, start);
+	cr_assert(info.alive);
+	cr_assert_eq(scales_pid_running(pid, start), 1);
+	scales_segment_close(&seg);
 	scales_close(&reg);
 }
