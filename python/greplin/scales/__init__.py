@@ -454,6 +454,9 @@ class IntDict(_KeyedDict):
   def __getitem__(self, key):
     handle = self._handles.get(key)
     if handle is None:
+      # Not registered yet: reads 0, and a following `+= n` adds n
+      # (another worker may have counted this key already).
+      self._last[key] = 0
       return 0
     value = handle.get()
     self._last[key] = value
