@@ -63,7 +63,8 @@ ok $([ $rc -eq 2 ]; echo $?) "-1 with -l: exit 2"
 
 # ------------------------------------------------------ nothing there
 run -1
-ok $([ $rc -eq 1 ]; echo $?) "-1 with no process: exit 1"
+[ $rc -eq 1 ] && [ "$(cat "$err")" = "scales-top: no process matched" ]
+ok $? "-1 with no process: exit 1 and one line that says so"
 run -j
 [ $rc -eq 1 ] && json 'procs == []'
 ok $? "-j with no process: {\"processes\": []} and exit 1"
@@ -120,7 +121,8 @@ run -1 -f '/web/errors' -f '*/thread-0/*'
 ok $? "-f twice: the union of the globs"
 
 run -1 -f '/nothing/*'
-ok $([ $rc -eq 1 ]; echo $?) "-f matching nothing: exit 1"
+[ $rc -eq 1 ] && [ "$(cat "$err")" = "scales-top: no metric matched: -f /nothing/*" ]
+ok $? "-f matching nothing: exit 1 and one line that says so"
 
 # ------------------------------------------------- a second app, selectors
 start_writer alpha "$WRITER" --app alpha --count 42 || alpha=0
@@ -149,7 +151,8 @@ run -1 999999999
 ok $([ $rc -eq 1 ]; echo $?) "a pid with no segment: exit 1"
 
 run -1 no-such-app
-ok $([ $rc -eq 1 ]; echo $?) "an app with no segment: exit 1"
+[ $rc -eq 1 ] && [ "$(cat "$err")" = "scales-top: no process matched: no-such-app" ]
+ok $? "an app with no segment: exit 1 and one line that says so"
 
 run -j -f '/test/*' alpha
 [ $rc -eq 0 ] && json '

@@ -278,8 +278,19 @@ static int run_snapshot(const struct top_args *a, struct top_procs *p)
 		for (size_t i = 0; i < s.n; i++)
 			print_text(&s.v[i], rates[i]);
 	}
-	if (!out && (n == 0 || (a->nglobs && metrics == 0)))
+	if (!out && (n == 0 || (a->nglobs && metrics == 0))) {
+		/* exit 1 says "nothing"; one line on stderr says what */
+		const char *what =
+		    n == 0 ? "no process matched" : "no metric matched";
+		const char *const *v = n == 0 ? a->selectors : a->globs;
+		size_t nv = n == 0 ? a->nselectors : a->nglobs;
+		fprintf(stderr, "scales-top: %s%s", what, nv ? ":" : "");
+		for (size_t i = 0; i < nv; i++)
+			fprintf(stderr, " %s%s", n == 0 ? "" : "-f ",
+			        top_esc(v[i]));
+		fputc('\n', stderr);
 		out = 1;
+	}
 	if (!out && fflush(stdout)) {
 		fprintf(stderr, "scales-top: write error: %s\n",
 		        strerror(errno));
