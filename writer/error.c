@@ -26,6 +26,9 @@ SCALES_API const char *scales_strerror(int err)
 		return "no registry (closed, NULL or a sink)";
 	case SCALES_E_UNSAFE:
 		return "the segment directory or file fails the safety checks";
+	case SCALES_E_FOREIGN:
+		return "called from a task unknown to the library (a vfork "
+		       "child, clone(CLONE_VM) or a raw fork system call)";
 	default:
 		break;
 	}

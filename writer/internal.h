@@ -54,6 +54,8 @@ struct scales_registry {
 	uint32_t flags; /* enum scales_open_flags */
 	int fd;
 	pid_t creator; /* the process that created (and removes) it */
+	pid_t pid;     /* the process this copy belongs to: the creator, or
+	                * a forked child (set by the fork handler) */
 	char *path;    /* the segment file */
 	uint8_t *base; /* the mapping, read-write, MAP_SHARED */
 	size_t size;
@@ -92,6 +94,7 @@ struct scales_registry {
 SCALES_HIDDEN int reg_check(const scales_registry *reg);
 SCALES_HIDDEN uint64_t now_ns(clockid_t clk);
 SCALES_HIDDEN int proc_start_time(pid_t pid, uint64_t *start);
+SCALES_HIDDEN int reg_own_task(const scales_registry *reg);
 
 /* error.c: the words behind scales_open()'s error (scales_error_detail) */
 SCALES_HIDDEN void error_detail_clear(void);

@@ -65,7 +65,11 @@ static void repair(scales_registry *reg)
 
 int reg_lock(scales_registry *reg)
 {
-	int rc = pthread_mutex_lock(&reg->local_lock);
+	/* Before any lock is touched: a stranger task must not own one. */
+	int rc = reg_own_task(reg);
+	if (rc)
+		return rc;
+	rc = pthread_mutex_lock(&reg->local_lock);
 	if (rc)
 		return -rc;
 	struct timespec ts;

@@ -159,7 +159,8 @@ void (*test_hook_registering)(void);
 /* Counts a registration refused for want of room or of the lock. */
 int count_refused(scales_registry *reg, int rc)
 {
-	if (rc == SCALES_E_FULL || rc == -EBUSY || rc == -ENOMEM)
+	if (rc == SCALES_E_FULL || rc == -EBUSY || rc == -ENOMEM ||
+	    rc == SCALES_E_FOREIGN)
 		__atomic_fetch_add(&reg->hdr->refused, 1, __ATOMIC_RELAXED);
 	return rc;
 }

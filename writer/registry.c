@@ -48,6 +48,20 @@ int reg_check(const scales_registry *reg)
 	return reg && reg->magic == REGISTRY_MAGIC ? 0 : SCALES_E_CLOSED;
 }
 
+/*
+ * Slow paths only (a system call): is the caller a thread of the process
+ * this registry object belongs to? A vfork child or a raw clone(CLONE_VM)
+ * task shares our memory without pthread_atfork handlers having run: it
+ * would take the registry's locks and write the index as a stranger (its
+ * robust-mutex list and rseq area are its parent thread's). The child of a
+ * raw fork system call has a copy of locks held by threads that are gone.
+ * Their pid differs from the one the fork handler records, so refuse.
+ */
+int reg_own_task(const scales_registry *reg)
+{
+	return getpid() == reg->pid ? 0 : SCALES_E_FOREIGN;
+}
+
 /* The start time of pid (shm/proc.c): 0 or -errno. */
 int proc_start_time(pid_t pid, uint64_t *start)
 {
@@ -399,7 +413,7 @@ SCALES_API int scales_open(const struct scales_options *opts,
 	reg->magic = REGISTRY_MAGIC;
 	reg->fd = -1;
 	reg->flags = o.flags;
-	reg->creator = getpid();
+	reg->creator = reg->pid = getpid();
 	reg->lock_timeout_ms = o.lock_timeout_ms;
 	reg->sampler_interval_ms = o.sampler_interval_ms;
 	pthread_mutex_init(&reg->local_lock, NULL);
@@ -470,6 +484,11 @@ SCALES_API int scales_close(scales_registry **regp)
 	if (!regp || reg_check(*regp))
 		return SCALES_E_CLOSED;
 	scales_registry *reg = *regp;
+	/* Freeing and unmapping from a task that shares our memory would pull
+	 * the registry from under the process's own threads. */
+	int rc = reg_own_task(reg);
+	if (rc)
+		return rc;
 	*regp = NULL;
 	pthread_mutex_lock(&open_lock);
 	for (scales_registry **p = &open_list; *p; p = &(*p)->next_open) {
@@ -552,6 +571,7 @@ static void after_fork_child(void)
 	/* Threads of the parent that held a local lock do not exist here. */
 	for (scales_registry *r = open_list; r; r = r->next_open) {
 		pthread_mutex_init(&r->local_lock, NULL);
+		r->pid = getpid();
 		/* A parent thread may have been inside a registration or a
 		 * retirement: its segment changes may be done (or finish
 		 * later) while our copy of the index lacks them, with a

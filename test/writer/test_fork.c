@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -146,4 +148,73 @@ Test(fork, fork_inside_a_registration_gives_no_duplicate, .timeout = 30)
 	             "the child's count is in a hidden duplicate");
 	scales_snapshot_free(&s);
 	scales_close(&race_reg);
+}
+
+/* ---------------------------------------------- tasks without atfork */
+
+static scales_registry *foreign_reg;
+static volatile int foreign_rc[3];
+
+/* In a task that shares our memory: register, intern, close. */
+static int foreign_task(void *arg)
+{
+	(void)arg;
+	scales_counter c;
+	foreign_rc[0] = scales_counter_get(foreign_reg, "/foreign", NULL, &c);
+	uint32_t id;
+	foreign_rc[1] = scales_state_intern(foreign_reg, "foreign-state", &id);
+	scales_registry *r = foreign_reg;
+	foreign_rc[2] = scales_close(&r);
+	return 0;
+}
+
+static void expect_refused(const char *how)
+{
+	cr_expect_eq(foreign_rc[0], SCALES_E_FOREIGN, "%s: get gave %d", how,
+	             foreign_rc[0]);
+	cr_expect_eq(foreign_rc[1], SCALES_E_FOREIGN, "%s: intern gave %d", how,
+	             foreign_rc[1]);
+	cr_expect_eq(foreign_rc[2], SCALES_E_FOREIGN, "%s: close gave %d", how,
+	             foreign_rc[2]);
+	/* The registry is intact and ours: nothing was registered. */
+	struct scales_snapshot *s = snap(foreign_reg);
+	cr_expect_null(scales_snapshot_find(s, "/foreign"),
+	               "%s: a stranger registered /foreign", how);
+	scales_snapshot_free(&s);
+	scales_counter c;
+	cr_expect_eq(scales_counter_get(foreign_reg, "/after", NULL, &c), 0);
+}
+
+/*
+ * A vfork child and a raw clone(CLONE_VM) task share the process's memory
+ * but are none of its threads, and no fork handler runs for them: the
+ * registration paths refuse them (SCALES_E_FOREIGN) before touching a lock,
+ * and scales_close() does nothing. (Their updates through existing handles
+ * cannot be caught without slowing the hot path: docs/api.md.)
+ */
+Test(fork, tasks_sharing_memory_are_refused, .timeout = 30)
+{
+	fresh_dir();
+	foreign_reg = open_reg("foreign", 0, 0);
+
+	memset((void *)foreign_rc, 0, sizeof foreign_rc);
+	pid_t p = vfork();
+	if (p == 0) {
+		foreign_task(NULL);
+		_exit(0);
+	}
+	cr_assert_geq(p, 0);
+	wait_ok(p);
+	expect_refused("vfork");
+
+	memset((void *)foreign_rc, 0, sizeof foreign_rc);
+	size_t stack_size = 1 << 20;
+	char *stack = malloc(stack_size);
+	cr_assert_not_null(stack);
+	p = clone(foreign_task, stack + stack_size, CLONE_VM | SIGCHLD, NULL);
+	cr_assert_geq(p, 0, "clone: %s", strerror(errno));
+	wait_ok(p);
+	free(stack);
+	expect_refused("clone(CLONE_VM)");
+	scales_close(&foreign_reg);
 }

@@ -90,6 +90,11 @@ enum scales_error {
 	SCALES_E_CONFIG = -1004, /* an option or histogram range is absurd */
 	SCALES_E_CLOSED = -1005, /* the registry was closed or is a sink */
 	SCALES_E_UNSAFE = -1006, /* directory or file fails the safety checks */
+	SCALES_E_FOREIGN = -1007, /* called from a task that shares this
+	                             process's memory without being one of
+	                             its threads (a vfork child, a raw
+	                             clone(CLONE_VM)) or from the child of a
+	                             raw fork system call: refused */
 };
 
 /*
@@ -169,7 +174,8 @@ SCALES_API int scales_open(const struct scales_options *opts,
  * process that created the segment also removes the file unless
  * SCALES_KEEP_SEGMENT was given. Sets *reg to NULL. Handles obtained from the
  * registry must not be used afterwards. Not concurrent with any other call
- * on the same registry.
+ * on the same registry. SCALES_E_FOREIGN (nothing done) from a vfork child
+ * or another task that shares the process's memory.
  */
 SCALES_API int scales_close(scales_registry **reg);
 
