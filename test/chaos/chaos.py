@@ -15,7 +15,8 @@ Runs for CHAOS_SECONDS (default 40) with, in one segment directory:
              parent registers 20 more stats, which must all be visible;
   readers    scales-export (Graphite to a real carbon-cache started here,
              and --http, whose /metrics is polled), `scales-top -1`,
-             `scales-top -j` and `scales-top --gc`, in loops;
+             `scales-top -j` and `scales-top --gc`, in loops, and 200 slow
+             HTTP clients that trickle a header line every 2 s;
   junk       planted while it runs: random bytes under segment-like names,
              truncated and full `cp` copies of live segments under other
              pids' names, a fifo, a directory, a symlink, a mode-000 file;
@@ -500,6 +501,7 @@ def loop_gc():
 
 
 HTTP_PORT = free_port()
+started = time.time()  # when scales-export started
 
 
 def get_metrics(timeout=10):
@@ -513,6 +515,39 @@ def get_metrics(timeout=10):
     except Exception as e:  # any failure to answer is the finding
         problem('http', '/metrics: %s' % e)
         return None
+
+
+SLOW_CLIENTS = 200
+slow_open = [0]
+
+
+def loop_slowloris():
+    """SLOW_CLIENTS connections from 10 other loopback addresses, each
+    trickling a header line every 2 s and never ending its request, while
+    /metrics is polled from 127.0.0.1 (issue 13 item 17)."""
+    conns = [None] * SLOW_CLIENTS
+    while not stop_readers.is_set():
+        for i in range(SLOW_CLIENTS):
+            c = conns[i]
+            try:
+                if c is None:
+                    c = socket.socket()
+                    c.settimeout(1)
+                    c.bind(('127.0.0.%d' % (2 + i % 10), 0))
+                    c.connect(('127.0.0.1', HTTP_PORT))
+                    c.sendall(b'GET /metrics HTTP/1.1\r\nHost: x\r\n')
+                    conns[i] = c
+                else:
+                    c.sendall(b'X-Slow: %d\r\n' % i)
+            except OSError:
+                if c is not None:
+                    c.close()
+                conns[i] = None
+        slow_open[0] = max(slow_open[0], sum(c is not None for c in conns))
+        stop_readers.wait(2)
+    for c in conns:
+        if c is not None:
+            c.close()
 
 
 def prom_families(text):
@@ -645,7 +680,7 @@ def fill_fs(path, quiet=False):
 # ================================================================ main
 
 def main():
-    global mounted
+    global mounted, started
     for exe in (SERVER, LOAD, HW, GROW, TOP, EXPORT):
         if not os.access(exe, os.X_OK):
             print('1..0 # SKIP %s is not built' % exe)
@@ -700,11 +735,12 @@ def main():
 
     threads = [threading.Thread(target=f, daemon=True) for f in
                (loop_top1, loop_topj, loop_gc, loop_shared) +
-               ((loop_metrics,) if HTTP else ())]
+               ((loop_metrics, loop_slowloris) if HTTP else ())]
     for t in threads:
         t.start()
 
     # ------------------------------------------------------------ chaos
+    started = time.time()
     counts = {'server': 0, 'load': 0, 'hardkill': 0, 'grow': 0,
               'plant': 0}
     planted = {}
@@ -893,11 +929,19 @@ def main():
         export.kill()
         xrc = export.wait()
     xlog.close()
+    mhd = 0
     for line in open(xlog.name, 'rb').read().decode(
             'utf-8', 'replace').splitlines():
-        # its own messages about carbon and a one-line skip warning
-        if not WARN_RE.match(line):
+        # libmicrohttpd's messages about clients (the slow ones) are
+        # documented, at most 10 a minute (docs/http.md)
+        if line.startswith('scales-export: http: '):
+            mhd += 1
+        elif not WARN_RE.match(line):
             problem('reader', 'scales-export: stderr [%s]' % line[:300])
+    minutes = (time.time() - started) / 60
+    if mhd > 10 * (int(minutes) + 1):
+        problem('reader', 'scales-export: %d http messages in %.1f minutes'
+                % (mhd, minutes))
     if xrc != 0:
         problem('signal' if xrc < 0 else 'reader',
                 'scales-export: exit %d' % xrc)
@@ -937,7 +981,8 @@ def main():
         'warnings, invalid JSON)', problems['reader'] + problems['json'])
     if HTTP:
         tap(not problems['http'], '/metrics answered every poll with the '
-            "survivor's total", problems['http'])
+            "survivor's total, with up to %d slow clients connected" %
+            slow_open[0], problems['http'])
     else:
         tap_skip('scales-export built without --http: no /metrics')
     tap(not problems['monotonic'], "the survivor's total never went down "
