@@ -197,6 +197,7 @@ struct render_arg {
 	struct scales_buf buf;
 	size_t min_len;
 	struct export_config cfg;
+	scales_collector *col; /* Graphite: fed one snapshot of snap's */
 };
 
 static void op_json(void *arg)
@@ -213,11 +214,10 @@ static void op_json(void *arg)
 static void op_graphite(void *arg)
 {
 	struct render_arg *a = arg;
-	const struct scales_snapshot *snaps[1] = { a->snap };
 	a->buf.len = 0;
 	struct export_render_stats st;
 	memset(&st, 0, sizeof st);
-	if (graphite_render(&a->buf, snaps, 1, &a->cfg, 1700000000, &st) != 0 ||
+	if (graphite_render(&a->buf, a->col, &a->cfg, 1700000000, &st) != 0 ||
 	    a->buf.len < a->min_len || st.points < a->snap->n)
 		bench_die("graphite_render failed (%zu bytes, %zu points)",
 		          a->buf.len, st.points);
@@ -302,6 +302,13 @@ int bench_readers(const struct reader_config *cfg)
 	if (gname_prefix(prefix, sizeof prefix, "bench") < 0)
 		bench_die("gname_prefix");
 	rg.cfg.prefix = prefix;
+	struct scales_collector_options co = {
+		.flags = export_collect_flags(&rg.cfg),
+	};
+	struct scales_snapshot *sg = take(a100k.seg, 100000);
+	if (scales_collector_new(&co, &rg.col) ||
+	    scales_collector_sample_snapshots(rg.col, &sg, 1))
+		bench_die("collector");
 	renders[nrender++] = (struct rcase){
 		"render_graphite_100k", op_graphite, &rg, 0, { 0 }, 0
 	};
@@ -313,6 +320,7 @@ int bench_readers(const struct reader_config *cfg)
 	bench_log("readers: rendering, %d rounds\n", cfg->rounds);
 	rrun(renders, nrender, cfg->rounds, 50);
 	scales_buf_free(&rg.buf);
+	scales_collector_free(&rg.col);
 	scales_buf_free(&ra.buf);
 	scales_snapshot_free(&s100k);
 

@@ -219,33 +219,34 @@ static void fuzz_export(scales_segment *seg, const struct scales_snapshot *s)
 	CHECK(export_rules_add(&rules, true, "*") == 0);
 	struct export_config cfg = { prefix, false, true, true, &rules };
 	const int64_t ts = 1700000000;
+	char err[512];
 	for (int per = 0; per < 2; per++) {
 		cfg.per_process = per;
-		struct scales_buf b = { 0 };
-		struct export_render_stats st = { 0 };
-		const struct scales_snapshot *arr[1] = { s };
-		CHECK(graphite_render(&b, arr, 1, &cfg, ts, &st) == 0);
-		check_graphite(&b, ts);
-		scales_buf_free(&b);
+		struct scales_collector_options o = {
+			.flags = export_collect_flags(&cfg),
+			.tick_ns = SCALES_METER_EVERY_MARK,
+		};
+		scales_collector *col = NULL;
+		CHECK(scales_collector_new(&o, &col) == 0);
+		/* one collection rendered (--once), then a baseline and an
+		 * interval */
+		for (int k = 0; k < 3; k++) {
+			struct scales_snapshot *a = NULL;
+			if (scales_snapshot_take(seg, 0, &a, err, sizeof err))
+				continue;
+			CHECK(scales_collector_sample_snapshots(col, &a, 1) ==
+			      0);
+			CHECK(a == NULL);
+			if (k == 1)
+				continue;
+			struct scales_buf b = { 0 };
+			struct export_render_stats st = { 0 };
+			CHECK(graphite_render(&b, col, &cfg, ts + k, &st) == 0);
+			check_graphite(&b, ts + k);
+			scales_buf_free(&b);
+		}
+		scales_collector_free(&col);
 	}
-	/* the stateful renderer: a baseline, then an interval */
-	exporter *ex = exporter_new(&cfg);
-	CHECK(ex);
-	char err[512];
-	struct scales_snapshot *a = NULL, *c = NULL;
-	if (scales_snapshot_take(seg, 0, &a, err, sizeof err) == 0) {
-		CHECK(exporter_baseline(ex, &a, 1) == 0);
-		CHECK(a == NULL);
-	}
-	if (scales_snapshot_take(seg, 0, &c, err, sizeof err) == 0) {
-		struct scales_buf b = { 0 };
-		CHECK(exporter_render(ex, &b, &c, 1, ts + 60, NULL) == 0);
-		check_graphite(&b, ts + 60);
-		scales_buf_free(&b);
-	}
-	scales_snapshot_free(&a);
-	scales_snapshot_free(&c);
-	exporter_free(&ex);
 	export_rules_free(&rules);
 }
 

@@ -172,15 +172,28 @@ static struct scales_snapshot *snap_of(struct segbuild *b)
 	return s;
 }
 
+/* A collector grouping as c says (fed the caller's snapshots). */
+static scales_collector *collector_for(const struct export_config *c)
+{
+	struct scales_collector_options o = {
+		.flags = export_collect_flags(c),
+		.tick_ns = SCALES_METER_EVERY_MARK,
+	};
+	scales_collector *col = NULL;
+	cr_assert_eq(scales_collector_new(&o, &col), 0);
+	return col;
+}
+
+/* One collection of s (taken: set to NULL) rendered once, as --once. */
 static char *render1(struct scales_snapshot **s, size_t n,
                      const struct export_config *c, int64_t ts)
 {
 	struct scales_buf b = { 0 };
 	struct export_render_stats st = { 0 };
-	cr_assert_eq(graphite_render(&b,
-	                             (const struct scales_snapshot *const *)s,
-	                             n, c, ts, &st),
-	             0);
+	scales_collector *col = collector_for(c);
+	cr_assert_eq(scales_collector_sample_snapshots(col, s, n), 0);
+	cr_assert_eq(graphite_render(&b, col, c, ts, &st), 0);
+	scales_collector_free(&col);
 	char tss[32];
 	snprintf(tss, sizeof(tss), "%lld", (long long)ts);
 	cr_assert_eq(check_lines(b.data ? b.data : "", b.len, tss), st.points);
@@ -610,6 +623,9 @@ Test(render, processes_of_one_app_are_merged)
 	free(out);
 
 	c.per_process = true;
+	s[0] = snap_of(b1);
+	s[1] = snap_of(b2);
+	s[2] = snap_of(b3);
 	out = render1(s, 3, &c, 60);
 	cr_assert_str_eq(value_of(out, "web.100.web.errors"), "7");
 	cr_assert_str_eq(value_of(out, "web.200.web.errors"), "14");
@@ -643,7 +659,7 @@ Test(render, rules_select_metrics)
 	sb_free(b);
 }
 
-Test(render, exporter_per_interval_histograms_rates_and_meters)
+Test(render, per_interval_histograms_rates_and_meters)
 {
 	struct segbuild *b = sb_new("svc", 77, 1077, NULL);
 	uint32_t h = sb_histogram(b, "/lat", 5, 0, NB, 1e-9, 1);
@@ -654,9 +670,10 @@ Test(render, exporter_per_interval_histograms_rates_and_meters)
 	struct export_config cfg = { .prefix = "",
 		                     .rates = true,
 		                     .meters = true };
-	exporter *e = exporter_new(&cfg);
+	scales_collector *col = collector_for(&cfg);
+	/* the baseline */
 	struct scales_snapshot *s = snap_of(b);
-	cr_assert_eq(exporter_baseline(e, &s, 1), 0);
+	cr_assert_eq(scales_collector_sample_snapshots(col, &s, 1), 0);
 	cr_assert_null(s);
 
 	for (int i = 1; i <= 100; i++)
@@ -664,9 +681,10 @@ Test(render, exporter_per_interval_histograms_rates_and_meters)
 	sb_counter_add(b, c, 1, 500);
 	usleep(20000);
 	s = snap_of(b);
+	cr_assert_eq(scales_collector_sample_snapshots(col, &s, 1), 0);
 	struct scales_buf out = { 0 };
 	struct export_render_stats st = { 0 };
-	cr_assert_eq(exporter_render(e, &out, &s, 1, 120, &st), 0);
+	cr_assert_eq(graphite_render(&out, col, &cfg, 120, &st), 0);
 	check_lines(out.data, out.len, "120");
 	cr_assert_str_eq(value_of(out.data, "svc.lat.count"), "100");
 	cr_assert_str_eq(value_of(out.data, "svc.lat.total_count"), "1100");
@@ -684,7 +702,8 @@ Test(render, exporter_per_interval_histograms_rates_and_meters)
 	/* an idle period: count 0, no min/max/quantiles, meters decay */
 	usleep(20000);
 	s = snap_of(b);
-	cr_assert_eq(exporter_render(e, &out, &s, 1, 180, &st), 0);
+	cr_assert_eq(scales_collector_sample_snapshots(col, &s, 1), 0);
+	cr_assert_eq(graphite_render(&out, col, &cfg, 180, &st), 0);
 	check_lines(out.data, out.len, "180");
 	cr_assert_str_eq(value_of(out.data, "svc.lat.count"), "0");
 	cr_assert_str_eq(value_of(out.data, "svc.lat.sum"), "0");
@@ -695,8 +714,7 @@ Test(render, exporter_per_interval_histograms_rates_and_meters)
 	double m1 = atof(value_of(out.data, "svc.reqs.m1"));
 	cr_assert(m1 > 0 && m1 < rate, "m1 %g after rate %g", m1, rate);
 	scales_buf_free(&out);
-	exporter_free(&e);
-	cr_assert_null(e);
+	scales_collector_free(&col);
 	sb_free(b);
 }
 
@@ -709,9 +727,9 @@ Test(render, merged_intervals_survive_a_new_worker)
 	for (int i = 0; i < 50; i++)
 		sb_hist_record(w1, h1, 0, 1000);
 	struct export_config cfg = { .prefix = "" };
-	exporter *e = exporter_new(&cfg);
+	scales_collector *col = collector_for(&cfg);
 	struct scales_snapshot *s = snap_of(w1);
-	exporter_baseline(e, &s, 1);
+	cr_assert_eq(scales_collector_sample_snapshots(col, &s, 1), 0);
 	for (int i = 0; i < 5; i++)
 		sb_hist_record(w1, h1, 0, 2000);
 	struct segbuild *w2 = sb_new("pf", 2, 12, NULL);
@@ -719,15 +737,16 @@ Test(render, merged_intervals_survive_a_new_worker)
 	for (int i = 0; i < 7; i++)
 		sb_hist_record(w2, h2, 0, 3000);
 	struct scales_snapshot *v[2] = { snap_of(w1), snap_of(w2) };
+	cr_assert_eq(scales_collector_sample_snapshots(col, v, 2), 0);
 	struct scales_buf out = { 0 };
-	cr_assert_eq(exporter_render(e, &out, v, 2, 60, NULL), 0);
+	cr_assert_eq(graphite_render(&out, col, &cfg, 60, NULL), 0);
 	cr_assert_str_eq(value_of(out.data, "pf.lat.count"), "12");
 	cr_assert_str_eq(value_of(out.data, "pf.lat.total_count"), "62");
 	/* interval min and max: bucket bounds (within 2%) */
 	cr_assert(fabs(atof(value_of(out.data, "pf.lat.min")) - 2e-6) <= 4e-8);
 	cr_assert(fabs(atof(value_of(out.data, "pf.lat.max")) - 3e-6) <= 6e-8);
 	scales_buf_free(&out);
-	exporter_free(&e);
+	scales_collector_free(&col);
 	sb_free(w1);
 	sb_free(w2);
 }
@@ -774,13 +793,14 @@ Test(render, distinct_stats_get_distinct_names)
 	struct export_config cfg = { .prefix = "",
 		                     .rates = true,
 		                     .meters = true };
-	exporter *e = exporter_new(&cfg);
+	scales_collector *col = collector_for(&cfg);
 	struct scales_snapshot *s = snap_of(b);
-	cr_assert_eq(exporter_baseline(e, &s, 1), 0);
+	cr_assert_eq(scales_collector_sample_snapshots(col, &s, 1), 0);
 	usleep(20000);
 	s = snap_of(b);
+	cr_assert_eq(scales_collector_sample_snapshots(col, &s, 1), 0);
 	struct scales_buf out = { 0 };
-	cr_assert_eq(exporter_render(e, &out, &s, 1, 120, NULL), 0);
+	cr_assert_eq(graphite_render(&out, col, &cfg, 120, NULL), 0);
 	names_distinct(out.data);
 	cr_assert_str_eq(value_of(out.data, "collide.a%2Eb"), "1");
 	cr_assert_str_eq(value_of(out.data, "collide.a-b"), "2");
@@ -810,7 +830,7 @@ Test(render, distinct_stats_get_distinct_names)
 	cr_assert_str_eq(value_of(o1, "collide.h._count"), "3");
 	free(o1);
 	scales_snapshot_free(&s);
-	exporter_free(&e);
+	scales_collector_free(&col);
 	sb_free(b);
 }
 

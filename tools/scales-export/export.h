@@ -150,41 +150,22 @@ struct export_render_stats {
 	size_t groups;    /* series groups (apps, or processes) */
 };
 
+/* The collector flags of c: merged by app and owner unless per_process. */
+unsigned export_collect_flags(const struct export_config *c);
+
 /*
- * Renders every numeric point of the n snapshots (one per process) as
+ * Renders every numeric point of the collector's last collection (one
+ * group per app and owner, or per process with c->per_process) as
  * Graphite plaintext lines "name value timestamp\n" appended to out, with
- * timestamp ts. Stateless: histograms are over all time (since each was
- * created) and no rates or meters are sent. Processes of one app are merged
- * (scales_snapshot_merge()) unless c->per_process. See docs/graphite.md for
- * the names. Returns 0 or -ENOMEM; st may be NULL.
+ * timestamp ts. Histograms are over the interval since the collector's
+ * previous collection (each member's values since its previous snapshot;
+ * over all time if there is none: --once), with the all-time count as
+ * total_count; counters get the collector's rates and meters (c->rates,
+ * c->meters; from its second collection on). See docs/graphite.md for the
+ * names. Returns 0 or -ENOMEM; st (may be NULL) is added to.
  */
-int graphite_render(struct scales_buf *out,
-                    const struct scales_snapshot *const *snaps, size_t n,
+int graphite_render(struct scales_buf *out, scales_collector *col,
                     const struct export_config *c, int64_t ts,
-                    struct export_render_stats *st);
-
-/*
- * The stateful renderer scales-export runs every period: as
- * graphite_render(), but histograms are over the interval since the
- * previous call (per process, then merged; a process or an entry first
- * seen counts everything since its creation), and counters get rates and
- * meters (from the second call on; c->rates, c->meters). It keeps the
- * snapshots of each call for the next one: exporter_render() takes
- * ownership of snaps[0..n-1] (and sets them to NULL).
- */
-typedef struct exporter exporter;
-
-exporter *exporter_new(const struct export_config *c);
-void exporter_free(exporter **e);
-
-/*
- * Feeds the snapshots without rendering anything: the baseline of the first
- * interval. Takes ownership as exporter_render(). Returns 0 or -ENOMEM.
- */
-int exporter_baseline(exporter *e, struct scales_snapshot **snaps, size_t n);
-
-int exporter_render(exporter *e, struct scales_buf *out,
-                    struct scales_snapshot **snaps, size_t n, int64_t ts,
                     struct export_render_stats *st);
 
 /* ---------------------------------------------------------- point buffer */

@@ -66,95 +66,69 @@ static double real_s(void)
 
 struct selection {
 	const struct export_args *a;
-	bool any_named_file; /* some selector is a segment file */
-	bool *named_failed;  /* per selector: already reported */
+	scales_collector *col; /* selects, snapshots, groups, merges */
+	bool any_named_file;   /* some selector is a segment file */
+	bool *named_failed;    /* per selector: already reported */
 };
 
-struct snaps {
-	struct scales_snapshot **v;
-	size_t n, cap;
-};
-
-static void snaps_free(struct snaps *s)
+/* Skipped files (junk, copies, a snapshot that failed): once each. */
+static void collect_warn(void *arg, const char *path, const char *msg)
 {
-	for (size_t i = 0; i < s->n; i++)
-		scales_snapshot_free(&s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
+	(void)arg;
+	logmsg(false, "skipping %s: %s", path, msg);
 }
 
-static int snaps_add(struct snaps *s, struct scales_snapshot *snap)
+static int selection_open(struct selection *sel, const struct export_args *a,
+                          const struct export_config *cfg)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		struct scales_snapshot **v = realloc(s->v, cap * sizeof(*v));
-		if (!v) {
-			scales_snapshot_free(&snap);
-			return -ENOMEM;
-		}
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n++] = snap;
-	return 0;
-}
-
-/*
- * Snapshots the selected processes, as the reader library selects them
- * (scales_select()): named segment files always (dead or alive, copies
- * too); discovered segments if they match (no selector or an app name:
- * live writers only; a pid: also a dead one), never a copy of another
- * process's segment; each process once, named ones first. named_only:
- * only the named files (no discovery). strict: a named file that cannot
- * be read, or a directory that cannot be, is an error (returns 2).
- */
-static int collect(struct selection *sel, struct snaps *out, bool strict,
-                   bool named_only)
-{
-	const struct export_args *a = sel->a;
-	struct scales_selection s = {
+	sel->a = a;
+	struct scales_collector_options o = {
 		.dir = a->dir,
 		.selectors = (const char *const *)a->selectors,
 		.nselectors = a->nselectors,
-		.flags = named_only ? SCALES_SEL_NO_DISCOVERY : 0,
+		.warn = collect_warn,
+		.flags = export_collect_flags(cfg),
+		/* each period is one tick of the meters */
+		.tick_ns = SCALES_METER_EVERY_MARK,
 	};
+	return scales_collector_new(&o, &sel->col);
+}
+
+/*
+ * Collects the selected processes (the reader library's collector:
+ * named segment files always, dead or alive, copies too; discovered
+ * segments if they match (no selector or an app name: live writers only;
+ * a pid: also a dead one), never a copy of another process's segment;
+ * each process once, named ones first). named_only: only the named files
+ * (no discovery, nothing sampled). strict: a named file that cannot be
+ * read, or a directory that cannot be, is an error (returns 2).
+ */
+static int collect(struct selection *sel, bool strict, bool named_only)
+{
+	const struct export_args *a = sel->a;
+	struct scales_selection *s = scales_collector_selection(sel->col);
+	s->flags = named_only ? SCALES_SEL_NO_DISCOVERY : 0;
 	char err[512];
-	int drc = scales_select(&s, err, sizeof(err));
-	/* per selector: why the file it names cannot be read (NULL: it can) */
-	const char **why = calloc(a->nselectors + 1, sizeof(*why));
-	char(*snap_err)[512] = calloc(s.n + 1, sizeof(*snap_err));
-	int rc = drc == -ENOMEM || !why || !snap_err ? -ENOMEM : 0;
-	for (size_t k = 0; !rc && k < s.nerrors; k++) {
-		size_t i = s.errors[k].selector;
-		if (scales_selector_kind(a->selectors[i], NULL) ==
-		        SCALES_SELECTOR_PATH &&
-		    !why[i])
-			why[i] = s.errors[k].msg;
-	}
-	for (size_t k = 0; !rc && k < s.n; k++) {
-		const struct scales_selected *it = &s.items[k];
-		struct scales_snapshot *snap;
-		if (scales_snapshot_take(it->seg, 0, &snap, snap_err[k],
-		                         sizeof(snap_err[k]))) {
-			/* a discovered one vanished or is not a segment: skip */
-			if ((it->by & SCALES_BY_PATH) && !why[it->selector])
-				why[it->selector] = snap_err[k];
-			continue;
-		}
-		rc = snaps_add(out, snap);
-	}
+	int drc = scales_collector_select(sel->col, err, sizeof(err));
+	int rc = drc == -ENOMEM ? -ENOMEM : 0;
+	if (!rc && !named_only)
+		rc = scales_collector_sample(sel->col);
 	for (size_t i = 0; !rc && i < a->nselectors; i++) {
 		if (scales_selector_kind(a->selectors[i], NULL) !=
 		    SCALES_SELECTOR_PATH)
 			continue;
-		if (why[i]) {
+		const char *why = NULL;
+		for (size_t k = 0; !why && k < s->nerrors; k++)
+			if (s->errors[k].selector == i)
+				why = s->errors[k].msg;
+		if (why) {
 			if (strict) {
-				logmsg(true, "%s", why[i]);
+				logmsg(true, "%s", why);
 				rc = 2;
 				break;
 			}
 			if (!sel->named_failed[i])
-				logmsg(true, "%s", why[i]);
+				logmsg(true, "%s", why);
 			sel->named_failed[i] = true;
 			continue;
 		}
@@ -166,104 +140,39 @@ static int collect(struct selection *sel, struct snaps *out, bool strict,
 		logmsg(true, "%s", err);
 		rc = strict ? 2 : 0;
 	}
-	free(why);
-	free(snap_err);
-	scales_selection_free(&s);
 	return rc;
 }
 
 /* ------------------------------------------------------------ json file */
 
-struct json_rates {
-	char *seg;
-	uint64_t start;
-	scales_rates *r;
-	bool seen;
-};
-
 struct json_out {
 	const char *path;
-	struct json_rates *v;
-	size_t n;
 	bool failing; /* the last write failed (reported once) */
 	uint64_t errors;
 };
 
-static scales_rates *json_rates_for(struct json_out *j,
-                                    const struct scales_snapshot *s)
-{
-	const char *seg = s->segment_path ? s->segment_path : "";
-	for (size_t i = 0; i < j->n; i++)
-		if (!strcmp(j->v[i].seg, seg) &&
-		    j->v[i].start == s->proc.start_time) {
-			j->v[i].seen = true;
-			return j->v[i].r;
-		}
-	struct json_rates *v = realloc(j->v, (j->n + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	j->v = v;
-	struct json_rates *e = &j->v[j->n];
-	e->seg = strdup(seg);
-	e->start = s->proc.start_time;
-	e->r = scales_rates_new(0);
-	e->seen = true;
-	if (!e->seg || !e->r) {
-		free(e->seg);
-		scales_rates_free(&e->r);
-		return NULL;
-	}
-	j->n++;
-	return e->r;
-}
-
-static void json_out_free(struct json_out *j)
-{
-	for (size_t i = 0; i < j->n; i++) {
-		free(j->v[i].seg);
-		scales_rates_free(&j->v[i].r);
-	}
-	free(j->v);
-	j->v = NULL;
-	j->n = 0;
-}
-
-/* Writes the snapshots to j->path atomically: a temporary file in the same
- * directory, fsync, rename. Returns 0 or -1 (reported). */
-static int json_write(struct json_out *j, struct scales_snapshot **snaps,
-                      size_t n, bool track_rates)
+/* Writes the collector's groups to j->path atomically: a temporary file
+ * in the same directory, fsync, rename. Returns 0 or -1 (reported). */
+static int json_write(struct json_out *j, scales_collector *col,
+                      bool with_rates)
 {
 	int rc = -1;
-	struct scales_rate **rates = calloc(n ? n : 1, sizeof(*rates));
+	size_t n;
+	const struct scales_group *g = scales_collector_groups(col, &n);
+	const struct scales_snapshot **snaps =
+	    calloc(n ? n : 1, sizeof(*snaps));
+	const struct scales_rate **rates = calloc(n ? n : 1, sizeof(*rates));
 	struct scales_buf b = { 0 };
 	char *tmp = NULL;
 	const char *why = "out of memory";
 	int err = 0;
-	if (!rates)
+	if (!snaps || !rates)
 		goto out;
-	for (size_t i = 0; i < n && track_rates; i++) {
-		scales_rates *r = json_rates_for(j, snaps[i]);
-		rates[i] =
-		    r ? calloc(snaps[i]->n ? snaps[i]->n : 1, sizeof(**rates)) :
-		        NULL;
-		if (r && rates[i] && scales_rates_update(r, snaps[i], rates[i]))
-			goto out;
+	for (size_t i = 0; i < n; i++) {
+		snaps[i] = g[i].cur;
+		rates[i] = with_rates ? g[i].rates : NULL;
 	}
-	/* forget the processes gone */
-	for (size_t i = 0; i < j->n;) {
-		if (j->v[i].seen || !track_rates) {
-			j->v[i].seen = false;
-			i++;
-			continue;
-		}
-		free(j->v[i].seg);
-		scales_rates_free(&j->v[i].r);
-		j->v[i] = j->v[--j->n];
-	}
-	if (scales_json_render(&b, (const struct scales_snapshot *const *)snaps,
-	                       (const struct scales_rate *const *)rates, n,
-	                       0) ||
-	    b.oom)
+	if (scales_json_render(&b, snaps, rates, n, 0) || b.oom)
 		goto out;
 	scales_buf_append(&b, "\n", 1);
 	char *dcopy = strdup(j->path), *bcopy = strdup(j->path);
@@ -324,9 +233,7 @@ out:
 			logmsg(false, "--json-file %s: written again", j->path);
 		j->failing = false;
 	}
-	if (rates)
-		for (size_t i = 0; i < n; i++)
-			free(rates[i]);
+	free(snaps);
 	free(rates);
 	free(tmp);
 	scales_buf_free(&b);
@@ -658,31 +565,26 @@ static int push_batch(struct run *r, struct scales_buf *b, size_t npoints,
 
 static int run_once(struct run *r)
 {
-	struct snaps s = { 0 };
-	int rc = collect(&r->sel, &s, true, false);
-	if (rc) {
-		snaps_free(&s);
+	int rc = collect(&r->sel, true, false);
+	if (rc)
 		return rc == 2 ? 2 : 1;
-	}
-	if (s.n == 0) {
+	size_t ngroups;
+	scales_collector_groups(r->sel.col, &ngroups);
+	if (ngroups == 0) {
 		logmsg(true, "no process matched");
-		snaps_free(&s);
 		return 1;
 	}
 	int status = 0;
 	int64_t ts = (int64_t)floor(real_s() / r->a->period) * r->a->period;
-	if (r->a->json_file && json_write(&r->json, s.v, s.n, false))
+	if (r->a->json_file && json_write(&r->json, r->sel.col, false))
 		status = 1;
 	struct scales_buf b = { 0 };
 	struct export_render_stats st = { 0 };
-	if (graphite_render(&b, (const struct scales_snapshot *const *)s.v, s.n,
-	                    &r->cfg, ts, &st)) {
+	if (graphite_render(&b, r->sel.col, &r->cfg, ts, &st)) {
 		logmsg(true, "out of memory");
 		scales_buf_free(&b);
-		snaps_free(&s);
 		return 1;
 	}
-	snaps_free(&s);
 	if (r->a->to_stdout) {
 		write_stdout(r, b.data ? b.data : "", b.len);
 		if (r->stdout_failed)
@@ -709,25 +611,25 @@ static int run_once(struct run *r)
 }
 
 /* One period: collect, JSON file, render, stdout, queue for Graphite. */
-static void period(struct run *r, exporter *ex, int64_t ts, bool *warned)
+static void period(struct run *r, int64_t ts, bool *warned)
 {
 	uint64_t t0 = mono_ns();
-	struct snaps s = { 0 };
-	if (collect(&r->sel, &s, false, false) < 0)
+	if (collect(&r->sel, false, false) < 0)
 		logmsg(true, "out of memory while collecting");
-	if (s.n == 0 && !*warned) {
+	size_t ngroups;
+	scales_collector_groups(r->sel.col, &ngroups);
+	if (ngroups == 0 && !*warned) {
 		logmsg(false, "no process matched (yet)");
 		*warned = true;
-	} else if (s.n) {
+	} else if (ngroups) {
 		*warned = false;
 	}
 	if (r->a->json_file)
-		json_write(&r->json, s.v, s.n, true);
+		json_write(&r->json, r->sel.col, true);
 	struct scales_buf b = { 0 };
 	struct export_render_stats st = { 0 };
-	if (exporter_render(ex, &b, s.v, s.n, ts, &st))
+	if (graphite_render(&b, r->sel.col, &r->cfg, ts, &st))
 		logmsg(true, "out of memory while rendering");
-	snaps_free(&s);
 	scales_counter_inc(&r->self.periods);
 	scales_counter_add(&r->self.points, st.points);
 	scales_gauge_set(&r->self.metrics, (int64_t)st.metrics);
@@ -747,18 +649,8 @@ static void period(struct run *r, exporter *ex, int64_t ts, bool *warned)
 static int run_loop(struct run *r)
 {
 	bool pushing = r->nd || r->a->to_stdout || r->a->json_file;
-	exporter *ex = exporter_new(&r->cfg);
-	if (!ex) {
-		logmsg(true, "out of memory");
-		return 1;
-	}
-	if (pushing) {
-		/* the baseline of the first interval */
-		struct snaps s = { 0 };
-		collect(&r->sel, &s, false, false);
-		exporter_baseline(ex, s.v, s.n);
-		snaps_free(&s);
-	}
+	if (pushing) /* the baseline of the first interval */
+		collect(&r->sel, false, false);
 	unsigned p = r->a->period;
 	double next = (floor(real_s() / p) + 1) * p;
 	bool warned = false;
@@ -771,7 +663,7 @@ static int run_loop(struct run *r)
 			 * stamp with the current boundary */
 			if (now >= next + p)
 				ts = (int64_t)(floor(now / p) * p);
-			period(r, ex, ts, &warned);
+			period(r, ts, &warned);
 			next = (floor(real_s() / p) + 1) * p;
 			continue;
 		}
@@ -787,7 +679,6 @@ static int run_loop(struct run *r)
 		    mono_ns() + (uint64_t)(r->a->timeout_s * 1e9);
 		pump(r, deadline, true, all_closed_or_failed);
 	}
-	exporter_free(&ex);
 	return 0;
 }
 
@@ -835,8 +726,11 @@ int main(int argc, char **argv)
 		.meters = a.meters,
 		.rules = &a.rules,
 	};
-	r.sel.a = &a;
 	r.sel.named_failed = calloc(a.nselectors + 1, sizeof(bool));
+	if (selection_open(&r.sel, &a, &r.cfg)) {
+		fprintf(stderr, PROG ": out of memory\n");
+		goto out;
+	}
 	for (size_t i = 0; i < a.nselectors; i++)
 		if (scales_selector_kind(a.selectors[i], NULL) ==
 		    SCALES_SELECTOR_PATH)
@@ -892,9 +786,7 @@ int main(int argc, char **argv)
 	} else {
 		/* named segment files must be readable at the start */
 		if (r.sel.any_named_file) {
-			struct snaps s = { 0 };
-			int c = collect(&r.sel, &s, true, true);
-			snaps_free(&s);
+			int c = collect(&r.sel, true, true);
 			if (c == 2) {
 				status = 2;
 				goto out;
@@ -931,7 +823,7 @@ out:
 	free(r.dests);
 	free(r.sel.named_failed);
 	pb_free(&r.pb);
-	json_out_free(&r.json);
+	scales_collector_free(&r.sel.col);
 	self_close(&r.self);
 	if (r.sigfd >= 0)
 		close(r.sigfd);
