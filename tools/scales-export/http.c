@@ -4,15 +4,15 @@
  * selected processes, the listening socket, libmicrohttpd and the routes.
  * The pages themselves are rendered by html.c and prom.c.
  *
- * Sampling: every interval the sampling thread selects the processes
- * (the reader library's scales_select(): named files, discovery, live
- * writers unless selected by pid, no copies, each process once),
- * snapshots them, merges the processes of each app (unless per_process),
- * feeds the rate trackers, pushes one value per metric into its sparkline
- * ring, and swaps the new groups in under the state lock. Requests render
- * from the latest groups under the same lock. Segments stay open between
- * samples, in the selection; snapshots are copies (their segment path
- * too), so a segment may be closed while its samples are still shown.
+ * Sampling: every interval the sampling thread has the reader library's
+ * collector select the processes (named files, discovery, live writers
+ * unless selected by pid, no copies, each process once), snapshot them,
+ * merge the processes of each app and owner (unless per_process) and
+ * update the rates; then it pushes one value per metric into its
+ * sparkline ring and swaps the new groups in under the state lock.
+ * Requests render from the latest groups under the same lock. The
+ * collector keeps the previous collection's snapshots until its next one,
+ * so the groups shown until the swap stay valid.
  *
  * Threads: libmicrohttpd's one internal thread runs every request; the
  * sampling thread runs hstate_sample() every interval. Both block the
@@ -91,9 +91,14 @@ struct hstate *hstate_new(const struct export_http_options *o)
 			if (!(st->selectors[i] = strdup(o->selectors[i])))
 				goto oom;
 	}
-	st->sel.dir = st->dir;
-	st->sel.selectors = (const char *const *)st->selectors;
-	st->sel.nselectors = st->nselectors;
+	struct scales_collector_options co = {
+		.dir = st->dir,
+		.selectors = (const char *const *)st->selectors,
+		.nselectors = st->nselectors,
+		.flags = st->per_process ? 0 : SCALES_COLLECT_MERGE,
+	};
+	if (scales_collector_new(&co, &st->col))
+		goto oom;
 	return st;
 oom:
 	hstate_free(st);
@@ -107,9 +112,6 @@ static void hgroup_clear(struct hgroup *g)
 			free(g->rings[i]);
 		free(g->rings);
 	}
-	free(g->rates);
-	scales_snapshot_free(&g->snap);
-	scales_rates_free(&g->tracker);
 	free(g->key);
 	memset(g, 0, sizeof(*g));
 }
@@ -121,12 +123,11 @@ void hstate_free(struct hstate *st)
 	for (size_t i = 0; i < st->ngroups; i++)
 		hgroup_clear(&st->groups[i]);
 	free(st->groups);
-	scales_selection_free(&st->sel);
+	scales_collector_free(&st->col);
 	for (size_t i = 0; i < st->nselectors; i++)
 		free(st->selectors[i]);
 	free(st->selectors);
 	free(st->dir);
-	free(st->scratch);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -156,24 +157,6 @@ static void hring_push(struct hring *r, unsigned capacity, double v)
 
 /* ------------------------------------------------------------ sampling */
 
-struct taken {
-	struct scales_snapshot *snap;
-	const char *key;
-};
-
-static int taken_cmp(const void *a, const void *b)
-{
-	const struct taken *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-	if (c)
-		return c;
-	c = strcmp(x->snap->proc.app, y->snap->proc.app);
-	if (c)
-		return c;
-	return (x->snap->proc.pid > y->snap->proc.pid) -
-	       (x->snap->proc.pid < y->snap->proc.pid);
-}
-
 static int group_cmp(const void *a, const void *b)
 {
 	const struct hgroup *x = a, *y = b;
@@ -196,40 +179,23 @@ static struct hgroup *old_group(struct hgroup *old, size_t nold,
 	return NULL;
 }
 
-static bool scratch_reserve(struct hstate *st, size_t n)
+/* The value one sample adds to metric i's sparkline. */
+static double ring_value(struct hstate *st, const struct scales_group *g,
+                         size_t i)
 {
-	if (st->nscratch >= n)
-		return true;
-	uint64_t *p = realloc(st->scratch, n * sizeof(*p));
-	if (!p)
-		return false;
-	st->scratch = p;
-	st->nscratch = n;
-	return true;
-}
-
-/* The value one sample adds to metric m's sparkline. prev: the same path in
- * the previous sample (or NULL). */
-static double ring_value(struct hstate *st, const struct scales_metric *m,
-                         const struct scales_metric *prev,
-                         const struct scales_rate *r)
-{
+	const struct scales_metric *m = &g->cur->metrics[i];
 	switch (m->kind) {
 	case SCALES_KIND_COUNTER:
 	case SCALES_KIND_DICT:
-		return r->rate;
+		return g->rates[i].rate;
 	case SCALES_KIND_GAUGE:
 		return (double)m->v.i64;
 	case SCALES_KIND_GAUGE_F64:
 		return m->v.f64;
 	case SCALES_KIND_HISTOGRAM: {
-		if (!prev || prev->generation != m->generation ||
-		    prev->kind != m->kind ||
-		    !scratch_reserve(st, m->hist.nbuckets))
-			return NAN;
 		struct scales_histo d;
-		if (scales_histo_delta(&prev->hist, &m->hist, st->scratch,
-		                       &d) ||
+		double secs;
+		if (scales_collector_interval(st->col, g, i, &d, &secs) ||
 		    d.count == 0)
 			return NAN;
 		return scales_histo_quantile(&d, 0.99);
@@ -239,43 +205,32 @@ static double ring_value(struct hstate *st, const struct scales_metric *m,
 	}
 }
 
-/* Fills g's rates and rings from its new snapshot, moving the rings of
- * the old group (same key) over where path and generation still match. */
-static int group_update(struct hstate *st, struct hgroup *g, struct hgroup *old)
+/* Fills the new group h (of the collector's group g) with its rings,
+ * moving those of the old group (same key) over where path and
+ * generation still match. */
+static int group_update(struct hstate *st, struct hgroup *h,
+                        const struct scales_group *g, struct hgroup *old)
 {
-	const struct scales_snapshot *s = g->snap;
+	const struct scales_snapshot *s = g->cur;
 	size_t n = s->n;
-	g->rates = calloc(n ? n : 1, sizeof(*g->rates));
-	g->rings = calloc(n ? n : 1, sizeof(*g->rings));
-	if (!g->rates || !g->rings)
+	h->rings = calloc(n ? n : 1, sizeof(*h->rings));
+	if (!h->rings)
 		return -ENOMEM;
-	if (old && old->tracker) {
-		g->tracker = old->tracker;
-		old->tracker = NULL;
-	} else if (!(g->tracker = scales_rates_new(0))) {
-		return -ENOMEM;
-	}
-	if (scales_rates_update(g->tracker, s, g->rates))
-		return -ENOMEM;
-
 	const struct scales_snapshot *os = old ? old->snap : NULL;
 	size_t j = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct scales_metric *m = &s->metrics[i];
-		const struct scales_metric *pm = NULL;
 		struct hring *ring = NULL;
 		/* both sorted by strcmp(path) */
 		while (os && j < os->n &&
 		       strcmp(os->metrics[j].path, m->path) < 0)
 			j++;
-		if (os && j < os->n && !strcmp(os->metrics[j].path, m->path)) {
-			pm = &os->metrics[j];
-			if (old->rings && old->rings[j] &&
-			    pm->generation == m->generation &&
-			    pm->kind == m->kind) {
-				ring = old->rings[j];
-				old->rings[j] = NULL;
-			}
+		if (os && j < os->n && !strcmp(os->metrics[j].path, m->path) &&
+		    old->rings && old->rings[j] &&
+		    os->metrics[j].generation == m->generation &&
+		    os->metrics[j].kind == m->kind) {
+			ring = old->rings[j];
+			old->rings[j] = NULL;
 		}
 		if (!hmetric_has_ring(m))
 			continue;
@@ -286,9 +241,8 @@ static int group_update(struct hstate *st, struct hgroup *g, struct hgroup *old)
 				return -ENOMEM;
 			ring->generation = m->generation;
 		}
-		g->rings[i] = ring;
-		hring_push(ring, st->history,
-		           ring_value(st, m, pm, &g->rates[i]));
+		h->rings[i] = ring;
+		hring_push(ring, st->history, ring_value(st, g, i));
 	}
 	return 0;
 }
@@ -297,101 +251,64 @@ int hstate_sample(struct hstate *st)
 {
 	uint64_t now = ++st->samples;
 	char err[512];
-	int drc = scales_select(&st->sel, err, sizeof(err));
-	if (drc == -ENOMEM)
-		return drc;
+	int rc = scales_collector_collect(st->col, err, sizeof(err));
+	if (rc == -ENOMEM)
+		return rc;
 	/* a file named by path, or selected by pid, that cannot be read:
 	 * said once, at the start */
-	for (size_t i = 0; now == 1 && i < st->sel.nerrors; i++)
-		if (st->sel.errors[i].code != SCALES_RE_NOT_FOUND)
+	const struct scales_selection *sel =
+	    scales_collector_selection(st->col);
+	for (size_t i = 0; now == 1 && i < sel->nerrors; i++)
+		if (sel->errors[i].code != SCALES_RE_NOT_FOUND)
 			fprintf(stderr, "scales-export: http: %s\n",
-			        st->sel.errors[i].msg);
+			        sel->errors[i].msg);
 
-	/* Snapshot every segment selected this time (the directory cannot
-	 * be read: only those named by path). */
-	struct taken *tk = calloc(st->sel.n ? st->sel.n : 1, sizeof(*tk));
-	if (!tk)
+	size_t ng;
+	const struct scales_group *g = scales_collector_groups(st->col, &ng);
+	struct hgroup *hg = calloc(ng ? ng : 1, sizeof(*hg));
+	if (!hg)
 		return -ENOMEM;
-	size_t ntk = 0;
-	for (size_t i = 0; i < st->sel.n; i++) {
-		const struct scales_selected *it = &st->sel.items[i];
-		if (drc && !(it->by & SCALES_BY_PATH))
-			continue;
-		struct scales_snapshot *snap;
-		if (scales_snapshot_take(it->seg, 0, &snap, err, sizeof(err)))
-			continue;
-		tk[ntk].snap = snap;
-		tk[ntk].key = st->per_process ? it->path : snap->proc.app;
-		ntk++;
-	}
-	qsort(tk, ntk, sizeof(*tk), taken_cmp);
-
-	/* One group per key: merged when an app has several processes. */
-	struct hgroup *ng = calloc(ntk ? ntk : 1, sizeof(*ng));
-	size_t nng = 0;
-	int rc = ng ? 0 : -ENOMEM;
-	for (size_t i = 0; !rc && i < ntk;) {
-		size_t k = i + 1;
-		while (k < ntk && !strcmp(tk[k].key, tk[i].key))
-			k++;
-		struct hgroup *g = &ng[nng++];
-		if (!(g->key = strdup(tk[i].key))) {
+	rc = 0;
+	for (size_t i = 0; !rc && i < ng; i++) {
+		hg[i].snap = g[i].cur;
+		hg[i].rates = g[i].rates;
+		if (!(hg[i].key = strdup(g[i].key)))
 			rc = -ENOMEM;
-			break;
-		}
-		if (k - i == 1) {
-			g->snap = tk[i].snap;
-			tk[i].snap = NULL;
-		} else {
-			const struct scales_snapshot **in =
-			    calloc(k - i, sizeof(*in));
-			if (!in) {
-				rc = -ENOMEM;
-				break;
-			}
-			for (size_t x = i; x < k; x++)
-				in[x - i] = tk[x].snap;
-			rc = scales_snapshot_merge(in, k - i, &g->snap);
-			free(in);
-		}
-		i = k;
 	}
-	for (size_t i = 0; i < ntk; i++)
-		scales_snapshot_free(&tk[i].snap);
-	free(tk);
-	if (rc) {
-		for (size_t i = 0; ng && i < nng; i++)
-			hgroup_clear(&ng[i]);
-		free(ng);
-		return rc;
-	}
-	qsort(ng, nng, sizeof(*ng), group_cmp);
 
-	/* Rates and rings need the old groups: swap under the lock. */
+	/* Rings need the old groups: swap under the lock. The previous
+	 * groups' snapshots stay alive in the collector until its next
+	 * collection, so requests may still render them until the swap. */
 	pthread_mutex_lock(&st->lock);
-	for (size_t i = 0; !rc && i < nng; i++)
+	for (size_t i = 0; !rc && i < ng; i++)
 		rc =
-		    group_update(st, &ng[i],
-		                 old_group(st->groups, st->ngroups, ng[i].key));
+		    group_update(st, &hg[i], &g[i],
+		                 old_group(st->groups, st->ngroups, hg[i].key));
 	struct hgroup *og = st->groups;
 	size_t nog = st->ngroups;
 	if (!rc) {
-		st->groups = ng;
-		st->ngroups = nng;
+		qsort(hg, ng, sizeof(*hg), group_cmp);
+		st->groups = hg;
+		st->ngroups = ng;
 		st->sample_real_ns = 0;
-		for (size_t i = 0; i < nng; i++)
-			if (ng[i].snap->real_ns > st->sample_real_ns)
-				st->sample_real_ns = ng[i].snap->real_ns;
+		for (size_t i = 0; i < ng; i++)
+			if (hg[i].snap->real_ns > st->sample_real_ns)
+				st->sample_real_ns = hg[i].snap->real_ns;
 	} else {
-		/* keep the old view; the moved rings and trackers are lost,
-		 * which only restarts some sparklines */
-		og = ng;
-		nog = nng;
+		/* out of memory: an empty view until the next sample (the old
+		 * groups' snapshots go with the collector's next collection) */
+		st->groups = NULL;
+		st->ngroups = 0;
 	}
 	pthread_mutex_unlock(&st->lock);
 	for (size_t i = 0; i < nog; i++)
 		hgroup_clear(&og[i]);
 	free(og);
+	if (rc) {
+		for (size_t i = 0; i < ng; i++)
+			hgroup_clear(&hg[i]);
+		free(hg);
+	}
 	return rc;
 }
 

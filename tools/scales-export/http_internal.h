@@ -34,15 +34,17 @@ struct hring {
 	double v[];     /* capacity (the history option) slots */
 };
 
-/* One entry of the page: a process, or the merged processes of an app. */
+/* One entry of the page: a group of the collector (a process, or the
+ * merged processes of an app and owner). */
 struct hgroup {
-	char *key; /* app name, or the segment path with per_process */
-	/* The latest snapshot: merged if the app has several processes, else
-	 * the process's own. Owned. */
-	struct scales_snapshot *snap;
-	struct scales_rate *rates; /* snap->n */
-	struct hring **rings;      /* snap->n; NULL for states */
-	scales_rates *tracker;
+	char *key; /* the collector's group key */
+	/* The latest snapshot: merged if the group has several processes,
+	 * else the process's own, and its rates. Borrowed from the
+	 * collector, which keeps them until its collection after next: the
+	 * sampler swaps the groups in before that. */
+	const struct scales_snapshot *snap;
+	const struct scales_rate *rates; /* snap->n */
+	struct hring **rings;            /* snap->n; NULL for states */
 };
 
 /* What the sampling thread keeps; lock protects groups, ngroups,
@@ -63,18 +65,17 @@ struct hstate {
 	unsigned history;
 	unsigned interval_ms;
 
-	/* sampler-private */
-	struct scales_selection sel; /* of dir and selectors; open segments */
-	uint64_t *scratch;           /* histogram deltas */
-	size_t nscratch;
+	/* sampler-private: selects (dir and selectors; open segments),
+	 * snapshots, groups, merges, rates */
+	scales_collector *col;
 };
 
 /* Creates the state from the options (copied); NULL on ENOMEM. */
 struct hstate *hstate_new(const struct export_http_options *o);
 /* Frees everything, closes the segments. NULL-safe. */
 void hstate_free(struct hstate *st);
-/* Takes one sample: discovers, snapshots, merges, updates rates and
- * sparklines, then swaps the groups in under the lock. Returns 0 or
+/* Takes one sample (the collector: discovers, snapshots, merges, updates
+ * rates), pushes the sparklines, then swaps the groups in under the lock. Returns 0 or
  * -ENOMEM. Sampler thread (or start-up) only. */
 int hstate_sample(struct hstate *st);
 
