@@ -447,22 +447,30 @@ Test(rules, star_matches_slash_and_seed_style_globs)
 
 Test(hist, interval_holds_only_the_new_values)
 {
+	/* the collector's interval, which graphite_render() sends */
 	struct segbuild *b = sb_new("h", 10, 20, NULL);
 	uint32_t e = sb_histogram(b, "/lat", 5, 0, NB, 1e-9, 1);
 	for (int i = 0; i < 1000; i++)
 		sb_hist_record(b, e, 0, 1000000); /* 1 ms */
+	struct export_config cfg = { .prefix = "" };
+	scales_collector *col = collector_for(&cfg);
 	struct scales_snapshot *a = snap_of(b);
+	cr_assert_eq(scales_collector_sample_snapshots(col, &a, 1), 0);
+	size_t n;
+	const struct scales_group *g = scales_collector_groups(col, &n);
+	struct scales_histo d;
+	double secs;
+	/* no previous collection: none (--once sends everything) */
+	cr_assert_eq(scales_collector_interval(col, g, 0, &d, &secs), -EAGAIN);
 	for (int i = 1; i <= 100; i++)
 		sb_hist_record(b, e, 1, (uint64_t)i * 1000000); /* 1..100 ms */
 	struct scales_snapshot *c = snap_of(b);
-	const struct scales_metric *ma = scales_snapshot_find(a, "/lat");
-	const struct scales_metric *mc = scales_snapshot_find(c, "/lat");
-	uint64_t buf[NB];
-	struct scales_histo d;
-	cr_assert(export_hist_interval(&ma->hist, &mc->hist, buf, &d));
+	cr_assert_eq(scales_collector_sample_snapshots(col, &c, 1), 0);
+	g = scales_collector_groups(col, &n);
+	cr_assert_eq(scales_collector_interval(col, g, 0, &d, &secs), 0);
 	struct scales_hstats s, all;
 	scales_histo_stats(&d, &s);
-	scales_histo_stats(&mc->hist, &all);
+	scales_histo_stats(&g->cur->metrics[0].hist, &all);
 	cr_assert_eq(s.count, 100);
 	cr_assert_float_eq(s.sum, 5.05, 1e-12);
 	cr_assert_float_eq(s.mean, 0.0505, 1e-12);
@@ -472,15 +480,7 @@ Test(hist, interval_holds_only_the_new_values)
 	/* over all time the 1000 values of 1 ms dominate */
 	cr_assert_eq(all.count, 1100);
 	cr_assert(fabs(all.p50 - 0.001) <= 0.02 * 0.001, "p50 %g", all.p50);
-
-	/* no previous: everything since creation */
-	cr_assert_not(export_hist_interval(NULL, &mc->hist, buf, &d));
-	cr_assert_eq(d.count, 1100);
-	/* a reset (count went down): the current one alone */
-	cr_assert_not(export_hist_interval(&mc->hist, &ma->hist, buf, &d));
-	cr_assert_eq(d.count, 1000);
-	scales_snapshot_free(&a);
-	scales_snapshot_free(&c);
+	scales_collector_free(&col);
 	sb_free(b);
 }
 
@@ -502,9 +502,10 @@ Test(hist, add_rebuckets_other_layouts)
 	struct scales_histo h = m1->hist;
 	h.count = h.sum = h.min = h.max = 0;
 	h.buckets = acc;
-	export_hist_add(&h, acc, &m1->hist);
-	export_hist_add(&h, acc, &scales_snapshot_find(s, "/b")->hist);
-	export_hist_add(&h, acc, &scales_snapshot_find(s, "/c")->hist);
+	/* the reader's one histogram sum (the collector's and the merge's) */
+	scales_histo_add(&h, acc, &m1->hist);
+	scales_histo_add(&h, acc, &scales_snapshot_find(s, "/b")->hist);
+	scales_histo_add(&h, acc, &scales_snapshot_find(s, "/c")->hist);
 	struct scales_hstats st;
 	scales_histo_stats(&h, &st);
 	cr_assert_eq(st.count, 300);

@@ -2,9 +2,9 @@
 /*
  * export.h: the core of scales-export (static library scales_export_core):
  * Graphite naming and sanitising, value formatting, allow/forbid rules,
- * per-interval histogram statistics, the renderer that turns snapshots into
- * Graphite plaintext lines, and the point buffer that keeps batches for
- * resending after a reconnect. main.c (the tool), the unit tests in
+ * the renderer that turns the reader's collector's groups into Graphite
+ * plaintext lines, and the point buffer that keeps batches for resending
+ * after a reconnect. main.c (the tool), the unit tests in
  * test/export/ and the benchmark in bench/ link it.
  *
  * Nothing here prints, exits or touches the network except dest.c (the
@@ -108,28 +108,6 @@ struct export_rules {
 int export_rules_add(struct export_rules *r, bool allow, const char *glob);
 bool export_rules_allowed(const struct export_rules *r, const char *path);
 void export_rules_free(struct export_rules *r);
-
-/* ----------------------------------------------------------- histograms */
-
-/*
- * The histogram of the values recorded since prev (NULL: since the
- * histogram was created, that is cur itself), into buf (cur->nbuckets
- * words) and *out. If prev cannot be subtracted (other parameters, or a
- * bucket went down: the entry was reset), the result is cur itself.
- * Returns true if a difference was taken.
- */
-bool export_hist_interval(const struct scales_histo *prev,
-                          const struct scales_histo *cur, uint64_t *buf,
-                          struct scales_histo *out);
-
-/*
- * Adds src to acc (whose buckets acc->buckets, acc->nbuckets words, are
- * writable: pass the same pointer as accbuf): count, sum, min, max and the
- * buckets, re-bucketed through each source bucket's representative value if
- * the parameters differ.
- */
-void export_hist_add(struct scales_histo *acc, uint64_t *accbuf,
-                     const struct scales_histo *src);
 
 /* --------------------------------------------------------------- render */
 
