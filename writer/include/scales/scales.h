@@ -141,8 +141,9 @@ struct scales_options {
 	uint32_t flags;       /* enum scales_open_flags */
 	const char *app;      /* NULL: the program's short name. [A-Za-z0-9_-],
 	                          at most 63 bytes; other bytes become '_' */
-	const char *dir;      /* NULL: $SCALES_DIR, else the default directory
-	                          (docs/format.md, "Where segments live") */
+	const char *dir;      /* NULL or "": $SCALES_DIR, else the default
+	                          directory (docs/format.md, "Where segments
+	                          live") */
 	uint32_t max_entries; /* 0: 16384 directory entries */
 	uint32_t sampler_interval_ms; /* 0: 1000 (heartbeat, callback gauges) */
 	uint64_t stripe_bytes;        /* 0: 4 MiB of per-CPU room (per CPU) */
