@@ -141,6 +141,8 @@ static void full(scales_registry *reg)
 	state(reg, "/s/c/st", "idle");
 	state(reg, "/s/d/st", NULL);
 	state(reg, "/s/e/st", "-.:@+");
+	state(reg, "/s/f/st", "x/y 100% \xc3\xa9");
+	state(reg, "/s/g/st", "..");
 	check(scales_scope_states(scope(reg, "/s"), "st", NULL), "/s");
 
 	/* nested: /n/v sums what /n/p1/v and /n/p2/v computed */
