@@ -6,7 +6,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-echo "1..35"
+echo "1..37"
 
 start_seed_tour seed
 start_writer xss "$SCALES_XSS_WRITER"
@@ -73,6 +73,12 @@ check "/metrics has scales_web_errors_total{app=\"seed-tour\"} 7" \
 # 16-18: methods and formats
 st=$(fetch "$u/?format=bogus")
 check "?format=bogus is 400 ($st)" test "$st" = 400
+# a NUL in the path would cut it short ("/web%00x" is not "/web")
+st=$(fetch "$u/web%00x")
+check "/web%00x is 400, not the /web subtree ($st)" test "$st" = 400
+st=$(fetch "$u/web%00x?format=json")
+check "/web%00x?format=json is 400 with a JSON error ($st)" \
+	bash -c '[ "$1" = 400 ] && python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$2"' _ "$st" "$tmp/body"
 st=$(fetch "$u/" -X POST -d x=1)
 check "POST is 405 with Allow: GET, HEAD ($st, $(header allow))" \
 	test "$st|$(header allow)" = "405|GET, HEAD"

@@ -653,6 +653,20 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c)
 	return send_buf(c, MHD_HTTP_OK, CT_PROM, &b, NULL);
 }
 
+/*
+ * libmicrohttpd decodes the URL into a C string, so "/a%00b" would reach
+ * handle() as "/a" and serve another subtree. The raw URI is seen here
+ * first; what this returns is the request's first *con_cls.
+ */
+static int uri_ok, uri_nul, uri_later, uri_nul_later;
+
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)cls;
+	(void)c;
+	return uri && strstr(uri, "%00") ? &uri_nul : &uri_ok;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
                               const char *url, const char *method,
                               const char *version, const char *upload_data,
@@ -663,10 +677,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	(void)upload_data;
 	/* The first call comes with the headers: answering then would make
 	 * libmicrohttpd close the connection (a body might follow). Answer
-	 * on the second call; a body (not expected) is read and dropped. */
-	static int marker;
-	if (!*con_cls) {
-		*con_cls = &marker;
+	 * on the second call; a body (not expected) is read and dropped.
+	 * *con_cls starts as what uri_seen() returned. */
+	if (*con_cls != &uri_later && *con_cls != &uri_nul_later) {
+		*con_cls = *con_cls == &uri_nul ? &uri_nul_later : &uri_later;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -699,6 +713,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	if (!url || url[0] != '/')
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "Bad Request",
 		                  "the path must start with /", json_err);
+	if (*con_cls == &uri_nul_later)
+		return send_error(c, MHD_HTTP_BAD_REQUEST, "Bad Request",
+		                  "the request holds %00 (a NUL byte)",
+		                  json_err);
 	if (!strcmp(url, "/metrics") && !fmt)
 		return serve_metrics(c);
 
@@ -1009,15 +1027,13 @@ int export_http_start(const struct export_http_options *o)
 	if (bound.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	unsigned limit = http_connection_limit();
-	H.daemon =
-	    MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
-	                     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	                     MHD_OPTION_LISTEN_SOCKET, fd,
-	                     MHD_OPTION_CONNECTION_LIMIT, limit,
-	                     MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	                     (unsigned)HTTP_PER_IP_CONNECTIONS,
-	                     MHD_OPTION_CONNECTION_TIMEOUT,
-	                     (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
+	H.daemon = MHD_start_daemon(
+	    flags, 0, NULL, NULL, handle, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+	    mhd_log, NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)HTTP_PER_IP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
 	if (!H.daemon) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		fprintf(stderr,
