@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """chaos: every writer and reader of scales at once, with faults (issue 13).
 
-Runs for CHAOS_SECONDS (default 40) with, in one segment directory:
+Runs for CHAOS_SECONDS (default 30) with, in one segment directory:
 
   survivor   test/hardening/hard-writer in `load` mode (app hardload,
              8 threads, exact totals), alive from start to end;
@@ -69,7 +69,7 @@ EXPORT = os.path.join(B, 'tools', 'scales-export', 'scales-export')
 PY = '/usr/bin/python3'
 CARBON = '/usr/bin/carbon-cache'
 FETCH = '/usr/bin/whisper-fetch'
-SECONDS = float(os.environ.get('CHAOS_SECONDS', '40'))
+SECONDS = float(os.environ.get('CHAOS_SECONDS', '30'))
 SEED = int(os.environ.get('SCALES_HARD_SEED', str(int(time.time()))))
 PENDING = os.environ.get('SCALES_HARD_PENDING', '')
 # scales-export built with --http (libmicrohttpd)
@@ -766,12 +766,14 @@ def main():
             load = start_load()
             grow = start_grow()
             time.sleep(0.3)
-            filler = os.path.join(D, 'fill.0.0.junk')
-            full = fill_fs(filler)
+            # every writer alive from here on may meet the full file
+            # system (marked before the fill: one may die of it during)
             fill_window[0] = True
             for rec in procs:
                 if rec['p'].poll() is None:
                     rec['fill'] = True
+            filler = os.path.join(D, 'fill.0.0.junk')
+            full = fill_fs(filler)
             server = start_server()
             filled = (now, full)
             st = os.statvfs(D)
