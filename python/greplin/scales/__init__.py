@@ -307,6 +307,7 @@ class Stat(object):
 
   def __init__(self, name, value='', logger=None):
     self._name = name
+    self._hkey = '__scales_h_' + name  # the instance __dict__ key
     self._default = value
     self._logger = logger
 
@@ -386,7 +387,7 @@ class IntStat(_scales.IntStatBase, Stat):
     handle = _scales.gauge(_join(container._path, self._name))
     if self._default:
       handle.set(int(self._default))
-    instance.__dict__['__scales_h_' + self._name] = handle
+    instance.__dict__[self._hkey] = handle
     _Stats.bind(container, self._name, handle.get, instance)
     return handle
 
@@ -398,13 +399,13 @@ class DoubleStat(Stat):
     Stat.__init__(self, name, value)
 
   def _handle(self, instance):
-    handle = instance.__dict__.get('__scales_h_' + self._name)
+    handle = instance.__dict__.get(self._hkey)
     if handle is None:
       container = _Stats.containerFor(instance)
       handle = _scales.gauge_f64(_join(container._path, self._name))
       if self._default:
         handle.set(float(self._default))
-      instance.__dict__['__scales_h_' + self._name] = handle
+      instance.__dict__[self._hkey] = handle
       _Stats.bind(container, self._name, handle.get, instance)
     return handle
 
@@ -659,11 +660,11 @@ class PmfStat(Stat):
     Stat.__init__(self, name, None)
 
   def _dict(self, instance):
-    d = instance.__dict__.get('__scales_h_' + self._name)
+    d = instance.__dict__.get(self._hkey)
     if d is None:
       container = _Stats.containerFor(instance)
       d = PmfStatDict(_join(container._path, self._name))
-      instance.__dict__['__scales_h_' + self._name] = d
+      instance.__dict__[self._hkey] = d
       dict.__setitem__(container, self._name, d)
       _Stats.bind(container, self._name, d.refresh, instance)
     return d
@@ -671,10 +672,12 @@ class PmfStat(Stat):
   def __get__(self, instance, _=None):
     if instance is None:
       return self
-    return self._dict(instance)
+    d = instance.__dict__.get(self._hkey)
+    return d if d is not None else self._dict(instance)
 
   def __set__(self, instance, value):
-    self._dict(instance)._h.record(value)
+    d = instance.__dict__.get(self._hkey)
+    (d if d is not None else self._dict(instance))._h.record(value)
 
 
 class NamedPmfDict(dict):

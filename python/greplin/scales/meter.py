@@ -59,11 +59,11 @@ class MeterStat(Stat):
     Stat.__init__(self, name, None)
 
   def _dict(self, instance):
-    d = instance.__dict__.get('__scales_h_' + self._name)
+    d = instance.__dict__.get(self._hkey)
     if d is None:
       container = _Stats.containerFor(instance)
       d = MeterStatDict(_join(container._path, self._name))
-      instance.__dict__['__scales_h_' + self._name] = d
+      instance.__dict__[self._hkey] = d
       dict.__setitem__(container, self._name, d)
       _Stats.bind(container, self._name, d.refresh, instance)
     return d
