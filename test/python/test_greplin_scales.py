@@ -88,6 +88,7 @@ def test_dict_keys_any_string_round_trip():
   m = read_metrics()
   assert m['/handler/errors/http:%2F%2Fexample.com%2Fa%20b']['value'] == 2
   assert m['/handler/errors/500']['value'] == 1
+  assert m['/handler/errors/%']['value'] == 1  # the empty key
 
 
 def test_too_long_path_is_a_clear_exception():

@@ -37,7 +37,8 @@ ID_KEY = '__STATS__id'
 NEXT_ID = itertools.count()
 
 # Bytes a path component may hold as they are; every other byte of a name
-# or dict key is written %XX (UTF-8), so any string maps to one component.
+# or dict key is written %XX (UTF-8), so any string maps to one component:
+# the escaping of docs/format.md, "Derived paths", that readers use too.
 _PLAIN = frozenset(b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
                    b'0123456789_-.:@+')
 
@@ -46,7 +47,7 @@ def _component(name):
   """One path component for name (a stat name, a container or a dict key)."""
   raw = str(name).encode('utf-8')
   if raw in (b'', b'.', b'..'):
-    return ''.join('%%%02X' % b for b in raw) or '%00'
+    return ''.join('%%%02X' % b for b in raw) or '%'
   return ''.join(chr(b) if b in _PLAIN else '%%%02X' % b for b in raw)
 
 
