@@ -7,7 +7,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-plan 52
+plan 53
 
 out=$WORK/out
 err=$WORK/err
@@ -385,4 +385,13 @@ ok $? "--gc with nothing stale: nothing removed, exit 0"
 run -1 seed-tour
 ok $([ $rc -eq 1 ]; echo $?) "a writer that exits cleanly removes its segment: exit 1"
 
-finish 52
+# ---------------------------------------- values that are not finite
+# (issue 13, item 15) one rule with the live view: inf, -inf, and - for NaN
+start_writer infw "$WRITER" --app infw --inf || infw=0
+run -1 infw
+[ $rc -eq 0 ] && has '^/inf/plus +inf$' && has '^/inf/minus +-inf$' &&
+	has '^/inf/secs +-inf seconds$' && has '^/inf/bytes +inf bytes$' &&
+	has '^/inf/nan +- seconds$'
+ok $? "-1: +Inf is inf, -Inf is -inf, NaN is -, in any unit"
+
+finish 53

@@ -2,16 +2,19 @@
 /*
  * top-writer: a small instrumented process for the scales-top tests.
  *
- *   top-writer [--app NAME] [--count N] [--metrics N] [--busy]
+ *   top-writer [--app NAME] [--count N] [--metrics N] [--busy] [--inf]
  *
  * Registers /test/count (incremented N times, default 5), /test/gauge (-5),
  * /test/bytes (a gauge in bytes, 3 MiB), /test/state ("idle"), /test/lat
  * (a histogram in seconds fed 1 ms ... 10 ms) and, with --metrics N, N
  * counters /bulk/g<i/100>/m<i> with value i. With --busy it then adds 10 to
  * /test/ticks and records 5 ms into /test/lat every 10 ms until stopped,
- * so rates are not zero. Prints "ready" once the numbers are in place,
+ * so rates are not zero. With --inf, double gauges /inf/plus (+Inf),
+ * /inf/minus (-Inf), /inf/secs (-Inf s), /inf/bytes (+Inf B) and /inf/nan
+ * (NaN s). Prints "ready" once the numbers are in place,
  * waits for SIGTERM or SIGINT and removes its segment.
  */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +41,7 @@ int main(int argc, char **argv)
 {
 	const char *app = "top-writer";
 	long count = 5, metrics = 0;
-	int busy = 0;
+	int busy = 0, inf = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--app") && i + 1 < argc)
 			app = argv[++i];
@@ -48,10 +51,12 @@ int main(int argc, char **argv)
 			metrics = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--busy"))
 			busy = 1;
+		else if (!strcmp(argv[i], "--inf"))
+			inf = 1;
 		else {
 			fprintf(stderr,
 			        "usage: top-writer [--app NAME] [--count N] "
-			        "[--metrics N] [--busy]\n");
+			        "[--metrics N] [--busy] [--inf]\n");
 			return 2;
 		}
 	}
@@ -101,6 +106,21 @@ int main(int argc, char **argv)
 		if ((rc = scales_counter_get(reg, path, NULL, &m)))
 			return fail(path, rc);
 		scales_counter_add(&m, (uint64_t)i);
+	}
+	if (inf) { /* double gauges that are not finite */
+		const char *p[] = { "/inf/plus", "/inf/minus", "/inf/secs",
+			            "/inf/bytes", "/inf/nan" };
+		double v[] = { INFINITY, -INFINITY, -INFINITY, INFINITY, NAN };
+		unsigned u[] = { SCALES_UNIT_NONE, SCALES_UNIT_NONE,
+			         SCALES_UNIT_SECONDS, SCALES_UNIT_BYTES,
+			         SCALES_UNIT_SECONDS };
+		for (int i = 0; i < 5; i++) {
+			scales_gauge_f64 gf;
+			struct scales_info in = { NULL, u[i] };
+			if ((rc = scales_gauge_f64_get(reg, p[i], &in, &gf)))
+				return fail(p[i], rc);
+			scales_gauge_f64_set(&gf, v[i]);
+		}
 	}
 	printf("ready\n");
 	fflush(stdout);

@@ -117,8 +117,10 @@ static int run_gc(struct top_procs *p)
 static void print_double(double v)
 {
 	char b[32];
-	scales_format_double(b, sizeof(b), v);
-	fputs(isfinite(v) ? b : "-", stdout);
+	const char *nf = top_nonfinite(v);
+	if (!nf)
+		scales_format_double(b, sizeof(b), v);
+	fputs(nf ? nf : b, stdout);
 }
 
 static void print_rates(const struct scales_rate *r)

@@ -62,16 +62,28 @@ char *top_fmt_i64(char *buf, int64_t v)
 	return fmt_scaled(buf, (double)v);
 }
 
+const char *top_nonfinite(double v)
+{
+	if (isnan(v))
+		return "-";
+	if (isinf(v))
+		return v > 0 ? "inf" : "-inf";
+	return NULL;
+}
+
+/* Writes the non-finite form of v into buf: true if v was not finite. */
+static bool nonfinite(char *buf, double v)
+{
+	const char *s = top_nonfinite(v);
+	if (s)
+		snprintf(buf, TOP_NUM_LEN, "%s", s);
+	return s != NULL;
+}
+
 char *top_fmt_num(char *buf, double v)
 {
-	if (isnan(v)) {
-		snprintf(buf, TOP_NUM_LEN, "-");
+	if (nonfinite(buf, v))
 		return buf;
-	}
-	if (isinf(v)) {
-		snprintf(buf, TOP_NUM_LEN, v > 0 ? "inf" : "-inf");
-		return buf;
-	}
 	double a = fabs(v);
 	if (a < 100000 && v == floor(v)) {
 		snprintf(buf, TOP_NUM_LEN, "%.0f", v);
@@ -86,10 +98,8 @@ char *top_fmt_num(char *buf, double v)
 
 char *top_fmt_time(char *buf, double s)
 {
-	if (isnan(s)) {
-		snprintf(buf, TOP_NUM_LEN, "-");
+	if (nonfinite(buf, s))
 		return buf;
-	}
 	const char *sign = s < 0 ? "-" : "";
 	double a = fabs(s);
 	char tmp[TOP_NUM_LEN - 2];
@@ -125,10 +135,8 @@ char *top_fmt_bytes(char *buf, double b)
 {
 	static const char *const sfx[] = { "KiB", "MiB", "GiB",
 		                           "TiB", "PiB", "EiB" };
-	if (isnan(b)) {
-		snprintf(buf, TOP_NUM_LEN, "-");
+	if (nonfinite(buf, b))
 		return buf;
-	}
 	const char *sign = b < 0 ? "-" : "";
 	double a = fabs(b);
 	if (a < 1024) {

@@ -32,6 +32,11 @@ char *top_fmt_time(char *buf, double secs);
 /* Bytes: "512B", "1.50KiB", "12.3MiB". */
 char *top_fmt_bytes(char *buf, double bytes);
 
+/* The one rule for values that are not finite, in every view (live,
+ * -1): NaN (no value) is "-", +Inf "inf", -Inf "-inf", whatever the
+ * unit. Returns NULL for a finite v. */
+const char *top_nonfinite(double v);
+
 /* A value in the given unit (enum scales_unit_r). */
 char *top_fmt_unit(char *buf, double v, unsigned unit);
 
