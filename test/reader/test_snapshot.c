@@ -147,6 +147,34 @@ Test(snapshot, filter_and_match)
 	sb_free(b);
 }
 
+/* "^" excludes (varnishstat's -X): alone, with includes, several */
+Test(snapshot, filter_exclusions)
+{
+	const char *x1[] = { "^/web/*" };
+	cr_assert(!scales_path_match(x1, 1, "/web/errors"));
+	cr_assert(scales_path_match(x1, 1, "/api/errors"));
+	const char *x2[] = { "/web/*", "^*/debug/*", "/api/ok" };
+	cr_assert(scales_path_match(x2, 3, "/web/errors"));
+	cr_assert(!scales_path_match(x2, 3, "/web/debug/x"));
+	cr_assert(scales_path_match(x2, 3, "/api/ok"));
+	cr_assert(!scales_path_match(x2, 3, "/api/errors"));
+	const char *x3[] = { "^*/ok", "^/api/*" };
+	cr_assert(scales_path_match(x3, 2, "/web/errors"));
+	cr_assert(!scales_path_match(x3, 2, "/web/ok"));
+	cr_assert(!scales_path_match(x3, 2, "/api/errors"));
+
+	struct segbuild *b = sb_new("web", 1, 1, NULL);
+	sb_counter(b, "/web/errors", NULL);
+	sb_counter(b, "/web/ok", NULL);
+	sb_counter(b, "/api/errors", NULL);
+	struct scales_snapshot *s = build_snap(b, 0);
+	scales_snapshot_filter(s, x3, 2);
+	cr_assert_eq(s->n, 1);
+	cr_assert_str_eq(s->metrics[0].path, "/web/errors");
+	scales_snapshot_free(&s);
+	sb_free(b);
+}
+
 Test(snapshot, kind_and_unit_names)
 {
 	cr_assert_str_eq(scales_kind_name(SCALES_KIND_COUNTER), "counter");

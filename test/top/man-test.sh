@@ -42,7 +42,7 @@ for line in open(table):
         name = ("-%s, " % f[1] if f[1] != "-" else "") + "--" + f[2]
         (hidden if f[3] == "1" else opts).add(name)
     else:
-        keys.append(f[1])
+        keys.append(line.split(None, 1)[1].strip())
 text = open(doc).read()
 bad = []
 if what in ("man-options", "help-options"):
@@ -66,7 +66,7 @@ else:
         sec = text.split("Keys (live mode):\n", 1)[1].split("\n\n", 1)[0]
     found = []
     for l in sec.splitlines():
-        m = re.match(r"^\s+(\S+)(?:\s{2,}|$)", l)
+        m = re.match(r"^\s+(\S+(?:, \S+)*)(?:\s{2,}|$)", l)
         if m and (what == "help-keys" or len(l) - len(l.lstrip()) <= 8):
             found.append(m.group(1))
     bad += ["missing key: " + k for k in keys if k not in found]

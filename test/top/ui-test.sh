@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # ui-test.sh: the live curses scales-top driven through tmux (send-keys,
 # capture-pane) against running writers (examples/seed-tour, top-writer):
-# it starts and shows known values, the filter narrows the view, the flat
+# it starts and shows known values, the filter (several, exclusions) and
+# its prompt (Ctrl-U, Ctrl-W, Esc), search, g/G, z, the sort menu, reverse
+# and marker, F-keys, the flat
 # table, the process list (a SIGKILLed writer shown dead with its last
 # values, picking processes), the merged view of two processes of one app,
 # sort, pause, interval, help, resize, and the terminal restored with the
@@ -12,7 +14,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-NTESTS=34
+NTESTS=47
 plan $NTESTS
 
 if ! command -v tmux >/dev/null; then
@@ -142,22 +144,90 @@ wait_screen '^/handler/latency +histogram, unit seconds: time to handle a reques
 ok $? "the status line shows the highlighted metric's kind, unit and help"
 
 # ---------------------------------------------------------------- filter
-keys /
-wait_screen '^filter:' && keys '/web/*' Enter
-wait_screen 'filter: /web/\*' && wait_gone 'latency' && wait_gone 'thread-0' &&
-	wait_gone ' count ' && screen_has '^ +[^ ]* ?errors +7( |$)' &&
+# \ (or F4): several filters, "^" excludes
+keys -l '\'
+wait_screen '^filter:' && keys '/web/* ^*/errors' Enter
+wait_screen 'filter: /web/\* \^\*/errors' && wait_gone 'latency' &&
+	wait_gone 'thread-0' && wait_gone ' count ' &&
+	screen_has '^ +[^ ]* ?success +1000( |$)' && ! screen_has ' errors ' &&
 	screen_has 'currentTime'
-ok $? "/ with a glob narrows the view to /web"
+ok $? "\\ with a glob and an exclusion: /web without its errors"
 
-keys / C-u 'thread-1' Enter
-wait_screen 'filter: thread-1' && wait_gone 'errors' &&
+# the prompt offers the old text selected: typing replaces it
+keys -l '\'
+wait_screen '^filter: /web/\* \^\*/errors' && keys 'thread-1' Enter
+wait_screen 'filter: thread-1  ' && wait_gone 'success' &&
 	screen_has '^ +[^ ]* ?finished +20( |$)' && ! screen_has 'thread-0'
-ok $? "/ with a plain text matches anywhere in the path"
+ok $? "the prompt opens with the old text selected; typing replaces it (a plain text matches anywhere)"
 
-keys / C-u Enter
+keys F4
+wait_screen '^filter: thread-1' && keys C-u 'abc def' C-w &&
+	wait_screen '^filter: abc *$' && keys Escape &&
+	wait_gone '^filter:' && screen_has 'filter: thread-1  ' &&
+	screen_has '^ +[^ ]* ?finished +20( |$)'
+ok $? "F4 opens the filter; Ctrl-U erases, Ctrl-W erases a word, Esc cancels"
+
+keys -l '\'
+keys C-u Enter
 wait_screen '^ +[^ ]* ?errors +7( |$)' && wait_screen 'latency' &&
 	! screen_has 'filter:'
 ok $? "an empty filter shows everything again"
+
+# ---------------------------------------------------------------- search
+keys Home F3
+wait_screen '^search:' && keys 'thread-2' &&
+	wait_screen '^search: thread-2' && keys Enter &&
+	wait_screen '^/processor/thread-2/ *$'
+ok $? "F3 searches: the highlight goes to the first path containing the text"
+keys n
+wait_screen '^/processor/thread-2/finished +counter'
+ok $? "n goes to the next match"
+keys / C-u 'currentT'
+wait_screen '^search: currentT' && keys Escape &&
+	wait_screen '^/processor/thread-2/finished +counter'
+ok $? "/ searches too; Esc goes back where the search began"
+
+# --------------------------------------------------------- g, G, z, sort
+keys G
+wait_screen '^/test/ticks +counter'
+ok $? "G goes to the last row"
+keys g
+wait_screen "^seed-tour $seed: alive"
+ok $? "g goes to the first row"
+
+wait_screen '^ +[^ ]* ?ticks +0( |$)' && keys z &&
+	wait_screen 'no zeros' && wait_gone ' ticks ' &&
+	screen_has '^ +[^ ]* ?count +9( |$)' && keys z &&
+	wait_screen '^ +[^ ]* ?ticks +0( |$)' && ! screen_has 'no zeros'
+ok $? "z hides the metrics whose value is 0, and shows them again"
+
+# the order of /web's children in the pane: currentTime, errors, success
+web_order() {
+	capture &&
+		grep -oE ' (currentTime|errors|success) ' "$pane" | tr -d ' \n'
+}
+order_is() { [ "$(web_order)" = "$1" ]; }
+
+keys F6
+wait_screen 'sort by \(Up' && keys Down Enter &&
+	wait_screen 'sort: value  ' && wait_screen 'VALUE' &&
+	wait_until 200 order_is currentTimesuccesserrors &&
+	screen_has '^NAME +▼VALUE '
+ok $? "F6 opens the sort menu; value sorts largest first, marked ▼VALUE"
+keys I
+wait_screen 'sort: value reversed' &&
+	wait_until 200 order_is errorssuccesscurrentTime &&
+	screen_has '^NAME +▲VALUE '
+ok $? "I reverses the sort (▲VALUE)"
+keys '>'
+wait_screen 'sort by \(Up' && keys Down Down Down Down Down Down Down Enter &&
+	wait_screen 'sort: p99 reversed' && wait_screen ' ▲P99 '
+ok $? "> opens the menu too; any column: p99, marked"
+keys F6
+wait_screen 'sort by \(Up' && keys Up Up Up Up Up Up Up Up Enter && keys I &&
+	wait_screen 'sort: name  ' && wait_screen '^NAME▲ ' &&
+	wait_until 200 order_is currentTimeerrorssuccess
+ok $? "back to the name sort"
 
 # ------------------------------------------------------------- tree, flat
 keys Home Down
@@ -168,13 +238,13 @@ keys Enter
 wait_screen '^ +[^ ]* ?requests +100( |$)'
 ok $? "Enter expands it again"
 
-keys t
+keys F5
 wait_screen '^ +. /web/errors +7( |$)' &&
 	wait_screen '^ +. /processor/thread-1/finished +20( |$)' &&
-	wait_screen '^PATH +VALUE'
-ok $? "t switches to the flat table of full paths"
+	wait_screen '^PATH(▲)? +VALUE'
+ok $? "F5 switches to the flat table of full paths"
 keys t
-wait_screen '^NAME +VALUE' && wait_gone '/web/errors'
+wait_screen '^NAME(▲)? +VALUE' && wait_gone '/web/errors'
 ok $? "t switches back to the tree"
 
 # ------------------------------------------------- sort, pause, interval
@@ -182,8 +252,9 @@ keys s
 wait_screen 'sort: value'
 ok $? "s cycles the sort (value)"
 keys s
-wait_screen 'sort: rate' && keys s && wait_screen 'sort: name'
-ok $? "s cycles the sort (rate, name)"
+wait_screen 'sort: rate' && keys s && wait_screen 'sort: m1' &&
+	keys s s s s s s s s && wait_screen 'sort: name'
+ok $? "s cycles the sort (rate, m1, ... max, name)"
 
 keys p
 wait_screen 'PAUSED' && keys p && wait_gone 'PAUSED'
@@ -195,13 +266,18 @@ wait_screen 'every 2\.00s' && keys - - &&
 ok $? "+ and - change the refresh interval"
 
 keys '?'
-wait_screen 'scales-top keys' && wait_screen 'cycle the sort' &&
+wait_screen 'scales-top keys' && wait_screen 'sort by the next column' &&
 	keys x && wait_gone 'scales-top keys'
 ok $? "? shows the key bindings; any key closes them"
+keys F1
+wait_screen 'scales-top keys' && wait_screen '^ +F6, > +choose the sort' &&
+	screen_has '^ +Ctrl-W +in a prompt' && screen_has '^ +F10, q +quit' &&
+	keys x && wait_gone 'scales-top keys'
+ok $? "F1 shows the key bindings too"
 
 # ----------------------------------------------------------------- resize
 tm resize-window -t top -x 90 -y 30
-wait_screen '^NAME +VALUE +RATE/s .*P50 +P99' && ! screen_has '15m/s' &&
+wait_screen '^NAME(▲)? +VALUE +RATE/s .*P50 +P99' && ! screen_has '15m/s' &&
 	screen_has '^ +[^ ]* ?errors +7( |$)'
 ok $? "a resize redraws with the columns that fit"
 tm resize-window -t top -x 160 -y 45
@@ -289,5 +365,11 @@ ok $? "SIGSEGV: terminal restored, re-raised as a crash ($segv_status)"
 start_top --refreshes 3 -i 0.1
 ended 0
 ok $? "--refreshes N ends by itself with status 0"
+
+start_top -f '^/processor/*' -f '^/web/*'
+wait_screen '^ +[^ ]* ?requests +100( |$)' && ! screen_has 'errors' &&
+	! screen_has 'thread-' && keys F10
+ended 0
+ok $? "-f with ^ excludes; F10 quits with status 0"
 
 finish $NTESTS

@@ -327,13 +327,27 @@ static void draw_metrics(struct top_ui *u)
 	compute_layout(&l);
 	attrset(A_BOLD | A_UNDERLINE);
 	mvhline(1, 0, ' ', COLS);
-	put(1, 0, l.name_w, u->tree.flat_mode ? "PATH" : "NAME", false);
-	for (int c = 0; c < NCOLS; c++)
-		if (l.shown[c])
-			put(1, l.x[c], cols[c].width, cols[c].title, true);
+	/* the sorted column is marked with the direction of its order */
+	bool utf8 = top_term_utf8();
+	const struct top_tree *t = &u->tree;
+	bool up = t->sort == TOP_SORT_NAME ? !t->reverse : t->reverse;
+	const char *arrow =
+	    up ? (utf8 ? "\xe2\x96\xb2" : "^") : (utf8 ? "\xe2\x96\xbc" : "v");
+	char title[32];
+	snprintf(title, sizeof(title), "%s%s", t->flat_mode ? "PATH" : "NAME",
+	         t->sort == TOP_SORT_NAME ? arrow : "");
+	put(1, 0, l.name_w, title, false);
+	for (int c = 0; c < NCOLS; c++) {
+		if (!l.shown[c])
+			continue;
+		/* enum top_sort lists the columns in order, after the name */
+		bool sorted = (int)t->sort == c + 1;
+		snprintf(title, sizeof(title), "%s%s", sorted ? arrow : "",
+		         cols[c].title);
+		put(1, l.x[c], cols[c].width, title, true);
+	}
 	attrset(A_NORMAL);
 	int page = top_page_rows();
-	const struct top_tree *t = &u->tree;
 	for (int i = 0; i < page && u->top + (size_t)i < t->nrows; i++)
 		draw_metric_row(u, &l, 2 + i, u->top + (size_t)i);
 	if (t->nrows == 0 || u->sampler.n == 0)
@@ -407,6 +421,25 @@ static void draw_help(void)
 #undef X
 }
 
+static void draw_sortmenu(const struct top_ui *u)
+{
+	int y = 2;
+	attrset(A_BOLD);
+	put(y++, 2, COLS - 2,
+	    "sort by (Up, Down, Enter; Esc cancels; I reverses)", false);
+	attrset(A_NORMAL);
+	y++;
+	for (unsigned i = 0; i < TOP_SORT_COUNT && y < LINES - 1; i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "%s %s",
+		         i == (unsigned)u->tree.sort ? "*" : " ",
+		         top_sort_name((enum top_sort)i));
+		attrset(i == u->sortsel ? A_REVERSE : A_NORMAL);
+		put(y++, 4, 20, line, false);
+	}
+	attrset(A_NORMAL);
+}
+
 /* -------------------------------------------------------------- screen */
 
 void top_draw(struct top_ui *u)
@@ -420,11 +453,13 @@ void top_draw(struct top_ui *u)
 	char iv[TOP_NUM_LEN];
 	top_fmt_time(iv, u->interval);
 	snprintf(title, sizeof(title),
-	         "scales-top %s  %zu process%s (%d alive)  every %s  sort: %s"
-	         "  %s%s%s%s%s%s",
+	         "scales-top %s  %zu process%s (%d alive)  every %s  sort: %s%s"
+	         "  %s%s%s%s%s%s%s",
 	         SCALES_VERSION_STRING, u->procs.n, u->procs.n == 1 ? "" : "es",
 	         alive, iv, top_sort_name(u->tree.sort),
+	         u->tree.reverse ? " reversed" : "",
 	         u->tree.flat_mode ? "flat" : "tree",
+	         u->tree.hide_zero ? "  no zeros" : "",
 	         u->sampler.merge ? "  merged" : "",
 	         u->filter[0] ? "  filter: " : "", u->filter,
 	         u->paused ? "  PAUSED" : "", "  (? help)");
@@ -435,6 +470,8 @@ void top_draw(struct top_ui *u)
 
 	if (u->help)
 		draw_help();
+	else if (u->sortmenu)
+		draw_sortmenu(u);
 	else if (u->view == TOP_VIEW_PROCS)
 		draw_procs(u);
 	else
@@ -450,16 +487,27 @@ void top_draw(struct top_ui *u)
 	/* status line */
 	int y = LINES - 1;
 	if (u->editing) {
-		char line[300];
-		snprintf(line, sizeof(line), "filter: %s", u->edit);
-		put(y, 0, COLS, line, false);
+		const char *label =
+		    u->editing == TOP_EDIT_SEARCH ? "search: " : "filter: ";
+		int lw = (int)strlen(label);
+		put(y, 0, COLS, label, false);
+		/* the old text, selected: the next key that types replaces it */
+		if (u->edit_sel)
+			attrset(A_REVERSE);
+		put(y, lw, COLS - lw, u->edit, false);
+		attrset(A_NORMAL);
+		if (u->msg[0] && lw + (int)u->edit_len + 4 < COLS)
+			put(y, lw + (int)u->edit_len + 3,
+			    COLS - lw - (int)u->edit_len - 3, u->msg, false);
 		curs_set(1);
-		move(y, 8 + (int)u->edit_len < COLS ? 8 + (int)u->edit_len :
-		                                      COLS - 1);
+		int x = lw + (int)u->edit_len;
+		move(y, x < COLS ? x : COLS - 1);
 	} else {
 		curs_set(0);
 		if (u->msg[0])
 			put(y, 0, COLS, u->msg, false);
+		else if (u->sortmenu)
+			;
 		else if (u->view == TOP_VIEW_PROCS && !u->help)
 			put(y, 0, COLS,
 			    "Space mark  Enter show the marked (or highlighted)"

@@ -15,9 +15,11 @@
  *
  * TOP_KEYS(X): X(id, label, help)
  *   id      suffix of enum top_key (TOP_KEY_<id>)
- *   label   how the key is written in the docs ("Up", "PgDn", "q")
+ *   label   how the key is written in the docs ("Up", "PgDn", "F10, q":
+ *           the keys that do the same, separated by ", ")
  *   help    one line
- * The key codes bound to each id are in ui.c (key_of()).
+ * The key codes bound to each id are in ui.c (key_of()); Ctrl-U, Ctrl-W
+ * and Esc are the prompt's (ui.c, edit_key()).
  */
 #ifndef SCALES_TOP_OPTIONS_H
 #define SCALES_TOP_OPTIONS_H
@@ -28,7 +30,7 @@
 	  "print one JSON snapshot and exit (implies -1)")                      \
 	X(FILTER, 'f', "filter", "GLOB", 0,                                     \
 	  "show only the paths matching GLOB (repeatable; \"*\" matches \"/\" " \
-	  "too)")                                                               \
+	  "too; a leading ^ excludes)")                                         \
 	X(LIST, 'l', "list", NULL, 0,                                           \
 	  "list the processes (app, pid, state, uptime, metrics, size) and "    \
 	  "exit")                                                               \
@@ -53,31 +55,47 @@
 	  "exit with status 0 after N refreshes (benchmarks)")
 
 #define TOP_KEYS(X)                                                            \
-	X(UP, "Up", "move the highlight up")                                   \
-	X(DOWN, "Down", "move the highlight down")                             \
+	X(UP, "Up", "move the highlight up (also k)")                          \
+	X(DOWN, "Down", "move the highlight down (also j)")                    \
 	X(PGUP, "PgUp", "move up a page")                                      \
 	X(PGDN, "PgDn", "move down a page")                                    \
-	X(HOME, "Home", "go to the first row")                                 \
-	X(END, "End", "go to the last row")                                    \
+	X(HOME, "Home, g", "go to the first row")                              \
+	X(END, "End, G", "go to the last row")                                 \
 	X(ENTER, "Enter",                                                      \
 	  "expand or collapse the highlighted node; in the process list, "     \
 	  "show the marked (or the highlighted) processes")                    \
-	X(LEFT, "Left", "collapse the highlighted node (or go to its parent)") \
+	X(LEFT, "Left",                                                        \
+	  "collapse the highlighted node (or go to its "                       \
+	  "parent)")                                                           \
 	X(RIGHT, "Right", "expand the highlighted node")                       \
 	X(MARK, "Space", "in the process list, mark or unmark a process")      \
-	X(FILTER, "/",                                                         \
-	  "filter the paths by a glob (a text without *, ? or [ matches "      \
-	  "anywhere in the path; empty: no filter)")                           \
-	X(SORT, "s", "cycle the sort: name, value, rate")                      \
-	X(TREE, "t", "switch between the tree and the flat table")             \
-	X(PROCS, "l", "switch between the process list and the metrics")       \
+	X(SEARCH, "F3, /",                                                     \
+	  "search: go to the first path containing the text (or matching "     \
+	  "a glob) as it is typed")                                            \
+	X(NEXT, "n", "go to the next match of the search")                     \
+	X(FILTER, "F4, \\",                                                    \
+	  "filter the paths: several filters separated by spaces; a text "     \
+	  "without *, ? or [ matches anywhere; ^ excludes; empty: no filter")  \
+	X(KILL, "Ctrl-U", "in a prompt: erase the line")                       \
+	X(WORD, "Ctrl-W", "in a prompt: erase the word before the cursor")     \
+	X(CANCEL, "Esc", "in a prompt or menu: cancel (Enter applies)")        \
+	X(SORTBY, "F6, >",                                                     \
+	  "choose the sort column: name, value, rate, m1, m5, m15, mean, "     \
+	  "p50, p99, p99.9, max")                                              \
+	X(SORT, "s", "sort by the next column")                                \
+	X(REVERSE, "I", "reverse the sort order")                              \
+	X(ZERO, "z", "hide or show the metrics whose value is 0")              \
+	X(TREE, "F5, t", "switch between the tree and the flat table")         \
+	X(PROCS, "l",                                                          \
+	  "switch between the process list and the metrics "                   \
+	  "(also Tab)")                                                        \
 	X(ALL, "a", "show every process again (after picking some)")           \
 	X(MERGE, "m", "merge the processes of one app, or stop merging")       \
 	X(PAUSE, "p", "pause or resume refreshing")                            \
 	X(SLOWER, "+", "refresh less often (longer interval)")                 \
 	X(FASTER, "-", "refresh more often (shorter interval)")                \
-	X(HELP, "?", "show the key bindings")                                  \
-	X(QUIT, "q", "quit")
+	X(HELP, "F1, ?", "show the key bindings")                              \
+	X(QUIT, "F10, q", "quit")
 
 enum top_opt {
 #define X(id, s, l, a, h, help) TOP_OPT_##id,

@@ -10,19 +10,21 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char *top_sort_name(enum top_sort s)
 {
-	switch (s) {
-	case TOP_SORT_VALUE:
-		return "value";
-	case TOP_SORT_RATE:
-		return "rate";
-	default:
-		return "name";
-	}
+	static const char *const names[TOP_SORT_COUNT] = {
+		[TOP_SORT_NAME] = "name", [TOP_SORT_VALUE] = "value",
+		[TOP_SORT_RATE] = "rate", [TOP_SORT_M1] = "m1",
+		[TOP_SORT_M5] = "m5",     [TOP_SORT_M15] = "m15",
+		[TOP_SORT_MEAN] = "mean", [TOP_SORT_P50] = "p50",
+		[TOP_SORT_P99] = "p99",   [TOP_SORT_P999] = "p99.9",
+		[TOP_SORT_MAX] = "max",
+	};
+	return (unsigned)s < TOP_SORT_COUNT ? names[s] : "name";
 }
 
 /* ------------------------------------------------------------ building */
@@ -222,6 +224,7 @@ struct sort_ctx {
 	const struct top_tree *t;
 	const struct top_sampler *s;
 	enum top_sort sort;
+	bool reverse;
 };
 
 static int name_cmp(const struct top_node *a, const struct top_node *b)
@@ -236,14 +239,60 @@ static int name_cmp(const struct top_node *a, const struct top_node *b)
 	return (la > lb) - (la < lb);
 }
 
-static double sort_key(const struct sort_ctx *c, const struct top_node *n)
+/* The node's value in the sort column, NAN if it has none. */
+static double sort_key(const struct top_tree *t, const struct top_sampler *s,
+                       const struct top_node *n)
 {
 	if (n->metric < 0)
 		return NAN;
-	const struct top_source *src = &c->s->v[n->src];
-	if (c->sort == TOP_SORT_RATE)
-		return src->rate[n->metric].rate;
-	return top_metric_number(&src->cur->metrics[n->metric]);
+	const struct top_source *src = &s->v[n->src];
+	const struct scales_metric *m = &src->cur->metrics[n->metric];
+	const struct scales_rate *r = &src->rate[n->metric];
+	switch (t->sort) {
+	case TOP_SORT_VALUE:
+		return top_metric_number(m);
+	case TOP_SORT_RATE:
+		return r->rate;
+	case TOP_SORT_M1:
+		return r->m1;
+	case TOP_SORT_M5:
+		return r->m5;
+	case TOP_SORT_M15:
+		return r->m15;
+	default:
+		break;
+	}
+	if (m->kind != SCALES_KIND_HISTOGRAM || !m->hist.count)
+		return NAN;
+	struct scales_hstats st;
+	scales_histo_stats(&m->hist, &st);
+	switch (t->sort) {
+	case TOP_SORT_MEAN:
+		return st.mean;
+	case TOP_SORT_P50:
+		return st.p50;
+	case TOP_SORT_P99:
+		return st.p99;
+	case TOP_SORT_P999:
+		return st.p999;
+	case TOP_SORT_MAX:
+		return st.max;
+	default:
+		return NAN;
+	}
+}
+
+/* Path order within a name: the flat table's rows that share the last
+ * component. */
+static int path_cmp(const struct top_node *a, const struct top_node *b)
+{
+	int r = name_cmp(a, b);
+	if (r)
+		return r;
+	size_t la = a->path_len, lb = b->path_len;
+	r = a->path && b->path ? memcmp(a->path, b->path, la < lb ? la : lb) :
+	                         0;
+	return r ? r : (la > lb) - (la < lb);
 }
 
 static int node_cmp(const void *x, const void *y, void *arg)
@@ -252,21 +301,16 @@ static int node_cmp(const void *x, const void *y, void *arg)
 	const struct top_node *a = &c->t->nodes[*(const int32_t *)x];
 	const struct top_node *b = &c->t->nodes[*(const int32_t *)y];
 	if (c->sort != TOP_SORT_NAME) {
-		double ka = sort_key(c, a), kb = sort_key(c, b);
+		double ka = a->key, kb = b->key;
 		bool na = isnan(ka), nb = isnan(kb);
 		if (na != nb)
-			return na ? 1 : -1; /* no value: last */
+			return na ? 1 : -1; /* no value: last, either way */
 		if (!na && ka != kb)
-			return ka > kb ? -1 : 1;
+			return (ka > kb) != c->reverse ? -1 : 1;
+		return path_cmp(a, b); /* ties: by name, never reversed */
 	}
-	int r = name_cmp(a, b);
-	if (r)
-		return r;
-	/* the flat table: same last component, order by path */
-	size_t la = a->path_len, lb = b->path_len;
-	r = a->path && b->path ? memcmp(a->path, b->path, la < lb ? la : lb) :
-	                         0;
-	return r ? r : (la > lb) - (la < lb);
+	int r = path_cmp(a, b);
+	return c->reverse ? -r : r;
 }
 
 /* The flat table by name: full path order, as the snapshot has it. */
@@ -275,12 +319,18 @@ static int flat_name_cmp(const void *x, const void *y, void *arg)
 	const struct sort_ctx *c = arg;
 	const struct top_node *a = &c->t->nodes[*(const int32_t *)x];
 	const struct top_node *b = &c->t->nodes[*(const int32_t *)y];
-	return (a->metric > b->metric) - (a->metric < b->metric);
+	int r = (a->metric > b->metric) - (a->metric < b->metric);
+	return c->reverse ? -r : r;
 }
 
 static void sort_all(struct top_tree *t, const struct top_sampler *s)
 {
-	struct sort_ctx c = { t, s, t->sort };
+	struct sort_ctx c = { t, s, t->sort, t->reverse };
+	/* the keys once per node, not once per comparison (the quantiles
+	 * walk the buckets) */
+	if (t->sort != TOP_SORT_NAME)
+		for (size_t i = 0; i < t->nnodes; i++)
+			t->nodes[i].key = sort_key(t, s, &t->nodes[i]);
 	for (size_t i = 0; i < t->nnodes; i++) {
 		const struct top_node *n = &t->nodes[i];
 		if (n->nkids > 1)
@@ -301,17 +351,25 @@ static void sort_all(struct top_tree *t, const struct top_sampler *s)
 
 static void filter_all(struct top_tree *t, const struct top_sampler *s)
 {
+	bool all = !t->nglobs && !t->hide_zero;
 	for (size_t i = 0; i < t->nnodes; i++)
-		t->nodes[i].match = t->glob == NULL;
-	if (!t->glob)
+		t->nodes[i].match = all;
+	if (all)
 		return;
-	const char *g = t->glob;
 	for (size_t i = 0; i < t->nnodes; i++) {
 		struct top_node *n = &t->nodes[i];
-		if (n->metric < 0)
+		if (n->metric < 0) {
+			/* a source's root stays, even when nothing matches */
+			n->match |= n->parent < 0;
 			continue;
-		const char *path = s->v[n->src].cur->metrics[n->metric].path;
-		if (scales_path_match(&g, 1, path))
+		}
+		const struct scales_metric *m =
+		    &s->v[n->src].cur->metrics[n->metric];
+		/* z: a number that is 0 (states have none: they stay) */
+		if (t->hide_zero && top_metric_number(m) == 0)
+			continue;
+		if (scales_path_match((const char *const *)t->globs, t->nglobs,
+		                      m->path))
 			n->match = true;
 	}
 	/* children come after their parents: propagate upwards */
@@ -474,26 +532,49 @@ void top_tree_fold(struct top_tree *t, const struct top_sampler *s,
 	}
 }
 
+static void free_globs(struct top_tree *t)
+{
+	for (size_t i = 0; i < t->nglobs; i++)
+		free(t->globs[i]);
+	free(t->globs);
+	t->globs = NULL;
+	t->nglobs = 0;
+}
+
 int top_tree_set_filter(struct top_tree *t, const char *text)
 {
-	free(t->glob);
-	t->glob = NULL;
+	free_globs(t);
 	t->dirty |= TOP_DIRTY_FILTER;
-	if (!text || !*text)
-		return 0;
-	if (strpbrk(text, "*?[")) {
-		t->glob = strdup(text);
-	} else {
-		size_t l = strlen(text);
-		t->glob = malloc(l + 3);
-		if (t->glob) {
-			t->glob[0] = '*';
-			memcpy(t->glob + 1, text, l);
-			t->glob[l + 1] = '*';
-			t->glob[l + 2] = '\0';
+	for (const char *p = text ? text : ""; *p;) {
+		if (*p == ' ') {
+			p++;
+			continue;
 		}
+		size_t l = strcspn(p, " ");
+		bool not = *p == '^';
+		const char *w = p + not ;
+		size_t wl = l - not ;
+		p += l;
+		if (!wl)
+			continue; /* a lone "^" */
+		bool glob = memchr(w, '*', wl) || memchr(w, '?', wl) ||
+		            memchr(w, '[', wl);
+		char **v = realloc(t->globs, (t->nglobs + 1) * sizeof(*v));
+		char *g = malloc(wl + 4);
+		if (!v || !g) {
+			free(g);
+			if (v)
+				t->globs = v;
+			free_globs(t);
+			return -ENOMEM;
+		}
+		t->globs = v;
+		/* a plain text matches anywhere: *text* */
+		snprintf(g, wl + 4, "%s%s%.*s%s", not ? "^" : "",
+		         glob ? "" : "*", (int)wl, w, glob ? "" : "*");
+		v[t->nglobs++] = g;
 	}
-	return t->glob ? 0 : -ENOMEM;
+	return 0;
 }
 
 size_t top_tree_row_of(const struct top_tree *t, int32_t node, uint8_t kind)
@@ -543,6 +624,6 @@ void top_tree_free(struct top_tree *t)
 	for (size_t i = 0; i < t->ncollapsed; i++)
 		free(t->collapsed[i]);
 	free(t->collapsed);
-	free(t->glob);
+	free_globs(t);
 	memset(t, 0, sizeof(*t));
 }

@@ -15,13 +15,27 @@
 
 #include "sample.h"
 
+/* The sort columns, in the order of the live view's columns. All but the
+ * name sort descending (largest first); top_tree.reverse flips that. Rows
+ * without the value (a histogram's p99 for a counter) come last either
+ * way. */
 enum top_sort {
 	TOP_SORT_NAME = 0,
-	TOP_SORT_VALUE, /* descending: counters, gauges, histogram counts */
-	TOP_SORT_RATE,  /* descending rate per second */
+	TOP_SORT_VALUE, /* counters, gauges, histogram counts */
+	TOP_SORT_RATE,  /* rate per second over the last interval */
+	TOP_SORT_M1,
+	TOP_SORT_M5,
+	TOP_SORT_M15,
+	TOP_SORT_MEAN, /* histograms only, from here on */
+	TOP_SORT_P50,
+	TOP_SORT_P99,
+	TOP_SORT_P999,
+	TOP_SORT_MAX,
 	TOP_SORT_COUNT
 };
 
+/* "name", "value", "rate", "m1", "m5", "m15", "mean", "p50", "p99",
+ * "p99.9", "max". */
 const char *top_sort_name(enum top_sort s);
 
 struct top_node {
@@ -37,6 +51,7 @@ struct top_node {
 	int32_t metric; /* index in the source's cur snapshot, or -1 */
 	bool collapsed;
 	bool match; /* it or a descendant matches the filter */
+	double key; /* the sort key (sort_all()) */
 };
 
 enum top_row_kind {
@@ -70,7 +85,10 @@ struct top_tree {
 	size_t ncollapsed;
 	bool flat_mode;
 	enum top_sort sort;
-	char *glob;     /* NULL: no filter */
+	bool reverse;   /* the sort order flipped */
+	bool hide_zero; /* leave out the metrics whose value is 0 */
+	char **globs;   /* the filter (scales_path_match()); NULL: none */
+	size_t nglobs;
 	unsigned dirty; /* enum top_dirty */
 };
 
@@ -89,9 +107,12 @@ bool top_tree_foldable(const struct top_tree *t, const struct top_sampler *s,
                        int32_t node);
 
 /*
- * Sets the filter: NULL or "" for none; a text with "*", "?" or "[" is an
- * fnmatch glob over full paths ("*" matches "/" too); any other text
- * matches anywhere in the path. Returns 0 or -ENOMEM.
+ * Sets the filter: NULL or "" for none. The text is split at spaces into
+ * filters; one with "*", "?" or "[" is an fnmatch glob over full paths ("*"
+ * matches "/" too), any other matches anywhere in the path; a leading "^"
+ * excludes what it matches. A path is shown if it matches one of the
+ * other filters (or there are none) and none of the "^" ones, as
+ * scales_path_match() has it. Returns 0 or -ENOMEM.
  */
 int top_tree_set_filter(struct top_tree *t, const char *text);
 

@@ -8,6 +8,7 @@
 
 #include <curses.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
@@ -172,8 +173,10 @@ static enum top_key key_of(int ch)
 	case KEY_NPAGE:
 		return TOP_KEY_PGDN;
 	case KEY_HOME:
+	case 'g':
 		return TOP_KEY_HOME;
 	case KEY_END:
+	case 'G':
 		return TOP_KEY_END;
 	case '\n':
 	case '\r':
@@ -186,10 +189,24 @@ static enum top_key key_of(int ch)
 	case ' ':
 		return TOP_KEY_MARK;
 	case '/':
+	case KEY_F(3):
+		return TOP_KEY_SEARCH;
+	case 'n':
+		return TOP_KEY_NEXT;
+	case '\\':
+	case KEY_F(4):
 		return TOP_KEY_FILTER;
+	case '>':
+	case KEY_F(6):
+		return TOP_KEY_SORTBY;
 	case 's':
 		return TOP_KEY_SORT;
+	case 'I':
+		return TOP_KEY_REVERSE;
+	case 'z':
+		return TOP_KEY_ZERO;
 	case 't':
+	case KEY_F(5):
 		return TOP_KEY_TREE;
 	case 'l':
 	case '\t':
@@ -210,6 +227,7 @@ static enum top_key key_of(int ch)
 		return TOP_KEY_HELP;
 	case 'q':
 	case 'Q':
+	case KEY_F(10):
 		return TOP_KEY_QUIT;
 	default:
 		return TOP_KEY_NONE;
@@ -290,30 +308,167 @@ static void process_enter(struct top_ui *u)
 	sample(u);
 }
 
+static void set_sort(struct top_ui *u, unsigned sort, bool reverse)
+{
+	struct sel s;
+	sel_save(u, &s);
+	u->tree.sort = (enum top_sort)sort;
+	u->tree.reverse = reverse;
+	u->tree.dirty |= TOP_DIRTY_SORT;
+	update_tree(u, &s);
+	snprintf(u->msg, sizeof(u->msg), "sort by %s%s",
+	         top_sort_name(u->tree.sort), reverse ? ", reversed" : "");
+}
+
+static void sortmenu_key(struct top_ui *u, int ch)
+{
+	switch (ch) {
+	case KEY_UP:
+	case 'k':
+		u->sortsel = u->sortsel ? u->sortsel - 1 : TOP_SORT_COUNT - 1;
+		break;
+	case KEY_DOWN:
+	case 'j':
+		u->sortsel = (u->sortsel + 1) % TOP_SORT_COUNT;
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		u->sortmenu = false;
+		set_sort(u, u->sortsel, u->tree.reverse);
+		break;
+	case 27: /* Esc */
+	case 'q':
+	case KEY_F(10):
+		u->sortmenu = false;
+		break;
+	default:
+		break;
+	}
+}
+
+/* The row's full path (a source's root: its label) into buf. */
+static const char *row_text(const struct top_ui *u, size_t ri, char *buf,
+                            size_t len)
+{
+	const struct top_row *r = &u->tree.rows[ri];
+	const struct top_node *n = &u->tree.nodes[r->node];
+	if (!n->path)
+		snprintf(buf, len, "%s", u->sampler.v[n->src].label);
+	else
+		snprintf(buf, len, "%.*s", (int)n->path_len, n->path);
+	return buf;
+}
+
+/* Moves the highlight to the first row from start on (wrapping around)
+ * whose path contains text, or matches it if it is a glob. Returns false
+ * if none does (the highlight stays). */
+static bool search_from(struct top_ui *u, const char *text, size_t start)
+{
+	size_t n = u->tree.nrows;
+	bool glob = strpbrk(text, "*?[") != NULL;
+	char buf[600];
+	for (size_t k = 0; k < n; k++) {
+		size_t ri = (start + k) % n;
+		if (u->tree.rows[ri].kind != TOP_ROW_NODE)
+			continue;
+		const char *p = row_text(u, ri, buf, sizeof(buf));
+		if (glob ? fnmatch(text, p, 0) == 0 : strstr(p, text) != NULL) {
+			u->cur = ri;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void open_prompt(struct top_ui *u, enum top_edit what, const char *old)
+{
+	u->editing = what;
+	snprintf(u->edit, sizeof(u->edit), "%s", old);
+	u->edit_len = strlen(u->edit);
+	/* readline-like, but the old text is offered selected: a key that
+	 * types replaces it, instead of appending to it */
+	u->edit_sel = u->edit_len > 0;
+}
+
+/* The prompt's text changed: a search follows it as it is typed. */
+static void edit_changed(struct top_ui *u)
+{
+	if (u->editing != TOP_EDIT_SEARCH)
+		return;
+	u->cur = u->search_origin;
+	if (u->edit_len && u->tree.nrows &&
+	    !search_from(u, u->edit, u->search_origin))
+		snprintf(u->msg, sizeof(u->msg), "not found: %.255s", u->edit);
+	else
+		u->msg[0] = '\0';
+	clamp_scroll(u);
+}
+
+static void edit_key(struct top_ui *u, int ch)
+{
+	bool sel = u->edit_sel;
+	u->edit_sel = false;
+	if (ch == 27) { /* Esc: cancel; a search goes back */
+		if (u->editing == TOP_EDIT_SEARCH)
+			u->cur = u->search_origin;
+		u->editing = TOP_EDIT_NONE;
+		u->msg[0] = '\0';
+		clamp_scroll(u);
+		return;
+	}
+	if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		if (u->editing == TOP_EDIT_SEARCH) {
+			snprintf(u->search, sizeof(u->search), "%s", u->edit);
+		} else {
+			snprintf(u->filter, sizeof(u->filter), "%s", u->edit);
+			struct sel s;
+			sel_save(u, &s);
+			if (top_tree_set_filter(&u->tree, u->filter))
+				snprintf(u->msg, sizeof(u->msg),
+				         "out of memory");
+			update_tree(u, &s);
+		}
+		u->editing = TOP_EDIT_NONE;
+		return;
+	}
+	if (sel && (ch == KEY_RIGHT || ch == KEY_END))
+		return; /* keep the text, typing appends */
+	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+		if (sel)
+			u->edit_len = 0;
+		else if (u->edit_len)
+			u->edit_len--;
+	} else if (ch == 21) { /* ^U: the whole line (the cursor is at its
+	                          end) */
+		u->edit_len = 0;
+	} else if (ch == 23) { /* ^W: back over spaces, then the word */
+		while (u->edit_len && u->edit[u->edit_len - 1] == ' ')
+			u->edit_len--;
+		while (u->edit_len && u->edit[u->edit_len - 1] != ' ')
+			u->edit_len--;
+	} else if (ch >= 32 && ch < 127) {
+		if (sel)
+			u->edit_len = 0;
+		if (u->edit_len + 1 < sizeof(u->edit))
+			u->edit[u->edit_len++] = (char)ch;
+	} else {
+		u->edit_sel = sel; /* a key that does nothing here */
+		return;
+	}
+	u->edit[u->edit_len] = '\0';
+	edit_changed(u);
+}
+
 /* Returns false to quit. */
 static bool handle_key(struct top_ui *u, int ch)
 {
 	if (u->editing) {
-		if (ch == 27) { /* Esc */
-			u->editing = false;
-		} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-			u->editing = false;
-			snprintf(u->filter, sizeof(u->filter), "%s", u->edit);
-			struct sel s;
-			sel_save(u, &s);
-			top_tree_set_filter(&u->tree, u->filter);
-			update_tree(u, &s);
-		} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-			if (u->edit_len)
-				u->edit[--u->edit_len] = '\0';
-		} else if (ch == 21) { /* ^U */
-			u->edit_len = 0;
-			u->edit[0] = '\0';
-		} else if (ch >= 32 && ch < 127 &&
-		           u->edit_len + 1 < sizeof(u->edit)) {
-			u->edit[u->edit_len++] = (char)ch;
-			u->edit[u->edit_len] = '\0';
-		}
+		edit_key(u, ch);
+		return true;
+	}
+	if (u->sortmenu) {
+		sortmenu_key(u, ch);
 		return true;
 	}
 	if (u->help) {
@@ -370,18 +525,40 @@ static bool handle_key(struct top_ui *u, int ch)
 		}
 		break;
 	case TOP_KEY_FILTER:
-		u->editing = true;
-		snprintf(u->edit, sizeof(u->edit), "%s", u->filter);
-		u->edit_len = strlen(u->edit);
+		open_prompt(u, TOP_EDIT_FILTER, u->filter);
 		break;
-	case TOP_KEY_SORT: {
+	case TOP_KEY_SEARCH:
+		if (!procs) {
+			u->search_origin = u->cur;
+			open_prompt(u, TOP_EDIT_SEARCH, u->search);
+		}
+		break;
+	case TOP_KEY_NEXT:
+		if (!procs && u->search[0] && u->tree.nrows &&
+		    !search_from(u, u->search, (u->cur + 1) % u->tree.nrows))
+			snprintf(u->msg, sizeof(u->msg), "not found: %.255s",
+			         u->search);
+		break;
+	case TOP_KEY_SORTBY:
+		u->sortmenu = true;
+		u->sortsel = u->tree.sort;
+		break;
+	case TOP_KEY_SORT:
+		set_sort(u, (u->tree.sort + 1) % TOP_SORT_COUNT,
+		         u->tree.reverse);
+		break;
+	case TOP_KEY_REVERSE:
+		set_sort(u, u->tree.sort, !u->tree.reverse);
+		break;
+	case TOP_KEY_ZERO: {
 		struct sel s;
 		sel_save(u, &s);
-		u->tree.sort = (u->tree.sort + 1) % TOP_SORT_COUNT;
-		u->tree.dirty |= TOP_DIRTY_SORT;
+		u->tree.hide_zero = !u->tree.hide_zero;
+		u->tree.dirty |= TOP_DIRTY_FILTER;
 		update_tree(u, &s);
-		snprintf(u->msg, sizeof(u->msg), "sort by %s",
-		         top_sort_name(u->tree.sort));
+		snprintf(u->msg, sizeof(u->msg), "%s",
+		         u->tree.hide_zero ? "hiding the zeros" :
+		                             "showing the zeros");
 		break;
 	}
 	case TOP_KEY_TREE: {

@@ -22,6 +22,13 @@ enum top_view {
 	TOP_VIEW_PROCS,
 };
 
+/* What the status line's prompt is for. */
+enum top_edit {
+	TOP_EDIT_NONE = 0,
+	TOP_EDIT_FILTER,
+	TOP_EDIT_SEARCH,
+};
+
 struct top_ui {
 	const struct top_args *args;
 	struct top_procs procs;
@@ -32,14 +39,19 @@ struct top_ui {
 	size_t pcur, ptop; /* process list: the same */
 	bool pick_all;     /* show every process (none picked) */
 	bool paused;
-	bool help;       /* the help screen is up */
-	double interval; /* seconds between refreshes */
-	bool editing;    /* typing a filter */
+	bool help;             /* the help screen is up */
+	double interval;       /* seconds between refreshes */
+	bool sortmenu;         /* the sort column menu is up */
+	unsigned sortsel;      /* its highlighted entry (enum top_sort) */
+	enum top_edit editing; /* a prompt is open */
 	char edit[256];
 	size_t edit_len;
-	char filter[256]; /* the filter in force, as typed */
-	char msg[600];    /* one-off message for the status line */
-	char warn[256];   /* the last warning (skipped files...) */
+	bool edit_sel;        /* the old text is selected: typing replaces it */
+	size_t search_origin; /* the highlight when the search began */
+	char filter[256];     /* the filter in force, as typed */
+	char search[256];     /* the last search */
+	char msg[600];        /* one-off message for the status line */
+	char warn[256];       /* the last warning (skipped files...) */
 	unsigned nwarn;
 	uint64_t seen_warn[256]; /* hashes of the warnings shown */
 	size_t nseen;

@@ -605,14 +605,17 @@ scales_snapshot_find(const struct scales_snapshot *snap, const char *path);
 
 /*
  * Globs: fnmatch(3) patterns with flags 0: "*" also matches "/", so the
- * glob "/web/" followed by "*" matches the whole /web subtree. Returns true
- * if path matches any of the n globs, or n == 0.
+ * glob "/web/" followed by "*" matches the whole /web subtree. A glob that
+ * starts with "^" excludes: returns true if path matches none of the "^"
+ * globs and one of the others (or there are no others; n == 0 keeps all).
+ * So {"/web/" "*", "^" "/web/debug/" "*"} is /web without /web/debug.
  */
 SCALES_READER_API bool scales_path_match(const char *const *globs, size_t n,
                                          const char *path);
 
-/* Removes, in place and keeping the order, the metrics that match none of
- * the n globs (n == 0 keeps all). Run it after aggregation. */
+/* Removes, in place and keeping the order, the metrics that
+ * scales_path_match() rejects (n == 0 keeps all). Run it after
+ * aggregation. */
 SCALES_READER_API void scales_snapshot_filter(struct scales_snapshot *snap,
                                               const char *const *globs,
                                               size_t n);
