@@ -347,6 +347,10 @@ int scales_json_render(struct scales_buf *b,
 		puts_(b, s->proc.alive ? "true" : "false");
 		jw_key(&w, "start_time");
 		ju64(b, s->proc.start_time);
+		jw_key(&w, "uid");
+		ju64(b, s->proc.uid);
+		jw_key(&w, "refused");
+		ju64(b, s->proc.refused);
 		jw_key(&w, "segment");
 		jstr(b, s->segment_path);
 		jw_double(&w, "time", (double)s->real_ns / 1e9);

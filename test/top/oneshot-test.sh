@@ -129,9 +129,9 @@ start_writer alpha "$WRITER" --app alpha --count 42 || alpha=0
 
 run -l
 [ $rc -eq 0 ] &&
-	has "^alpha +$alpha +alive +[0-9]+s +[0-9]+ +[0-9.]+[KMG]iB +$SCALES_DIR/alpha\.$alpha\.[0-9]+\.seg$" &&
-	has "^seed-tour +$seed +alive +[0-9]+s +1[0-9] +[0-9.]+[KMG]iB "
-ok $? "-l lists app, pid, alive, uptime, metrics and segment size"
+	has "^alpha +$alpha +alive +[0-9]+s +[0-9]+ +0 +$(id -u) +[0-9.]+[KMG]iB +$SCALES_DIR/alpha\.$alpha\.[0-9]+\.seg$" &&
+	has "^seed-tour +$seed +alive +[0-9]+s +1[0-9] +0 +[0-9]+ +[0-9.]+[KMG]iB "
+ok $? "-l lists app, pid, alive, uptime, metrics, refused, owner and segment size"
 
 run -1 "$alpha"
 [ $rc -eq 0 ] && has '^/test/count +42$' && ! has '^/web/errors' &&

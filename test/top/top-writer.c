@@ -3,6 +3,7 @@
  * top-writer: a small instrumented process for the scales-top tests.
  *
  *   top-writer [--app NAME] [--count N] [--metrics N] [--busy] [--inf]
+ *              [--shape SUB_BITS,SHIFT,SCALE] [--refuse N]
  *
  * Registers /test/count (incremented N times, default 5), /test/gauge (-5),
  * /test/bytes (a gauge in bytes, 3 MiB), /test/state ("idle"), /test/lat
@@ -11,11 +12,17 @@
  * /test/ticks and records 5 ms into /test/lat every 10 ms until stopped,
  * so rates are not zero. With --inf, double gauges /inf/plus (+Inf),
  * /inf/minus (-Inf), /inf/secs (-Inf s), /inf/bytes (+Inf B) and /inf/nan
- * (NaN s). Prints "ready" once the numbers are in place,
+ * (NaN s).
+ * --shape gives /test/lat those histogram parameters (its values are
+ * then recorded in raw units of SCALE seconds, plus 3 raw units: 1 ms is
+ * 1003 with SCALE 1e-6). --refuse N makes the segment hold its six stats
+ * only, then tries N more (refused: the segment's refused count is N).
+ * Prints "ready" once the numbers are in place,
  * waits for SIGTERM or SIGINT and removes its segment.
  */
 #include <math.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +48,9 @@ int main(int argc, char **argv)
 {
 	const char *app = "top-writer";
 	long count = 5, metrics = 0;
+	struct scales_histogram_config shape = { 0 };
+	long refuse = 0;
+	bool use_shape = false;
 	int busy = 0, inf = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--app") && i + 1 < argc)
@@ -49,6 +59,12 @@ int main(int argc, char **argv)
 			count = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--metrics") && i + 1 < argc)
 			metrics = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--shape") && i + 1 < argc &&
+		         sscanf(argv[++i], "%u,%u,%lf", &shape.sub_bucket_bits,
+		                &shape.lowest_shift, &shape.scale) == 3)
+			use_shape = true;
+		else if (!strcmp(argv[i], "--refuse") && i + 1 < argc)
+			refuse = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--busy"))
 			busy = 1;
 		else if (!strcmp(argv[i], "--inf"))
@@ -71,6 +87,8 @@ int main(int argc, char **argv)
 	o.app = app;
 	if (metrics > 10000)
 		o.max_entries = (uint32_t)metrics + 1000;
+	if (refuse)
+		o.max_entries = 6;
 	scales_registry *reg;
 	int rc = scales_open(&o, &reg);
 	if (rc)
@@ -88,8 +106,8 @@ int main(int argc, char **argv)
 	    (rc = scales_gauge_get(reg, "/test/gauge", NULL, &g)) ||
 	    (rc = scales_gauge_get(reg, "/test/bytes", &bytes_info, &bytes)) ||
 	    (rc = scales_state_get(reg, "/test/state", NULL, &st)) ||
-	    (rc =
-	         scales_histogram_get(reg, "/test/lat", &lat_info, NULL, &lat)))
+	    (rc = scales_histogram_get(reg, "/test/lat", &lat_info,
+	                               use_shape ? &shape : NULL, &lat)))
 		return fail("register", rc);
 	for (long i = 0; i < count; i++)
 		scales_counter_inc(&c);
@@ -98,7 +116,9 @@ int main(int argc, char **argv)
 	if ((rc = scales_state_set_str(&st, "idle")))
 		return fail("state", rc);
 	for (int ms = 1; ms <= 10; ms++)
-		scales_histogram_record(&lat, (uint64_t)ms * 1000000u);
+		scales_histogram_record(
+		    &lat, use_shape ? (uint64_t)(ms * 1e-3 / shape.scale) + 3 :
+		                      (uint64_t)ms * 1000000u);
 	for (long i = 0; i < metrics; i++) {
 		char path[64];
 		scales_counter m;
@@ -121,6 +141,13 @@ int main(int argc, char **argv)
 				return fail(p[i], rc);
 			scales_gauge_f64_set(&gf, v[i]);
 		}
+	}
+	for (long i = 0; i < refuse; i++) {
+		char path[64];
+		scales_counter m;
+		snprintf(path, sizeof(path), "/refused/m%ld", i);
+		if (scales_counter_get(reg, path, NULL, &m) != SCALES_E_FULL)
+			return fail("--refuse: not refused", 0);
 	}
 	printf("ready\n");
 	fflush(stdout);

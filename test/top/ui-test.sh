@@ -291,8 +291,8 @@ wait_screen "victim $victim \\[dead\\]" &&
 ok $? "a SIGKILLed writer is shown dead, with its last values"
 
 keys l
-wait_screen '^ +APP +PID +STATE +UPTIME +METRICS +SIZE +SEGMENT' &&
-	wait_screen "victim +$victim +dead +- +[0-9]+ +[0-9.]+[KMG]iB" &&
+wait_screen '^ +APP +PID +STATE +UPTIME +METRICS +REFUSED +UID +SIZE +SEGMENT' &&
+	wait_screen "victim +$victim +dead +- +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+[KMG]iB" &&
 	wait_screen "seed-tour +$seed +alive +[0-9]+[smh]"
 ok $? "the process list shows the SIGKILLed writer as dead"
 

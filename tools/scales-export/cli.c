@@ -163,6 +163,9 @@ static int apply(struct export_args *a, int id, const char *val,
 	case EXPORT_OPT_PER_PROCESS:
 		a->per_process = on;
 		break;
+	case EXPORT_OPT_ALL_OWNERS:
+		a->all_owners = on;
+		break;
 	case EXPORT_OPT_RATES:
 		a->rates = on;
 		break;

@@ -118,6 +118,9 @@ struct export_config {
 	bool rates;         /* counters: also name.rate (per second) */
 	bool meters;        /* counters: also name.m1, name.m5, name.m15 */
 	const struct export_rules *rules; /* NULL: everything */
+	/* merge one app's processes whoever runs them; else another user's
+	 * are named prefix.app@uid */
+	bool all_owners;
 };
 
 /* What a render produced (added to by each call). */
@@ -128,7 +131,8 @@ struct export_render_stats {
 	size_t groups;    /* series groups (apps, or processes) */
 };
 
-/* The collector flags of c: merged by app and owner unless per_process. */
+/* The collector flags of c: merged by app and owner unless per_process
+ * (by app alone with all_owners). */
 unsigned export_collect_flags(const struct export_config *c);
 
 /*

@@ -606,6 +606,11 @@ static void process_section(struct scales_buf *b, const struct hsel *s,
 	}
 	buf_printf(b, "</span> <span class=\"%s\">%s</span></h2>\n",
 	           pi->alive ? "alive" : "dead", pi->alive ? "alive" : "dead");
+	buf_printf(b,
+	           "<p class=\"meta\">owner uid %" PRIu32
+	           ", <span class=\"refused\">%" PRIu64
+	           "</span> refused registrations</p>\n",
+	           pi->uid, pi->refused);
 	if (!s->n) {
 		buf_puts(b, "<p class=\"empty\">No metrics.</p>\n</section>\n");
 		return;

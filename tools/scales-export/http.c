@@ -71,6 +71,7 @@ struct hstate *hstate_new(const struct export_http_options *o)
 		return NULL;
 	pthread_mutex_init(&st->lock, NULL);
 	st->per_process = o->per_process;
+	st->all_owners = o->all_owners;
 	st->history = o->history ? o->history : HTTP_HISTORY_DEFAULT;
 	if (st->history > HTTP_HISTORY_MAX)
 		st->history = HTTP_HISTORY_MAX;
@@ -95,7 +96,10 @@ struct hstate *hstate_new(const struct export_http_options *o)
 		.dir = st->dir,
 		.selectors = (const char *const *)st->selectors,
 		.nselectors = st->nselectors,
-		.flags = st->per_process ? 0 : SCALES_COLLECT_MERGE,
+		.flags = st->per_process ? 0 :
+		         st->all_owners  ? SCALES_COLLECT_MERGE |
+		                              SCALES_COLLECT_ALL_OWNERS :
+		                          SCALES_COLLECT_MERGE,
 	};
 	if (scales_collector_new(&co, &st->col))
 		goto oom;
@@ -272,6 +276,8 @@ int hstate_sample(struct hstate *st)
 	for (size_t i = 0; !rc && i < ng; i++) {
 		hg[i].snap = g[i].cur;
 		hg[i].rates = g[i].rates;
+		hg[i].show_owner =
+		    !st->all_owners && g[i].uid != (uint32_t)geteuid();
 		if (!(hg[i].key = strdup(g[i].key)))
 			rc = -ENOMEM;
 	}

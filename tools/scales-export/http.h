@@ -50,6 +50,8 @@ struct export_http_options {
 	/* One entry (and Prometheus label pid) per process instead of one
 	 * per app with its processes merged. */
 	bool per_process;
+	/* merge one app's processes whoever runs them (--all-owners) */
+	bool all_owners;
 	/* Samples kept for the sparklines; 0: 60. At most 3600. */
 	unsigned history;
 	/* Sampling period in milliseconds; 0: 1000. At least 50. */

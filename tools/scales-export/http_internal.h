@@ -45,6 +45,8 @@ struct hgroup {
 	const struct scales_snapshot *snap;
 	const struct scales_rate *rates; /* snap->n */
 	struct hring **rings;            /* snap->n; NULL for states */
+	/* another user's processes: /metrics labels them with uid */
+	bool show_owner;
 };
 
 /* What the sampling thread keeps; lock protects groups, ngroups,
@@ -62,6 +64,7 @@ struct hstate {
 	char **selectors;
 	size_t nselectors;
 	bool per_process;
+	bool all_owners;
 	unsigned history;
 	unsigned interval_ms;
 

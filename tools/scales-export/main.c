@@ -722,6 +722,7 @@ int main(int argc, char **argv)
 	r.cfg = (struct export_config){
 		.prefix = r.prefix,
 		.per_process = a.per_process,
+		.all_owners = a.all_owners,
 		.rates = a.rates,
 		.meters = a.meters,
 		.rules = &a.rules,
@@ -802,6 +803,7 @@ int main(int argc, char **argv)
 				.selectors = (const char *const *)a.selectors,
 				.nselectors = a.nselectors,
 				.per_process = a.per_process,
+				.all_owners = a.all_owners,
 				.history = a.http_history,
 				.quiet = a.quiet,
 			};

@@ -58,6 +58,10 @@
 	X(PER_PROCESS, 0, "per-process", NULL, 0,                              \
 	  "one series per process (the pid is a name component) instead of "   \
 	  "one per app with its processes merged")                             \
+	X(ALL_OWNERS, 0, "all-owners", NULL, 0,                                \
+	  "merge the processes of one app whoever runs them; by default "      \
+	  "only one owner's (uid) are merged, and another user's series "      \
+	  "carry its uid")                                                     \
 	X(RATES, 0, "rates", NULL, 0,                                          \
 	  "also send NAME.rate, the per-second rate of each counter over the " \
 	  "last period")                                                       \

@@ -404,6 +404,8 @@ static void labels(struct pctx *c, const struct hgroup *g, const char *extra,
 	buf_puts(b, "\"");
 	if (c->per_process)
 		buf_printf(b, ",pid=\"%" PRId32 "\"", g->snap->proc.pid);
+	if (g->show_owner)
+		buf_printf(b, ",uid=\"%" PRIu32 "\"", g->snap->proc.uid);
 	if (extra) {
 		buf_printf(b, ",%s=\"", extra);
 		prom_label_escape(b, value);
@@ -700,6 +702,18 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 			scales_buf_append(b, tmp.data, tmp.len);
 		}
 		i = k;
+	}
+	/* each writer's refused registrations (docs/http.md); no stat's
+	 * family is this one: a path's name never holds "__" */
+	if (n)
+		buf_puts(b,
+		         "# HELP scales__refused_registrations registrations "
+		         "the writer refused (segment full, no memory)\n"
+		         "# TYPE scales__refused_registrations gauge\n");
+	for (size_t g = 0; g < n; g++) {
+		buf_puts(b, "scales__refused_registrations");
+		labels(&c, &groups[g], NULL, NULL, NULL);
+		value_u64(b, groups[g].snap->proc.refused);
 	}
 	if (tmp.oom)
 		b->oom = true;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "export.h"
 
@@ -211,7 +212,8 @@ static size_t unescape(char *out, const char *in)
 	return w;
 }
 
-/* Group name: prefix + app [+ "." + pid] + "." into l->name; its length. */
+/* Group name: prefix + app [+ "@" + uid] [+ "." + pid] + "." into
+ * l->name; returns its length. */
 static size_t group_name(struct render *r, const struct scales_group *g)
 {
 	char *k = r->l->name;
@@ -220,6 +222,12 @@ static size_t group_name(struct render *r, const struct scales_group *g)
 	memcpy(k, r->c->prefix, plen);
 	size_t w = plen + gname_component(k + plen, g->app,
 	                                  strnlen(g->app, sizeof(g->app)));
+	/* another user's processes are never merged into ours: their owner
+	 * is part of the name (an app name never holds "@") */
+	if (!r->c->all_owners && g->uid != (uint32_t)geteuid()) {
+		k[w++] = '@';
+		w += (size_t)gfmt_u64(k + w, g->uid);
+	}
 	if (r->c->per_process) {
 		k[w++] = '.';
 		w += (size_t)gfmt_i64(k + w, s->proc.pid);
@@ -287,7 +295,10 @@ static void render_group(struct render *r, const struct scales_group *g)
 
 unsigned export_collect_flags(const struct export_config *c)
 {
-	return c->per_process ? 0 : SCALES_COLLECT_MERGE;
+	if (c->per_process)
+		return 0;
+	return SCALES_COLLECT_MERGE |
+	       (c->all_owners ? SCALES_COLLECT_ALL_OWNERS : 0);
 }
 
 int graphite_render(struct scales_buf *out, scales_collector *col,

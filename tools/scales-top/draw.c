@@ -364,8 +364,10 @@ static void draw_procs(struct top_ui *u)
 	attrset(A_BOLD | A_UNDERLINE);
 	mvhline(1, 0, ' ', COLS);
 	char line[1024];
-	snprintf(line, sizeof(line), "    %-20s %8s %-7s %8s %8s %9s  %s",
-	         "APP", "PID", "STATE", "UPTIME", "METRICS", "SIZE", "SEGMENT");
+	snprintf(line, sizeof(line),
+	         "    %-20s %8s %-7s %8s %8s %7s %6s %9s  %s", "APP", "PID",
+	         "STATE", "UPTIME", "METRICS", "REFUSED", "UID", "SIZE",
+	         "SEGMENT");
 	put(1, 0, COLS, line, false);
 	attrset(A_NORMAL);
 	int page = top_page_rows();
@@ -373,20 +375,24 @@ static void draw_procs(struct top_ui *u)
 		size_t pi = u->ptop + (size_t)i;
 		const struct top_proc *e = &u->procs.v[pi];
 		char up[32], size[TOP_NUM_LEN] = "-", metrics[16] = "-";
+		char refused[24] = "-", uid[16] = "-";
 		top_fmt_uptime(up, sizeof(up), e);
 		if (e->info_ok) {
 			top_fmt_bytes(size, (double)e->info.file_size);
 			snprintf(metrics, sizeof(metrics), "%u",
 			         e->info.live_metrics);
+			snprintf(refused, sizeof(refused), "%llu",
+			         (unsigned long long)e->info.refused);
+			snprintf(uid, sizeof(uid), "%u", (unsigned)e->info.uid);
 		}
 		bool shown = u->pick_all || e->picked;
 		snprintf(line, sizeof(line),
-		         "%s %-20s %8d %-7s %8s %8s %9s  %s%s",
+		         "%s %-20s %8d %-7s %8s %8s %7s %6s %9s  %s%s",
 		         e->picked ? "[x]" :
 		         shown     ? "[ ]" :
 		                     "   ",
 		         e->app, (int)e->pid, top_pstate_name(e->state), up,
-		         metrics, size, e->path,
+		         metrics, refused, uid, size, e->path,
 		         e->pid_reused ? " (pid reused)" : "");
 		int attr = pi == u->pcur ? A_REVERSE : 0;
 		if (has_colors())

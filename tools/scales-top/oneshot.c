@@ -60,8 +60,9 @@ void top_fmt_uptime(char *buf, size_t len, const struct top_proc *e)
 static int run_list(struct top_procs *p)
 {
 	size_t shown = 0;
-	printf("%-20s %8s %-7s %8s %8s %9s  %s\n", "APP", "PID", "STATE",
-	       "UPTIME", "METRICS", "SIZE", "SEGMENT");
+	printf("%-20s %8s %-7s %8s %8s %7s %6s %9s  %s\n", "APP", "PID",
+	       "STATE", "UPTIME", "METRICS", "REFUSED", "UID", "SIZE",
+	       "SEGMENT");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct top_proc *e = &p->v[i];
 		if (e->state == TOP_PS_INVALID)
@@ -70,9 +71,10 @@ static int run_list(struct top_procs *p)
 		top_fmt_uptime(up, sizeof(up), e);
 		top_fmt_bytes(size, (double)e->info.file_size);
 		snprintf(metrics, sizeof(metrics), "%u", e->info.live_metrics);
-		printf("%-20s %8d %-7s %8s %8s %9s  %s%s\n", top_esc(e->app),
-		       (int)e->pid, top_pstate_name(e->state), up, metrics,
-		       size, top_esc(e->path),
+		printf("%-20s %8d %-7s %8s %8s %7llu %6u %9s  %s%s\n",
+		       top_esc(e->app), (int)e->pid, top_pstate_name(e->state),
+		       up, metrics, (unsigned long long)e->info.refused,
+		       (unsigned)e->info.uid, size, top_esc(e->path),
 		       e->pid_reused ? "  (pid reused)" : "");
 		shown++;
 	}
@@ -209,16 +211,21 @@ static void print_text(const struct top_source *src,
 		printf("== %s merged:", top_esc(s->proc.app));
 		for (uint32_t i = 0; i < s->nmembers; i++)
 			printf(" %d", (int)s->member_pids[i]);
-		printf(" (%s) %zu metrics\n", s->proc.alive ? "alive" : "dead",
-		       s->n);
+		printf(" (%s) %zu metrics, uid %u, %llu refused\n",
+		       s->proc.alive ? "alive" : "dead", s->n,
+		       (unsigned)s->proc.uid,
+		       (unsigned long long)s->proc.refused);
 	} else {
-		printf("== %s pid %d %s, up %s, %zu metrics, %s\n",
+		printf("== %s pid %d %s, up %s, %zu metrics, %s, uid %u, %llu "
+		       "refused\n",
 		       top_esc(s->proc.app), (int)s->proc.pid,
 		       src->state == TOP_PS_ALIVE  ? "alive" :
 		       src->state == TOP_PS_CLOSED ? "closed" :
 		                                     "dead",
 		       up, s->n,
-		       s->segment_path ? top_esc(s->segment_path) : "-");
+		       s->segment_path ? top_esc(s->segment_path) : "-",
+		       (unsigned)s->proc.uid,
+		       (unsigned long long)s->proc.refused);
 	}
 	int width = 0;
 	for (size_t i = 0; i < s->n; i++) {
