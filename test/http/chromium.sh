@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 
-echo "1..13"
+echo "1..25"
 
 chromium=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$chromium" ] || bail "chromium not found (Debian package chromium)"
@@ -93,6 +93,82 @@ browse shot "$u/" --screenshot="$shot" --window-size=1280,1800 \
 	--hide-scrollbars
 check "chromium --screenshot exits 0" test -s "$shot"
 check "the screenshot is a PNG ($shot)" \
+	bash -c '[ "$(head -c 8 "$1" | od -An -tx1 | tr -d " \n")" = 89504e470d0a1a0a ]' _ "$shot"
+
+# 14-18: a metric's own page has a large time chart (issue 15 item 4):
+# axes, labels in the unit, the last hour at the sampling interval (1 s
+# here: 3600 slots), as many points drawn as samples with a value. Waits
+# (with a deadline, not a timing assertion) for 3 samples of the rate.
+i=0
+until [ "$(curl -sS "$u/evil/ticks" | grep -o 'data-points="[0-9]*"' |
+	head -n 1 | tr -dc 0-9)" -ge 3 ] 2>/dev/null; do
+	i=$((i + 1))
+	[ "$i" -gt 1200 ] && break
+	sleep 0.1
+done
+browse chart "$u/evil/ticks" --dump-dom
+v=$(dom "$tmp/chart.dom" chart time data-cap chart time data-interval-ms | tr '\n' ' ')
+check "/evil/ticks has a time chart of 3600 slots of 1000 ms ($v)" \
+	test "$v" = "3600 1000 "
+v=$(dom "$tmp/chart.dom" drawn time rate chart time data-samples | tr '\n' ' ')
+check "the rate series draws as many points as it declares, >= 3, <= samples ($v)" \
+	bash -c 'set -- $1; [ "$1" = "$2" ] && [ "$1" -ge 3 ] && [ "$1" -le "$3" ]' _ "$v"
+v=$(dom "$tmp/chart.dom" labels time)
+diag "chart labels: $v"
+check "the chart is titled and its y axis says events per second" \
+	bash -c '[[ "$1" == "rate over the last 1 h|"* && "$1" == *"|events per second|"* ]]' _ "$v"
+check "the y ticks are rates (/s) from 0, the x ticks run to now" \
+	bash -c '[[ "$1" == *"|0/s|"* && "$1" == *"|-1 h|"* && "$1" == *"|now|"* && "$1" == *"time (one sample every 1 s)"* ]]' _ "$v"
+v=$(dom "$tmp/page.dom" count svg chart time data-cap | tr '\n' ' ')
+check "the tree page (/) has no large chart ($v)" \
+	bash -c '[[ "$1" == *" <missing> " ]]' _ "$v"
+
+# 19-25: a histogram's page: the distribution (the buckets as bars, p50
+# and p99 marked) and the per-interval quantiles over time. The demo
+# server, driven by demo-load, records latencies all the time.
+demo=${SCALES_BUILD_ROOT:-}/examples
+[ -x "$demo/demo-server" ] || bail "examples/demo-server is not built"
+start_writer demo "$demo/demo-server" -p 0
+port=$(sed -n 's/^listening //p' "$tmp/demo.out")
+"$demo/demo-load" -p "$port" -c 1 -r 200 >"$tmp/load.out" 2>&1 &
+started+=("$!")
+lat=/endpoint/search/latency
+i=0
+until [ "$(curl -sS "$u$lat" | grep -o 'data-series="p50" data-points="[0-9]*"' |
+	tr -dc 0-9)" -ge 3 ] 2>/dev/null; do
+	i=$((i + 1))
+	[ "$i" -gt 1200 ] && break
+	sleep 0.1
+done
+browse hist "$u$lat" --dump-dom
+v=$(dom "$tmp/hist.dom" chart dist data-bars bars dist chart dist data-count | tr '\n' ' ')
+check "the distribution has its 48 bars, their counts add up to its count ($v)" \
+	bash -c 'set -- $1; [ "$1 $2" = "48 48" ] && [ "$3" = "$4" ] && [ "$3" -gt 0 ]' _ "$v"
+v=$(dom "$tmp/hist.dom" labels dist)
+diag "distribution labels: $v"
+check "its title gives the count, its x axis is in seconds (log scale)" \
+	bash -c 'c=$2; [[ "$1" == "distribution of the $c values recorded since the start (log scale)|"* && "$1" == *"|values per bar|"* && "$1" == *"|seconds (log scale)|"* && "$1" =~ [0-9]\ (ms|µs)\| ]]' _ "$v" \
+	"$(dom "$tmp/hist.dom" chart dist data-count)"
+v=$(dom "$tmp/hist.dom" marks dist stat $lat p50 stat $lat p99 | tr '\n' '|')
+check "p50 and p99 are marked with the values the row shows ($v)" \
+	bash -c 'IFS="|" read -r m1 m2 a b <<<"$1"; [ "$m1" = "p50 $a" ] && [ "$m2" = "p99 $b" ] && [ -n "$a" ]' _ "$v"
+v=$(dom "$tmp/hist.dom" drawn time p50 drawn time p99 drawn time p99.9 | tr '\n' ' ')
+check "the quantile lines p50, p99, p99.9 draw what they declare, >= 3 each ($v)" \
+	bash -c 'set -- $1; [ "$1" = "$2" ] && [ "$3" = "$4" ] && [ "$5" = "$6" ] && [ "$1" -ge 3 ] && [ "$3" -ge 3 ] && [ "$5" -ge 3 ]' _ "$v"
+v=$(dom "$tmp/hist.dom" labels time)
+check "the quantile chart is titled, in seconds, with a legend" \
+	bash -c '[[ "$1" == "quantiles of each interval over the last 1 h|"* && "$1" == *"|seconds|"* && "$1" == *"|p50|p99|p99.9" ]]' _ "$v"
+if grep -Eq 'Uncaught|CONSOLE.*([Ee]rror|Refused|violates)' "$tmp/chart.log" "$tmp/hist.log"; then
+	not_ok "no error or CSP violation on the charts' pages"
+	diag "$(grep -hE 'CONSOLE|Uncaught' "$tmp/chart.log" "$tmp/hist.log")"
+else
+	ok "no error or CSP violation on the charts' pages"
+fi
+shot=${SCALES_HTTP_ARTIFACTS:-$tmp}/http-histogram.png
+rm -f "$shot"
+browse histshot "$u$lat" --screenshot="$shot" --window-size=1280,1100 \
+	--hide-scrollbars
+check "a screenshot of the histogram's page ($shot)" \
 	bash -c '[ "$(head -c 8 "$1" | od -An -tx1 | tr -d " \n")" = 89504e470d0a1a0a ]' _ "$shot"
 
 exit $((tap_failed > 0))

@@ -10,6 +10,15 @@
 #   count TAG       how many elements named TAG there are
 #   attr TAG NAME   attribute NAME of the first TAG element ("" if none)
 #   status          text of the #status element
+#   chart CLASS ATTR  attribute ATTR of the first <svg> with class CLASS
+#   drawn CLASS NAME  of that chart's series NAME (data-series): its
+#                   data-points and the points drawn (polyline points
+#                   and dots), as "DECLARED DRAWN"
+#   labels CLASS    that chart's <text> and <title> texts, joined by "|"
+#   bars CLASS      that chart's <rect class="bar"> count and the sum of
+#                   their data-count, as "BARS SUM"
+#   marks CLASS     the texts of its quantile marks (g data-mark), by "|"
+#   stat PATH NAME  text of the data-stat=NAME value (.hv) of that row
 import sys
 from html.parser import HTMLParser
 
@@ -104,6 +113,51 @@ def main():
             n = next((n for n in nodes if n.attrs.get("id") == "status"),
                      None)
             out.append(n.text() if n else "<none>")
+        elif q == "stat":
+            n, name = by_path(args.pop(0)), args.pop(0)
+            e = None if n is None else next(
+                (x for x in n.walk() if x.attrs.get("data-stat") == name),
+                None)
+            c = None if e is None else cls(e, "hv")
+            out.append(c.text() if c else "<missing>")
+        elif q in ("chart", "drawn", "labels", "bars", "marks"):
+            c = args.pop(0)
+            svg = next((n for n in nodes if n.tag == "svg" and c in
+                        (n.attrs.get("class") or "").split()), None)
+            if q == "chart":
+                a = args.pop(0)
+                out.append("<missing>" if svg is None else
+                           svg.attrs.get(a, "<none>"))
+            elif svg is None:
+                args.pop(0) if q == "drawn" else None
+                out.append("<missing>")
+            elif q == "bars":
+                rs = [n for n in svg.walk() if n.tag == "rect" and
+                      "bar" in (n.attrs.get("class") or "").split()]
+                out.append("%d %d" % (len(rs), sum(
+                    int(n.attrs.get("data-count", "0")) for n in rs)))
+            elif q == "marks":
+                out.append("|".join(n.text() for n in svg.walk()
+                                    if "data-mark" in n.attrs))
+            elif q == "drawn":
+                name = args.pop(0)
+                g = None if svg is None else next(
+                    (n for n in svg.walk()
+                     if n.attrs.get("data-series") == name), None)
+                if g is None:
+                    out.append("<missing>")
+                    continue
+                drawn = 0
+                for n in g.walk():
+                    if n.tag == "polyline":
+                        drawn += len(n.attrs.get("points", "").split())
+                    elif n.tag == "circle":
+                        drawn += 1
+                out.append("%s %d" % (g.attrs.get("data-points"), drawn))
+            else:
+                out.append("<missing>" if svg is None else "|".join(
+                    n.text() for n in svg.walk()
+                    if n.tag in ("text", "title")))
         else:
             sys.exit("dom.py: unknown query " + q)
     for line in out:

@@ -81,6 +81,7 @@ struct hstate *hstate_new(const struct export_http_options *o)
 	    o->interval_ms ? o->interval_ms : HTTP_INTERVAL_DEFAULT_MS;
 	if (st->interval_ms < HTTP_INTERVAL_MIN_MS)
 		st->interval_ms = HTTP_INTERVAL_MIN_MS;
+	st->keep = hring_keep(st->history, st->interval_ms);
 	if (o->dir && !(st->dir = strdup(o->dir)))
 		goto oom;
 	if (o->nselectors) {
@@ -141,21 +142,40 @@ bool hmetric_has_ring(const struct scales_metric *m)
 	return m->kind != SCALES_KIND_STATE;
 }
 
-unsigned hring_values(const struct hring *r, unsigned capacity, double *out)
+unsigned hring_keep(unsigned history, unsigned interval_ms)
 {
-	if (!r)
-		return 0;
-	unsigned start = (r->head + capacity - r->count) % capacity;
-	for (unsigned k = 0; k < r->count; k++)
-		out[k] = r->v[(start + k) % capacity];
-	return r->count;
+	unsigned k = (HTTP_CHART_SPAN_MS + interval_ms - 1) / interval_ms;
+	if (k > HTTP_KEEP_MAX)
+		k = HTTP_KEEP_MAX;
+	return k < history ? history : k;
 }
 
-static void hring_push(struct hring *r, unsigned capacity, double v)
+unsigned hring_series(const struct hring *r, unsigned s, unsigned want,
+                      double *out)
 {
-	r->v[r->head] = v;
-	r->head = (r->head + 1) % capacity;
-	if (r->count < capacity)
+	if (!r || s >= r->nseries)
+		return 0;
+	unsigned n = r->count < want ? r->count : want;
+	unsigned cap = r->capacity;
+	unsigned start = (r->head + cap - n) % cap;
+	const double *v = r->v + (size_t)s * cap;
+	for (unsigned k = 0; k < n; k++)
+		out[k] = v[(start + k) % cap];
+	return n;
+}
+
+unsigned hring_values(const struct hring *r, unsigned want, double *out)
+{
+	return hring_series(r, 0, want, out);
+}
+
+/* vals: one value per series */
+static void hring_push(struct hring *r, const double *vals)
+{
+	for (unsigned s = 0; s < r->nseries; s++)
+		r->v[(size_t)s * r->capacity + r->head] = vals[s];
+	r->head = (r->head + 1) % r->capacity;
+	if (r->count < r->capacity)
 		r->count++;
 }
 
@@ -183,11 +203,13 @@ static struct hgroup *old_group(struct hgroup *old, size_t nold,
 	return NULL;
 }
 
-/* The value one sample adds to metric i's sparkline. */
+/* The value one sample adds to metric i's sparkline. For histograms q
+ * gets the interval's p50 and p99.9 (q[0] and q[1]; NaN if none). */
 static double ring_value(struct hstate *st, const struct scales_group *g,
-                         size_t i)
+                         size_t i, double q[2])
 {
 	const struct scales_metric *m = &g->cur->metrics[i];
+	q[0] = q[1] = NAN;
 	switch (m->kind) {
 	case SCALES_KIND_COUNTER:
 	case SCALES_KIND_DICT:
@@ -202,6 +224,8 @@ static double ring_value(struct hstate *st, const struct scales_group *g,
 		if (scales_collector_interval(st->col, g, i, &d, &secs) ||
 		    d.count == 0)
 			return NAN;
+		q[0] = scales_histo_quantile(&d, 0.5);
+		q[1] = scales_histo_quantile(&d, 0.999);
 		return scales_histo_quantile(&d, 0.99);
 	}
 	default:
@@ -239,14 +263,19 @@ static int group_update(struct hstate *st, struct hgroup *h,
 		if (!hmetric_has_ring(m))
 			continue;
 		if (!ring) {
-			ring = calloc(1, sizeof(*ring) +
-			                     st->history * sizeof(double));
+			unsigned ns = m->kind == SCALES_KIND_HISTOGRAM ? 3 : 1;
+			ring = calloc(1, sizeof(*ring) + (size_t)ns * st->keep *
+			                                     sizeof(double));
 			if (!ring)
 				return -ENOMEM;
 			ring->generation = m->generation;
+			ring->capacity = st->keep;
+			ring->nseries = ns;
 		}
 		h->rings[i] = ring;
-		hring_push(ring, st->history, ring_value(st, g, i));
+		double vals[3];
+		vals[HRING_P99] = ring_value(st, g, i, &vals[HRING_P50]);
+		hring_push(ring, vals);
 	}
 	return 0;
 }
@@ -774,6 +803,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 				.nsels = (size_t)ns,
 				.nprocesses = H.st->ngroups,
 				.history = H.st->history,
+				.keep = H.st->keep,
 				.interval_ms = H.st->interval_ms,
 				.real_ns = H.st->sample_real_ns,
 				.dir = H.st->dir ? H.st->dir :

@@ -21,17 +21,26 @@
 #define HTTP_HISTORY_MAX 3600u
 #define HTTP_INTERVAL_DEFAULT_MS 1000u
 #define HTTP_INTERVAL_MIN_MS 50u
+/* a chart's time span and the most samples it keeps */
+#define HTTP_CHART_SPAN_MS 3600000u
+#define HTTP_KEEP_MAX 3600u
 
 /* ------------------------------------------------------------- sampling */
 
-/* The recent samples of one metric, for its sparkline: rates of counters
- * and dicts, per-interval p99 of histograms, values of gauges. NaN: no
- * value for that sample. */
+/* The recent samples of one metric, for its sparkline and its chart:
+ * rates of counters and dicts, per-interval p99 of histograms, values of
+ * gauges (series 0); histograms have the per-interval p50 and p99.9 too
+ * (series 1 and 2). NaN: no value for that sample. */
+#define HRING_P99 0
+#define HRING_P50 1
+#define HRING_P999 2
 struct hring {
 	uint32_t generation;
-	unsigned head;  /* next slot to write */
-	unsigned count; /* values kept, <= capacity */
-	double v[];     /* capacity (the history option) slots */
+	unsigned capacity; /* slots per series: hstate.keep */
+	unsigned nseries;  /* 1, or 3 for histograms */
+	unsigned head;     /* next slot to write */
+	unsigned count;    /* values kept per series, <= capacity */
+	double v[];        /* nseries * capacity: series s at s * capacity */
 };
 
 /* One entry of the page: a group of the collector (a process, or the
@@ -67,6 +76,9 @@ struct hstate {
 	bool all_owners;
 	unsigned history;
 	unsigned interval_ms;
+	/* samples each ring keeps: the last hour at the interval (at least
+	 * history, at most HTTP_KEEP_MAX), for the charts of the metric pages */
+	unsigned keep;
 
 	/* sampler-private: selects (dir and selectors; open segments),
 	 * snapshots, groups, merges, rates */
@@ -85,9 +97,16 @@ int hstate_sample(struct hstate *st);
 /* Is the metric at i of g drawn as a sparkline? */
 bool hmetric_has_ring(const struct scales_metric *m);
 
-/* The ring's values, oldest first, into out (capacity slots); returns how
- * many. */
-unsigned hring_values(const struct hring *r, unsigned capacity, double *out);
+/* The ring capacity for history and interval_ms (an hour of
+ * samples, clamped to [history, HTTP_KEEP_MAX]). */
+unsigned hring_keep(unsigned history, unsigned interval_ms);
+
+/* The latest min(count, want) values of series 0, oldest first, into out
+ * (want slots); returns how many. */
+unsigned hring_values(const struct hring *r, unsigned want, double *out);
+/* The same of series s (0 if the ring has no such series: returns 0). */
+unsigned hring_series(const struct hring *r, unsigned s, unsigned want,
+                      double *out);
 
 /* ------------------------------------------------------------ selection */
 
@@ -126,6 +145,7 @@ struct hpage {
 	size_t nsels;
 	size_t nprocesses; /* groups before the path and query filters */
 	unsigned history;
+	unsigned keep; /* ring capacity (hstate.keep) */
 	unsigned interval_ms;
 	uint64_t real_ns; /* sample time */
 	const char *dir;  /* for the "nothing found" message; may be NULL */
