@@ -136,6 +136,7 @@ mounted = False
 
 lock = threading.Lock()
 procs = []       # every writer started: dicts (below)
+readers_bg = []  # scales-export: stopped by cleanup() if main() fails
 deliberate = set()  # pids SIGKILLed on purpose
 # True while the file system is full
 fill_window = [False]
@@ -726,6 +727,7 @@ def main():
          '--backoff-max', '1', '--quiet'],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=xlog,
         env=ENV)
+    readers_bg.append(export)
     for _ in range(100 if HTTP else 0):
         try:
             socket.create_connection(('127.0.0.1', HTTP_PORT), 1).close()
@@ -1062,6 +1064,10 @@ PROM_PATHS = set(SERVER_STATS + LOAD_STATS) - {'/workers/state'}
 
 def cleanup():
     stop_readers.set()
+    for p in readers_bg:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
     for rec in procs:
         if rec['p'].poll() is None:
             rec['p'].kill()
