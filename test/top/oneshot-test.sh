@@ -7,7 +7,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-plan 53
+plan 54
 
 out=$WORK/out
 err=$WORK/err
@@ -132,6 +132,30 @@ run -l
 	has "^alpha +$alpha +alive +[0-9]+s +[0-9]+ +0 +$(id -u) +[0-9.]+[KMG]iB +$SCALES_DIR/alpha\.$alpha\.[0-9]+\.seg$" &&
 	has "^seed-tour +$seed +alive +[0-9]+s +1[0-9] +0 +[0-9]+ +[0-9.]+[KMG]iB "
 ok $? "-l lists app, pid, alive, uptime, metrics, refused, owner and segment size"
+
+# SIZE is what the sparse file occupies (du: st_blocks), not its st_size;
+# METRICS is what -1 (and the live tree) shows, aggregates included
+seed_seg=$(segment_of "$seed")
+seed_shown=$("$TOP" -1 "$seed" | grep -vc '^==')
+python3 - "$out" "$seed" "$seed_seg" "$seed_shown" <<'PY'
+import os, re, sys
+out, pid, seg, shown = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+st = os.stat(seg)
+resident, apparent = st.st_blocks * 512, st.st_size
+line = [l for l in open(out) if re.match(r"^seed-tour +%s " % pid, l)][0]
+f = line.split()
+metrics, size = int(f[4]), f[7]  # APP PID STATE UPTIME METRICS REFUSED UID SIZE
+m = re.match(r"^([0-9.]+)(B|KiB|MiB|GiB)$", size)
+mult = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}[m.group(2)]
+got = float(m.group(1)) * mult
+ok = abs(got - resident) <= resident * 0.006 and metrics == shown
+ok = ok and (apparent < 2 * resident or abs(got - apparent) > apparent / 2)
+if not ok:
+    print("# %s: resident %d, st_size %d, -1 shows %d" %
+          (line.strip(), resident, apparent, shown))
+sys.exit(0 if ok else 1)
+PY
+ok $? "-l: SIZE is the resident size (du), METRICS what -1 shows"
 
 run -1 "$alpha"
 [ $rc -eq 0 ] && has '^/test/count +42$' && ! has '^/web/errors' &&
@@ -394,4 +418,4 @@ run -1 infw
 	has '^/inf/nan +- seconds$'
 ok $? "-1: +Inf is inf, -Inf is -inf, NaN is -, in any unit"
 
-finish 53
+finish 54

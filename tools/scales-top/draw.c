@@ -373,14 +373,17 @@ static void draw_procs(struct top_ui *u)
 	int page = top_page_rows();
 	for (int i = 0; i < page && u->ptop + (size_t)i < u->procs.n; i++) {
 		size_t pi = u->ptop + (size_t)i;
-		const struct top_proc *e = &u->procs.v[pi];
-		char up[32], size[TOP_NUM_LEN] = "-", metrics[16] = "-";
+		struct top_proc *e = &u->procs.v[pi];
+		char up[32], size[TOP_NUM_LEN] = "-", metrics[24] = "-";
 		char refused[24] = "-", uid[16] = "-";
 		top_fmt_uptime(up, sizeof(up), e);
 		if (e->info_ok) {
-			top_fmt_bytes(size, (double)e->info.file_size);
-			snprintf(metrics, sizeof(metrics), "%u",
-			         e->info.live_metrics);
+			top_fmt_bytes(size, (double)e->resident);
+			/* what the metric view shows, aggregates included (a
+			 * snapshot for each row on screen only) */
+			long nm = top_proc_metrics(e);
+			if (nm >= 0)
+				snprintf(metrics, sizeof(metrics), "%ld", nm);
 			snprintf(refused, sizeof(refused), "%llu",
 			         (unsigned long long)e->info.refused);
 			snprintf(uid, sizeof(uid), "%u", (unsigned)e->info.uid);

@@ -64,13 +64,15 @@ static int run_list(struct top_procs *p)
 	       "STATE", "UPTIME", "METRICS", "REFUSED", "UID", "SIZE",
 	       "SEGMENT");
 	for (size_t i = 0; i < p->n; i++) {
-		const struct top_proc *e = &p->v[i];
+		struct top_proc *e = &p->v[i];
 		if (e->state == TOP_PS_INVALID)
 			continue; /* skipped with a warning when found */
-		char up[32], size[TOP_NUM_LEN], metrics[32];
+		char up[32], size[TOP_NUM_LEN], metrics[32] = "-";
 		top_fmt_uptime(up, sizeof(up), e);
-		top_fmt_bytes(size, (double)e->info.file_size);
-		snprintf(metrics, sizeof(metrics), "%u", e->info.live_metrics);
+		top_fmt_bytes(size, (double)e->resident);
+		long nm = top_proc_metrics(e);
+		if (nm >= 0)
+			snprintf(metrics, sizeof(metrics), "%ld", nm);
 		printf("%-20s %8d %-7s %8s %8s %7llu %6u %9s  %s%s\n",
 		       top_esc(e->app), (int)e->pid, top_pstate_name(e->state),
 		       up, metrics, (unsigned long long)e->info.refused,

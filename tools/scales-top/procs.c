@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Every file (dead writers and unreadable files too, but not copies of
  * another process's segment: skipped with a warning, as scales-export
@@ -62,6 +63,7 @@ static void proc_state(struct top_proc *e, const struct scales_selected *it)
 	e->start_time = it->start_time;
 	snprintf(e->err, sizeof(e->err), "%s", it->errmsg);
 	e->info_ok = false;
+	e->resident = 0;
 	e->pid_reused = false;
 	if (!it->seg) {
 		e->state = TOP_PS_INVALID;
@@ -69,6 +71,9 @@ static void proc_state(struct top_proc *e, const struct scales_selected *it)
 	}
 	e->info = it->info;
 	e->info_ok = true;
+	struct stat st;
+	e->resident = stat(e->path, &st) == 0 ? (uint64_t)st.st_blocks * 512u :
+	                                        e->info.file_size;
 	e->pid = e->info.pid;
 	e->start_time = e->info.start_time;
 	snprintf(e->app, sizeof(e->app), "%s", e->info.app);
@@ -229,4 +234,17 @@ void top_procs_free(struct top_procs *p)
 	p->v = NULL;
 	p->n = 0;
 	scales_collector_free(&p->col);
+}
+
+long top_proc_metrics(struct top_proc *e)
+{
+	if (!e->seg)
+		return -1;
+	struct scales_snapshot *s = NULL;
+	char err[256];
+	if (scales_snapshot_take(e->seg, 0, &s, err, sizeof(err)))
+		return -1;
+	long n = (long)s->n;
+	scales_snapshot_free(&s);
+	return n;
 }

@@ -36,6 +36,9 @@ struct top_proc {
 	char err[256];       /* why, if seg is NULL */
 	struct scales_process_info info; /* valid if info_ok */
 	bool info_ok;
+	uint64_t resident; /* bytes the file occupies (st_blocks), as du
+	                      says: a segment is sparse, its st_size is not
+	                      what it costs */
 	enum top_pstate state;
 	bool pid_reused; /* dead because its pid is another process now */
 	bool picked;     /* chosen in the process list (UI) */
@@ -44,13 +47,18 @@ struct top_proc {
 /* Called with one-line warnings (skipped files, unreadable segments). */
 typedef void (*top_warn_f)(void *arg, const char *msg);
 
+/* The number of metrics a snapshot of e shows (aggregates included, as
+ * the live tree counts them), or -1 if it cannot be read. Takes a
+ * snapshot: call it for what is shown. */
+long top_proc_metrics(struct top_proc *e);
+
 struct top_procs {
 	/* the reader library's collector: its selection is the command
 	 * line's (every file, dead ones too, but not copies; one segment per
 	 * pid selector; unreadable files kept as "invalid"), and it samples
 	 * for sample.c */
 	scales_collector *col;
-	bool use_picked; /* sample only the picked processes */
+	bool use_picked;    /* sample only the picked processes */
 	struct top_proc *v; /* sorted by app, pid, start time, path */
 	size_t n;
 	top_warn_f warn;
