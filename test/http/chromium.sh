@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 
-echo "1..25"
+echo "1..29"
 
 chromium=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$chromium" ] || bail "chromium not found (Debian package chromium)"
@@ -170,5 +170,33 @@ browse histshot "$u$lat" --screenshot="$shot" --window-size=1280,1100 \
 	--hide-scrollbars
 check "a screenshot of the histogram's page ($shot)" \
 	bash -c '[ "$(head -c 8 "$1" | od -An -tx1 | tr -d " \n")" = 89504e470d0a1a0a ]' _ "$shot"
+
+# 26-29: a writer that died (SIGKILL: its segment stays) is listed under
+# "Dead processes" with its last values, not among the live ones.
+SCALES_APP=gone start_writer gone "$SCALES_NAMES_WRITER"
+kill -KILL "$gone_pid"
+wait "$gone_pid" 2>/dev/null
+i=0
+until curl -sS "$u/" | grep -q 'class="dead-process" data-app="gone"'; do
+	i=$((i + 1))
+	[ "$i" -gt 1200 ] && break
+	sleep 0.1
+done
+browse dead "$u/" --dump-dom
+v=$(dom "$tmp/dead.dom" section dead-process gone section process gone | tr '\n' ' ')
+check "the dead writer (pid $gone_pid) is a dead process, not a live one ($v)" \
+	test "$v" = "$gone_pid <missing> "
+v=$(dom "$tmp/dead.dom" within dead-process gone /x_y within dead-process gone /fooBar within dead-process gone /HTTPRequests/inFlight | tr '\n' ' ')
+check "its last values: /x_y 1, /fooBar 3, /HTTPRequests/inFlight 5 ($v)" \
+	test "$v" = "1 3 5 "
+v=$(grep -o '<h2>Dead processes <span class="pid">[0-9]*</span>' "$tmp/dead.dom")
+check "the page has a Dead processes heading with their number ($v)" \
+	test "$v" = '<h2>Dead processes <span class="pid">1</span>'
+if grep -Eq 'Uncaught|CONSOLE.*([Ee]rror|Refused|violates)' "$tmp/dead.log"; then
+	not_ok "no error or CSP violation on the page with dead processes"
+	diag "$(grep -hE 'CONSOLE|Uncaught' "$tmp/dead.log")"
+else
+	ok "no error or CSP violation on the page with dead processes"
+fi
 
 exit $((tap_failed > 0))

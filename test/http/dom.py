@@ -19,6 +19,8 @@
 #                   their data-count, as "BARS SUM"
 #   marks CLASS     the texts of its quantile marks (g data-mark), by "|"
 #   stat PATH NAME  text of the data-stat=NAME value (.hv) of that row
+#   section CLS APP the data-pid of the <section class=CLS data-app=APP>
+#   within CLS APP PATH  data-value of PATH in that section
 import sys
 from html.parser import HTMLParser
 
@@ -113,6 +115,21 @@ def main():
             n = next((n for n in nodes if n.attrs.get("id") == "status"),
                      None)
             out.append(n.text() if n else "<none>")
+        elif q in ("section", "within"):
+            c, app = args.pop(0), args.pop(0)
+            sec = next((n for n in nodes if n.tag == "section" and
+                        n.attrs.get("class") == c and
+                        n.attrs.get("data-app") == app), None)
+            if q == "section":
+                out.append(sec.attrs.get("data-pid") if sec else
+                           "<missing>")
+            else:
+                path = args.pop(0)
+                e = None if sec is None else next(
+                    (x for x in sec.walk()
+                     if x.attrs.get("data-path") == path), None)
+                out.append(e.attrs.get("data-value", "<none>") if e else
+                           "<missing>")
         elif q == "stat":
             n, name = by_path(args.pop(0)), args.pop(0)
             e = None if n is None else next(

@@ -672,7 +672,7 @@ static void metric_charts(struct scales_buf *b, const struct hgroup *g,
                           size_t i, unsigned keep, unsigned interval_ms)
 {
 	const struct scales_metric *m = &g->snap->metrics[i];
-	const struct hring *r = g->rings[i];
+	const struct hring *r = g->rings ? g->rings[i] : NULL;
 	if (!r)
 		return;
 	double *v = calloc((size_t)keep * 3, sizeof(double));
@@ -915,10 +915,12 @@ static void metric_row(struct scales_buf *b, const struct hgroup *g, size_t i,
 	bool counting = m->kind == SCALES_KIND_COUNTER ||
 	                m->kind == SCALES_KIND_DICT ||
 	                m->kind == SCALES_KIND_HISTOGRAM;
-	cell_human(b, "num r", counting ? r->rate : NAN, 0, "/s");
+	/* a dead process's last values (no rings): no rate, no sparkline */
+	bool last_only = !g->rings;
+	cell_human(b, "num r", counting && !last_only ? r->rate : NAN, 0, "/s");
 
 	buf_puts(b, "<td class=\"sp\">");
-	if (g->rings[i])
+	if (!last_only && g->rings[i])
 		spark(b, g->rings[i], history,
 		      m->kind == SCALES_KIND_HISTOGRAM ? m->unit :
 		      counting                         ? 0 :
@@ -991,14 +993,16 @@ static int common_depth(const char *a, const char *b)
 	}
 }
 
+/* A process (or merged app) with its metric tree; cls: "process", or
+ * "dead-process" for the dead processes' list. */
 static void process_section(struct scales_buf *b, const struct hsel *s,
-                            const struct hpage *pg)
+                            const struct hpage *pg, const char *cls)
 {
 	unsigned history = pg->history;
 	const struct scales_snapshot *snap = s->g->snap;
 	const struct scales_process_info *pi = &snap->proc;
 	bool merged = snap->segment_path == NULL && pi->pid == 0;
-	buf_puts(b, "<section class=\"process\" data-app=\"");
+	buf_printf(b, "<section class=\"%s\" data-app=\"", cls);
 	html_escape_str(b, pi->app);
 	buf_printf(b, "\" data-pid=\"%" PRId32 "\" data-alive=\"%s\">\n<h2>",
 	           pi->pid, pi->alive ? "true" : "false");
@@ -1101,17 +1105,31 @@ void html_render_page(struct scales_buf *b, const struct hpage *p)
 	/* the same selection as ?format=json, so that the auto-refresh finds
 	 * every process it gets */
 	for (size_t i = 0; i < p->nsels; i++) {
-		process_section(b, &p->sels[i], p);
+		process_section(b, &p->sels[i], p, "process");
 		shown++;
 	}
-	if (!p->nprocesses) {
+	if (p->ndead) {
+		/* writers that died: the last values their segments hold */
+		buf_printf(
+		    b,
+		    "<section class=\"dead\" id=\"dead\"><h2>Dead "
+		    "processes <span class=\"pid\">%zu</span></h2>\n"
+		    "<p class=\"meta\">Writers that died without closing "
+		    "their segment: the last values the segment holds "
+		    "(no rates).</p>\n",
+		    p->ndead);
+		for (size_t i = 0; i < p->ndead; i++)
+			process_section(b, &p->dead[i], p, "dead-process");
+		buf_puts(b, "</section>\n");
+	}
+	if (!p->nprocesses && !p->ndead) {
 		buf_puts(b, "<p class=\"empty\">No instrumented process found");
 		if (p->dir) {
 			buf_puts(b, " in ");
 			html_escape_str(b, p->dir);
 		}
 		buf_puts(b, ".</p>\n");
-	} else if (!shown) {
+	} else if (!shown && !p->ndead) {
 		buf_puts(b, "<p class=\"empty\">No metric matches.</p>\n");
 	}
 	buf_puts(b, "</main>\n</body>\n</html>\n");
@@ -1209,9 +1227,13 @@ const char html_style[] =
     "main{padding:8px 16px 32px}"
     ".crumbs a{margin:0 1px}"
     ".meta{color:#5c6773;font-size:12px}"
-    "section.process{background:#fff;border:1px solid #dde3e9;"
+    "section.process,section.dead-process{background:#fff;"
+    "border:1px solid #dde3e9;"
     "border-radius:6px;margin:12px 0;padding:4px 12px 10px}"
-    "section.process h2{font-size:16px;margin:8px 0}"
+    "section.process h2,section.dead-process h2{font-size:16px;"
+    "margin:8px 0}"
+    "section.dead-process{background:#fbf7f7;border-color:#ecd9d9}"
+    "section.dead>h2{font-size:17px;margin:18px 0 4px}"
     ".pid{color:#5c6773;font-weight:normal;font-size:13px}"
     ".alive{color:#1a7f37;font-size:12px}.dead{color:#b3261e;font-size:12px}"
     "table{border-collapse:collapse;width:100%;table-layout:fixed}"

@@ -64,6 +64,16 @@ static struct {
 
 /* ------------------------------------------------------------ sampling */
 
+/* The dead collector's pick: writers that died (not closed segments of
+ * running ones), not named by path or pid (the live view shows those). */
+static bool pick_dead(void *arg, const struct scales_selected *it)
+{
+	(void)arg;
+	return (it->info.liveness == SCALES_LIVE_DEAD ||
+	        it->info.liveness == SCALES_LIVE_PID_REUSED) &&
+	       !(it->by & (SCALES_BY_PATH | SCALES_BY_PID));
+}
+
 struct hstate *hstate_new(const struct export_http_options *o)
 {
 	struct hstate *st = calloc(1, sizeof(*st));
@@ -104,6 +114,13 @@ struct hstate *hstate_new(const struct export_http_options *o)
 	};
 	if (scales_collector_new(&co, &st->col))
 		goto oom;
+	/* the dead processes: discovered with the dead ones, one group per
+	 * file, only those that died and that the live view leaves out */
+	co.select_flags = SCALES_SEL_INCLUDE_DEAD;
+	co.flags = 0;
+	co.pick = pick_dead;
+	if (scales_collector_new(&co, &st->dcol))
+		goto oom;
 	return st;
 oom:
 	hstate_free(st);
@@ -128,7 +145,11 @@ void hstate_free(struct hstate *st)
 	for (size_t i = 0; i < st->ngroups; i++)
 		hgroup_clear(&st->groups[i]);
 	free(st->groups);
+	for (size_t i = 0; i < st->ndead; i++)
+		hgroup_clear(&st->dead[i]);
+	free(st->dead);
 	scales_collector_free(&st->col);
+	scales_collector_free(&st->dcol);
 	for (size_t i = 0; i < st->nselectors; i++)
 		free(st->selectors[i]);
 	free(st->selectors);
@@ -280,6 +301,48 @@ static int group_update(struct hstate *st, struct hgroup *h,
 	return 0;
 }
 
+/* The dead processes' last values, swapped in under the lock as the live
+ * groups are (the dead collector keeps the previous snapshots until its
+ * next collection). Returns 0 or -ENOMEM. */
+static int sample_dead(struct hstate *st)
+{
+	char err[512];
+	int rc = scales_collector_collect(st->dcol, err, sizeof(err));
+	if (rc == -ENOMEM)
+		return rc;
+	size_t n;
+	const struct scales_group *g = scales_collector_groups(st->dcol, &n);
+	struct hgroup *d = calloc(n ? n : 1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	rc = 0;
+	for (size_t i = 0; !rc && i < n; i++) {
+		d[i].snap = g[i].cur;
+		d[i].rates = g[i].rates;
+		d[i].show_owner =
+		    !st->all_owners && g[i].uid != (uint32_t)geteuid();
+		if (!(d[i].key = strdup(g[i].key)))
+			rc = -ENOMEM;
+	}
+	if (!rc)
+		qsort(d, n, sizeof(*d), group_cmp);
+	pthread_mutex_lock(&st->lock);
+	struct hgroup *od = st->dead;
+	size_t nod = st->ndead;
+	st->dead = rc ? NULL : d;
+	st->ndead = rc ? 0 : n;
+	pthread_mutex_unlock(&st->lock);
+	for (size_t i = 0; i < nod; i++)
+		hgroup_clear(&od[i]);
+	free(od);
+	if (rc) {
+		for (size_t i = 0; i < n; i++)
+			hgroup_clear(&d[i]);
+		free(d);
+	}
+	return rc;
+}
+
 int hstate_sample(struct hstate *st)
 {
 	uint64_t now = ++st->samples;
@@ -343,8 +406,9 @@ int hstate_sample(struct hstate *st)
 		for (size_t i = 0; i < ng; i++)
 			hgroup_clear(&hg[i]);
 		free(hg);
+		return rc;
 	}
-	return rc;
+	return sample_dead(st);
 }
 
 /* ------------------------------------------------------------- address */
@@ -571,18 +635,18 @@ static int idx_cmp(const void *a, const void *b, void *ctx)
 /* Selects the metrics of every group the request shows (state locked).
  * *exists: some group has the subtree. Returns the number of selections
  * or -ENOMEM. */
-static ssize_t select_groups(const struct hstate *st, const struct request *q,
-                             bool tree_order, struct hsel **out, bool *exists)
+static ssize_t select_groups(const struct hgroup *groups, size_t ngroups,
+                             const struct request *q, bool tree_order,
+                             struct hsel **out, bool *exists)
 {
-	struct hsel *sels =
-	    calloc(st->ngroups ? st->ngroups : 1, sizeof(*sels));
+	struct hsel *sels = calloc(ngroups ? ngroups : 1, sizeof(*sels));
 	if (!sels)
 		return -ENOMEM;
-	*exists = !strcmp(q->path, "/");
+	*exists = *exists || !strcmp(q->path, "/");
 	size_t ns = 0;
 	const char *glob = q->glob;
-	for (size_t i = 0; i < st->ngroups; i++) {
-		const struct hgroup *g = &st->groups[i];
+	for (size_t i = 0; i < ngroups; i++) {
+		const struct hgroup *g = &groups[i];
 		struct hsel *s = &sels[ns];
 		s->g = g;
 		s->idx = calloc(g->snap->n ? g->snap->n : 1, sizeof(size_t));
@@ -788,8 +852,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	bool exists = false;
 	char nonce[32] = "";
 	pthread_mutex_lock(&H.st->lock);
-	ssize_t ns = select_groups(H.st, &q, f == F_HTML, &sels, &exists);
+	ssize_t ns = select_groups(H.st->groups, H.st->ngroups, &q, f == F_HTML,
+	                           &sels, &exists);
 	int rc = ns < 0 ? (int)ns : 0;
+	/* the page lists the dead processes too (a path only they have is
+	 * found) */
+	struct hsel *dsels = NULL;
+	ssize_t nd = 0;
+	if (!rc && f == F_HTML) {
+		nd = select_groups(H.st->dead, H.st->ndead, &q, true, &dsels,
+		                   &exists);
+		rc = nd < 0 ? (int)nd : 0;
+	}
 	if (!rc && exists) {
 		switch (f) {
 		case F_HTML: {
@@ -808,6 +882,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 				.real_ns = H.st->sample_real_ns,
 				.dir = H.st->dir ? H.st->dir :
 				                   getenv("SCALES_DIR"),
+				.dead = dsels,
+				.ndead = nd > 0 ? (size_t)nd : 0,
 			};
 			html_render_page(&b, &p);
 			break;
@@ -827,6 +903,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 		free_sels(sels, (size_t)ns);
 	else
 		free(sels);
+	if (nd > 0)
+		free_sels(dsels, (size_t)nd);
+	else
+		free(dsels);
 	enum MHD_Result ret;
 	if (rc) {
 		scales_buf_free(&b);

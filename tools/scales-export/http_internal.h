@@ -79,10 +79,16 @@ struct hstate {
 	/* samples each ring keeps: the last hour at the interval (at least
 	 * history, at most HTTP_KEEP_MAX), for the charts of the metric pages */
 	unsigned keep;
+	/* Dead processes (lock): writers that died (SCALES_LIVE_DEAD or
+	 * PID_REUSED) without being named by path or pid, one group each,
+	 * their last values; no rates or rings. From dcol. */
+	struct hgroup *dead;
+	size_t ndead;
 
 	/* sampler-private: selects (dir and selectors; open segments),
 	 * snapshots, groups, merges, rates */
 	scales_collector *col;
+	scales_collector *dcol; /* the dead processes, never merged */
 };
 
 /* Creates the state from the options (copied); NULL on ENOMEM. */
@@ -149,6 +155,9 @@ struct hpage {
 	unsigned interval_ms;
 	uint64_t real_ns; /* sample time */
 	const char *dir;  /* for the "nothing found" message; may be NULL */
+	/* dead processes with a metric under path and query */
+	const struct hsel *dead;
+	size_t ndead;
 };
 
 /* Renders the HTML stats page. */
