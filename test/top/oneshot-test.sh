@@ -7,7 +7,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-plan 54
+plan 55
 
 out=$WORK/out
 err=$WORK/err
@@ -119,6 +119,14 @@ run -1 -f '/web/errors' -f '*/thread-0/*'
 	has '^/processor/thread-0/finished +10$' && ! has '^/web/success' &&
 	! has '^/handler'
 ok $? "-f twice: the union of the globs"
+
+run -1 -v
+[ $rc -eq 0 ] && has '^/web/errors +7  requests that failed$' &&
+	has '^/handler/latency +count=100 .* p999=[^ ]+  time to handle a request$' &&
+	has '^/web/currentTime +[0-9.]+ seconds  wall-clock time$' &&
+	has '^/processor/state/performingTask +1$' &&
+	"$TOP" -1 | grep -Eq '^/web/errors +7$'
+ok $? "-1 -v: each metric's help text at the end of its line (as varnishstat -1)"
 
 run -1 -f '/nothing/*'
 [ $rc -eq 1 ] && [ "$(cat "$err")" = "scales-top: no metric matched: -f /nothing/*" ]
@@ -418,4 +426,4 @@ run -1 infw
 	has '^/inf/nan +- seconds$'
 ok $? "-1: +Inf is inf, -Inf is -inf, NaN is -, in any unit"
 
-finish 54
+finish 55

@@ -126,6 +126,9 @@ int top_args_parse(int argc, char **argv, struct top_args *a)
 		case TOP_OPT_FLAT:
 			a->flat = true;
 			break;
+		case TOP_OPT_VERBOSE:
+			a->verbose = true;
+			break;
 		case TOP_OPT_BANNER:
 			a->banner = optarg;
 			break;

@@ -28,6 +28,7 @@ struct top_args {
 	bool interval_set;  /* -i given */
 	bool merge;         /* --merge */
 	bool flat;          /* --flat */
+	bool verbose;       /* -v: help texts in -1 */
 	const char *banner; /* --banner TEXT, or NULL */
 	long refreshes;     /* --refreshes N; 0: no limit */
 	const char **globs; /* -f, in order */

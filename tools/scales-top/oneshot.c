@@ -141,8 +141,17 @@ static void print_rates(const struct scales_rate *r)
 	print_double(r->m15);
 }
 
+/* -v: the help text at the end of the line, as varnishstat -1 prints
+ * descriptions */
+static void end_line(const struct scales_metric *m, bool verbose)
+{
+	if (verbose && m->help && m->help[0])
+		printf("  %s", top_esc(m->help));
+	putchar('\n');
+}
+
 static void print_metric(const struct scales_metric *m,
-                         const struct scales_rate *r, int width)
+                         const struct scales_rate *r, int width, bool verbose)
 {
 	printf("%-*s ", width, top_esc(m->path));
 	switch (m->kind) {
@@ -184,7 +193,7 @@ static void print_metric(const struct scales_metric *m,
 			printf(" %s=%s", f[i].k,
 			       top_fmt_unit(num, f[i].v, m->unit));
 		print_rates(r);
-		putchar('\n');
+		end_line(m, verbose);
 		return;
 	}
 	default:
@@ -193,11 +202,11 @@ static void print_metric(const struct scales_metric *m,
 	print_rates(r);
 	if (m->unit)
 		printf(" %s", scales_unit_name(m->unit));
-	putchar('\n');
+	end_line(m, verbose);
 }
 
 static void print_text(const struct top_source *src,
-                       const struct scales_rate *rates)
+                       const struct scales_rate *rates, bool verbose)
 {
 	const struct scales_snapshot *s = src->cur;
 	char up[32] = "-";
@@ -236,7 +245,8 @@ static void print_text(const struct top_source *src,
 			width = l;
 	}
 	for (size_t i = 0; i < s->n; i++)
-		print_metric(&s->metrics[i], rates ? &rates[i] : NULL, width);
+		print_metric(&s->metrics[i], rates ? &rates[i] : NULL, width,
+		             verbose);
 }
 
 static void sleep_seconds(double secs)
@@ -287,7 +297,7 @@ static int run_snapshot(const struct top_args *a, struct top_procs *p)
 		}
 	} else {
 		for (size_t i = 0; i < s.n; i++)
-			print_text(&s.v[i], rates[i]);
+			print_text(&s.v[i], rates[i], a->verbose);
 	}
 	if (!out && (n == 0 || (a->nglobs && metrics == 0))) {
 		/* exit 1 says "nothing"; one line on stderr says what */

@@ -26,6 +26,9 @@
 
 #define TOP_OPTIONS(X)                                                          \
 	X(ONCE, '1', "once", NULL, 0, "print one text snapshot and exit")       \
+	X(VERBOSE, 'v', "verbose", NULL, 0,                                     \
+	  "with -1: each metric's help text at the end of its line, as "        \
+	  "varnishstat -1 prints descriptions")                                 \
 	X(JSON, 'j', "json", NULL, 0,                                           \
 	  "print one JSON snapshot and exit (implies -1)")                      \
 	X(FILTER, 'f', "filter", "GLOB", 0,                                     \
