@@ -11,7 +11,8 @@
  *
  * Stats:
  *   /server/connections, /server/open, /server/bytes_in, /server/bytes_out,
- *   /server/queue (callback gauge), /server/uptime (callback gauge),
+ *   /server/queue (callback gauge), /server/uptime (callback gauge,
+ *   merged over processes as the max),
  *   /server/status/<code> (a dict stat),
  *   /endpoint/<name>/requests and /endpoint/<name>/latency (per endpoint),
  *   /workers/worker-<n>/state and /handled, aggregated as
@@ -261,8 +262,9 @@ static int setup_stats(void)
 	                                    queue_depth, NULL));
 	keep(&rc,
 	     scales_gauge_callback(S.reg, "/server/uptime",
-	                           &(struct scales_info){ "seconds since start",
-	                                                  SCALES_UNIT_SECONDS },
+	                           &(struct scales_info){
+	                               "seconds since start",
+	                               SCALES_UNIT_SECONDS | SCALES_MERGE_MAX },
 	                           uptime, NULL));
 	keep(&rc,
 	     scales_dict_get(S.reg, "/server/status",

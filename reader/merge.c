@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * merge.c: one snapshot from the snapshots of several processes of an app
- * (--merge): counters, dicts and gauges summed, histograms bucket-wise,
- * states counted per value.
+ * (--merge): counters and dicts summed, gauges as declared (sum, max, min
+ * or mean), histograms bucket-wise, states counted per value.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,12 +84,20 @@ static int merge_group(struct scales_snapshot *dst,
 		if (it[i].m->kind == SCALES_KIND_GAUGE_F64)
 			any_f64 = true;
 	}
-	if (numeric(kind) && any_f64)
-		kind = SCALES_KIND_GAUGE_F64;
+	/* a gauge merges as its first process declares (the writer's
+	 * SCALES_MERGE_*); counters, dicts and histograms always add */
+	bool gauge =
+	    f->kind == SCALES_KIND_GAUGE || f->kind == SCALES_KIND_GAUGE_F64;
+	unsigned mode = gauge ? (f->flags & SCALES_MF_MERGE_MASK) : 0;
+	if (numeric(kind) && (any_f64 || mode == SCALES_MF_MERGE_MEAN))
+		kind = SCALES_KIND_GAUGE_F64; /* a mean has fractions */
 	out->kind = kind;
+	out->flags = (uint16_t)((out->flags & ~SCALES_MF_MERGE_MASK) | mode);
 
-	uint64_t gh = 0, usum = 0;
+	uint64_t gh = 0, usum = 0, ngauges = 0;
 	double fsum = 0;
+	int64_t imax = INT64_MIN, imin = INT64_MAX;
+	double fmax = -INFINITY, fmin = INFINITY;
 	const char **vals = NULL;
 	size_t nvals = 0;
 	uint64_t *buckets = NULL;
@@ -126,9 +135,20 @@ static int merge_group(struct scales_snapshot *dst,
 		case SCALES_KIND_GAUGE:
 			usum += (uint64_t)m->v.i64;
 			fsum += (double)m->v.i64;
+			imax = m->v.i64 > imax ? m->v.i64 : imax;
+			imin = m->v.i64 < imin ? m->v.i64 : imin;
+			fmax =
+			    fmax > (double)m->v.i64 ? fmax : (double)m->v.i64;
+			fmin =
+			    fmin < (double)m->v.i64 ? fmin : (double)m->v.i64;
+			ngauges++;
 			break;
 		case SCALES_KIND_GAUGE_F64:
 			fsum += m->v.f64;
+			/* NaN never wins: fmax/fmin keep the numbers */
+			fmax = m->v.f64 > fmax ? m->v.f64 : fmax;
+			fmin = m->v.f64 < fmin ? m->v.f64 : fmin;
+			ngauges++;
 			break;
 		case SCALES_KIND_HISTOGRAM:
 			r_histo_add(&out->hist, buckets, &m->hist);
@@ -160,6 +180,15 @@ static int merge_group(struct scales_snapshot *dst,
 		}
 	}
 	out->generation = (uint32_t)(gh ^ (gh >> 32));
+	if (ngauges && mode == SCALES_MF_MERGE_MAX) {
+		fsum = fmax;
+		usum = (uint64_t)imax;
+	} else if (ngauges && mode == SCALES_MF_MERGE_MIN) {
+		fsum = fmin;
+		usum = (uint64_t)imin;
+	} else if (ngauges && mode == SCALES_MF_MERGE_MEAN) {
+		fsum /= (double)ngauges;
+	}
 	if (kind == SCALES_KIND_GAUGE_F64)
 		out->v.f64 = fsum;
 	else if (kind == SCALES_KIND_GAUGE)

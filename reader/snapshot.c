@@ -359,6 +359,13 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 				if (!valid)
 					break;
 				uint64_t v = map_u64(c, x->data_offset);
+				/* param[0]: how to merge (format 1.1); a value
+				 * this reader does not know merges as a sum */
+				m->flags &= (uint16_t)~SCALES_MF_MERGE_MASK;
+				if (x->param[0] <= SCALES_SHM_MERGE_LAST)
+					m->flags |=
+					    (uint16_t)(x->param[0]
+					               << SCALES_MF_MERGE_SHIFT);
 				if (x->kind == SCALES_SHM_GAUGE_I64)
 					m->v.i64 = (int64_t)v;
 				else

@@ -31,7 +31,7 @@
 
 #define SCALES_SHM_MAGIC "SCALESHM" /* 8 bytes, no NUL */
 #define SCALES_SHM_VERSION_MAJOR 1
-#define SCALES_SHM_VERSION_MINOR 0
+#define SCALES_SHM_VERSION_MINOR 1
 #define SCALES_SHM_BYTE_ORDER_LE 1
 #define SCALES_SHM_HEADER_REGION 4096 /* the header owns the first page */
 #define SCALES_SHM_APP_MAX 64         /* app name, NUL included */
@@ -75,6 +75,16 @@ enum scales_shm_unit {
 	SCALES_SHM_UNIT_SECONDS = 1,
 	SCALES_SHM_UNIT_BYTES = 2,
 	SCALES_SHM_UNIT_MAX = 2,
+};
+
+/* param[0] of a gauge (format 1.1; 0 in 1.0 files): how readers merge it
+ * over the processes of an app. Counters and histograms always add. */
+enum scales_shm_merge {
+	SCALES_SHM_MERGE_SUM = 0,
+	SCALES_SHM_MERGE_MAX = 1,
+	SCALES_SHM_MERGE_MIN = 2,
+	SCALES_SHM_MERGE_MEAN = 3,
+	SCALES_SHM_MERGE_LAST = 3,
 };
 
 /*
@@ -125,6 +135,7 @@ struct scales_shm_header {
  * param[] by kind:
  *   HISTOGRAM: [0] sub_bucket_bits, [1] unit_shift, [2] nbuckets
  *   AGG_SUM, AGG_STATES: [0] string ref of the child stat's name
+ *   GAUGE_I64, GAUGE_F64: [0] enum scales_shm_merge (since 1.1)
  */
 struct scales_shm_entry {
 	uint32_t state;         /*   0 enum scales_shm_state (atomic) */

@@ -92,7 +92,8 @@ static void publish(scales_registry *reg, uint32_t idx, bool reused,
 		test_hook_publishing();
 
 	e->kind = kind;
-	e->unit = info ? (uint16_t)info->unit : 0;
+	/* the unit alone; the merge bits went to param0 (stat_register) */
+	e->unit = info ? (uint16_t)(info->unit & SCALES_UNIT_MASK) : 0;
 	e->path_len = (uint32_t)len;
 	e->help = help;
 	memset(e->param, 0, sizeof e->param);
@@ -186,8 +187,20 @@ int stat_register(scales_registry *reg, const char *path, uint16_t kind,
 	rc = scales_path_check(path);
 	if (rc)
 		return rc;
-	if (info && (unsigned)info->unit > SCALES_SHM_UNIT_MAX)
-		return SCALES_E_CONFIG;
+	if (info) {
+		/* info->unit: the unit, OR'ed with a SCALES_MERGE_* for a
+		 * gauge (docs/api.md); a gauge records it in param[0] */
+		unsigned u = (unsigned)info->unit;
+		unsigned merge = (u & SCALES_MERGE_MASK) >> 8;
+		bool gauge = kind == SCALES_SHM_GAUGE_I64 ||
+		             kind == SCALES_SHM_GAUGE_F64;
+		if ((u & SCALES_UNIT_MASK) > SCALES_SHM_UNIT_MAX ||
+		    (u & ~(unsigned)(SCALES_UNIT_MASK | SCALES_MERGE_MASK)) ||
+		    merge > SCALES_SHM_MERGE_LAST || (merge && !gauge))
+			return SCALES_E_CONFIG;
+		if (gauge)
+			param0 = merge;
+	}
 	struct hist_params hp, *hpp = NULL;
 	if (kind == SCALES_SHM_HISTOGRAM) {
 		rc =

@@ -3,7 +3,7 @@
  * top-writer: a small instrumented process for the scales-top tests.
  *
  *   top-writer [--app NAME] [--count N] [--metrics N] [--busy] [--inf]
- *              [--shape SUB_BITS,SHIFT,SCALE] [--refuse N]
+ *              [--shape SUB_BITS,SHIFT,SCALE] [--refuse N] [--peak V]
  *
  * Registers /test/count (incremented N times, default 5), /test/gauge (-5),
  * /test/bytes (a gauge in bytes, 3 MiB), /test/state ("idle"), /test/lat
@@ -17,6 +17,9 @@
  * then recorded in raw units of SCALE seconds, plus 3 raw units: 1 ms is
  * 1003 with SCALE 1e-6). --refuse N makes the segment hold its six stats
  * only, then tries N more (refused: the segment's refused count is N).
+ * With --peak V it sets gauges declared with each merge mode to V:
+ * /merge/max (SCALES_MERGE_MAX), /merge/min (a double, SCALES_MERGE_MIN),
+ * /merge/mean (SCALES_MERGE_MEAN), /merge/sum (none).
  * Prints "ready" once the numbers are in place,
  * waits for SIGTERM or SIGINT and removes its segment.
  */
@@ -47,7 +50,8 @@ static int fail(const char *what, int rc)
 int main(int argc, char **argv)
 {
 	const char *app = "top-writer";
-	long count = 5, metrics = 0;
+	long count = 5, metrics = 0, peak = 0;
+	int merge = 0;
 	struct scales_histogram_config shape = { 0 };
 	long refuse = 0;
 	bool use_shape = false;
@@ -65,14 +69,17 @@ int main(int argc, char **argv)
 			use_shape = true;
 		else if (!strcmp(argv[i], "--refuse") && i + 1 < argc)
 			refuse = atol(argv[++i]);
-		else if (!strcmp(argv[i], "--busy"))
+		else if (!strcmp(argv[i], "--peak") && i + 1 < argc) {
+			peak = atol(argv[++i]);
+			merge = 1;
+		} else if (!strcmp(argv[i], "--busy"))
 			busy = 1;
 		else if (!strcmp(argv[i], "--inf"))
 			inf = 1;
 		else {
 			fprintf(stderr,
 			        "usage: top-writer [--app NAME] [--count N] "
-			        "[--metrics N] [--busy] [--inf]\n");
+			        "[--metrics N] [--busy] [--inf] [--peak V]\n");
 			return 2;
 		}
 	}
@@ -126,6 +133,25 @@ int main(int argc, char **argv)
 		if ((rc = scales_counter_get(reg, path, NULL, &m)))
 			return fail(path, rc);
 		scales_counter_add(&m, (uint64_t)i);
+	}
+	if (merge) {
+		scales_gauge mx, mean, sum;
+		scales_gauge_f64 mn;
+		struct scales_info imax = { "largest", SCALES_MERGE_MAX };
+		struct scales_info imin = { "smallest", SCALES_UNIT_SECONDS |
+			                                    SCALES_MERGE_MIN };
+		struct scales_info imean = { "mean", SCALES_MERGE_MEAN };
+		if ((rc = scales_gauge_get(reg, "/merge/max", &imax, &mx)) ||
+		    (rc =
+		         scales_gauge_f64_get(reg, "/merge/min", &imin, &mn)) ||
+		    (rc =
+		         scales_gauge_get(reg, "/merge/mean", &imean, &mean)) ||
+		    (rc = scales_gauge_get(reg, "/merge/sum", NULL, &sum)))
+			return fail("register merge", rc);
+		scales_gauge_set(&mx, peak);
+		scales_gauge_f64_set(&mn, (double)peak);
+		scales_gauge_set(&mean, peak);
+		scales_gauge_set(&sum, peak);
 	}
 	if (inf) { /* double gauges that are not finite */
 		const char *p[] = { "/inf/plus", "/inf/minus", "/inf/secs",

@@ -462,7 +462,15 @@ enum scales_metric_flags {
 	SCALES_MF_DERIVED = 1u << 0,
 	/* produced by scales_snapshot_merge() from several processes */
 	SCALES_MF_MERGED = 1u << 1,
+	/* GAUGE, GAUGE_F64: how scales_snapshot_merge() combines the
+	 * processes' values, as the writer declared it (none: a sum) */
+	SCALES_MF_MERGE_SUM = 0u << 2,
+	SCALES_MF_MERGE_MAX = 1u << 2,
+	SCALES_MF_MERGE_MIN = 2u << 2,
+	SCALES_MF_MERGE_MEAN = 3u << 2,
+	SCALES_MF_MERGE_MASK = 3u << 2,
 };
+#define SCALES_MF_MERGE_SHIFT 2
 
 /* A histogram's data, raw units; reported value = raw * scale. */
 struct scales_histo {
@@ -856,10 +864,10 @@ struct scales_group {
 	 * "<uid>:<app>" (merging; "*:<app>" across owners). */
 	const char *key;
 	char app[64];
-	uint32_t uid;  /* owner (segment file's st_uid); across owners:
+	uint32_t uid;      /* owner (segment file's st_uid); across owners:
 	                  the first member's */
-	int liveness;  /* best member's: ALIVE, else CLOSED, else DEAD */
-	uint32_t nmembers;                    /* files sampled */
+	int liveness;      /* best member's: ALIVE, else CLOSED, else DEAD */
+	uint32_t nmembers; /* files sampled */
 	struct scales_snapshot *const *members; /* their snapshots, in
 	                                          selection order */
 	/* The group's snapshot: the member's own, or their merge. */
@@ -939,11 +947,9 @@ SCALES_READER_API uint64_t scales_collector_count(const scales_collector *c);
  * -EAGAIN if there is no previous collection, -EINVAL if idx is not a
  * histogram of g->cur, -ENOMEM.
  */
-SCALES_READER_API int scales_collector_interval(scales_collector *c,
-                                                const struct scales_group *g,
-                                                size_t idx,
-                                                struct scales_histo *out,
-                                                double *secs);
+SCALES_READER_API int
+scales_collector_interval(scales_collector *c, const struct scales_group *g,
+                          size_t idx, struct scales_histo *out, double *secs);
 
 /* ------------------------------------------------------------------ UTF-8 */
 
