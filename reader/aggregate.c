@@ -512,3 +512,8 @@ int scales_snapshot_aggregate(struct scales_snapshot *s)
 	free(nw.m);
 	return rc;
 }
+
+size_t scales_derived_value(const char *component, char *out)
+{
+	return scales_shm_unescape_component(component, out);
+}

@@ -38,6 +38,36 @@ bool scales_shm_path_ok(const char *p, size_t n)
 
 static const char hex[] = "0123456789ABCDEF";
 
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t scales_shm_unescape_component(const char *in, char *out)
+{
+	size_t o = 0;
+	if (in[0] == '%' && in[1] == 0) { /* the empty value */
+		out[0] = 0;
+		return 0;
+	}
+	for (const char *p = in; *p;) {
+		int hi, lo;
+		if (p[0] == '%' && (hi = hex_value(p[1])) >= 0 &&
+		    (lo = hex_value(p[2])) >= 0) {
+			out[o++] = (char)(hi << 4 | lo);
+			p += 3;
+		} else {
+			out[o++] = *p++; /* not from the escaper: kept as is */
+		}
+	}
+	out[o] = 0;
+	return o;
+}
+
 size_t scales_shm_escape_component(const char *in, size_t n, char *out)
 {
 	size_t o = 0;

@@ -200,6 +200,12 @@ SCALES_SHM_HIDDEN bool scales_shm_path_ok(const char *p, size_t n);
 #define SCALES_SHM_ESCAPED_MAX(n) (3 * (size_t)(n) + 2)
 SCALES_SHM_HIDDEN size_t scales_shm_escape_component(const char *in, size_t n,
                                                      char *out);
+/* The inverse: decodes a component written by scales_shm_escape_component()
+ * back into the value (out: room for strlen(in) + 1 bytes, NUL-terminated;
+ * the value holds no NUL, as no string of the segment does) and returns
+ * its length. */
+SCALES_SHM_HIDDEN size_t scales_shm_unescape_component(const char *in,
+                                                       char *out);
 
 /* histogram.c, section 9. Value to bucket: scales_histogram_bucket() of
  * <scales/scales.h> (the writer's hot path) is the one definition. */

@@ -527,8 +527,17 @@ static void samples(struct pctx *c, const struct pitem *it)
 			     j < s->n; j = next_child(s, it->mi, j, &rest)) {
 				if (!(s->metrics[j].flags & SCALES_MF_DERIVED))
 					continue;
+				/* the label is the value, not its escaped path
+				 * component (docs/format.md, "Derived paths") */
+				char *val = malloc(strlen(rest) + 1);
+				if (!val) {
+					b->oom = true;
+					return;
+				}
+				scales_derived_value(rest, val);
 				buf_puts(b, it->name);
-				labels(c, g, "state", rest, NULL);
+				labels(c, g, "state", val, NULL);
+				free(val);
 				value_metric(b, &s->metrics[j]);
 			}
 			break;

@@ -183,35 +183,6 @@ static void emit_state(struct render *r, const struct scales_metric *m)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes a derived path component ("%XX" -> the byte; "%" alone: the
- * empty value) into out (strlen(in) bytes at most); returns the length. */
-static size_t unescape(char *out, const char *in)
-{
-	size_t w = 0;
-	for (const char *p = in; *p;) {
-		int hi, lo;
-		if (p[0] == '%' && (hi = hexval(p[1])) >= 0 &&
-		    (lo = hexval(p[2])) >= 0) {
-			out[w++] = (char)(hi << 4 | lo);
-			p += 3;
-		} else if (p[0] == '%' && !p[1] && p == in) {
-			p++;
-		} else {
-			out[w++] = *p++;
-		}
-	}
-	return w;
-}
-
 /* Group name: prefix + app [+ "@" + uid] [+ "." + pid] + "." into
  * l->name; returns its length. */
 static size_t group_name(struct render *r, const struct scales_group *g)
@@ -264,7 +235,7 @@ static void render_group(struct render *r, const struct scales_group *g)
 			/* the reader escaped the value into a path component
 			 * (docs/format.md, "Derived paths"): name the value */
 			char val[NAME_MAX_BYTES];
-			size_t vl = unescape(val, slash + 1);
+			size_t vl = scales_derived_value(slash + 1, val);
 			l->base += gname_state(l->name + l->base, val, vl);
 		} else {
 			l->base = glen + gname_path(l->name + glen, m->path);

@@ -962,6 +962,16 @@ scales_collector_interval(scales_collector *c, const struct scales_group *g,
  * string may be passed with n bounding only the sequence (e.g. 4).
  * Every escaper of the tools uses it: they all agree on what is text.
  */
+/*
+ * The state value that a derived path's last component stands for (a state
+ * aggregate's per-value count, path/<value>): the component decoded as
+ * docs/format.md section 6 "Derived paths" says ("%XX" is byte XX, a lone
+ * "%" the empty value). out has room for strlen(component) + 1 bytes; it
+ * is NUL-terminated. Returns the value's length. Every output that shows or
+ * names the value (Graphite names, Prometheus labels) decodes with this.
+ */
+SCALES_READER_API size_t scales_derived_value(const char *component, char *out);
+
 SCALES_READER_API size_t scales_utf8_decode(const void *s, size_t n,
                                             uint32_t *cp);
 
