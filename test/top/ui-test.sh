@@ -14,7 +14,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-NTESTS=47
+NTESTS=48
 plan $NTESTS
 
 if ! command -v tmux >/dev/null; then
@@ -137,6 +137,11 @@ ok $? "a histogram: count, p50, p99, p99.9, max in human units, and its last int
 
 wait_screen 'RATE/s +1m/s +5m/s +15m/s +MEAN +P50 +P99 +P99.9 +MAX'
 ok $? "the columns: value, rate, meters, histogram statistics"
+
+# a point in time (unit seconds, 1e9 to 1e10) is a UTC date, as on the
+# stats page, not "1796417134s"
+wait_screen ' currentTime +20[0-9]{2}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z *$'
+ok $? "a timestamp is shown as a date (UTC), as the stats page shows it"
 
 # the status line: unit and help of the highlighted metric
 keys Home Down Down Down

@@ -263,8 +263,9 @@ static void draw_metric_row(struct top_ui *u, const struct layout *l, int y,
 			continue;
 		int w = top_str_width(cell[c]);
 		if (w > cols[c].width && c == C_VALUE && m &&
-		    m->kind == SCALES_KIND_STATE)
-			/* a long state: into the (empty) columns after it */
+		    (m->kind == SCALES_KIND_STATE || !cell[C_RATE][0]))
+			/* a long state or date: into the (empty) columns
+			 * after it */
 			put(y, l->x[c], COLS - l->x[c], cell[c], false);
 		else
 			put(y, l->x[c], cols[c].width, cell[c], true);

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <scales/reader.h>
 
@@ -96,6 +97,17 @@ char *top_fmt_num(char *buf, double v)
 	return fmt_scaled(buf, v);
 }
 
+/* Seconds since the epoch, 2001-09-09 to 2286-11-20: the wall clock in
+ * UTC, "2026-12-06 07:34:21Z", the rule of scales-export's html_human(),
+ * so that the live view and the stats page show the same. */
+static bool fmt_date(char *buf, size_t len, double s)
+{
+	time_t t = (time_t)s;
+	struct tm tm;
+	return gmtime_r(&t, &tm) &&
+	       strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm) > 0;
+}
+
 char *top_fmt_time(char *buf, double s)
 {
 	if (nonfinite(buf, s))
@@ -123,8 +135,10 @@ char *top_fmt_time(char *buf, double s)
 	else if (a < 1e7)
 		snprintf(tmp, sizeof(tmp), "%dd%02dh", (int)(a / 86400),
 		         (int)fmod(a / 3600, 24));
+	else if (s >= 1e9 && s < 1e10 && fmt_date(tmp, sizeof(tmp), s))
+		; /* a point in time, as the stats page shows it */
 	else if (a < 1e11)
-		snprintf(tmp, sizeof(tmp), "%.0fs", a); /* a timestamp? */
+		snprintf(tmp, sizeof(tmp), "%.0fs", a);
 	else
 		snprintf(tmp, sizeof(tmp), "%.3gs", a);
 	snprintf(buf, TOP_NUM_LEN, "%s%s", sign, tmp);

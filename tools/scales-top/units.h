@@ -26,7 +26,9 @@ char *top_fmt_i64(char *buf, int64_t v);
 char *top_fmt_num(char *buf, double v);
 
 /* Seconds as a time: "512ns", "1.50µs", "50.0ms", "1.25s", "2m05s",
- * "3h07m", "2d04h"; from 1e7 s (a timestamp, say) whole seconds. */
+ * "3h07m", "2d04h"; from 1e9 to 1e10 s a point in time, as a UTC date
+ * ("2026-12-06 07:34:21Z", as the stats page shows it); else from 1e7 s
+ * whole seconds. */
 char *top_fmt_time(char *buf, double secs);
 
 /* Bytes: "512B", "1.50KiB", "12.3MiB". */
