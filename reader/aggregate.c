@@ -6,6 +6,7 @@
  * totals of dict stats.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,62 @@ static int for_children(struct scales_snapshot *s, const char *prefix,
 		}
 		size_t cl = slash ? (size_t)(slash - rest) : strlen(rest);
 		int rc = fn(arg, m, rest, cl);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Is there a declaration like d (same kind, same child stat) whose
+ * scope is the len bytes at scope ("/a/b/": declared at /a/b/<name>)? */
+static bool declares_same(const struct scales_snapshot *s,
+                          const struct r_decl *d, const char *scope, size_t len)
+{
+	const struct scales_snapshot_priv *p = s->priv;
+	for (size_t i = 0; i < p->ndecls; i++) {
+		const struct r_decl *o = &p->decls[i];
+		const char *slash = strrchr(o->path, '/');
+		if (o->agg == d->agg && (size_t)(slash - o->path) + 1 == len &&
+		    memcmp(o->path, scope, len) == 0 &&
+		    strcmp(o->child, d->child) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The seed's rule (docs/format.md, section 6.2): calls fn for every
+ * metric at prefix + <scope> + "/" + d->child, <scope> one or more
+ * components, unless a scope strictly between prefix and <scope> declares
+ * the same aggregate (that nearer one collects it) or <scope> is itself a
+ * metric (a dict's key, not a scope's stat).
+ */
+static int for_descendants(struct scales_snapshot *s, const char *prefix,
+                           const struct r_decl *d, visit_f fn, void *arg)
+{
+	size_t plen = strlen(prefix), clen = strlen(d->child);
+	for (size_t i = lower_bound(s, prefix); i < s->n; i++) {
+		struct scales_metric *m = &s->metrics[i];
+		if (strncmp(m->path, prefix, plen) != 0)
+			break;
+		size_t n = strlen(m->path);
+		if (n < plen + clen + 2 || m->path[n - clen - 1] != '/' ||
+		    strcmp(m->path + n - clen, d->child) != 0)
+			continue;
+		size_t slen = n - clen - 1; /* bytes of prefix + <scope> */
+		bool nearer = false;
+		for (size_t k = plen; k < slen && !nearer; k++)
+			if (m->path[k] == '/')
+				nearer = declares_same(s, d, m->path, k + 1);
+		if (nearer)
+			continue;
+		char *scope = r_arena_strndup(&s->priv->arena, m->path, slen);
+		if (!scope)
+			return -ENOMEM;
+		size_t at = lower_bound(s, scope);
+		if (at < s->n && strcmp(s->metrics[at].path, scope) == 0)
+			continue;
+		int rc = fn(arg, m, m->path + plen, slen - plen);
 		if (rc)
 			return rc;
 	}
@@ -246,7 +303,7 @@ static int agg_sum(struct scales_snapshot *s, const struct r_decl *d,
 	struct sum_ctx x;
 	memset(&x, 0, sizeof(x));
 	x.s = s;
-	int rc = for_children(s, prefix, d->child, collect_kid, &x);
+	int rc = for_descendants(s, prefix, d, collect_kid, &x);
 	if (rc)
 		goto out;
 	bool hist = false, dict = false, f64 = false, i64 = false;
@@ -405,7 +462,7 @@ static int agg_states(struct scales_snapshot *s, const struct r_decl *d,
 	x.s = s;
 	struct sval *v = NULL;
 	size_t nv = 0;
-	int rc = for_children(s, prefix, d->child, collect_kid, &x);
+	int rc = for_descendants(s, prefix, d, collect_kid, &x);
 	if (rc)
 		goto out;
 	rc = -ENOMEM;

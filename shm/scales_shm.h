@@ -60,7 +60,8 @@ enum scales_shm_kind {
 	SCALES_SHM_HISTOGRAM = 5, /* data: u64 min, u64 max; stripes: u64 sum,
 	                             u64 bucket[nbuckets] */
 	SCALES_SHM_AGG_SUM = 6, /* no data; param[0] = string ref of child stat
-	                             name: value = sum over direct children */
+	                             name: value = sum over descendants
+	                             (docs/format.md 6.2) */
 	SCALES_SHM_AGG_STATES =
 	    7,               /* no data; param[0] = string ref of child stat
 	                              name: count of children per state value */

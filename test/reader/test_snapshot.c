@@ -310,9 +310,13 @@ Test(snapshot, aggregate_seed_processor)
 		snprintf(p, sizeof(p), "/processor/thread-%d/state", i);
 		sb_state(b, p, states[i]);
 	}
-	/* not children: deeper, or another stat name */
-	sb_counter_add(b, sb_counter(b, "/processor/a/b/finished", NULL), 0,
-	               1000);
+	/* the seed's multi-level example: a grandchild counts, as any
+	 * descendant with no nearer declaration does (issue 14 item 8) */
+	sb_counter_add(b,
+	               sb_counter(b, "/processor/pool/thread-2/finished", NULL),
+	               0, 1000);
+	sb_state(b, "/processor/pool/thread-2/state", "performingTask");
+	/* not counted: another stat name */
 	sb_counter_add(b, sb_counter(b, "/processor/thread-0/other", NULL), 0,
 	               1000);
 	struct scales_snapshot *s = build_snap(b, 0);
@@ -320,17 +324,17 @@ Test(snapshot, aggregate_seed_processor)
 	const struct scales_metric *m = must_find(s, "/processor/finished");
 	cr_assert_eq(m->kind, SCALES_KIND_COUNTER);
 	cr_assert_eq(m->agg, SCALES_AGG_SUM);
-	cr_assert_eq(m->v.u64, 60);
+	cr_assert_eq(m->v.u64, 1060);
 	cr_assert_eq(m->entry, 0);
 	m = must_find(s, "/processor/state/waitingForTask");
 	cr_assert_eq(m->kind, SCALES_KIND_GAUGE);
 	cr_assert_eq(m->v.i64, 2);
 	cr_assert_eq(m->flags & SCALES_MF_DERIVED, SCALES_MF_DERIVED);
 	cr_assert_eq(m->agg, SCALES_AGG_STATES);
-	cr_assert_eq(must_find(s, "/processor/state/performingTask")->v.i64, 1);
+	cr_assert_eq(must_find(s, "/processor/state/performingTask")->v.i64, 2);
 	m = must_find(s, "/processor/state");
 	cr_assert_eq(m->kind, SCALES_KIND_GAUGE);
-	cr_assert_eq(m->v.i64, 3);
+	cr_assert_eq(m->v.i64, 4);
 	for (size_t i = 1; i < s->n; i++)
 		cr_assert_lt(strcmp(s->metrics[i - 1].path, s->metrics[i].path),
 		             0, "not sorted");
@@ -341,7 +345,7 @@ Test(snapshot, aggregate_seed_processor)
 	cr_assert_null(scales_snapshot_find(s, "/processor/finished"));
 	cr_assert_null(scales_snapshot_find(s, "/processor/state"));
 	cr_assert_eq(scales_snapshot_aggregate(s), 0);
-	cr_assert_eq(must_find(s, "/processor/finished")->v.u64, 60);
+	cr_assert_eq(must_find(s, "/processor/finished")->v.u64, 1060);
 	cr_assert_eq(scales_snapshot_aggregate(s), 0); /* once only */
 	scales_snapshot_free(&s);
 	sb_free(b);
@@ -463,6 +467,7 @@ Test(snapshot, nested_aggregates_and_histogram_sums)
 	sb_gauge(b, "/q/top", 4);
 	struct scales_snapshot *s = build_snap(b, 0);
 	cr_assert_eq(must_find(s, "/a/x/n")->v.u64, 9);
+	/* /a/x/p/n and /a/x/q/n go to /a/x/n, the nearer one, only */
 	cr_assert_eq(must_find(s, "/a/n")->v.u64, 109);
 	const struct scales_metric *m = must_find(s, "/h/lat");
 	cr_assert_eq(m->kind, SCALES_KIND_HISTOGRAM);

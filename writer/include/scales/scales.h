@@ -717,10 +717,10 @@ SCALES_API int scales_scope_gauge_callback_i64(scales_scope *s,
  * Aggregates, computed by readers from a snapshot (the writer only records
  * the declaration):
  *  - scales_scope_sum(s, "finished"): <s>/finished is the sum of
- *    <s>/<child>/finished over the direct children (counters, gauges; dict
- *    stats key by key). The seed's SumAggregationStat.
+ *    <s>/<child>/finished over the children and deeper descendants
+ *    (docs/format.md 6.2; counters, gauges, dicts key by key). The seed's SumAggregationStat.
  *  - scales_scope_states(s, "state"): <s>/state/<value> is the number of
- *    direct children whose state stat "state" has that value. Values no
+ *    descendants whose state stat "state" has that value. Values no
  *    child has are absent. The seed's HistogramAggregationStat.
  */
 SCALES_API int scales_scope_sum(scales_scope *s, const char *child_stat,
