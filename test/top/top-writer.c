@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 	if (rc)
 		return fail("open", rc);
 
-	scales_counter c, ticks;
+	scales_counter c, ticks, sent;
 	scales_gauge g, bytes;
 	scales_state st;
 	scales_histogram lat;
@@ -112,6 +112,7 @@ int main(int argc, char **argv)
 	    (rc = scales_counter_get(reg, "/test/ticks", NULL, &ticks)) ||
 	    (rc = scales_gauge_get(reg, "/test/gauge", NULL, &g)) ||
 	    (rc = scales_gauge_get(reg, "/test/bytes", &bytes_info, &bytes)) ||
+	    (rc = scales_counter_get(reg, "/test/sent", &bytes_info, &sent)) ||
 	    (rc = scales_state_get(reg, "/test/state", NULL, &st)) ||
 	    (rc = scales_histogram_get(reg, "/test/lat", &lat_info,
 	                               use_shape ? &shape : NULL, &lat)))
@@ -120,6 +121,7 @@ int main(int argc, char **argv)
 		scales_counter_inc(&c);
 	scales_gauge_set(&g, -5);
 	scales_gauge_set(&bytes, 3 << 20);
+	scales_counter_add(&sent, 1536); /* a counter in bytes: 1.50KiB */
 	if ((rc = scales_state_set_str(&st, "idle")))
 		return fail("state", rc);
 	for (int ms = 1; ms <= 10; ms++)

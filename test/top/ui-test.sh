@@ -14,7 +14,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-NTESTS=48
+NTESTS=49
 plan $NTESTS
 
 if ! command -v tmux >/dev/null; then
@@ -142,6 +142,10 @@ ok $? "the columns: value, rate, meters, histogram statistics"
 # stats page, not "1796417134s"
 wait_screen ' currentTime +20[0-9]{2}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z *$'
 ok $? "a timestamp is shown as a date (UTC), as the stats page shows it"
+
+# a counter in bytes: IEC units, and its rate too (0B a second)
+wait_screen '^ +[^ ]* ?sent +1\.50KiB +0B( |$)'
+ok $? "a counter in bytes shows KiB, its rate the unit"
 
 # the status line: unit and help of the highlighted metric
 keys Home Down Down Down

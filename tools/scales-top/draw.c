@@ -144,7 +144,10 @@ static void metric_cells(char cell[NCOLS][TOP_NUM_LEN],
 	switch (m->kind) {
 	case SCALES_KIND_COUNTER:
 	case SCALES_KIND_DICT:
-		top_fmt_count(cell[C_VALUE], m->v.u64);
+		if (m->unit) /* bytes in KiB, MiB, as everywhere */
+			top_fmt_unit(cell[C_VALUE], (double)m->v.u64, m->unit);
+		else
+			top_fmt_count(cell[C_VALUE], m->v.u64);
 		break;
 	case SCALES_KIND_GAUGE:
 		if (m->unit)
@@ -181,10 +184,12 @@ static void metric_cells(char cell[NCOLS][TOP_NUM_LEN],
 		break;
 	}
 	if (r && !isnan(r->rate)) {
-		fmt_rate(cell[C_RATE], r->rate);
-		fmt_rate(cell[C_M1], r->m1);
-		fmt_rate(cell[C_M5], r->m5);
-		fmt_rate(cell[C_M15], r->m15);
+		/* a rate has the counter's unit (per second: the header) */
+		unsigned u = m->kind == SCALES_KIND_HISTOGRAM ? 0 : m->unit;
+		top_fmt_unit(cell[C_RATE], r->rate, u);
+		top_fmt_unit(cell[C_M1], r->m1, u);
+		top_fmt_unit(cell[C_M5], r->m5, u);
+		top_fmt_unit(cell[C_M15], r->m15, u);
 	}
 }
 
