@@ -34,6 +34,21 @@ browse() {
 
 dom() { python3 "$here/dom.py" "$@"; }
 
+# until_ok COMMAND...: until COMMAND succeeds, at most 60 s (a deadline
+# for a hung sampler, not a timing assertion; the checks after it fail)
+until_ok() {
+	local end=$((SECONDS + 60))
+	until "$@" 2>/dev/null; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+# points URL SERIES: the data-points of the first chart series SERIES
+points() {
+	curl -sS "$1" | grep -o "data-series=\"$2\" data-points=\"[0-9]*\"" |
+		head -n 1 | tr -dc 0-9
+}
+
 start_seed_tour seed
 start_writer xss "$SCALES_XSS_WRITER"
 start_server srv
@@ -99,13 +114,9 @@ check "the screenshot is a PNG ($shot)" \
 # axes, labels in the unit, the last hour at the sampling interval (1 s
 # here: 3600 slots), as many points drawn as samples with a value. Waits
 # (with a deadline, not a timing assertion) for 3 samples of the rate.
-i=0
-until [ "$(curl -sS "$u/evil/ticks" | grep -o 'data-points="[0-9]*"' |
-	head -n 1 | tr -dc 0-9)" -ge 3 ] 2>/dev/null; do
-	i=$((i + 1))
-	[ "$i" -gt 1200 ] && break
-	sleep 0.1
-done
+ticks_ready() { [ "$(points "$u/evil/ticks" rate)" -ge 3 ]; }
+until_ok ticks_ready ||
+	diag "no 3 samples of /evil/ticks within 60 s"
 browse chart "$u/evil/ticks" --dump-dom
 v=$(dom "$tmp/chart.dom" chart time data-cap chart time data-interval-ms | tr '\n' ' ')
 check "/evil/ticks has a time chart of 3600 slots of 1000 ms ($v)" \
@@ -133,13 +144,9 @@ port=$(sed -n 's/^listening //p' "$tmp/demo.out")
 "$demo/demo-load" -p "$port" -c 1 -r 200 >"$tmp/load.out" 2>&1 &
 started+=("$!")
 lat=/endpoint/search/latency
-i=0
-until [ "$(curl -sS "$u$lat" | grep -o 'data-series="p50" data-points="[0-9]*"' |
-	tr -dc 0-9)" -ge 3 ] 2>/dev/null; do
-	i=$((i + 1))
-	[ "$i" -gt 1200 ] && break
-	sleep 0.1
-done
+lat_ready() { [ "$(points "$u$lat" p50)" -ge 3 ]; }
+until_ok lat_ready ||
+	diag "no 3 samples of $lat within 60 s"
 browse hist "$u$lat" --dump-dom
 v=$(dom "$tmp/hist.dom" chart dist data-bars bars dist chart dist data-count | tr '\n' ' ')
 check "the distribution has its 48 bars, their counts add up to its count ($v)" \
@@ -176,12 +183,8 @@ check "a screenshot of the histogram's page ($shot)" \
 SCALES_APP=gone start_writer gone "$SCALES_NAMES_WRITER"
 kill -KILL "$gone_pid"
 wait "$gone_pid" 2>/dev/null
-i=0
-until curl -sS "$u/" | grep -q 'class="dead-process" data-app="gone"'; do
-	i=$((i + 1))
-	[ "$i" -gt 1200 ] && break
-	sleep 0.1
-done
+dead_listed() { curl -sS "$u/" | grep -q 'class="dead-process" data-app="gone"'; }
+until_ok dead_listed || diag "the dead writer is not listed within 60 s"
 browse dead "$u/" --dump-dom
 v=$(dom "$tmp/dead.dom" section dead-process gone section process gone | tr '\n' ' ')
 check "the dead writer (pid $gone_pid) is a dead process, not a live one ($v)" \
