@@ -826,9 +826,9 @@ const char *scales_kind_name(unsigned kind)
 const char *scales_unit_name(unsigned unit)
 {
 	switch (unit) {
-	case SCALES_R_UNIT_SECONDS:
+	case SCALES_UNIT_SECONDS:
 		return "seconds";
-	case SCALES_R_UNIT_BYTES:
+	case SCALES_UNIT_BYTES:
 		return "bytes";
 	case 0:
 		return "";

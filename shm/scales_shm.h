@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <scales/kinds.h> /* kinds and units: defined once, there */
+
 #define SCALES_SHM_MAGIC "SCALESHM" /* 8 bytes, no NUL */
 #define SCALES_SHM_VERSION_MAJOR 1
 #define SCALES_SHM_VERSION_MINOR 1
@@ -53,29 +55,37 @@ enum scales_shm_state {
 
 /* entry.kind */
 enum scales_shm_kind {
-	SCALES_SHM_COUNTER = 1,   /* stripes: u64 per stripe; value = sum */
-	SCALES_SHM_GAUGE_I64 = 2, /* data: i64 */
-	SCALES_SHM_GAUGE_F64 = 3, /* data: IEEE-754 double bits */
-	SCALES_SHM_STATE = 4, /* data: u32 string ref of current value, u32 0 */
-	SCALES_SHM_HISTOGRAM = 5, /* data: u64 min, u64 max; stripes: u64 sum,
-	                             u64 bucket[nbuckets] */
+	/* the kinds readers report: values of <scales/kinds.h> */
+	SCALES_SHM_COUNTER = SCALES_KIND_COUNTER, /* stripes: u64 per stripe;
+	                                             value = sum */
+	SCALES_SHM_GAUGE_I64 = SCALES_KIND_GAUGE, /* data: i64 */
+	SCALES_SHM_GAUGE_F64 = SCALES_KIND_GAUGE_F64, /* data: IEEE-754 double
+	                                                 bits */
+	SCALES_SHM_STATE = SCALES_KIND_STATE, /* data: u32 string ref of current
+	                                         value, u32 0 */
+	SCALES_SHM_HISTOGRAM = SCALES_KIND_HISTOGRAM, /* data: u64 min, u64 max;
+	                                                 stripes: u64 sum, u64
+	                                                 bucket[nbuckets] */
+	/* entry kinds of the segment only */
 	SCALES_SHM_AGG_SUM = 6, /* no data; param[0] = string ref of child stat
 	                             name: value = sum over descendants
 	                             (docs/format.md 6.2) */
 	SCALES_SHM_AGG_STATES =
-	    7,               /* no data; param[0] = string ref of child stat
+	    7, /* no data; param[0] = string ref of child stat
 	                              name: count of children per state value */
-	SCALES_SHM_DICT = 8, /* no data: marks a dict stat; its keys are child
-	                        counters at path/<key> */
+	SCALES_SHM_DICT = SCALES_KIND_DICT, /* no data: marks a dict stat; its
+	                                       keys are child counters at
+	                                       path/<key> */
 	SCALES_SHM_KIND_MAX = 8,
 };
 
 /* entry.unit */
 enum scales_shm_unit {
-	SCALES_SHM_UNIT_NONE = 0,
-	SCALES_SHM_UNIT_SECONDS = 1,
-	SCALES_SHM_UNIT_BYTES = 2,
-	SCALES_SHM_UNIT_MAX = 2,
+	SCALES_SHM_UNIT_NONE =
+	    SCALES_UNIT_NONE, /* values of <scales/kinds.h> */
+	SCALES_SHM_UNIT_SECONDS = SCALES_UNIT_SECONDS,
+	SCALES_SHM_UNIT_BYTES = SCALES_UNIT_BYTES,
+	SCALES_SHM_UNIT_MAX = SCALES_UNIT_BYTES,
 };
 
 /* param[0] of a gauge (format 1.1; 0 in 1.0 files): how readers merge it

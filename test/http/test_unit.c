@@ -33,18 +33,18 @@ static void name_is(const char *path, enum prom_type t, unsigned unit,
 Test(prom_name, conventions)
 {
 	name_is("/web/errors", PROM_COUNTER, 0, "scales_web_errors_total");
-	name_is("/web/currentTime", PROM_GAUGE, SCALES_R_UNIT_SECONDS,
+	name_is("/web/currentTime", PROM_GAUGE, SCALES_UNIT_SECONDS,
 	        "scales_web_current_time_seconds");
-	name_is("/handler/latency", PROM_HISTOGRAM, SCALES_R_UNIT_SECONDS,
+	name_is("/handler/latency", PROM_HISTOGRAM, SCALES_UNIT_SECONDS,
 	        "scales_handler_latency_seconds");
 	name_is("/processor/thread-0/finished", PROM_COUNTER, 0,
 	        "scales_processor_thread_0_finished_total");
 	name_is("/HTTPRequests/inFlight", PROM_GAUGE, 0,
 	        "scales_http_requests_in_flight");
 	name_is("/a/x.c:y@e+f%g", PROM_GAUGE, 0, "scales_a_x_c_y_e_f_g");
-	name_is("/io/read", PROM_COUNTER, SCALES_R_UNIT_BYTES,
+	name_is("/io/read", PROM_COUNTER, SCALES_UNIT_BYTES,
 	        "scales_io_read_bytes_total");
-	name_is("/x/seconds", PROM_HISTOGRAM, SCALES_R_UNIT_SECONDS,
+	name_is("/x/seconds", PROM_HISTOGRAM, SCALES_UNIT_SECONDS,
 	        "scales_x_seconds");
 }
 
@@ -196,14 +196,14 @@ Test(html, human_numbers)
 	human_is(0.5, 0, "0.5");
 	human_is(-2500, 0, "-2.5k");
 	human_is(NAN, 0, "-");
-	human_is(0.0505, SCALES_R_UNIT_SECONDS, "50.5 ms");
-	human_is(5e-8, SCALES_R_UNIT_SECONDS, "50 ns");
-	human_is(2.5e-5, SCALES_R_UNIT_SECONDS, "25 \xc2\xb5s");
-	human_is(90, SCALES_R_UNIT_SECONDS, "1.5 min");
-	human_is(1536, SCALES_R_UNIT_BYTES, "1.5 KiB");
-	human_is(1795626911.06, SCALES_R_UNIT_SECONDS, "2026-11-25 17:15:11Z");
-	human_is(3e6, SCALES_R_UNIT_SECONDS, "34.7 d");
-	human_is(12, SCALES_R_UNIT_BYTES, "12 B");
+	human_is(0.0505, SCALES_UNIT_SECONDS, "50.5 ms");
+	human_is(5e-8, SCALES_UNIT_SECONDS, "50 ns");
+	human_is(2.5e-5, SCALES_UNIT_SECONDS, "25 \xc2\xb5s");
+	human_is(90, SCALES_UNIT_SECONDS, "1.5 min");
+	human_is(1536, SCALES_UNIT_BYTES, "1.5 KiB");
+	human_is(1795626911.06, SCALES_UNIT_SECONDS, "2026-11-25 17:15:11Z");
+	human_is(3e6, SCALES_UNIT_SECONDS, "34.7 d");
+	human_is(12, SCALES_UNIT_BYTES, "12 B");
 }
 
 Test(html, path_order)

@@ -59,7 +59,7 @@ Test(snapshot, values_and_strings)
 	cr_assert_null(must_find(s, "/web/never")->v.state);
 	m = must_find(s, "/web/latency");
 	cr_assert_eq(m->kind, SCALES_KIND_HISTOGRAM);
-	cr_assert_eq(m->unit, SCALES_R_UNIT_SECONDS);
+	cr_assert_eq(m->unit, SCALES_UNIT_SECONDS);
 	cr_assert_str_eq(m->help, "latency \"quoted\"");
 	cr_assert_eq(m->hist.count, 3);
 	cr_assert_eq(m->hist.sum, 60);
@@ -184,8 +184,8 @@ Test(snapshot, kind_and_unit_names)
 	cr_assert_str_eq(scales_kind_name(SCALES_KIND_HISTOGRAM), "histogram");
 	cr_assert_str_eq(scales_kind_name(SCALES_KIND_DICT), "dict");
 	cr_assert_str_eq(scales_kind_name(77), "");
-	cr_assert_str_eq(scales_unit_name(SCALES_R_UNIT_SECONDS), "seconds");
-	cr_assert_str_eq(scales_unit_name(SCALES_R_UNIT_BYTES), "bytes");
+	cr_assert_str_eq(scales_unit_name(SCALES_UNIT_SECONDS), "seconds");
+	cr_assert_str_eq(scales_unit_name(SCALES_UNIT_BYTES), "bytes");
 	cr_assert_str_eq(scales_unit_name(0), "");
 }
 
@@ -476,7 +476,7 @@ Test(snapshot, nested_aggregates_and_histogram_sums)
 	cr_assert_eq(m->hist.min, 5);
 	cr_assert_eq(m->hist.max, 500);
 	cr_assert_eq(m->hist.buckets[5], 2);
-	cr_assert_eq(m->unit, SCALES_R_UNIT_SECONDS);
+	cr_assert_eq(m->unit, SCALES_UNIT_SECONDS);
 	cr_assert_eq(must_find(s, "/top")->v.i64, 7);
 	/* an aggregate with no children: a counter 0 */
 	scales_snapshot_free(&s);

@@ -77,7 +77,7 @@ Test(writer, histogram_quantiles_of_100000_values)
 	}
 	struct scales_snapshot *s = snap_reg(reg);
 	const struct scales_metric *m = must_find(s, "/lat");
-	cr_assert_eq(m->unit, SCALES_R_UNIT_SECONDS);
+	cr_assert_eq(m->unit, SCALES_UNIT_SECONDS);
 	cr_assert_str_eq(m->help, "request latency");
 	qsort(v, n, sizeof(*v), cmp_u64);
 	struct scales_hstats st;

@@ -33,7 +33,7 @@ Test(golden, v1_0_values)
 	cr_assert_str_eq(must_find(s, "/golden/state")->v.state, "ready");
 	m = must_find(s, "/golden/latency");
 	cr_assert_eq(m->kind, SCALES_KIND_HISTOGRAM);
-	cr_assert_eq(m->unit, SCALES_R_UNIT_SECONDS);
+	cr_assert_eq(m->unit, SCALES_UNIT_SECONDS);
 	cr_assert_eq(m->hist.count, 1000);
 	cr_assert_eq(m->hist.sum, 500500000u);
 	cr_assert_eq(m->hist.min, 1000);

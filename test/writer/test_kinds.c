@@ -63,7 +63,7 @@ Test(kinds, gauge_f64_set_and_add)
 	const struct scales_metric *m = must_find(s, "/load");
 	cr_assert_eq(m->kind, SCALES_KIND_GAUGE_F64);
 	cr_assert_eq(m->v.f64, 0.1 + 0.2); /* exact: same operations */
-	cr_assert_eq(m->unit, SCALES_R_UNIT_SECONDS);
+	cr_assert_eq(m->unit, SCALES_UNIT_SECONDS);
 	cr_assert_str_eq(m->help, "load");
 	scales_snapshot_free(&s);
 }

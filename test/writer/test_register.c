@@ -199,7 +199,7 @@ Test(register, help_and_unit_are_stored)
 	struct scales_snapshot *sn = snap(reg);
 	cr_assert_str_eq(must_find(sn, "/web/errors")->help,
 	                 "requests that failed");
-	cr_assert_eq(must_find(sn, "/web/bytes")->unit, SCALES_R_UNIT_BYTES);
+	cr_assert_eq(must_find(sn, "/web/bytes")->unit, SCALES_UNIT_BYTES);
 	scales_snapshot_free(&sn);
 }
 

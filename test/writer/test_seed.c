@@ -89,7 +89,7 @@ Test(seed, class_style_binding)
 	cr_assert_eq(must_find(s, "/handler/requests")->v.u64, 1);
 	cr_assert_eq(must_find(s, "/handler/latency")->hist.count, 1);
 	cr_assert_eq(must_find(s, "/handler/latency")->unit,
-	             SCALES_R_UNIT_SECONDS);
+	             SCALES_UNIT_SECONDS);
 	cr_assert_eq(must_find(s, "/handler/inflight")->v.i64, 1);
 	cr_assert_str_eq(must_find(s, "/handler/state")->v.state, "busy");
 	cr_assert_str_eq(must_find(s, "/handler/requests")->help, "requests");

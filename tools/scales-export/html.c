@@ -183,11 +183,11 @@ void html_human(char *out, size_t len, double v, unsigned unit)
 		snprintf(out, len, "-");
 		return;
 	}
-	if (unit == SCALES_R_UNIT_BYTES) {
+	if (unit == SCALES_UNIT_BYTES) {
 		si(out, len, v, "B", 1024, bin);
 		return;
 	}
-	if (unit != SCALES_R_UNIT_SECONDS) {
+	if (unit != SCALES_UNIT_SECONDS) {
 		si(out, len, v, "", 1000, dec);
 		return;
 	}
@@ -461,14 +461,14 @@ static void time_chart(struct scales_buf *b, const char *title,
 			buf_puts(b, "now");
 		} else {
 			char h[48];
-			html_human(h, sizeof(h), k * ts, SCALES_R_UNIT_SECONDS);
+			html_human(h, sizeof(h), k * ts, SCALES_UNIT_SECONDS);
 			buf_puts(b, "-");
 			html_escape_str(b, h);
 		}
 		buf_puts(b, "</text>");
 	}
 	char iv[48];
-	html_human(iv, sizeof(iv), interval_ms / 1000.0, SCALES_R_UNIT_SECONDS);
+	html_human(iv, sizeof(iv), interval_ms / 1000.0, SCALES_UNIT_SECONDS);
 	buf_printf(b,
 	           "<text class=\"atitle\" x=\"%.1f\" y=\"%d\" "
 	           "text-anchor=\"middle\">time (one sample every ",
@@ -683,7 +683,7 @@ static void metric_charts(struct scales_buf *b, const struct hgroup *g,
 	unsigned n = hring_values(r, keep, v);
 	char span[48], title[160];
 	html_human(span, sizeof(span), (double)keep * interval_ms / 1000.0,
-	           SCALES_R_UNIT_SECONDS);
+	           SCALES_UNIT_SECONDS);
 	const char *unit = scales_unit_name(m->unit);
 	bool timestamp = false;
 	switch (m->kind) {
@@ -692,7 +692,7 @@ static void metric_charts(struct scales_buf *b, const struct hgroup *g,
 		snprintf(title, sizeof(title), "rate over the last %s", span);
 		char yt[64];
 		snprintf(yt, sizeof(yt), "%s per second",
-		         m->unit == SCALES_R_UNIT_BYTES ? "bytes" : "events");
+		         m->unit == SCALES_UNIT_BYTES ? "bytes" : "events");
 		struct cseries s = { "rate", v };
 		time_chart(b, title, yt, &s, 1, n, keep, interval_ms, m->unit,
 		           "/s");
@@ -714,7 +714,7 @@ static void metric_charts(struct scales_buf *b, const struct hgroup *g,
 	default:
 		/* gauges; a point in time (seconds since 1970) is not drawn */
 		for (unsigned k = 0; k < n; k++)
-			timestamp |= m->unit == SCALES_R_UNIT_SECONDS &&
+			timestamp |= m->unit == SCALES_UNIT_SECONDS &&
 			             v[k] >= 1e9 && v[k] < 1e10;
 		if (timestamp)
 			break;

@@ -205,9 +205,9 @@ size_t prom_name(char *out, size_t len, const char *path, enum prom_type type,
 	tokenize(&t, path);
 	glue(&t);
 	size_t o = join(&t, 0, out, len);
-	const char *u = unit == SCALES_R_UNIT_SECONDS ? "seconds" :
-	                unit == SCALES_R_UNIT_BYTES   ? "bytes" :
-	                                                NULL;
+	const char *u = unit == SCALES_UNIT_SECONDS ? "seconds" :
+	                unit == SCALES_UNIT_BYTES   ? "bytes" :
+	                                              NULL;
 	if (u && !last_is(&t, u)) {
 		o = append(out, len, o, "_");
 		o = append(out, len, o, u);

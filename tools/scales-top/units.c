@@ -172,9 +172,9 @@ char *top_fmt_bytes(char *buf, double b)
 char *top_fmt_unit(char *buf, double v, unsigned unit)
 {
 	switch (unit) {
-	case SCALES_R_UNIT_SECONDS:
+	case SCALES_UNIT_SECONDS:
 		return top_fmt_time(buf, v);
-	case SCALES_R_UNIT_BYTES:
+	case SCALES_UNIT_BYTES:
 		return top_fmt_bytes(buf, v);
 	default:
 		return top_fmt_num(buf, v);

@@ -39,7 +39,7 @@ char *top_fmt_bytes(char *buf, double bytes);
  * unit. Returns NULL for a finite v. */
 const char *top_nonfinite(double v);
 
-/* A value in the given unit (enum scales_unit_r). */
+/* A value in the given unit (enum scales_unit). */
 char *top_fmt_unit(char *buf, double v, unsigned unit);
 
 /* Display width of a UTF-8 string (code points; all used here are one

@@ -39,6 +39,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include <scales/kinds.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -429,22 +431,8 @@ SCALES_READER_API int scales_pid_running(int32_t pid, uint64_t start_time);
 
 /* --------------------------------------------------------------- metrics */
 
-/* Metric kinds; the values equal the segment's entry kinds. */
-enum scales_kind {
-	SCALES_KIND_COUNTER = 1,   /* v.u64 */
-	SCALES_KIND_GAUGE = 2,     /* v.i64 */
-	SCALES_KIND_GAUGE_F64 = 3, /* v.f64 */
-	SCALES_KIND_STATE = 4,     /* v.state (NULL: never set) */
-	SCALES_KIND_HISTOGRAM = 5, /* hist */
-	SCALES_KIND_DICT = 8,      /* a dict stat: v.u64 = sum of its keys
-	                               (the counters at path/<key>) */
-};
-
-enum scales_unit_r {
-	SCALES_R_UNIT_NONE = 0,
-	SCALES_R_UNIT_SECONDS = 1,
-	SCALES_R_UNIT_BYTES = 2,
-};
+/* enum scales_kind and enum scales_unit (kinds and units of metrics):
+ * <scales/kinds.h>, shared with the writer and the segment layout. */
 
 /* metric.agg: how the metric was produced. */
 enum scales_agg {
@@ -498,7 +486,7 @@ struct scales_metric {
 	const char *path;    /* full path, "/web/errors" */
 	const char *help;    /* NULL if none */
 	uint16_t kind;       /* enum scales_kind */
-	uint16_t unit;       /* enum scales_unit_r */
+	uint16_t unit;       /* enum scales_unit */
 	uint16_t agg;        /* enum scales_agg */
 	uint16_t flags;      /* enum scales_metric_flags */
 	uint32_t entry;      /* directory index (UINT32_MAX if merged) */

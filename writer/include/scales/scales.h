@@ -48,6 +48,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <scales/kinds.h>
+
 #if defined(__x86_64__) && defined(__GLIBC__) &&                               \
     (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35)) &&            \
     !defined(SCALES_NO_RSEQ_ASM)
@@ -210,21 +212,7 @@ SCALES_API int scales_reset(scales_registry *reg);
 /* Returns 0 if path obeys the path rules, else SCALES_E_PATH. */
 SCALES_API int scales_path_check(const char *path);
 
-enum scales_unit {
-	SCALES_UNIT_NONE = 0,
-	SCALES_UNIT_SECONDS = 1,
-	SCALES_UNIT_BYTES = 2,
-	/* How readers merge a gauge over the processes of an app (scales-top
-	 * -m, scales-export): OR one into a gauge's scales_info.unit, as in
-	 * SCALES_UNIT_SECONDS | SCALES_MERGE_MAX. Counters and histograms
-	 * always add; other kinds refuse these bits (SCALES_E_CONFIG). */
-	SCALES_MERGE_SUM = 0 << 8, /* the default */
-	SCALES_MERGE_MAX = 1 << 8,
-	SCALES_MERGE_MIN = 2 << 8,
-	SCALES_MERGE_MEAN = 3 << 8,
-};
-#define SCALES_UNIT_MASK 0xffu
-#define SCALES_MERGE_MASK 0xff00u
+/* enum scales_unit, its units and merge modes: <scales/kinds.h>. */
 
 /* Optional description of a stat; NULL means no help, no unit. */
 struct scales_info {
