@@ -75,7 +75,16 @@ struct selection {
 static void collect_warn(void *arg, const char *path, const char *msg)
 {
 	(void)arg;
-	logmsg(false, "skipping %s: %s", path, msg);
+	/* a file name is anybody's bytes: one printable line (the reader's
+	 * escaping, as scales-top's) */
+	char *p = malloc(4 * strlen(path) + 1),
+	     *m = malloc(4 * strlen(msg) + 1);
+	if (p && m)
+		logmsg(false, "skipping %s: %s",
+		       scales_printable(p, 4 * strlen(path) + 1, path),
+		       scales_printable(m, 4 * strlen(msg) + 1, msg));
+	free(p);
+	free(m);
 }
 
 static int selection_open(struct selection *sel, const struct export_args *a,

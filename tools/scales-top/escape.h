@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * escape.h: making untrusted text printable. File names in the segment
+ * escape.h: making untrusted text printable (the reader library's
+ * scales_printable() does the escaping). File names in the segment
  * directory, app names, paths, help texts and state values come from other
  * processes (possibly other users): before they reach a terminal, control
  * bytes, DEL, C1 controls and invalid UTF-8 become \xHH, and a backslash
@@ -11,12 +12,6 @@
 #define SCALES_TOP_ESCAPE_H
 
 #include <stddef.h>
-
-/*
- * Writes the escaped form of s into dst (at most n - 1 bytes plus a NUL;
- * an escape is never cut in half). Returns dst.
- */
-char *top_escape_to(char *dst, size_t n, const char *s);
 
 /*
  * The escaped form of s in one of 8 rotating buffers (so up to 8 may be

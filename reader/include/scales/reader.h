@@ -960,6 +960,17 @@ scales_collector_interval(scales_collector *c, const struct scales_group *g,
  */
 SCALES_READER_API size_t scales_derived_value(const char *component, char *out);
 
+/*
+ * Untrusted text (file names, paths, apps, help, states) made printable for
+ * a message or a terminal: "\\" becomes "\\\\", each byte that is not
+ * printable ASCII nor part of valid UTF-8 text (C0/C1 controls, DEL,
+ * invalid sequences) becomes "\\xHH", so a message stays one line and no
+ * escape sequence reaches a terminal. Writes at most n - 1 bytes and a NUL
+ * into dst (an escape is never cut in half; 4 * strlen(s) + 1 always
+ * suffice) and returns dst. Every tool's messages use it.
+ */
+SCALES_READER_API char *scales_printable(char *dst, size_t n, const char *s);
+
 SCALES_READER_API size_t scales_utf8_decode(const void *s, size_t n,
                                             uint32_t *cp);
 
