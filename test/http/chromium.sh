@@ -147,7 +147,14 @@ lat=/endpoint/search/latency
 lat_ready() { [ "$(points "$u$lat" p50)" -ge 3 ]; }
 until_ok lat_ready ||
 	diag "no 3 samples of $lat within 60 s"
-browse hist "$u$lat" --dump-dom
+# the page as the browser shows it, once its quantile lines have 3 points
+# (a wait of at most 60 s, not a speed check)
+hist_ready() {
+	browse hist "$u$lat" --dump-dom
+	dom "$tmp/hist.dom" drawn time p50 drawn time p99 drawn time p99.9 |
+		awk '$1 < 3 || $2 < 3 { bad = 1 } END { exit bad || NR != 3 }'
+}
+until_ok hist_ready || diag "the browser saw fewer than 3 quantile points within 60 s"
 v=$(dom "$tmp/hist.dom" chart dist data-bars bars dist chart dist data-count | tr '\n' ' ')
 check "the distribution has its 48 bars, their counts add up to its count ($v)" \
 	bash -c 'set -- $1; [ "$1 $2" = "48 48" ] && [ "$3" = "$4" ] && [ "$3" -gt 0 ]' _ "$v"
