@@ -15,7 +15,7 @@
  * (NaN s).
  * --shape gives /test/lat those histogram parameters (its values are
  * then recorded in raw units of SCALE seconds, plus 3 raw units: 1 ms is
- * 1003 with SCALE 1e-6). --refuse N makes the segment hold its six stats
+ * 1003 with SCALE 1e-6). --refuse N makes the segment hold its seven stats
  * only, then tries N more (refused: the segment's refused count is N).
  * With --peak V it sets gauges declared with each merge mode to V:
  * /merge/max (SCALES_MERGE_MAX), /merge/min (a double, SCALES_MERGE_MIN),
@@ -46,6 +46,10 @@ static int fail(const char *what, int rc)
 	fprintf(stderr, "top-writer: %s: %s\n", what, scales_strerror(rc));
 	return 1;
 }
+
+/* The stats every top-writer registers first (/test/...): --refuse leaves
+ * room for these and nothing more. */
+#define BASE_STATS 7
 
 int main(int argc, char **argv)
 {
@@ -94,8 +98,8 @@ int main(int argc, char **argv)
 	o.app = app;
 	if (metrics > 10000)
 		o.max_entries = (uint32_t)metrics + 1000;
-	if (refuse)
-		o.max_entries = 6;
+	if (refuse) /* room for the BASE_STATS below and nothing more */
+		o.max_entries = BASE_STATS;
 	scales_registry *reg;
 	int rc = scales_open(&o, &reg);
 	if (rc)
