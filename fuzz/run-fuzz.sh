@@ -49,22 +49,21 @@ if ! "$cc" -fsanitize=fuzzer "$work/probe.c" -o "$work/probe" 2>"$work/probe.log
 	exit 0
 fi
 
+# scales-export's renderer and what it needs (no file is optional: a
+# missing one is a build failure, reported as such)
 export_src=""
-export_def=""
-if [ -f "$src/tools/scales-export/export.h" ]; then
-	for f in format hist naming render rules pointbuf; do
-		[ -f "$src/tools/scales-export/$f.c" ] &&
-			export_src="$export_src $src/tools/scales-export/$f.c"
-	done
-	export_def="-DFUZZ_EXPORT"
-fi
+for f in format naming render rules pointbuf; do
+	export_src="$export_src $src/tools/scales-export/$f.c"
+done
+export_def="-DFUZZ_EXPORT"
+
 # shellcheck disable=SC2086
 if "$cc" -g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$export_def \
 	-I"$src/reader/include" -I"$src/writer/include" -I"$src/shm" \
 	-I"$src/tools/scales-export" -I"$src/test/hardening" \
-	"$src"/reader/*.c $export_src "$src/fuzz/fuzz_segment.c" -lm \
+	"$src"/reader/*.c "$src"/shm/*.c $export_src "$src/fuzz/fuzz_segment.c" -lm \
 	-o "$work/fuzz-segment" 2>"$work/build.log"; then
 	echo "ok 1 - clang builds the fuzz target${export_def:+ (with scales-export's renderer)}"
 else
