@@ -652,10 +652,10 @@ class PmfStatDict(dict):
     return self
 
 
-class PmfStat(Stat):
-  """A distribution of values (latencies in seconds): a histogram in the
-  segment. `obj.stat = v` records v; `with obj.stat.time():` times a
-  block (call .discard() on the timer to drop the sample)."""
+class _DictBackedStat(Stat):
+  """A stat whose value is a dict of statistics (DICT_CLASS, made once per
+  instance from the stat's path and refreshed when read)."""
+  DICT_CLASS = None
 
   def __init__(self, name, _=None):
     Stat.__init__(self, name, None)
@@ -664,11 +664,18 @@ class PmfStat(Stat):
     d = instance.__dict__.get(self._hkey)
     if d is None:
       container = _Stats.containerFor(instance)
-      d = PmfStatDict(_join(container._path, self._name))
+      d = self.DICT_CLASS(_join(container._path, self._name))
       instance.__dict__[self._hkey] = d
       dict.__setitem__(container, self._name, d)
       _Stats.bind(container, self._name, d.refresh, instance)
     return d
+
+
+class PmfStat(_DictBackedStat):
+  """A distribution of values (latencies in seconds): a histogram in the
+  segment. `obj.stat = v` records v; `with obj.stat.time():` times a
+  block (call .discard() on the timer to drop the sample)."""
+  DICT_CLASS = PmfStatDict
 
   def __get__(self, instance, _=None):
     if instance is None:

@@ -9,7 +9,7 @@ previous tick, every 5 seconds at most (no ticker thread).
 
 import time
 
-from greplin.scales import Stat, _Stats, _join, statsId  # noqa: F401
+from greplin.scales import Stat, _DictBackedStat, _Stats, _join, statsId  # noqa: F401
 from greplin.scales.util import EWMA
 import _scales
 
@@ -52,21 +52,9 @@ class MeterStatDict(dict):
     return self
 
 
-class MeterStat(Stat):
+class MeterStat(_DictBackedStat):
   """A stat that meters events: `obj.stat = n` marks n events."""
-
-  def __init__(self, name, _=None):
-    Stat.__init__(self, name, None)
-
-  def _dict(self, instance):
-    d = instance.__dict__.get(self._hkey)
-    if d is None:
-      container = _Stats.containerFor(instance)
-      d = MeterStatDict(_join(container._path, self._name))
-      instance.__dict__[self._hkey] = d
-      dict.__setitem__(container, self._name, d)
-      _Stats.bind(container, self._name, d.refresh, instance)
-    return d
+  DICT_CLASS = MeterStatDict
 
   def __get__(self, instance, _=None):
     if instance is None:
