@@ -99,7 +99,11 @@ cov=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW)' "$work/fuzz.log" | tail -1 |
 if [ "$rc" = 0 ] && [ "$after" = "$before" ]; then
 	echo "ok 3 - $secs s of fuzzing found nothing ($stats$cov; corpus $(ls "$work/corpus" | wc -l) inputs)"
 else
-	echo "not ok 3 - $secs s of fuzzing: libFuzzer exited $rc"
+	# the first line of the finding goes into the test's own line, so that
+	# a summary that shows only "not ok" lines still says what was found
+	why=$(grep -m1 -E 'ERROR|check failed|runtime error' "$work/fuzz.log" |
+		tr -d '\r' | cut -c1-160)
+	echo "not ok 3 - $secs s of fuzzing: libFuzzer exited $rc${why:+: $why}"
 	grep -E 'ERROR|SUMMARY|check failed|runtime error|Test unit written' "$work/fuzz.log" | head -20 | sed 's/^/# /'
 	echo "# full log: $work/fuzz.log; copy the crash file into test/data/corpus/ as a regression"
 	exit 1
