@@ -4,6 +4,7 @@
  * escaping and locale-independent, round-trip number formatting.
  */
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <locale.h>
 #include <math.h>
@@ -123,6 +124,95 @@ static void make_c_locale(void)
 	c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
 }
 
+/* a (finite, > 0) to p significant digits, correctly rounded: the digits
+ * (no point) into dig[p + 1] and the decimal exponent of the first. */
+static void round_digits(double a, int p, char *dig, int *exp10)
+{
+	char t[48];
+	snprintf(t, sizeof(t), "%.*e", p - 1, a); /* "d.ddde+XX" */
+	int k = 0;
+	for (const char *c = t; *c && *c != 'e'; c++)
+		if (*c >= '0' && *c <= '9')
+			dig[k++] = *c;
+	dig[k] = 0;
+	*exp10 = atoi(strchr(t, 'e') + 1);
+}
+
+/* True if the p digits dig with exponent e read back as a (strtod rounds
+ * to nearest, so this is the definition of round trip). */
+static bool reads_back(const char *dig, int p, int e, double a)
+{
+	char t[48];
+	snprintf(t, sizeof(t), "%c.%se%d", dig[0], p > 1 ? dig + 1 : "0", e);
+	return strtod(t, NULL) == a;
+}
+
+/* The next p-digit decimal away from zero (dig + 1 in the last place). */
+static void next_digits(char *dig, int p, int *exp10)
+{
+	int i = p - 1;
+	while (i >= 0 && dig[i] == '9')
+		dig[i--] = '0';
+	if (i >= 0) {
+		dig[i]++;
+	} else { /* 99..9 + 1 = 100..0: one more power of ten */
+		dig[0] = '1';
+		(*exp10)++;
+	}
+}
+
+/* Writes sign, digits and exponent as %.<p>g would (scientific below 1e-4
+ * or from 1e<p> up, trailing zeros dropped). */
+static int render_g(char *buf, size_t len, bool neg, char *dig, int p, int e)
+{
+	int n = p;
+	while (n > 1 && dig[n - 1] == '0')
+		n--;
+	dig[n] = 0;
+	char t[64];
+	int w = 0;
+	if (neg)
+		t[w++] = '-';
+	if (e < -4 || e >= p) {
+		t[w++] = dig[0];
+		if (n > 1) {
+			t[w++] = '.';
+			memcpy(t + w, dig + 1, (size_t)n - 1);
+			w += n - 1;
+		}
+		w += snprintf(t + w, sizeof(t) - (size_t)w, "e%c%02d",
+		              e < 0 ? '-' : '+', e < 0 ? -e : e);
+	} else if (e < 0) {
+		t[w++] = '0';
+		t[w++] = '.';
+		for (int z = -1; z > e; z--)
+			t[w++] = '0';
+		memcpy(t + w, dig, (size_t)n);
+		w += n;
+	} else {
+		for (int i = 0; i <= e; i++)
+			t[w++] = i < n ? dig[i] : '0';
+		if (n > e + 1) {
+			t[w++] = '.';
+			memcpy(t + w, dig + e + 1, (size_t)(n - e - 1));
+			w += n - e - 1;
+		}
+	}
+	t[w] = 0;
+	return snprintf(buf, len, "%s", t);
+}
+
+/*
+ * The fewest significant digits that read back. A normal double needs at
+ * least 15 digits only when no shorter decimal reads back: the nearest
+ * 15-digit decimal to it is then that shorter one (its half-ulp, 1.1e-16
+ * of it, is far below half a 15-digit step), so the search starts at 15.
+ * A subnormal has fewer bits, so fewer digits may do: it starts at 1. The
+ * nearest p-digit decimal reads back if any does, except at a power of
+ * two, where the gap below is half the gap above: there the next decimal
+ * up (away from zero) may read back when the nearest, below, does not.
+ * 17 digits always read back.
+ */
 int scales_format_double(char *buf, size_t len, double v)
 {
 	if (isnan(v))
@@ -131,16 +221,30 @@ int scales_format_double(char *buf, size_t len, double v)
 		return snprintf(buf, len, v > 0 ? "+Inf" : "-Inf");
 	if (v == trunc(v) && fabs(v) < 9007199254740992.0)
 		return snprintf(buf, len, "%.0f", v); /* no decimal point */
-	/* %g follows LC_NUMERIC: format in the "C" locale */
+	/* %e and strtod follow LC_NUMERIC: work in the "C" locale */
 	pthread_once(&c_locale_once, make_c_locale);
 	locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
-	int n = 0;
-	for (int prec = 15; prec <= 17; prec++) {
-		n = snprintf(buf, len, "%.*g", prec, v);
-		if (prec == 17 ||
-		    (n > 0 && (size_t)n < len && strtod(buf, NULL) == v))
+	double a = fabs(v);
+	int frexp_e;
+	bool pow2 = frexp(a, &frexp_e) == 0.5 && a >= DBL_MIN;
+	char dig[24];
+	int p, e = 0;
+	for (p = a < DBL_MIN ? 1 : 15; p < 17; p++) {
+		round_digits(a, p, dig, &e);
+		if (reads_back(dig, p, e, a))
 			break;
+		if (pow2) {
+			int e2 = e;
+			next_digits(dig, p, &e2);
+			if (reads_back(dig, p, e2, a)) {
+				e = e2;
+				break;
+			}
+		}
 	}
+	if (p == 17)
+		round_digits(a, 17, dig, &e);
+	int n = render_g(buf, len, v < 0, dig, p, e);
 	if (c_locale)
 		uselocale(old);
 	return n;

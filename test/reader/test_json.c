@@ -4,6 +4,8 @@
  * backslash, invalid UTF-8), round-trip number formatting, and rendered
  * snapshots that a strict JSON parser accepts.
  */
+#include <float.h>
+#include <inttypes.h>
 #include <locale.h>
 #include <math.h>
 
@@ -281,6 +283,111 @@ Test(json, doubles_round_trip)
 		struct jp p = { buf, 0, strlen(buf) };
 		cr_assert(number(&p) && p.i == p.n, "not a JSON number: %s",
 		          buf);
+	}
+}
+
+/* Significant digits of a formatted number: the mantissa without sign,
+ * point, leading and trailing zeros. */
+static int sig_digits(const char *s)
+{
+	char d[40];
+	int n = 0;
+	for (; *s && *s != 'e'; s++)
+		if (*s >= '0' && *s <= '9' && (n || *s != '0'))
+			d[n++] = *s;
+	while (n && d[n - 1] == '0')
+		n--;
+	return n;
+}
+
+/* The reference: the fewest significant digits of any decimal that reads
+ * back as v, by trying, at every precision 1..17, the correctly rounded
+ * decimal and both its neighbours (as an integer mantissa times a power of
+ * ten: no shortcut shared with the library). */
+static int shortest_digits(double v)
+{
+	int best = 99;
+	for (int p = 1; p <= 17; p++) {
+		char t[48];
+		snprintf(t, sizeof(t), "%.*e", p - 1, fabs(v));
+		uint64_t m = 0;
+		for (const char *c = t; *c != 'e'; c++)
+			if (*c >= '0' && *c <= '9')
+				m = m * 10 + (uint64_t)(*c - '0');
+		int e = atoi(strchr(t, 'e') + 1) - (p - 1);
+		for (int d = -1; d <= 1; d++) {
+			char c[48];
+			snprintf(c, sizeof(c), "%" PRIu64 "e%d",
+			         m + (uint64_t)d, e);
+			if (strtod(c, NULL) == fabs(v) && sig_digits(c) < best)
+				best = sig_digits(c);
+		}
+		if (best < 99)
+			return best;
+	}
+	return best;
+}
+
+static void check_shortest(double v)
+{
+	char buf[40], g17[40];
+	int n = scales_format_double(buf, sizeof(buf), v);
+	cr_assert(n > 0 && (size_t)n < 32, "%a: length %d", v, n);
+	double r = strtod(buf, NULL);
+	cr_assert(memcmp(&r, &v, sizeof(v)) == 0, "%a -> %s does not read back",
+	          v, buf);
+	if (v == 0)
+		return;
+	int want = shortest_digits(v);
+	cr_assert_eq(sig_digits(buf), want, "%a -> %s: %d digits, %d would do",
+	             v, buf, sig_digits(buf), want);
+	snprintf(g17, sizeof(g17), "%.17g", v);
+	cr_assert(sig_digits(buf) <= sig_digits(g17),
+	          "%s has more digits than %%.17g %s", buf, g17);
+}
+
+/* Round trip and shortest-ness over random bit patterns, subnormals,
+ * powers of two (where the gap below is half the gap above), integers past
+ * 2^53 and the sums and products of decimal values that carry float noise. */
+Test(json, doubles_are_shortest)
+{
+	check_shortest(5e-324);
+	check_shortest(-5e-324);
+	check_shortest(DBL_MIN);
+	check_shortest(DBL_MAX);
+	check_shortest(-0.0);
+	check_shortest(110794 * 1e-9);
+	check_shortest(9007199254740993.0);
+	check_shortest(0x1p-1074 * 123);
+	check_shortest(0x1p+1023);
+	char buf[40];
+	scales_format_double(buf, sizeof(buf), 5e-324);
+	cr_assert_str_eq(buf, "5e-324");
+	scales_format_double(buf, sizeof(buf), 1e-310);
+	cr_assert_str_eq(buf, "1e-310");
+	scales_format_double(buf, sizeof(buf), 110794 * 1e-9);
+	cr_assert_str_eq(buf, "0.00011079400000000001"); /* is that double */
+	scales_format_double(buf, sizeof(buf), 110794 / 1e9);
+	cr_assert_str_eq(buf, "0.000110794");
+	for (int k = -1074; k <= 1023; k++)
+		check_shortest(ldexp(1, k));
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	for (int i = 0; i < 60000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		uint64_t bits = x;
+		if (i % 4 == 1) /* subnormal */
+			bits &= 0x800fffffffffffffull;
+		double v;
+		memcpy(&v, &bits, 8);
+		if (i % 4 == 2)
+			v = (double)(x >> 11) *
+			    1e-9; /* ns to s, the noisy way */
+		else if (i % 4 == 3)
+			v = (double)(x % 100000) / 1000 + (double)(x >> 40) / 7;
+		if (isfinite(v))
+			check_shortest(v);
 	}
 }
 

@@ -78,8 +78,8 @@ size_t gname_state(char *out, const char *in, size_t n);
 /* Decimal forms for the plaintext protocol. buf needs 32 bytes; they return
  * the length. gfmt_double() returns 0 (writes nothing) for NaN and
  * infinities, which carbon cannot store: such a point is not sent. Doubles
- * print in the shortest form that reads back as the same double (tries 15,
- * 16 then 17 significant digits), integral values as integers. */
+ * print in the shortest form that reads back as the same double
+ * (scales_format_double()), integral values as integers. */
 int gfmt_u64(char *buf, uint64_t v);
 int gfmt_i64(char *buf, int64_t v);
 int gfmt_double(char *buf, double v);

@@ -998,9 +998,11 @@ SCALES_READER_API void scales_json_string(struct scales_buf *b, const char *s,
                                           size_t n);
 
 /*
- * Formats v in the shortest form that reads back as the same double
- * (tries %.15g, %.16g, then %.17g); integral values within 2^53 print as
- * integers ("3", not "3.0"). Non-finite: "NaN", "+Inf", "-Inf" (JSON
+ * Formats v in the shortest form that reads back as the same double: the
+ * fewest significant digits that do (5e-324, not 4.94065645841247e-324),
+ * laid out as %g does; integral values within 2^53 print as integers
+ * ("3", not "3.0"). The one formatter of doubles for machines: JSON,
+ * Graphite, /metrics and the textfile use it. Non-finite: "NaN", "+Inf", "-Inf" (JSON
  * renders them as null). buf needs 32 bytes. Returns the length.
  */
 SCALES_READER_API int scales_format_double(char *buf, size_t len, double v);
