@@ -4,6 +4,8 @@ and the differences the segment forces (clear exceptions, never a crash)."""
 import io
 import json
 import os
+import threading
+import time
 
 import pytest
 
@@ -229,3 +231,104 @@ def test_native_module():
     c.record(1.0)
   assert read_metrics()['/native/c']['value'] == 5
   assert _scales.is_open()
+
+
+def wait_for(predicate, what):
+  """Polls predicate until it holds (at most 60 s: a bound for a loaded
+  machine, not a timing assertion)."""
+  deadline = time.monotonic() + 60
+  while not predicate():
+    assert time.monotonic() < deadline, 'never happened: ' + what
+    time.sleep(0.02)
+
+
+@pytest.fixture
+def fast_sampler():
+  scales.setSampleInterval(0.02)
+  yield
+  scales.setSampleInterval(1.0)
+
+
+def metric_value(path):
+  return read_metrics().get(path, {}).get('value')
+
+
+class Dynamic(object):
+  value = scales.Stat('value')
+  label = scales.Stat('label', lambda: 'ready')  # a class default
+  who = scales.Stat('who')
+
+  def __init__(self, box):
+    scales.init(self, '/dyn')
+    self.value = lambda: box['v']
+
+
+def test_callable_stat_is_sampled_for_readers(fast_sampler):
+  # Nothing in this process reads the stats: the sampler thread alone
+  # brings the callable's values to a reader outside the process.
+  box = {'v': 1.5}
+  Dynamic(box)
+  wait_for(lambda: metric_value('/dyn/value') == 1.5, 'first value')
+  box['v'] = 2.5
+  wait_for(lambda: metric_value('/dyn/value') == 2.5, 'the new value')
+  assert read_metrics()['/dyn/label']['value'] == 'ready'
+  # The seed's shape is kept: getStats() holds the callable itself.
+  assert scales.getStats()['dyn']['value']() == 2.5
+
+
+def test_callable_stat_is_sampled_on_get_stats():
+  scales.setSampleInterval(3600)  # the thread samples once, then sleeps
+  try:
+    box = {'v': 1}
+    Dynamic(box)
+    wait_for(lambda: metric_value('/dyn/value') == 1, 'first value')
+    box['v'] = 2
+    scales.getStats()
+    assert metric_value('/dyn/value') == 2
+  finally:
+    scales.setSampleInterval(1.0)
+
+
+def test_callable_exception_is_counted_not_raised(fast_sampler, monkeypatch):
+  raised = []
+  monkeypatch.setattr(threading, 'excepthook', raised.append)
+  box = {'v': 3}
+  d = Dynamic(box)
+  d.who = lambda: 1 / 0
+  wait_for(lambda: scales.callableErrors().get('/dyn/who', 0) >= 2,
+           'two failed samples')
+  scales.getStats()  # samples here too: no exception either
+  # The thread goes on sampling the others, and the failing one again.
+  box['v'] = 4
+  wait_for(lambda: metric_value('/dyn/value') == 4, 'the others sampled')
+  d.who = lambda: 9
+  wait_for(lambda: metric_value('/dyn/who') == 9, 'the fixed callable')
+  assert not raised
+  with pytest.raises(ZeroDivisionError):  # the seed's page would raise
+    (lambda: 1 / 0)()
+
+
+def test_callable_is_sampled_by_the_process_that_set_it():
+  # A forked child (a pre-forked server's worker) shares the segment but
+  # never samples its parent's callables: the value stays the parent's.
+  scales.setSampleInterval(3600)
+  try:
+    d = Dynamic({'v': 0})
+    d.who = os.getpid
+    parent = os.getpid()
+    wait_for(lambda: metric_value('/dyn/who') == parent, 'parent sampled')
+    pid = os.fork()
+    if pid == 0:
+      code = 1
+      try:
+        scales.getStats()
+        d.value = lambda: 7  # the child's own callable: sampled by it
+        scales.getStats()
+        code = 0
+      finally:
+        os._exit(code)
+    assert os.waitpid(pid, 0)[1] == 0
+    assert metric_value('/dyn/who') == parent
+    assert metric_value('/dyn/value') == 7
+  finally:
+    scales.setSampleInterval(1.0)

@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 import sys
+import threading
 import time
 import unittest
 
@@ -31,7 +32,8 @@ __all__ = ['init', 'initChild', 'initChildOfType', 'collection', 'reset',
            'Stat', 'IntStat', 'DoubleStat', 'IntDictStat', 'StringDictStat',
            'SumAggregationStat', 'HistogramAggregationStat',
            'IntDictSumAggregationStat', 'PmfStat', 'NamedPmfDictStat',
-           'StatContainerEncoder', 'ScalesError', 'PathError']
+           'StatContainerEncoder', 'ScalesError', 'PathError',
+           'callableErrors', 'setSampleInterval']
 
 ID_KEY = '__STATS__id'
 NEXT_ID = itertools.count()
@@ -121,7 +123,9 @@ def reset():
 
 
 def getStats():
-  """The stats dictionary (the seed's shape), refreshed from the segment."""
+  """The stats dictionary (the seed's shape), refreshed from the segment.
+  Callables set in a Stat are sampled into the segment first."""
+  _Sampler.sampleAll()
   _Stats.refresh()
   return _Stats.stats
 
@@ -173,6 +177,7 @@ class _Stats(object):
     cls.subId = 0
     cls.bindings = []
     cls.seen = {}
+    _Sampler.clear()
     _scales.reset()
 
   @classmethod
@@ -235,7 +240,11 @@ class _Stats(object):
   @classmethod
   def _declare(cls, obj, container):
     """Declares the aggregates of obj's class in the segment, for readers
-    (which sum over direct children: the migration guide says more)."""
+    (which sum over direct children: the migration guide says more), and
+    has the callables among its class's Stat defaults sampled."""
+    for stat in _classStats(type(obj)):
+      if type(stat) is Stat and callable(stat._default):
+        _Sampler.register(container._path, stat.getName(), stat._default)
     if not container._path:
       return
     for stat in _classStats(type(obj)):
@@ -292,6 +301,169 @@ class _Stats(object):
         dict.__setitem__(cls.containerMap[aggId], name, value)
 
 
+def _write(handles, key, path, value):
+  """Writes value into the segment when it has a form there: a string as a
+  state, a number as a double gauge. handles caches the handles by (key,
+  kind); path() gives the stat's path."""
+  if isinstance(value, str):
+    if not value:
+      return
+    kind, make = 'state', _scales.state
+  elif isinstance(value, (int, float)) and not isinstance(value, bool):
+    kind, make = 'f64', _scales.gauge_f64
+  else:
+    return
+  try:
+    handle = handles.get((key, kind))
+    if handle is None:
+      handle = handles[(key, kind)] = make(path())
+    handle.set(value if kind == 'state' else float(value))
+  except (ScalesError, OverflowError):
+    # A state longer than 127 bytes, say, or a value whose type changed
+    # (the path holds the other kind): this process keeps it; readers do
+    # not see it (migration guide).
+    handles.pop((key, kind), None)
+
+
+class _Sampled(object):
+  """One callable set in a Stat, and the handle its values go to."""
+  __slots__ = ('path', 'fn', 'pid', 'handles')
+
+  def __init__(self, path, fn):
+    self.path = path
+    self.fn = fn
+    self.pid = os.getpid()
+    self.handles = {}
+
+
+class _Sampler(object):
+  """Samples the callables set in a Stat (the seed's `Stat('x', lambda:
+  ...)`) into the segment, so that readers outside the process see their
+  values: a daemon thread does it every `interval` seconds, and getStats()
+  before it reads. Python code needs the GIL, so the thread takes it only
+  while one callable runs and its value is written, and sleeps without
+  it. The C library's callback thread is not used: a Python thread
+  blocked on the registry lock while holding the GIL (registering a stat,
+  say) would wait for a callback that waits for the GIL.
+
+  Never harms the host: an exception in a callable is counted
+  (callableErrors()), never raised into any thread, and the stat keeps
+  its last value. A callable is sampled only by the process that set it:
+  a forked child (a pre-forked server's worker) has no sampler thread
+  until it sets a callable itself, and never writes its parent's."""
+
+  interval = 1.0
+  lock = threading.Lock()
+  wake = threading.Condition(lock)
+  entries = {}  # path -> _Sampled
+  errors = collections.Counter()  # path -> exceptions raised
+  thread = None
+  closed = False
+
+  @classmethod
+  def register(cls, parent, name, fn):
+    try:
+      path = _join(parent, name)
+    except PathError:
+      return  # too long for the segment: stays in the process
+    with cls.lock:
+      cls.entries[path] = _Sampled(path, fn)
+      if cls.thread is None and not cls.closed:
+        cls.thread = threading.Thread(target=cls._run, name='scales-sampler',
+                                      daemon=True)
+        cls.thread.start()
+      cls.wake.notify()
+
+  @classmethod
+  def unregister(cls, parent, name):
+    if cls.entries:
+      path = parent + '/' + _component(name)
+      with cls.lock:
+        cls.entries.pop(path, None)
+
+  @classmethod
+  def clear(cls):
+    with cls.lock:
+      cls.entries = {}
+      cls.errors.clear()
+
+  @classmethod
+  def sampleAll(cls):
+    """Samples, in this thread, the callables this process set."""
+    if not cls.entries:
+      return
+    pid = os.getpid()
+    with cls.lock:
+      mine = [e for e in cls.entries.values() if e.pid == pid]
+    for entry in mine:
+      cls._sample(entry)
+
+  @classmethod
+  def _sample(cls, entry):
+    try:
+      value = entry.fn()
+    except Exception:  # pylint: disable=broad-except
+      with cls.lock:
+        cls.errors[entry.path] += 1
+      return
+    with cls.lock:
+      # Written under the lock, and only while the entry is current: a
+      # reset() or a new value between the call and here, or the
+      # segment's closing at exit, drops the value.
+      if not cls.closed and cls.entries.get(entry.path) is entry:
+        _write(entry.handles, 0, lambda: entry.path, value)
+
+  @classmethod
+  def _run(cls):
+    me = threading.current_thread()
+    while True:
+      with cls.lock:
+        if cls.thread is not me or cls.closed:
+          return
+      cls.sampleAll()
+      with cls.lock:
+        if cls.thread is not me or cls.closed:
+          return
+        cls.wake.wait(cls.interval)
+
+  @classmethod
+  def setInterval(cls, seconds):
+    with cls.lock:
+      cls.interval = float(seconds)
+      cls.wake.notify()
+
+  @classmethod
+  def close(cls):
+    """At exit, before the segment is unmapped: no write after this."""
+    with cls.lock:
+      cls.closed = True
+      cls.wake.notify()
+
+  @classmethod
+  def afterForkInChild(cls):
+    # The thread was not forked, and it may have held the lock.
+    cls.lock = threading.Lock()
+    cls.wake = threading.Condition(cls.lock)
+    cls.thread = None
+    cls.errors = collections.Counter()
+
+
+os.register_at_fork(after_in_child=_Sampler.afterForkInChild)
+
+
+def callableErrors():
+  """How many times each callable set in a Stat raised when it was sampled
+  (by the stat's path in the segment); the exceptions are not raised."""
+  with _Sampler.lock:
+    return dict(_Sampler.errors)
+
+
+def setSampleInterval(seconds):
+  """How often the sampler thread samples the callables set in a Stat
+  (default: every second)."""
+  _Sampler.setInterval(seconds)
+
+
 def _classStats(cls):
   for klass in cls.__mro__:
     if klass is object:
@@ -333,7 +505,11 @@ class Stat(object):
   def __set__(self, instance, value):
     container = _Stats.containerFor(instance)
     dict.__setitem__(container, self._name, value)
-    self._mirror(instance, container, value)
+    if callable(value):
+      _Sampler.register(container._path, self._name, value)
+    else:
+      _Sampler.unregister(container._path, self._name)
+      self._mirror(instance, container, value)
     agg = _Stats.aggregator(instance, self._name)
     if agg and isinstance(agg[0], HistogramAggregationStat):
       key = (statsId(agg[1]), self._name)
@@ -348,25 +524,8 @@ class Stat(object):
   def _mirror(self, instance, container, value):
     """Writes value into the segment when it has a form there."""
     handles = instance.__dict__.setdefault('__scales_mirror__', {})
-    try:
-      if isinstance(value, str):
-        if not value:
-          return
-        handle = handles.get(self._name)
-        if handle is None:
-          handle = handles[self._name] = _scales.state(
-              _join(container._path, self._name))
-        handle.set(value)
-      elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        handle = handles.get(self._name)
-        if handle is None:
-          handle = handles[self._name] = _scales.gauge_f64(
-              _join(container._path, self._name))
-        handle.set(float(value))
-    except ScalesError:
-      # A state longer than 127 bytes, say, or a value whose type changed:
-      # this process keeps it; readers do not see it (migration guide).
-      handles.pop(self._name, None)
+    _write(handles, self._name, lambda: _join(container._path, self._name),
+           value)
 
   def logger(self, logger):
     """Log textual updates of this value with logger."""
@@ -768,10 +927,17 @@ def collection(path, *stats):
   for stat in stats:
     attrs[stat.getName()] = stat
   newClass = type('Stats:%s' % path, (object,), attrs)
-  return newClass()
+  instance = newClass()
+  for stat in stats:
+    # As the seed: a stat with an initial value starts with it (for a
+    # Stat('x', lambda: ...), the callable, sampled into the segment).
+    if stat._default and type(stat) in (Stat, IntStat, DoubleStat):
+      setattr(instance, stat.getName(), stat._default)
+  return instance
 
 
 @atexit.register
 def _close():
   # The creating process removes its segment; forked children never do.
+  _Sampler.close()
   _scales.close()
