@@ -6,13 +6,14 @@
  * HTTP. One thread runs everything but HTTP: a poll() loop over the
  * Graphite connections and a signalfd, woken at each period boundary.
  *
+ * This file holds the run loop; self.c the tool's own metrics, atomic.c
+ * the atomic file writing.
+ *
  * Exit status: 0 success; 1 nothing matched, or with --once a destination
  * that did not accept every point; 2 bad usage or configuration.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,12 +31,11 @@
 #include "cli.h"
 #include "export.h"
 #include "http.h"
-
-#define PROG "scales-export"
+#include "main.h"
 
 static bool quiet;
 
-static void logmsg(bool error, const char *fmt, ...)
+void logmsg(bool error, const char *fmt, ...)
 {
 	if (quiet && !error)
 		return;
@@ -154,14 +153,8 @@ static int collect(struct selection *sel, bool strict, bool named_only)
 
 /* ------------------------------------------------------------ json file */
 
-struct json_out {
-	const char *path;
-	bool failing; /* the last write failed (reported once) */
-	uint64_t errors;
-};
-
-/* Writes the collector's groups to j->path atomically: a temporary file
- * in the same directory, fsync, rename. Returns 0 or -1 (reported). */
+/* Writes the collector's groups to j->path atomically (atomic.c).
+ * Returns 0 or -1 (reported). */
 static int json_write(struct json_out *j, scales_collector *col,
                       bool with_rates)
 {
@@ -172,7 +165,6 @@ static int json_write(struct json_out *j, scales_collector *col,
 	    calloc(n ? n : 1, sizeof(*snaps));
 	const struct scales_rate **rates = calloc(n ? n : 1, sizeof(*rates));
 	struct scales_buf b = { 0 };
-	char *tmp = NULL;
 	const char *why = "out of memory";
 	int err = 0;
 	if (!snaps || !rates)
@@ -184,52 +176,9 @@ static int json_write(struct json_out *j, scales_collector *col,
 	if (scales_json_render(&b, snaps, rates, n, 0) || b.oom)
 		goto out;
 	scales_buf_append(&b, "\n", 1);
-	char *dcopy = strdup(j->path), *bcopy = strdup(j->path);
-	if (dcopy && bcopy) {
-		size_t len = strlen(j->path) + 32;
-		tmp = malloc(len);
-		if (tmp)
-			snprintf(tmp, len, "%s/.%s.XXXXXX", dirname(dcopy),
-			         basename(bcopy));
-	}
-	free(dcopy);
-	free(bcopy);
-	if (!tmp || b.oom)
+	if (b.oom)
 		goto out;
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = errno;
-		why = "cannot create a temporary file";
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	mode_t um = umask(0);
-	umask(um);
-	fchmod(fd, 0666 & ~um);
-	size_t off = 0;
-	while (off < b.len) {
-		ssize_t w = write(fd, b.data + off, b.len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			err = w < 0 ? errno : EIO;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (off == b.len && fsync(fd) < 0)
-		err = errno;
-	if (close(fd) < 0 && !err)
-		err = errno;
-	if (!err && rename(tmp, j->path) < 0)
-		err = errno;
-	if (err) {
-		why = "cannot write";
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
+	rc = atomic_write_file(j->path, b.data, b.len, &why, &err);
 out:
 	if (rc) {
 		j->errors++;
@@ -244,160 +193,8 @@ out:
 	}
 	free(snaps);
 	free(rates);
-	free(tmp);
 	scales_buf_free(&b);
 	return rc;
-}
-
-/* ------------------------------------------------------- self metrics */
-
-struct self_dest {
-	scales_counter sent, dropped, reconnects, failures;
-	scales_gauge up;
-	uint64_t l_sent, l_dropped, l_reconnects, l_failures;
-};
-
-struct self {
-	scales_registry *reg;
-	scales_scope *root; /* /export/graphite */
-	scales_counter periods, points, json_errors;
-	scales_histogram push_duration;
-	scales_gauge buffered, metrics, processes;
-	struct self_dest *d;
-	uint64_t l_json_errors;
-};
-
-static void self_open(struct self *s, const struct export_args *a,
-                      struct gdest *dests, size_t nd)
-{
-	memset(s, 0, sizeof(*s));
-	s->d = calloc(nd ? nd : 1, sizeof(*s->d));
-	if (!a->no_self_metrics) {
-		struct scales_options o;
-		scales_options_init(&o);
-		o.app = "scales-export";
-		o.max_entries = 1024;
-		o.stripe_bytes = 64 * 1024;
-		o.data_bytes = 64 * 1024;
-		o.string_bytes = 64 * 1024;
-		int rc = scales_open(&o, &s->reg);
-		if (rc) {
-			logmsg(false,
-			       "own metrics not published (cannot open a "
-			       "segment: %s)",
-			       scales_strerror(rc));
-			s->reg = NULL;
-		}
-	}
-	/* a NULL registry hands out sinks */
-	scales_registry *r = s->reg;
-	scales_counter_get(r, "/export/periods",
-	                   &(struct scales_info){ "periods pushed", 0 },
-	                   &s->periods);
-	scales_counter_get(r, "/export/points",
-	                   &(struct scales_info){ "points rendered", 0 },
-	                   &s->points);
-	scales_counter_get(r, "/export/json_file_errors",
-	                   &(struct scales_info){ "failed --json-file writes",
-	                                          0 },
-	                   &s->json_errors);
-	scales_histogram_get(r, "/export/push_duration",
-	                     &(struct scales_info){
-	                         "from the period's start until every "
-	                         "connected destination has its points",
-	                         SCALES_UNIT_SECONDS },
-	                     NULL, &s->push_duration);
-	scales_gauge_get(r, "/export/buffered_points",
-	                 &(struct scales_info){ "points held for resending",
-	                                        0 },
-	                 &s->buffered);
-	scales_gauge_get(r, "/export/metrics",
-	                 &(struct scales_info){ "metrics in the last push", 0 },
-	                 &s->metrics);
-	scales_gauge_get(r, "/export/processes",
-	                 &(struct scales_info){ "processes in the last push",
-	                                        0 },
-	                 &s->processes);
-	if (!s->d)
-		return;
-	scales_scope *root = NULL;
-	if (r && scales_scope_root(r, &root, "/export/graphite") == 0) {
-		s->root = root;
-		scales_scope_sum(root, "points_sent",
-		                 &(struct scales_info){ "points sent", 0 });
-		scales_scope_sum(root, "points_dropped",
-		                 &(struct scales_info){ "points dropped", 0 });
-		scales_scope_sum(root, "reconnects",
-		                 &(struct scales_info){ "reconnects", 0 });
-	}
-	for (size_t i = 0; i < nd; i++) {
-		struct self_dest *sd = &s->d[i];
-		char comp[256];
-		size_t w = 0;
-		for (const char *p = dests[i].spec; *p && w < 200; p++) {
-			char c = *p;
-			bool ok = (c >= 'a' && c <= 'z') ||
-			          (c >= 'A' && c <= 'Z') ||
-			          (c >= '0' && c <= '9') || strchr("_-.:", c);
-			comp[w++] = ok ? c : '_';
-		}
-		comp[w] = 0;
-		if (!strcmp(comp, ".") || !strcmp(comp, ".."))
-			comp[0] = '_';
-		scales_scope *ds = NULL;
-		if (root && scales_scope_child(root, &ds, "%s", comp) == 0) {
-			scales_scope_counter(ds, "points_sent", NULL,
-			                     &sd->sent);
-			scales_scope_counter(ds, "points_dropped", NULL,
-			                     &sd->dropped);
-			scales_scope_counter(ds, "reconnects", NULL,
-			                     &sd->reconnects);
-			scales_scope_counter(ds, "failures", NULL,
-			                     &sd->failures);
-			scales_scope_gauge(ds, "up", NULL, &sd->up);
-		} else {
-			scales_counter_get(NULL, "/x", NULL, &sd->sent);
-			scales_counter_get(NULL, "/x", NULL, &sd->dropped);
-			scales_counter_get(NULL, "/x", NULL, &sd->reconnects);
-			scales_counter_get(NULL, "/x", NULL, &sd->failures);
-			scales_gauge_get(NULL, "/x", NULL, &sd->up);
-		}
-	}
-}
-
-static void add_delta(const scales_counter *c, uint64_t now, uint64_t *last)
-{
-	if (now > *last)
-		scales_counter_add(c, now - *last);
-	*last = now;
-}
-
-static void self_update(struct self *s, struct gdest *dests, size_t nd,
-                        const struct pointbuf *pb, const struct json_out *j)
-{
-	if (!s->d)
-		return;
-	for (size_t i = 0; i < nd; i++) {
-		struct self_dest *sd = &s->d[i];
-		add_delta(&sd->sent, dests[i].points_sent, &sd->l_sent);
-		add_delta(&sd->dropped, dests[i].cur.dropped, &sd->l_dropped);
-		add_delta(&sd->reconnects, dests[i].reconnects,
-		          &sd->l_reconnects);
-		add_delta(&sd->failures, dests[i].failures, &sd->l_failures);
-		scales_gauge_set(&sd->up, dests[i].state == GD_UP);
-	}
-	scales_gauge_set(&s->buffered, (int64_t)pb->points);
-	add_delta(&s->json_errors, j->errors, &s->l_json_errors);
-}
-
-static void self_close(struct self *s)
-{
-	if (s->root)
-		scales_scope_release(&s->root);
-	if (s->reg)
-		scales_close(&s->reg);
-	free(s->d);
-	s->d = NULL;
 }
 
 /* ------------------------------------------------------------- the run */
