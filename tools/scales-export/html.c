@@ -726,6 +726,28 @@ static void metric_charts(struct scales_buf *b, const struct hgroup *g,
 	free(v);
 }
 
+/* ---------------------------------------------------- style and script */
+
+/*
+ * The stats page's style sheet and script live in assets/page.css and
+ * assets/page.js, embedded at build time (assets/embed.py) and inlined into
+ * every page (no external assets: the page works offline). Both carry the
+ * response's CSP nonce (head()).
+ *
+ * The script implements the auto-refresh toggle: while it is on, it polls
+ * ?format=json (values, rates, histogram statistics) and ?format=history
+ * (the sparklines) of the same path and query every sampling interval, with
+ * fetch() (no persistent connection), and updates the page in place with
+ * textContent and setAttribute only. When the set of processes or metrics
+ * changed it fetches the page itself and swaps its <main> in (parsed by
+ * DOMParser: scripts of a parsed document never run). The toggle is
+ * remembered in localStorage; ?refresh=1 turns it on. After each update
+ * <body data-refreshed> counts the updates (the tests read it).
+ *
+ * Numbers are read from the JSON text exactly (JSON.parse's source text
+ * access where the browser has it), so data-value stays the raw value
+ * even above 2^53.
+ */
 /* ---------------------------------------------------------------- page */
 
 static void head(struct scales_buf *b, const char *title, const char *nonce,
@@ -748,8 +770,7 @@ static void head(struct scales_buf *b, const char *title, const char *nonce,
 		buf_puts(b, "<script nonce=\"");
 		html_escape_str(b, nonce);
 		buf_puts(b, "\">");
-		for (const char *const *part = html_script; *part; part++)
-			buf_puts(b, *part);
+		buf_puts(b, html_script);
 		buf_puts(b, "</script>\n");
 	}
 	buf_puts(b, "</head>\n");
@@ -1195,227 +1216,3 @@ void history_render_json(struct scales_buf *b, const struct hsel *sels,
 	buf_puts(b, "]}\n");
 	free(v);
 }
-
-/* ---------------------------------------------------- style and script */
-
-/*
- * The stats page's style sheet and script, inlined into every page (no external assets: the page works offline). Both carry the
- * response's CSP nonce.
- *
- * The script implements the auto-refresh toggle: while it is on, it polls
- * ?format=json (values, rates, histogram statistics) and ?format=history
- * (the sparklines) of the same path and query every sampling interval, with
- * fetch() (no persistent connection), and updates the page in place with
- * textContent and setAttribute only. When the set of processes or metrics
- * changed it fetches the page itself and swaps its <main> in (parsed by
- * DOMParser: scripts of a parsed document never run). The toggle is
- * remembered in localStorage; ?refresh=1 turns it on. After each update
- * <body data-refreshed> counts the updates (the tests read it).
- *
- * Numbers are read from the JSON text exactly (JSON.parse's source text
- * access where the browser has it), so data-value stays the raw value
- * even above 2^53.
- */
-const char html_style[] =
-    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;"
-    "margin:0;color:#1d232a;background:#f7f8fa}"
-    "header{background:#1f3347;color:#f4f7fa;padding:8px 16px;display:flex;"
-    "flex-wrap:wrap;gap:8px 18px;align-items:center}"
-    "header h1{font-size:18px;margin:0}"
-    "header a{color:#bfe0ff}"
-    "header input[type=search]{width:18em}"
-    "main{padding:8px 16px 32px}"
-    ".crumbs a{margin:0 1px}"
-    ".meta{color:#5c6773;font-size:12px}"
-    "section.process,section.dead-process{background:#fff;"
-    "border:1px solid #dde3e9;"
-    "border-radius:6px;margin:12px 0;padding:4px 12px 10px}"
-    "section.process h2,section.dead-process h2{font-size:16px;"
-    "margin:8px 0}"
-    "section.dead-process{background:#fbf7f7;border-color:#ecd9d9}"
-    "section.dead>h2{font-size:17px;margin:18px 0 4px}"
-    ".pid{color:#5c6773;font-weight:normal;font-size:13px}"
-    ".alive{color:#1a7f37;font-size:12px}.dead{color:#b3261e;font-size:12px}"
-    "table{border-collapse:collapse;width:100%;table-layout:fixed}"
-    ".c-path{width:24%}.c-kind{width:6.5em}.c-val{width:11%}"
-    ".c-rate{width:6.5em}.c-spark{width:132px}"
-    "th{font-weight:600;color:#5c6773;text-align:left;font-size:12px}"
-    "td,th{padding:2px 8px;border-bottom:1px solid #eef1f4;"
-    "vertical-align:middle;overflow-wrap:anywhere}"
-    "tr.dir td{color:#5c6773}"
-    "tr.gone{opacity:.45}"
-    "td.name{font-family:ui-monospace,Menlo,Consolas,monospace}"
-    "td.kind{color:#5c6773;font-size:12px}"
-    ".num{text-align:right;font-variant-numeric:tabular-nums}"
-    "td.st{font-family:ui-monospace,Menlo,Consolas,monospace}"
-    "td.det{font-size:12px;color:#3b4651}"
-    ".hs{margin-right:8px;white-space:nowrap}"
-    ".help{color:#5c6773}"
-    "svg.spark{display:block}"
-    "svg.spark polyline{fill:none;stroke:#2f6fb0;stroke-width:1.3}"
-    "figure.chart{margin:12px 0 4px}"
-    "figure.chart figcaption{font-size:12px;color:#5c6773}"
-    "svg.chart{display:block;max-width:100%;height:auto;background:#fff}"
-    "svg.chart text{font-size:11px;fill:#3b4651}"
-    "svg.chart .atitle{font-size:12px;fill:#5c6773}"
-    "svg.chart .grid{stroke:#e6eaef}"
-    "svg.chart .base,svg.chart .tickmark{stroke:#8a96a3}"
-    "svg.chart polyline{fill:none;stroke-width:1.6}"
-    "svg.chart .s0 polyline,svg.chart line.s0{stroke:#2f6fb0}"
-    "svg.chart .s1 polyline,svg.chart line.s1{stroke:#c2410c}"
-    "svg.chart .s2 polyline,svg.chart line.s2{stroke:#7c3aed}"
-    "svg.chart .legend line{stroke-width:3}"
-    "svg.chart rect.bar{fill:#7aa6d4}"
-    "svg.chart .mark line{stroke-width:1.5;stroke-dasharray:4 3}"
-    "svg.chart .m0 line{stroke:#1a7f37}svg.chart .m1 line{stroke:#b3261e}"
-    "svg.chart .s0 circle{fill:#2f6fb0}svg.chart .s1 circle{fill:#c2410c}"
-    "svg.chart .s2 circle{fill:#7c3aed}"
-    ".empty{color:#5c6773}"
-    "#status{font-size:12px;color:#d6e4f0}";
-
-const char *const html_script[] = {
-	"(function(){'use strict';\n"
-	"var doc=document;\n"
-	"function human(v,unit){\n"
-	" if(v===null||v===undefined||v===''||!isFinite(+v))return '-';\n"
-	" v=+v;\n"
-	" function sig3(x){return (x===Math.floor(x)&&Math.abs(x)<1000)?"
-	"String(x):String(Number(x.toPrecision(3)));}\n"
-	" function si(x,u,k,pre){var a=Math.abs(x),p=0;\n"
-	"  while(a>=k&&p+1<pre.length){a/=k;x/=k;p++;}\n"
-	"  if(a>=999.5&&p+1<pre.length){x/=k;p++;}\n"
-	"  return u?sig3(x)+' '+pre[p]+u:sig3(x)+pre[p];}\n"
-	" var dec=['','k','M','G','T','P','E'],bin=['','Ki','Mi','Gi','Ti',"
-	"'Pi','Ei'];\n"
-	" if(unit==='bytes')return si(v,'B',1024,bin);\n"
-	" if(unit!=='seconds')return si(v,'',1000,dec);\n"
-	" var a=Math.abs(v);\n"
-	" if(a===0)return '0 s';\n"
-	" if(a<1e-6)return sig3(v*1e9)+' ns';\n"
-	" if(a<1e-3)return sig3(v*1e6)+' \\u00b5s';\n"
-	" if(a<1)return sig3(v*1e3)+' ms';\n"
-	" if(a<60)return sig3(v)+' s';\n"
-	" if(a<3600)return sig3(v/60)+' min';\n"
-	" if(a<86400)return sig3(v/3600)+' h';\n"
-	" if(v>=1e9&&v<1e10)return new Date(Math.floor(v)*1000).toISOString()"
-	".slice(0,19).replace('T',' ')+'Z';\n"
-	" return si(v/86400,'',1000,dec)+' d';\n"
-	"}\n"
-	"function setText(el,t){if(el&&el.textContent!==t)el.textContent=t;}\n"
-	"function str(v){return v===null||v===undefined?'':String(v);}\n"
-	"function reviver(k,v,c){return (typeof v==='number'&&c&&"
-	"typeof c.source==='string')?c.source:v;}\n"
-	"function url(fmt){var u=new URL(location.href);u.hash='';"
-	"u.searchParams.delete('refresh');if(fmt)u.searchParams.set('format',"
-	"fmt);else u.searchParams.delete('format');return u.toString();}\n"
-	"function get(u,json){return fetch(u,{cache:'no-store',"
-	"credentials:'same-origin'}).then(function(r){if(!r.ok)throw new "
-	"Error('HTTP '+r.status);return r.text();}).then(function(t){"
-	"return json?JSON.parse(t,reviver):t;});}\n"
-	"function key(app,pid){return app+'\\n'+pid;}\n"
-	"function sections(){var m=new Map();doc.querySelectorAll("
-	"'section.process').forEach(function(s){m.set(key(s.getAttribute("
-	"'data-app'),s.getAttribute('data-pid')),s);});return m;}\n"
-	"function update(j){\n"
-	" var secs=sections(),seen=0,stale=false;\n"
-	" (j.processes||[]).forEach(function(p){\n"
-	"  var s=secs.get(key(p.app,str(p.pid)));\n"
-	"  if(!s){stale=true;return;}\n"
-	"  seen++;var found=0,ms=p.metrics||{};\n"
-	"  s.querySelectorAll('tr.metric').forEach(function(tr){\n"
-	"   var m=ms[tr.getAttribute('data-path')];\n"
-	"   if(!m){tr.classList.add('gone');stale=true;return;}\n"
-	"   found++;tr.classList.remove('gone');\n"
-	"   var unit=tr.getAttribute('data-unit'),kind=m.kind;\n"
-	"   var raw=str(kind==='histogram'?m.count:m.value);\n"
-	"   tr.setAttribute('data-value',raw);\n"
-	"   var vc=tr.querySelector('.v');\n"
-	"   if(vc){vc.title=raw;setText(vc,kind==='state'?raw:(raw===''?'':"
-	"human(raw,kind==='histogram'?'':unit)));}\n"
-	"   var rc=tr.querySelector('.r');\n"
-	"   if(rc)setText(rc,(m.rate===null||m.rate===undefined)?'':"
-	"human(m.rate,'')+'/s');\n"
-	"   tr.querySelectorAll('[data-stat]').forEach(function(e){\n"
-	"    var x=str(m[e.getAttribute('data-stat')]);\n"
-	"    e.setAttribute('data-value',x);\n"
-	"    setText(e.querySelector('.hv'),human(x,unit));});\n"
-	"   var st=tr.querySelector('.states');\n"
-	"   if(st&&m.values)setText(st,Object.keys(m.values).map(function(k){"
-	"return k+': '+str(m.values[k]);}).join(', '));\n"
-	"  });\n"
-	"  if(found!==Object.keys(ms).length)stale=true;\n"
-	" });\n"
-	" if(seen!==secs.size)stale=true;\n"
-	" return stale;\n"
-	"}\n"
-	"var SVG='http://www.w3.org/2000/svg';\n",
-	"function draw(svg,vals){\n"
-	" var W=+svg.getAttribute('width'),H=+svg.getAttribute('height');\n"
-	" var cap=+svg.getAttribute('data-cap')||vals.length||1;\n"
-	" var nums=vals.map(function(v){return v===null?NaN:+v;});\n"
-	" svg.setAttribute('data-points',nums.map(function(v){return "
-	"isFinite(v)?String(Number(v.toPrecision(6))):'NaN';}).join(' '));\n"
-	" var lo=Infinity,hi=-Infinity;\n"
-	" nums.forEach(function(v){if(isFinite(v)){lo=Math.min(lo,v);"
-	"hi=Math.max(hi,v);}});\n"
-	" svg.querySelectorAll('polyline').forEach(function(p){p.remove();});\n"
-	" var step=cap>1?(W-2)/(cap-1):0,n=nums.length,pts=[];\n"
-	" function flush(){if(pts.length){var pl=doc.createElementNS(SVG,"
-	"'polyline');pl.setAttribute('points',pts.join(' '));"
-	"svg.appendChild(pl);pts=[];}}\n"
-	" for(var i=0;i<n;i++){var v=nums[i];if(!isFinite(v)){flush();"
-	"continue;}\n"
-	"  var x=(W-1)-(n-1-i)*step,y=hi>lo?(H-1)-(v-lo)/(hi-lo)*(H-2):H/2;\n"
-	"  pts.push(x.toFixed(1)+','+y.toFixed(1));}\n"
-	" flush();\n"
-	"}\n"
-	"function drawHistory(h){\n"
-	" var secs=sections();\n"
-	" (h.processes||[]).forEach(function(p){\n"
-	"  var s=secs.get(key(p.app,str(p.pid)));if(!s)return;\n"
-	"  s.querySelectorAll('tr.metric').forEach(function(tr){\n"
-	"   var svg=tr.querySelector('svg.spark'),v=(p.series||{})["
-	"tr.getAttribute('data-path')];\n"
-	"   if(svg&&v)draw(svg,v);});\n"
-	" });\n"
-	"}\n"
-	"function swapMain(){return get(url(null),false).then(function(t){\n"
-	" var d=new DOMParser().parseFromString(t,'text/html');\n"
-	" var nm=d.querySelector('main'),om=doc.querySelector('main');\n"
-	" if(nm&&om)om.replaceWith(doc.importNode(nm,true));});}\n"
-	"var timer=null,busy=false,count=0,cb,status;\n"
-	"function poll(){\n"
-	" if(busy)return;busy=true;\n"
-	" Promise.all([get(url('json'),true),get(url('history'),true)])"
-	".then(function(r){\n"
-	"  var stale=update(r[0]);drawHistory(r[1]);\n"
-	"  return (stale||doc.querySelector('svg.chart'))?swapMain():null;\n"
-	" }).then(function(){\n"
-	"  count++;doc.body.setAttribute('data-refreshed',String(count));\n"
-	"  setText(status,'updated '+new Date().toLocaleTimeString());\n"
-	" }).catch(function(e){setText(status,'refresh failed: '+e.message);"
-	"}).then(function(){busy=false;});\n"
-	"}\n"
-	"function setAuto(on){\n"
-	" cb.checked=on;\n"
-	" if(timer){clearInterval(timer);timer=null;}\n"
-	" if(on){var iv=+doc.body.getAttribute('data-interval')||1000;\n"
-	"  timer=setInterval(poll,Math.max(iv,250));poll();}\n"
-	" else setText(status,'');\n"
-	" try{localStorage.setItem('scales-autorefresh',on?'1':'0');}"
-	"catch(e){}\n"
-	"}\n",
-	"function start(){\n"
-	" cb=doc.getElementById('autorefresh');status=doc.getElementById("
-	"'status');\n"
-	" if(!cb)return;\n"
-	" cb.addEventListener('change',function(){setAuto(cb.checked);});\n"
-	" var saved=null;try{saved=localStorage.getItem('scales-autorefresh');"
-	"}catch(e){}\n"
-	" setAuto(doc.body.hasAttribute('data-refresh')||saved==='1');\n"
-	"}\n"
-	"if(doc.readyState==='loading')doc.addEventListener('DOMContentLoaded',"
-	"start);else start();\n"
-	"})();\n",
-	NULL
-};

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * http_internal.h: private declarations of the HTTP side of scales-export
- * (http.c, html.c, prom.c). Not a public API; the unit tests in test/http
- * use it.
+ * (http.c, http_sample.c, http_listen.c, html.c, prom.c). Not a public
+ * API; the unit tests in test/http use it.
  */
 #ifndef SCALES_EXPORT_HTTP_INTERNAL_H
 #define SCALES_EXPORT_HTTP_INTERNAL_H
@@ -168,7 +168,8 @@ void html_render_error(struct scales_buf *b, unsigned status, const char *title,
                        const char *detail, const char *nonce);
 
 /* The page's script and style. */
-extern const char *const html_script[]; /* parts, NULL-terminated */
+/* assets/page.js and assets/page.css, embedded at build time */
+extern const char html_script[];
 extern const char html_style[];
 
 /* Renders ?format=history. */
@@ -222,6 +223,11 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 int http_parse_listen(const char *spec, bool allow_remote,
                       struct sockaddr_storage *out, socklen_t *outlen,
                       char *err, size_t errlen);
+
+/* A non-blocking listening socket bound to *ss; spec names it in the
+ * messages. Returns the descriptor or -errno (reported on stderr). */
+int http_listen_socket(const struct sockaddr_storage *ss, socklen_t len,
+                       const char *spec);
 
 /* ------------------------------------------------------------ utilities */
 
