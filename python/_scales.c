@@ -6,6 +6,10 @@
  * seed's `obj.countStat += 1` costs two slot calls and one atomic add
  * (greplin/scales/__init__.py builds the seed's API on these).
  *
+ * Statistics and whole-segment reads go through the reader library
+ * (<scales/reader.h>), so that what Python shows is computed as
+ * docs/format.md says, exactly as scales-top and scales-export compute it.
+ *
  * Nothing here aborts the host: library errors become Python exceptions
  * (scales.ScalesError, a subclass of ValueError for path errors).
  */
@@ -16,6 +20,7 @@
 #include <math.h>
 #include <string.h>
 
+#include <scales/reader.h>
 #include <scales/scales.h>
 
 static scales_registry *g_reg;
@@ -76,8 +81,11 @@ static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
 	return PyUnicode_FromString(scales_registry_path(g_reg));
 }
 
+static scales_segment *g_seg; /* this process's segment, read by mod_read */
+
 static PyObject *mod_close(PyObject *self, PyObject *unused)
 {
+	scales_segment_close(&g_seg);
 	if (g_reg) {
 		scales_close(&g_reg);
 		g_gen++;
@@ -419,25 +427,46 @@ static PyObject *h_record(Handle *h, PyObject *v)
 	Py_RETURN_NONE;
 }
 
-/* Lowest raw value of bucket i (the inverse of scales_histogram_bucket). */
-static double bucket_low(const scales_histogram *hh, uint32_t i)
+/* A double, or None for the reader's "no value" (NaN). */
+static PyObject *num_or_none(double v)
 {
-	unsigned sub = hh->sub_bits;
-	uint64_t hi = i >> sub;
-	unsigned shift = hi > 1 ? (unsigned)(hi - 1) : 0;
-	uint64_t m = (uint64_t)i - ((uint64_t)shift << sub);
-	return ldexp((double)m, (int)(shift + hh->unit_shift));
+	if (isnan(v))
+		Py_RETURN_NONE;
+	return PyFloat_FromDouble(v);
 }
 
-static double bucket_width(const scales_histogram *hh, uint32_t i)
+/* The reader's statistics of a histogram as a dict: count, sum, min, max,
+ * mean, stddev, p50 ... p999 (None where count is 0). */
+static PyObject *hstats_dict(const struct scales_histo *hs)
 {
-	uint64_t hi = i >> hh->sub_bits;
-	unsigned shift = hi > 1 ? (unsigned)(hi - 1) : 0;
-	return ldexp(1.0, (int)(shift + hh->unit_shift));
+	struct scales_hstats st;
+	scales_histo_stats(hs, &st);
+	const struct {
+		const char *k;
+		double v;
+	} f[] = { { "sum", st.sum },       { "min", st.min },
+		  { "max", st.max },       { "mean", st.mean },
+		  { "stddev", st.stddev }, { "p50", st.p50 },
+		  { "p75", st.p75 },       { "p95", st.p95 },
+		  { "p98", st.p98 },       { "p99", st.p99 },
+		  { "p999", st.p999 } };
+	PyObject *d =
+	    Py_BuildValue("{s:K}", "count", (unsigned long long)st.count);
+	for (size_t i = 0; d && i < sizeof f / sizeof f[0]; i++) {
+		PyObject *v = num_or_none(f[i].v);
+		if (!v || PyDict_SetItemString(d, f[i].k, v) < 0)
+			Py_CLEAR(d);
+		Py_XDECREF(v);
+	}
+	return d;
 }
 
-/* This process's view of the histogram, in seconds: count, sum, min, max
- * and the quantiles asked for (midpoints of their buckets). */
+/*
+ * This process's view of the histogram (the segment's words, every stripe
+ * summed), as the reader library computes it from a snapshot
+ * (docs/format.md, section 6.1): the stats of hstats_dict() and, for each
+ * q asked for, the key q with the nearest-rank quantile.
+ */
 static PyObject *h_snapshot(Handle *h, PyObject *args)
 {
 	PyObject *qs = NULL;
@@ -450,49 +479,51 @@ static PyObject *h_snapshot(Handle *h, PyObject *args)
 	uint64_t *counts = PyMem_Calloc(nb, sizeof *counts);
 	if (!counts)
 		return PyErr_NoMemory();
-	uint64_t n = 0;
+	struct scales_histo hs = { 0 };
 	for (uint32_t i = 0; i < nb; i++) {
 		counts[i] =
 		    stripe_sum(hh->base + 1 + i, hh->stride, hh->shared);
-		n += counts[i];
+		hs.count += counts[i];
 	}
-	double sum =
-	    (double)stripe_sum(hh->base, hh->stride, hh->shared) * 1e-9;
-	uint64_t mn = __atomic_load_n(&hh->minmax[0], __ATOMIC_RELAXED);
-	uint64_t mx = __atomic_load_n(&hh->minmax[1], __ATOMIC_RELAXED);
-	PyObject *d =
-	    Py_BuildValue("{s:K,s:d,s:d,s:d}", "count", (unsigned long long)n,
-	                  "sum", sum, "min", n ? (double)mn * 1e-9 : 0.0, "max",
-	                  n ? (double)mx * 1e-9 : 0.0);
+	/* Word 0, the sum, added without wrapping (format.md, section 8). */
+	for (uint32_t c = 0; c <= hh->shared; c++)
+		hs.sum_hi += __builtin_add_overflow(
+		    hs.sum,
+		    __atomic_load_n(hh->base + (size_t)c * hh->stride,
+		                    __ATOMIC_RELAXED),
+		    &hs.sum);
+	hs.min = __atomic_load_n(&hh->minmax[0], __ATOMIC_RELAXED);
+	hs.max = __atomic_load_n(&hh->minmax[1], __ATOMIC_RELAXED);
+	hs.scale = 1e-9; /* the writer's scale for a histogram in seconds */
+	hs.sub_bits = hh->sub_bits;
+	hs.unit_shift = hh->unit_shift;
+	hs.nbuckets = nb;
+	hs.buckets = counts;
+	if (hs.count && hs.min > hs.max) {
+		/* A record whose min or max has not landed yet: the range of
+		 * the non-empty buckets (format.md, section 6.1, step 2). */
+		uint32_t lo = 0, hi = 0;
+		while (!counts[lo])
+			lo++;
+		for (uint32_t i = 0; i < nb; i++)
+			if (counts[i])
+				hi = i;
+		uint64_t a, w;
+		scales_histo_bucket_range(&hs, lo, &hs.min, &w);
+		scales_histo_bucket_range(&hs, hi, &a, &w);
+		hs.max = a + (w - 1);
+	}
+	PyObject *d = hstats_dict(&hs);
 	if (d && qs && qs != Py_None) {
 		PyObject *it = PyObject_GetIter(qs), *q;
 		while (it && (q = PyIter_Next(it))) {
 			double p = PyFloat_AsDouble(q);
-			double val = 0;
-			if (n) {
-				uint64_t rank = (uint64_t)ceil(p * (double)n);
-				if (rank < 1)
-					rank = 1;
-				uint64_t acc = 0;
-				for (uint32_t i = 0; i < nb; i++) {
-					acc += counts[i];
-					if (acc >= rank) {
-						val = bucket_low(hh, i) +
-						      bucket_width(hh, i) / 2;
-						break;
-					}
-				}
-				val *= 1e-9;
-				if (val > (double)mx * 1e-9)
-					val = (double)mx * 1e-9;
-				if (val < (double)mn * 1e-9)
-					val = (double)mn * 1e-9;
-			}
-			PyObject *pv = PyFloat_FromDouble(val);
+			PyObject *pv = NULL;
+			if (!(p == -1.0 && PyErr_Occurred()))
+				pv = num_or_none(scales_histo_quantile(&hs, p));
 			if (!pv || PyDict_SetItem(d, q, pv) < 0) {
 				Py_XDECREF(pv);
 				Py_DECREF(q);
-				Py_CLEAR(d);
 				break;
 			}
 			Py_DECREF(pv);
@@ -503,6 +534,71 @@ static PyObject *h_snapshot(Handle *h, PyObject *args)
 			Py_CLEAR(d);
 	}
 	PyMem_Free(counts);
+	return d;
+}
+
+/* ------------------------------------------------------------- reading */
+
+static PyObject *metric_value(const struct scales_metric *m)
+{
+	switch (m->kind) {
+	case SCALES_KIND_COUNTER:
+	case SCALES_KIND_DICT:
+		return PyLong_FromUnsignedLongLong(m->v.u64);
+	case SCALES_KIND_GAUGE:
+		return PyLong_FromLongLong(m->v.i64);
+	case SCALES_KIND_GAUGE_F64:
+		return PyFloat_FromDouble(m->v.f64);
+	case SCALES_KIND_STATE:
+		if (!m->v.state)
+			Py_RETURN_NONE;
+		return PyUnicode_DecodeUTF8(m->v.state, strlen(m->v.state),
+		                            "replace");
+	case SCALES_KIND_HISTOGRAM:
+		return hstats_dict(&m->hist);
+	}
+	Py_RETURN_NONE;
+}
+
+/*
+ * read(): this process's segment as the reader library sees it, aggregates
+ * computed: {path: (kind, value)}, kind as scales_kind_name(), value an
+ * int, a float, a str (None: a state never set) or a histogram's
+ * statistics (hstats_dict()). The segment is shared with forked children,
+ * so this is what scales-top shows for the whole family.
+ */
+static PyObject *mod_read(PyObject *self, PyObject *unused)
+{
+	char err[256];
+	if (ensure_open() < 0)
+		return NULL;
+	if (!g_seg) {
+		int rc = scales_segment_open(scales_registry_path(g_reg), 0,
+		                             &g_seg, err, sizeof err);
+		if (rc < 0) {
+			PyErr_Format(ScalesError, "reading the segment: %s",
+			             err);
+			return NULL;
+		}
+	}
+	struct scales_snapshot *snap = NULL;
+	int rc = scales_snapshot_take(g_seg, 0, &snap, err, sizeof err);
+	if (rc < 0) {
+		PyErr_Format(ScalesError, "reading the segment: %s", err);
+		return NULL;
+	}
+	PyObject *d = PyDict_New();
+	for (size_t i = 0; d && i < snap->n; i++) {
+		const struct scales_metric *m = &snap->metrics[i];
+		PyObject *v = metric_value(m);
+		PyObject *t =
+		    v ? Py_BuildValue("(sN)", scales_kind_name(m->kind), v) :
+		        NULL;
+		if (!t || PyDict_SetItemString(d, m->path, t) < 0)
+			Py_CLEAR(d);
+		Py_XDECREF(t);
+	}
+	scales_snapshot_free(&snap);
 	return d;
 }
 
@@ -795,6 +891,8 @@ static PyMethodDef mod_methods[] = {
 	{ "histogram", mod_histogram, METH_O,
 	  "A histogram in seconds at path." },
 	{ "counter", mod_counter, METH_O, "A counter at path." },
+	{ "read", mod_read, METH_NOARGS,
+	  "This process's segment as readers see it: {path: (kind, value)}." },
 	{ NULL }
 };
 

@@ -332,3 +332,87 @@ def test_callable_is_sampled_by_the_process_that_set_it():
     assert metric_value('/dyn/value') == 7
   finally:
     scales.setSampleInterval(1.0)
+
+
+PMF_KEYS = (('min', 'min'), ('max', 'max'), ('mean', 'mean'),
+            ('stddev', 'stddev'), ('median', 'p50'), ('75percentile', 'p75'),
+            ('95percentile', 'p95'), ('98percentile', 'p98'),
+            ('99percentile', 'p99'), ('999percentile', 'p999'))
+
+
+def record_spread(h):
+  for i in range(1, 400):
+    h.latency = i * 0.000137 + (i % 7) * 0.01
+
+
+def test_pmfstat_summary_is_what_readers_compute():
+  # The seed's PmfStat dict (with stddev) holds exactly the numbers
+  # scales-top computes from the segment (docs/format.md, section 6.1).
+  h = Handler()
+  record_spread(h)
+  mine = scales.getStats()['handler']['latency']
+  theirs = read_metrics()['/handler/latency']
+  assert mine['count'] == theirs['count'] == 399
+  for seed_key, reader_key in PMF_KEYS:
+    assert mine[seed_key] == theirs[reader_key], seed_key
+  assert h.latency.percentile99 == theirs['p99']
+  assert 0 < mine['stddev'] < mine['max']
+
+
+def test_pages_show_the_segment_as_readers_do():
+  # A forked worker shares the segment: what it counts under a key this
+  # process never touched, and its latencies, are on this process's
+  # pages, with the numbers scales-top shows.
+  h = Handler()
+  h.requests += 2
+  h.errors['500'] += 1
+  h.state = 5
+  pid = os.fork()
+  if pid == 0:
+    code = 1
+    try:
+      h.errors['404 not found'] += 3
+      record_spread(h)
+      code = 0
+    finally:
+      os._exit(code)
+  assert os.waitpid(pid, 0)[1] == 0
+  out = io.StringIO()
+  formats.jsonFormat(out)
+  page = json.loads(out.getvalue())['handler']
+  assert page['errors'] == {'500': 1, '404 not found': 3}
+  assert page['requests'] == 2 and page['state'] == 5
+  assert '"state": 5,' in out.getvalue()  # the seed's int, not 5.0
+  theirs = read_metrics()['/handler/latency']
+  assert page['latency']['count'] == 399
+  for seed_key, reader_key in PMF_KEYS:
+    assert page['latency'][seed_key] == theirs[reader_key], seed_key
+  # The seed's handlers pass a container of getStats() (util.lookup):
+  # it is shown with the segment's values too.
+  out = io.StringIO()
+  formats.htmlFormat(out, ('handler',),
+                     util.lookup(scales.getStats(), ['handler']))
+  assert ('<span class="key">404 not found</span> <span class="int">3'
+          '</span>') in out.getvalue()
+
+
+def test_pages_keep_collapsed_containers_out_with_the_segment():
+  class Root(object):
+    def __init__(self):
+      scales.init(self, '/root')
+
+    def child(self, name, collapsed):
+      return Kid(name, collapsed)
+
+  class Kid(object):
+    count = scales.IntStat('count')
+
+    def __init__(self, name, collapsed):
+      scales.initChild(self, name).setCollapsed(collapsed)
+
+  r = Root()
+  r.child('shown', False).count += 1
+  r.child('hidden', True).count += 100
+  out = io.StringIO()
+  formats.jsonFormat(out, scales.getStats()['root'])
+  assert out.getvalue() == '{"shown": {"count": 1}}\n'

@@ -777,12 +777,24 @@ class IntDictSumAggregationStat(ChildAggregationStat):
     return total
 
 
+def _pmfItems(stats):
+  """The seed's PmfStat summary from a histogram's statistics (the reader
+  library's, as scales-top computes them: docs/format.md, section 6.1):
+  count, and when there are values min, max, mean, stddev, median and
+  the 75th to 99.9th percentiles."""
+  items = [('count', stats['count'])]
+  if stats['count']:
+    items += [(name, stats[key]) for name, key in PmfStatDict.KEYS]
+  return items
+
+
 class PmfStatDict(dict):
   """A histogram in the segment (seconds); reads as the seed's summary."""
 
-  QUANTILES = (('median', 0.5), ('75percentile', 0.75),
-               ('95percentile', 0.95), ('98percentile', 0.98),
-               ('99percentile', 0.99), ('999percentile', 0.999))
+  KEYS = (('min', 'min'), ('max', 'max'), ('mean', 'mean'),
+          ('stddev', 'stddev'), ('median', 'p50'), ('75percentile', 'p75'),
+          ('95percentile', 'p95'), ('98percentile', 'p98'),
+          ('99percentile', 'p99'), ('999percentile', 'p999'))
 
   def __init__(self, path):
     dict.__init__(self)
@@ -799,15 +811,11 @@ class PmfStatDict(dict):
     self._h.record(value)
 
   def refresh(self):
-    snap = self._h.snapshot([q for _, q in self.QUANTILES])
-    dict.__setitem__(self, 'count', snap['count'])
-    if snap['count']:
-      dict.__setitem__(self, 'min', snap['min'])
-      dict.__setitem__(self, 'max', snap['max'])
-      dict.__setitem__(self, 'mean', snap['sum'] / snap['count'])
-      for name, q in self.QUANTILES:
-        dict.__setitem__(self, name, snap[q])
-      self.percentile99 = snap[0.99]
+    stats = self._h.snapshot()
+    for key, value in _pmfItems(stats):
+      dict.__setitem__(self, key, value)
+    if stats['count']:
+      self.percentile99 = stats['p99']
     return self
 
 

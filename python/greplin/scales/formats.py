@@ -1,13 +1,22 @@
 # SPDX-License-Identifier: MIT
 """HTML and JSON renderings of the stats, for the seed's stats pages
-(Flask, Tornado, Twisted handlers call these with a writable output)."""
+(Flask, Tornado, Twisted handlers call these with a writable output).
+
+The values come from the reader library, which reads this process's
+segment as scales-top and scales-export do: the same numbers (summed over
+the forked workers that share the segment, aggregates and histogram
+statistics computed as docs/format.md says), in the seed's shape and with
+the seed's in-process extras (collapsed containers, callables called).
+"""
 
 import html
 import json
 import operator
 import re
+import urllib.parse
 
 from greplin import scales
+import _scales
 
 OPERATORS = {
     '>=': operator.ge,
@@ -64,9 +73,119 @@ def htmlHeader(output, path, serverName, query=None):
                html.escape(query or ''))
 
 
+class _Pmf(dict):
+  """A histogram's summary, as the seed's PmfStat shows it."""
+
+
+_MISSING = object()
+
+
+def _decode(component):
+  """The name or key a path component stands for: docs/format.md,
+  "Derived paths" (%XX is byte XX of the UTF-8 text; a lone % is the
+  empty string)."""
+  if component == '%':
+    return ''
+  return urllib.parse.unquote(component, errors='replace')
+
+
+def _segmentTree():
+  """The segment as the reader library reads it, as nested dicts by
+  decoded path component; {} if it cannot be read (the page still shows
+  this process's stats)."""
+  try:
+    metrics = _scales.read()
+  except scales.ScalesError:
+    return {}
+  tree = {}
+  for path in sorted(metrics):
+    kind, value = metrics[path]
+    if value is None:
+      continue  # a state never set
+    if kind == 'histogram':
+      value = _Pmf(scales._pmfItems(value))  # pylint: disable=W0212
+    parts = [_decode(c) for c in path.split('/')[1:]]
+    node = tree
+    for part in parts[:-1]:
+      child = node.get(part)
+      if not isinstance(child, dict) or isinstance(child, _Pmf):
+        child = node[part] = {}  # a path with children shows them
+      node = child
+    if not (isinstance(node.get(parts[-1]), dict) and
+            not isinstance(node[parts[-1]], _Pmf)):
+      node[parts[-1]] = value
+  return tree
+
+
+def _subtree(tree, path):
+  for part in path.split('/')[1:] if path else ():
+    tree = tree.get(_decode(part))
+    if not isinstance(tree, dict) or isinstance(tree, _Pmf):
+      return {}
+  return tree
+
+
+def _withSegment(local, seg):
+  """local (a getStats() dict) with the values the segment holds in seg,
+  and what only the segment holds (other processes' keys, aggregates)."""
+  if isinstance(local, scales.StatContainer):
+    out = scales.StatContainer(local._path)  # pylint: disable=W0212
+    out.setCollapsed(local.isCollapsed())
+  else:
+    out = {}
+  names = set()
+  for key, value in local.items():
+    names.add(str(key))
+    dict.__setitem__(out, key, _merge(value, seg.get(str(key), _MISSING)))
+  for key, value in seg.items():
+    if key not in names:
+      dict.__setitem__(out, key, value)
+  return out
+
+
+def _merge(local, seg):
+  """One value: the segment's, in the type the seed's value had, where
+  the segment holds it; this process's otherwise (a callable, a string
+  the segment cannot hold)."""
+  if seg is _MISSING or callable(local) or isinstance(local, bool):
+    return local
+  if isinstance(local, scales.PmfStatDict):
+    return seg if isinstance(seg, _Pmf) else local
+  if isinstance(local, dict):
+    segKey = getattr(local, 'SEGMENT_KEY', None)
+    if segKey and isinstance(seg, int):  # a MeterStat: its counter
+      merged = dict(local)
+      merged[segKey] = seg
+      return merged
+    if isinstance(seg, dict) and not isinstance(seg, _Pmf):
+      return _withSegment(local, seg)
+    return local
+  if isinstance(seg, (int, float)) and isinstance(local, (int, float)):
+    if isinstance(local, int) and float(seg).is_integer():
+      return int(seg)
+    return seg if isinstance(local, int) else float(seg)
+  if isinstance(local, str) and isinstance(seg, str):
+    return seg
+  return local
+
+
+def _pageStats(statDict):
+  """What a page shows: statDict (default: getStats()); a container of
+  getStats() is shown with the segment's values at its path."""
+  if statDict is None or (not statDict and
+                          not isinstance(statDict, scales.StatContainer)):
+    statDict = scales.getStats()
+  elif isinstance(statDict, scales.StatContainer):
+    scales.getStats()  # refreshes it; callables sampled into the segment
+  else:
+    return statDict
+  seg = _subtree(_segmentTree(), statDict._path)  # pylint: disable=W0212
+  return _withSegment(statDict, seg)
+
+
 def htmlFormat(output, pathParts=(), statDict=None, query=None):
   """Writes statDict (default: getStats()) as nested HTML."""
-  statDict = statDict or scales.getStats()
+  statDict = _pageStats(statDict)
   if query:
     statDict = runQuery(statDict, query)
   _htmlRenderDict(pathParts, statDict, output)
@@ -101,7 +220,7 @@ def _htmlRenderDict(pathParts, statDict, output):
 def jsonFormat(output, statDict=None, query=None, pretty=False):
   """Writes statDict (default: getStats()) as JSON and a newline;
   collapsed containers are left out, stat functions are called."""
-  statDict = statDict or scales.getStats()
+  statDict = _pageStats(statDict)
   if query:
     statDict = runQuery(statDict, query)
   json.dump(statDict, output, cls=scales.StatContainerEncoder,

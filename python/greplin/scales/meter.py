@@ -17,6 +17,8 @@ import _scales
 class MeterStatDict(dict):
   """count, m1, m5, m15 and unit of a MeterStat."""
 
+  SEGMENT_KEY = 'count'  # what the segment holds: the counter
+
   def __init__(self, path):
     dict.__init__(self)
     self._c = _scales.counter(path)
