@@ -81,6 +81,19 @@ static uint64_t rank_of(double q, uint64_t n)
 	return k > n ? n : k;
 }
 
+/* Dividing by N = 1 / scale when that is an integer (1e9 for nanoseconds)
+ * rounds once, from the exact decimal: 110794 ns is 0.000110794 s, where
+ * 110794 * 1e-9 (1e-9 is not exact in binary) is 0.00011079400000000001. */
+double scales_scale_value(double raw, double scale)
+{
+	if (scale > 0 && scale < 1) {
+		double inv = 1 / scale, n = nearbyint(inv);
+		if (fabs(inv - n) <= 1e-9 * n)
+			return raw / n;
+	}
+	return raw * scale;
+}
+
 double scales_histo_quantile(const struct scales_histo *h, double q)
 {
 	if (!h->count || !h->buckets || !(q > 0))
@@ -89,9 +102,9 @@ double scales_histo_quantile(const struct scales_histo *h, double q)
 	for (uint32_t b = 0; b < h->nbuckets; b++) {
 		cum += h->buckets[b];
 		if (cum >= rank)
-			return r_histo_rep(h, b) * h->scale;
+			return scales_scale_value(r_histo_rep(h, b), h->scale);
 	}
-	return (double)h->max * h->scale;
+	return scales_scale_value((double)h->max, h->scale);
 }
 
 void scales_histo_stats(const struct scales_histo *h, struct scales_hstats *out)
@@ -100,17 +113,17 @@ void scales_histo_stats(const struct scales_histo *h, struct scales_hstats *out)
 	double *dst[6] = { &out->p50, &out->p75, &out->p95,
 		           &out->p98, &out->p99, &out->p999 };
 	out->count = h->count;
-	out->sum = scales_histo_raw_sum(h) * h->scale;
+	out->sum = scales_scale_value(scales_histo_raw_sum(h), h->scale);
 	if (!h->count || !h->buckets) {
 		out->min = out->max = out->mean = out->stddev = NAN;
 		for (int i = 0; i < 6; i++)
 			*dst[i] = NAN;
 		return;
 	}
-	out->min = (double)h->min * h->scale;
-	out->max = (double)h->max * h->scale;
+	out->min = scales_scale_value((double)h->min, h->scale);
+	out->max = scales_scale_value((double)h->max, h->scale);
 	double mean_raw = scales_histo_raw_sum(h) / (double)h->count;
-	out->mean = mean_raw * h->scale;
+	out->mean = scales_scale_value(mean_raw, h->scale);
 
 	uint64_t ranks[6];
 	for (int i = 0; i < 6; i++)
@@ -127,11 +140,12 @@ void scales_histo_stats(const struct scales_histo *h, struct scales_hstats *out)
 		var += (double)c * d * d;
 		cum += c;
 		while (qi < 6 && cum >= ranks[qi])
-			*dst[qi++] = rep * h->scale;
+			*dst[qi++] = scales_scale_value(rep, h->scale);
 	}
 	while (qi < 6)
 		*dst[qi++] = out->max;
-	out->stddev = sqrt(var / (double)h->count) * h->scale;
+	out->stddev =
+	    scales_scale_value(sqrt(var / (double)h->count), h->scale);
 }
 
 int scales_histo_delta(const struct scales_histo *prev,

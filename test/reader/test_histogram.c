@@ -239,6 +239,35 @@ Test(histogram, overflow_bucket)
 	sb_free(b);
 }
 
+/* Nanoseconds to seconds give the double nearest the decimal value in
+ * every statistic: 110794 ns is 0.000110794 s (110794 / 1e9), not the
+ * float noise of 110794 * 1e-9 (0.00011079400000000001). */
+Test(histogram, scaled_stats_are_the_nearest_decimal)
+{
+	struct segbuild *b = sb_new("h", 1, 1, NULL);
+	uint32_t nb = nbuckets_for(((uint64_t)1 << 40) - 1, 5, 0);
+	uint32_t h = sb_histogram(b, "/h", 5, 0, nb, 1e-9, 1);
+	sb_hist_record(b, h, 0, 110794);
+	struct scales_snapshot *s = build_snap(b, 0);
+	struct scales_hstats st;
+	scales_histo_stats(&must_find(s, "/h")->hist, &st);
+	double want = 0.000110794;
+	cr_assert(110794 * 1e-9 != want); /* the noise this avoids */
+	double got[] = { st.sum, st.min, st.max, st.mean, st.p50, st.p999 };
+	for (size_t i = 0; i < sizeof(got) / sizeof(got[0]); i++)
+		cr_assert_eq(got[i], want, "stat %zu: %.17g", i, got[i]);
+	cr_assert_eq(st.stddev, 0);
+	char buf[40];
+	scales_format_double(buf, sizeof(buf), st.sum);
+	cr_assert_str_eq(buf, "0.000110794");
+	cr_assert_eq(scales_scale_value(3, 1e-9), 3e-9);
+	cr_assert_eq(scales_scale_value(3, 0.5), 1.5);
+	cr_assert_eq(scales_scale_value(3, 2), 6);
+	cr_assert_eq(scales_scale_value(1, 0.3), 0.3);
+	scales_snapshot_free(&s);
+	sb_free(b);
+}
+
 /* The last bucket is represented by the middle of its own range, like any
  * other, clamped into [min, max]: one absurd value above the range (a
  * negative duration cast to u64) moves max, not every quantile of the
@@ -257,13 +286,13 @@ Test(histogram, overflow_bucket_keeps_its_range)
 	cr_assert_eq(hi->buckets[nb - 1], 11);
 	uint64_t lo, width;
 	scales_histo_bucket_range(hi, nb - 1, &lo, &width);
-	double mid = (double)(lo + (width - 1) / 2) * 1e-9; /* 1090.9 s */
+	double mid = (double)(lo + (width - 1) / 2) / 1e9; /* 1090.9 s */
 	struct scales_hstats st;
 	scales_histo_stats(hi, &st);
 	cr_assert_eq(st.p50, mid, "p50 %g, want %g", st.p50, mid);
 	cr_assert_eq(st.p999, mid, "p999 %g, want %g", st.p999, mid);
 	cr_assert_eq(scales_histo_quantile(hi, 0.99), mid);
-	cr_assert_eq(st.max, (double)UINT64_MAX * 1e-9);
+	cr_assert_eq(st.max, (double)UINT64_MAX / 1e9);
 	scales_snapshot_free(&s);
 	sb_free(b);
 }

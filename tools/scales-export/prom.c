@@ -421,19 +421,6 @@ static void value_u64(struct scales_buf *b, uint64_t v)
 	buf_printf(b, " %" PRIu64 "\n", v);
 }
 
-/* raw * scale, computed as raw / (1 / scale) when that is an integer (as
- * for nanoseconds), which gives the nearest double to the decimal value:
- * 3 ns is 3e-09, not 3.0000000000000004e-09. */
-static double scaled(double raw, double scale)
-{
-	if (scale > 0 && scale < 1) {
-		double inv = 1 / scale, r = nearbyint(inv);
-		if (fabs(inv - r) <= 1e-9 * r)
-			return raw / r;
-	}
-	return raw * scale;
-}
-
 static void value_f64(struct scales_buf *b, double v)
 {
 	char s[40];
@@ -495,7 +482,8 @@ static void histogram(struct pctx *c, const struct hgroup *g,
 		if (width == 0 || end < lo || (end & (end - 1)))
 			continue; /* not the last bucket of an octave */
 		scales_format_double(le, sizeof(le),
-		                     scaled((double)(end - 1), h->scale));
+		                     scales_scale_value((double)(end - 1),
+		                                        h->scale));
 		buf_printf(b, "%s_bucket", name);
 		labels(c, g, NULL, NULL, le);
 		value_u64(b, cum);
@@ -505,7 +493,7 @@ static void histogram(struct pctx *c, const struct hgroup *g,
 	value_u64(b, h->count);
 	buf_printf(b, "%s_sum", name);
 	labels(c, g, NULL, NULL, NULL);
-	value_f64(b, scaled(scales_histo_raw_sum(h), h->scale));
+	value_f64(b, scales_scale_value(scales_histo_raw_sum(h), h->scale));
 	buf_printf(b, "%s_count", name);
 	labels(c, g, NULL, NULL, NULL);
 	value_u64(b, h->count);

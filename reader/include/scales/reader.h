@@ -624,7 +624,7 @@ SCALES_READER_API const char *scales_unit_name(unsigned unit);
 
 /* ------------------------------------------------------------ histograms */
 
-/* Statistics in the reported unit (raw * scale). NaN where count == 0,
+/* Statistics in the reported unit (scales_scale_value()). NaN where count == 0,
  * except count and sum (0). */
 struct scales_hstats {
 	uint64_t count;
@@ -651,6 +651,14 @@ struct scales_hstats {
  */
 SCALES_READER_API void scales_histo_stats(const struct scales_histo *h,
                                           struct scales_hstats *out);
+
+/*
+ * A raw value in the reported unit, "raw x scale" (docs/format.md, 6.1):
+ * raw / N when 1 / scale is within 1e-9 of an integer N (so nanoseconds to
+ * seconds give the double nearest the decimal value: 110794 ns is
+ * 0.000110794, not 0.00011079400000000001), else raw * scale.
+ */
+SCALES_READER_API double scales_scale_value(double raw, double scale);
 
 /* The exact raw sum, sum_hi * 2^64 + sum, as the nearest double. */
 SCALES_READER_API double scales_histo_raw_sum(const struct scales_histo *h);
