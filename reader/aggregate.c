@@ -340,22 +340,17 @@ static int agg_sum(struct scales_snapshot *s, const struct r_decl *d,
 	r.agg = SCALES_AGG_SUM;
 	r.entry = d->entry;
 	r.generation = d->generation;
+	/* the sum adds as merging processes does (merge.c) */
+	struct r_accum acc;
+	r_accum_init(&acc);
 	if (hist) {
-		const struct scales_histo *h0 = &first_hist->hist;
-		uint64_t *b = r_arena_alloc(a, 8 * (size_t)h0->nbuckets);
 		rc = -ENOMEM;
-		if (!b)
+		if (r_accum_histo(&acc, a, &first_hist->hist, &r.hist))
 			goto out;
-		memset(b, 0, 8 * (size_t)h0->nbuckets);
 		r.kind = SCALES_KIND_HISTOGRAM;
-		r.hist = *h0;
-		r.hist.count = r.hist.sum = r.hist.max = 0;
-		r.hist.sum_hi = 0;
-		r.hist.min = UINT64_MAX;
-		r.hist.buckets = b;
 		for (size_t i = 0; i < x.nkids; i++)
 			if (x.kids[i]->kind == SCALES_KIND_HISTOGRAM)
-				r_histo_add(&r.hist, b, &x.kids[i]->hist);
+				r_accum_add(&acc, x.kids[i]);
 	} else if (dict) {
 		for (size_t i = 0; i < x.nkids; i++) {
 			if (x.kids[i]->kind != SCALES_KIND_DICT)
@@ -398,33 +393,15 @@ static int agg_sum(struct scales_snapshot *s, const struct r_decl *d,
 			r.v.u64 += sum;
 			i = j;
 		}
-	} else if (f64) {
-		r.kind = SCALES_KIND_GAUGE_F64;
-		for (size_t i = 0; i < x.nkids; i++) {
-			const struct scales_metric *k = x.kids[i];
-			if (k->kind == SCALES_KIND_GAUGE_F64)
-				r.v.f64 += k->v.f64;
-			else if (k->kind == SCALES_KIND_GAUGE)
-				r.v.f64 += (double)k->v.i64;
-			else if (k->kind == SCALES_KIND_COUNTER)
-				r.v.f64 += (double)k->v.u64;
-		}
-	} else if (i64) {
-		r.kind = SCALES_KIND_GAUGE;
-		uint64_t sum = 0; /* wraps like the writer's i64 adds */
-		for (size_t i = 0; i < x.nkids; i++) {
-			const struct scales_metric *k = x.kids[i];
-			if (k->kind == SCALES_KIND_GAUGE)
-				sum += (uint64_t)k->v.i64;
-			else if (k->kind == SCALES_KIND_COUNTER)
-				sum += k->v.u64;
-		}
-		r.v.i64 = (int64_t)sum;
 	} else {
-		r.kind = SCALES_KIND_COUNTER;
+		/* no histogram, no dict: counters and gauges, as doubles if
+		 * any gauge is one */
+		r.kind = f64 ? SCALES_KIND_GAUGE_F64 :
+		         i64 ? SCALES_KIND_GAUGE :
+		               SCALES_KIND_COUNTER;
 		for (size_t i = 0; i < x.nkids; i++)
-			if (x.kids[i]->kind == SCALES_KIND_COUNTER)
-				r.v.u64 += x.kids[i]->v.u64;
+			r_accum_add(&acc, x.kids[i]);
+		r_accum_value(&acc, SCALES_MF_MERGE_SUM, &r);
 	}
 	struct scales_metric *rm = mlist_push(nw);
 	rc = -ENOMEM;

@@ -241,6 +241,35 @@ R_HIDDEN int r_metric_cmp(const void *a, const void *b);
 R_HIDDEN void r_histo_add(struct scales_histo *dst, uint64_t *dst_buckets,
                           const struct scales_histo *src);
 
+/*
+ * One value from several metrics of compatible kinds. Merging processes
+ * (merge.c) and summing an aggregate's children (aggregate.c) add the same
+ * way: integers in u64 (wrapping as the writer's adds do), doubles in the
+ * order the metrics come, histograms bucket-wise (r_histo_add).
+ */
+struct r_accum {
+	uint64_t usum;      /* counters, dicts and i64 gauges, wrapping */
+	double fsum;        /* the same and f64 gauges, as doubles */
+	int64_t imax, imin; /* i64 gauges */
+	double fmax, fmin;  /* every gauge; NaN never wins */
+	uint64_t ngauges;
+	struct scales_histo *hist; /* NULL: histograms are not added */
+	uint64_t *buckets;
+};
+
+R_HIDDEN void r_accum_init(struct r_accum *acc);
+/* Makes *out an empty histogram of shape's parameters (buckets from
+ * arena) that r_accum_add() adds histograms into. -ENOMEM. */
+R_HIDDEN int r_accum_histo(struct r_accum *acc, struct r_arena *arena,
+                           const struct scales_histo *shape,
+                           struct scales_histo *out);
+/* Adds a counter, dict, gauge or histogram; other kinds are skipped. */
+R_HIDDEN void r_accum_add(struct r_accum *acc, const struct scales_metric *m);
+/* Sets out->v as out->kind holds it (counter, dict, gauge, f64 gauge),
+ * the gauges combined as mode (SCALES_MF_MERGE_*) says. */
+R_HIDDEN void r_accum_value(const struct r_accum *acc, unsigned mode,
+                            struct scales_metric *out);
+
 /* 128-bit sums (GCC and Clang on 64-bit targets, which the reader
  * requires). */
 __extension__ typedef unsigned __int128 r_u128;

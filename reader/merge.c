@@ -58,6 +58,95 @@ static int str_ptr_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* ---------------------------------------------------------- accumulator */
+
+void r_accum_init(struct r_accum *acc)
+{
+	*acc = (struct r_accum){
+		.imax = INT64_MIN,
+		.imin = INT64_MAX,
+		.fmax = -INFINITY,
+		.fmin = INFINITY,
+	};
+}
+
+int r_accum_histo(struct r_accum *acc, struct r_arena *arena,
+                  const struct scales_histo *shape, struct scales_histo *out)
+{
+	uint64_t *b = r_arena_alloc(arena, 8 * (size_t)shape->nbuckets);
+	if (!b)
+		return -ENOMEM;
+	memset(b, 0, 8 * (size_t)shape->nbuckets);
+	*out = *shape;
+	out->count = out->sum = out->max = 0;
+	out->sum_hi = 0;
+	out->min = UINT64_MAX;
+	out->buckets = b;
+	acc->hist = out;
+	acc->buckets = b;
+	return 0;
+}
+
+void r_accum_add(struct r_accum *acc, const struct scales_metric *m)
+{
+	switch (m->kind) {
+	case SCALES_KIND_COUNTER:
+	case SCALES_KIND_DICT:
+		acc->usum += m->v.u64;
+		acc->fsum += (double)m->v.u64;
+		break;
+	case SCALES_KIND_GAUGE:
+		acc->usum += (uint64_t)m->v.i64;
+		acc->fsum += (double)m->v.i64;
+		acc->imax = m->v.i64 > acc->imax ? m->v.i64 : acc->imax;
+		acc->imin = m->v.i64 < acc->imin ? m->v.i64 : acc->imin;
+		acc->fmax =
+		    acc->fmax > (double)m->v.i64 ? acc->fmax : (double)m->v.i64;
+		acc->fmin =
+		    acc->fmin < (double)m->v.i64 ? acc->fmin : (double)m->v.i64;
+		acc->ngauges++;
+		break;
+	case SCALES_KIND_GAUGE_F64:
+		acc->fsum += m->v.f64;
+		/* NaN never wins: fmax/fmin keep the numbers */
+		acc->fmax = m->v.f64 > acc->fmax ? m->v.f64 : acc->fmax;
+		acc->fmin = m->v.f64 < acc->fmin ? m->v.f64 : acc->fmin;
+		acc->ngauges++;
+		break;
+	case SCALES_KIND_HISTOGRAM:
+		if (acc->hist)
+			r_histo_add(acc->hist, acc->buckets, &m->hist);
+		break;
+	default:
+		break;
+	}
+}
+
+void r_accum_value(const struct r_accum *acc, unsigned mode,
+                   struct scales_metric *out)
+{
+	uint64_t usum = acc->usum;
+	double fsum = acc->fsum;
+	if (acc->ngauges && mode == SCALES_MF_MERGE_MAX) {
+		fsum = acc->fmax;
+		usum = (uint64_t)acc->imax;
+	} else if (acc->ngauges && mode == SCALES_MF_MERGE_MIN) {
+		fsum = acc->fmin;
+		usum = (uint64_t)acc->imin;
+	} else if (acc->ngauges && mode == SCALES_MF_MERGE_MEAN) {
+		fsum /= (double)acc->ngauges;
+	}
+	if (out->kind == SCALES_KIND_GAUGE_F64)
+		out->v.f64 = fsum;
+	else if (out->kind == SCALES_KIND_GAUGE)
+		out->v.i64 = (int64_t)usum;
+	else if (out->kind == SCALES_KIND_COUNTER ||
+	         out->kind == SCALES_KIND_DICT)
+		out->v.u64 = usum;
+}
+
+/* --------------------------------------------------------------- merging */
+
 /* Combines items[0..n) (same path) into *out. */
 static int merge_group(struct scales_snapshot *dst,
                        const struct scales_snapshot *const *snaps,
@@ -94,23 +183,14 @@ static int merge_group(struct scales_snapshot *dst,
 	out->kind = kind;
 	out->flags = (uint16_t)((out->flags & ~SCALES_MF_MERGE_MASK) | mode);
 
-	uint64_t gh = 0, usum = 0, ngauges = 0;
-	double fsum = 0;
-	int64_t imax = INT64_MIN, imin = INT64_MAX;
-	double fmax = -INFINITY, fmin = INFINITY;
+	uint64_t gh = 0;
+	struct r_accum acc;
+	r_accum_init(&acc);
 	const char **vals = NULL;
 	size_t nvals = 0;
-	uint64_t *buckets = NULL;
-	if (kind == SCALES_KIND_HISTOGRAM) {
-		buckets = r_arena_alloc(a, 8 * (size_t)f->hist.nbuckets);
-		if (!buckets)
-			return -ENOMEM;
-		memset(buckets, 0, 8 * (size_t)f->hist.nbuckets);
-		out->hist.buckets = buckets;
-		out->hist.count = out->hist.sum = out->hist.max = 0;
-		out->hist.sum_hi = 0;
-		out->hist.min = UINT64_MAX;
-	}
+	if (kind == SCALES_KIND_HISTOGRAM &&
+	    r_accum_histo(&acc, a, &f->hist, &out->hist))
+		return -ENOMEM;
 	if (kind == SCALES_KIND_STATE) {
 		vals = malloc(n * sizeof(*vals));
 		if (!vals)
@@ -126,75 +206,29 @@ static int merge_group(struct scales_snapshot *dst,
 		gh += mix64(
 		    ((uint64_t)(uint32_t)s->proc.pid << 32 | m->generation) ^
 		    mix64(s->proc.start_time));
-		switch (m->kind) {
-		case SCALES_KIND_COUNTER:
-		case SCALES_KIND_DICT:
-			usum += m->v.u64;
-			fsum += (double)m->v.u64;
-			break;
-		case SCALES_KIND_GAUGE:
-			usum += (uint64_t)m->v.i64;
-			fsum += (double)m->v.i64;
-			imax = m->v.i64 > imax ? m->v.i64 : imax;
-			imin = m->v.i64 < imin ? m->v.i64 : imin;
-			fmax =
-			    fmax > (double)m->v.i64 ? fmax : (double)m->v.i64;
-			fmin =
-			    fmin < (double)m->v.i64 ? fmin : (double)m->v.i64;
-			ngauges++;
-			break;
-		case SCALES_KIND_GAUGE_F64:
-			fsum += m->v.f64;
-			/* NaN never wins: fmax/fmin keep the numbers */
-			fmax = m->v.f64 > fmax ? m->v.f64 : fmax;
-			fmin = m->v.f64 < fmin ? m->v.f64 : fmin;
-			ngauges++;
-			break;
-		case SCALES_KIND_HISTOGRAM:
-			r_histo_add(&out->hist, buckets, &m->hist);
-			break;
-		case SCALES_KIND_STATE:
-			if (m->states) { /* merging merged snapshots */
-				for (uint32_t k = 0; k < m->nstates; k++) {
-					const char **nv =
-					    realloc(vals,
-					            (nvals +
-					             m->states[k].count + n) *
-					                sizeof(*vals));
-					if (!nv) {
-						free(vals);
-						return -ENOMEM;
-					}
-					vals = nv;
-					for (uint64_t c = 0;
-					     c < m->states[k].count; c++)
-						vals[nvals++] =
-						    m->states[k].value;
+		if (m->kind != SCALES_KIND_STATE) {
+			r_accum_add(&acc, m);
+		} else if (m->states) { /* merging merged snapshots */
+			for (uint32_t k = 0; k < m->nstates; k++) {
+				const char **nv =
+				    realloc(vals,
+				            (nvals + m->states[k].count + n) *
+				                sizeof(*vals));
+				if (!nv) {
+					free(vals);
+					return -ENOMEM;
 				}
-			} else if (m->v.state) {
-				vals[nvals++] = m->v.state;
+				vals = nv;
+				for (uint64_t c = 0; c < m->states[k].count;
+				     c++)
+					vals[nvals++] = m->states[k].value;
 			}
-			break;
-		default:
-			break;
+		} else if (m->v.state) {
+			vals[nvals++] = m->v.state;
 		}
 	}
 	out->generation = (uint32_t)(gh ^ (gh >> 32));
-	if (ngauges && mode == SCALES_MF_MERGE_MAX) {
-		fsum = fmax;
-		usum = (uint64_t)imax;
-	} else if (ngauges && mode == SCALES_MF_MERGE_MIN) {
-		fsum = fmin;
-		usum = (uint64_t)imin;
-	} else if (ngauges && mode == SCALES_MF_MERGE_MEAN) {
-		fsum /= (double)ngauges;
-	}
-	if (kind == SCALES_KIND_GAUGE_F64)
-		out->v.f64 = fsum;
-	else if (kind == SCALES_KIND_GAUGE)
-		out->v.i64 = (int64_t)usum;
-	else if (kind == SCALES_KIND_COUNTER || kind == SCALES_KIND_DICT)
-		out->v.u64 = usum;
+	r_accum_value(&acc, mode, out);
 	if (kind == SCALES_KIND_STATE) {
 		int rc = 0;
 		out->v.state = NULL;

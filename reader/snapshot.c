@@ -255,6 +255,135 @@ enum {
  * copy the metric out a moment later. */
 static const struct scales_metric zero_metric;
 
+/* ---------------------------------------------------- per-kind copies */
+
+/* What a kind's copy works on: the entry's copied fixed words x (sizes
+ * already checked against the kind), the metric being filled, and the
+ * scratch the entry's attempts share. */
+struct kind_copy {
+	struct copy_ctx *c;
+	const struct scales_shm_entry *x;
+	struct scales_metric *m;
+	uint64_t **hbuf; /* histogram words, reused by a retry */
+	uint32_t *hcap;
+	const char **child; /* an aggregate's child name */
+};
+
+/* Fills k->m from the mapping. Returns E_OK, E_INVALID or E_NOMEM. */
+typedef int copy_kind_fn(struct kind_copy *k);
+
+/* The u64 stripes summed. */
+static int copy_counter(struct kind_copy *k)
+{
+	const struct r_layout *l = &k->c->seg->lay;
+	uint64_t off = l->stripe_offset + k->x->stripe_offset;
+	uint64_t sum = 0;
+	for (uint32_t s = 0; s < l->nstripes; s++)
+		sum += map_u64(k->c, off + s * l->stripe_size);
+	k->m->v.u64 = sum;
+	return E_OK;
+}
+
+/* The data word, and how the processes' values merge. */
+static int copy_gauge(struct kind_copy *k)
+{
+	const struct scales_shm_entry *x = k->x;
+	struct scales_metric *m = k->m;
+	uint64_t v = map_u64(k->c, x->data_offset);
+	/* param[0]: how to merge (format 1.1); a value this reader does not
+	 * know merges as a sum */
+	m->flags &= (uint16_t)~SCALES_MF_MERGE_MASK;
+	if (x->param[0] <= SCALES_SHM_MERGE_LAST)
+		m->flags |= (uint16_t)(x->param[0] << SCALES_MF_MERGE_SHIFT);
+	if (x->kind == SCALES_SHM_GAUGE_I64)
+		m->v.i64 = (int64_t)v;
+	else
+		memcpy(&m->v.f64, &v, 8);
+	return E_OK;
+}
+
+/* The data word is a string ref. */
+static int copy_state(struct kind_copy *k)
+{
+	uint32_t ref = map_u32(k->c, k->x->data_offset);
+	return resolve(k->c, ref, &k->m->v.state) ? E_OK : E_INVALID;
+}
+
+/* The stripes' sum word and buckets added up, min and max from data. */
+static int copy_histogram(struct kind_copy *k)
+{
+	const struct r_layout *l = &k->c->seg->lay;
+	const struct scales_shm_entry *x = k->x;
+	struct scales_metric *m = k->m;
+	uint32_t sb = x->param[0], us = x->param[1], nb = x->param[2];
+	if (!scales_shm_histo_shape_ok(sb, us, nb) || !isfinite(x->scale) ||
+	    !(x->scale > 0))
+		return E_INVALID;
+	uint64_t *hbuf = *k->hbuf;
+	if (nb + 1 > *k->hcap) {
+		size_t bytes = 8 * ((size_t)nb + 1);
+		hbuf = r_arena_alloc(&k->c->s->priv->arena, bytes);
+		if (!hbuf)
+			return E_NOMEM;
+		*k->hbuf = hbuf;
+		*k->hcap = nb + 1;
+	}
+	memset(hbuf, 0, 8 * ((size_t)nb + 1));
+	uint64_t off = l->stripe_offset + x->stripe_offset;
+	/* word 0, the sum, is added without wrapping: each stripe holds up
+	 * to 2^64 - 1, their sum more (docs/format.md, section 8); a carry
+	 * per stripe at most, so 32 bits of carries */
+	uint32_t carries = 0;
+	for (uint32_t s = 0; s < l->nstripes; s++) {
+		const uint64_t *sw = map_words(k->c, off + s * l->stripe_size);
+		carries +=
+		    __builtin_add_overflow(hbuf[0], LOAD_RLX(&sw[0]), &hbuf[0]);
+		for (uint32_t w = 1; w <= nb; w++)
+			hbuf[w] += LOAD_RLX(&sw[w]);
+	}
+	m->hist.min = map_u64(k->c, x->data_offset);
+	m->hist.max = map_u64(k->c, x->data_offset + 8);
+	m->hist.sum = hbuf[0];
+	m->hist.sum_hi = carries;
+	m->hist.scale = x->scale;
+	m->hist.sub_bits = sb;
+	m->hist.unit_shift = us;
+	m->hist.nbuckets = nb;
+	m->hist.buckets = hbuf + 1;
+	return E_OK;
+}
+
+/* A declaration: its child's name, one relative path component. */
+static int copy_aggregate(struct kind_copy *k)
+{
+	const char **child = k->child;
+	return resolve(k->c, k->x->param[0], child) && *child && **child &&
+	               **child != '/' ?
+	           E_OK :
+	           E_INVALID;
+}
+
+/* A dict's entry only marks it: its keys are entries of their own. */
+static int copy_nothing(struct kind_copy *k)
+{
+	(void)k;
+	return E_OK;
+}
+
+/* Indexed by the entry's kind; NULL: not a kind this reader knows. */
+static copy_kind_fn *const copy_kind[SCALES_SHM_KIND_MAX + 1] = {
+	[SCALES_SHM_COUNTER] = copy_counter,
+	[SCALES_SHM_GAUGE_I64] = copy_gauge,
+	[SCALES_SHM_GAUGE_F64] = copy_gauge,
+	[SCALES_SHM_STATE] = copy_state,
+	[SCALES_SHM_HISTOGRAM] = copy_histogram,
+	[SCALES_SHM_AGG_SUM] = copy_aggregate,
+	[SCALES_SHM_AGG_STATES] = copy_aggregate,
+	[SCALES_SHM_DICT] = copy_nothing,
+};
+
+/* ------------------------------------------------------------- entries */
+
 /*
  * Copies entry i into *m (or a declaration). The path is checked with
  * scales_shm_path_ok() unless its copied words, its length and the entry's generation
@@ -325,130 +454,26 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 			             scales_shm_path_ok(ec.e.path, plen))) &&
 			    resolve(c, x->help, &help);
 		}
-		/* the sizes the kind requires (shm/kinds.c) */
+		/* the sizes the kind requires (shm/kinds.c), then the
+		 * kind's own copy */
 		uint32_t dneed = 0, sneed = 0;
-		valid = valid && scales_shm_kind_sizes(x->kind, x->param[2],
-		                                       &dneed, &sneed);
+		copy_kind_fn *copy =
+		    x->kind < sizeof(copy_kind) / sizeof(copy_kind[0]) ?
+		        copy_kind[x->kind] :
+		        NULL;
+		valid = valid && copy &&
+		        scales_shm_kind_sizes(x->kind, x->param[2], &dneed,
+		                              &sneed) &&
+		        stripe_ok(c, x->stripe_offset, x->stripe_size, sneed) &&
+		        data_ok(c, x->data_offset, x->data_size, dneed);
 		if (valid) {
 			m->kind = x->kind;
 			m->unit = x->unit;
-			switch (x->kind) {
-			case SCALES_SHM_COUNTER: {
-				valid = stripe_ok(c, x->stripe_offset,
-				                  x->stripe_size, sneed) &&
-				        data_ok(c, x->data_offset, x->data_size,
-				                dneed);
-				if (!valid)
-					break;
-				uint64_t off =
-				    l->stripe_offset + x->stripe_offset;
-				uint64_t sum = 0;
-				for (uint32_t k = 0; k < l->nstripes; k++)
-					sum +=
-					    map_u64(c,
-					            off + k * l->stripe_size);
-				m->v.u64 = sum;
-				break;
-			}
-			case SCALES_SHM_GAUGE_I64:
-			case SCALES_SHM_GAUGE_F64: {
-				valid = stripe_ok(c, x->stripe_offset,
-				                  x->stripe_size, sneed) &&
-				        data_ok(c, x->data_offset, x->data_size,
-				                dneed);
-				if (!valid)
-					break;
-				uint64_t v = map_u64(c, x->data_offset);
-				/* param[0]: how to merge (format 1.1); a value
-				 * this reader does not know merges as a sum */
-				m->flags &= (uint16_t)~SCALES_MF_MERGE_MASK;
-				if (x->param[0] <= SCALES_SHM_MERGE_LAST)
-					m->flags |=
-					    (uint16_t)(x->param[0]
-					               << SCALES_MF_MERGE_SHIFT);
-				if (x->kind == SCALES_SHM_GAUGE_I64)
-					m->v.i64 = (int64_t)v;
-				else
-					memcpy(&m->v.f64, &v, 8);
-				break;
-			}
-			case SCALES_SHM_STATE: {
-				valid = stripe_ok(c, x->stripe_offset,
-				                  x->stripe_size, sneed) &&
-				        data_ok(c, x->data_offset, x->data_size,
-				                dneed);
-				if (!valid)
-					break;
-				uint32_t ref = map_u32(c, x->data_offset);
-				valid = resolve(c, ref, &m->v.state);
-				break;
-			}
-			case SCALES_SHM_HISTOGRAM: {
-				uint32_t sb = x->param[0], us = x->param[1],
-				         nb = x->param[2];
-				valid = scales_shm_histo_shape_ok(sb, us, nb) &&
-				        stripe_ok(c, x->stripe_offset,
-				                  x->stripe_size, sneed) &&
-				        data_ok(c, x->data_offset, x->data_size,
-				                dneed) &&
-				        isfinite(x->scale) && x->scale > 0;
-				if (!valid)
-					break;
-				if (nb + 1 > hcap) {
-					size_t bytes = 8 * ((size_t)nb + 1);
-					hbuf =
-					    r_arena_alloc(&priv->arena, bytes);
-					if (!hbuf)
-						return E_NOMEM;
-					hcap = nb + 1;
-				}
-				memset(hbuf, 0, 8 * ((size_t)nb + 1));
-				uint64_t off =
-				    l->stripe_offset + x->stripe_offset;
-				/* word 0, the sum, is added without wrapping:
-				 * each stripe holds up to 2^64 - 1, their sum
-				 * more (docs/format.md, section 8); a carry
-				 * per stripe at most, so 32 bits of carries */
-				uint32_t carries = 0;
-				for (uint32_t k = 0; k < l->nstripes; k++) {
-					const uint64_t *sw =
-					    map_words(c,
-					              off + k * l->stripe_size);
-					carries += __builtin_add_overflow(
-					    hbuf[0], LOAD_RLX(&sw[0]),
-					    &hbuf[0]);
-					for (uint32_t w = 1; w <= nb; w++)
-						hbuf[w] += LOAD_RLX(&sw[w]);
-				}
-				m->hist.min = map_u64(c, x->data_offset);
-				m->hist.max = map_u64(c, x->data_offset + 8);
-				m->hist.sum = hbuf[0];
-				m->hist.sum_hi = carries;
-				m->hist.scale = x->scale;
-				m->hist.sub_bits = sb;
-				m->hist.unit_shift = us;
-				m->hist.nbuckets = nb;
-				m->hist.buckets = hbuf + 1;
-				break;
-			}
-			case SCALES_SHM_AGG_SUM:
-			case SCALES_SHM_AGG_STATES:
-				valid = stripe_ok(c, x->stripe_offset,
-				                  x->stripe_size, sneed) &&
-				        data_ok(c, x->data_offset, x->data_size,
-				                dneed) &&
-				        resolve(c, x->param[0], &child) &&
-				        child && *child && child[0] != '/';
-				break;
-			case SCALES_SHM_DICT:
-				valid = stripe_ok(c, x->stripe_offset,
-				                  x->stripe_size, sneed) &&
-				        data_ok(c, x->data_offset, x->data_size,
-				                dneed);
-				break;
-			default:
-				valid = false;
-			}
+			struct kind_copy k = { c, x, m, &hbuf, &hcap, &child };
+			int r = copy(&k);
+			if (r == E_NOMEM)
+				return E_NOMEM;
+			valid = r == E_OK;
 		}
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		uint32_t gen2 = LOAD_RLX(&e->generation);
