@@ -11,15 +11,16 @@
 
 int gfmt_u64(char *buf, uint64_t v)
 {
-	char tmp[24];
-	int n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (int i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
+	/* count the digits first, then write them in place from the end:
+	 * one pass of divisions, no copy */
+	int n = 1;
+	for (uint64_t t = v; t >= 10; t /= 10)
+		n++;
 	buf[n] = 0;
+	for (int i = n - 1; i >= 0; i--) {
+		buf[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
 	return n;
 }
 

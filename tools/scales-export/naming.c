@@ -30,6 +30,20 @@ static size_t esc(char *out, unsigned char c)
 	return 3;
 }
 
+/* The separator, the escape itself, white space, controls, tag syntax and
+ * the directory separator, as a bitmap of the ASCII bytes: asked of every
+ * byte of every name, so one shift rather than a strchr(). */
+#define BIT(c) (1ull << ((c)&63))
+static const uint64_t esc_lo = 0x1ffffffffull /* 0x00 to 0x20 */ | BIT('%') |
+                               BIT('.') | BIT('/') | BIT(';') | BIT('=');
+static const uint64_t esc_hi = BIT(0x7f);
+#undef BIT
+
+static bool ascii_escaped(unsigned char c)
+{
+	return ((c < 64 ? esc_lo >> c : esc_hi >> (c - 64)) & 1) != 0;
+}
+
 size_t gname_component(char *out, const char *in, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)in;
@@ -39,11 +53,18 @@ size_t gname_component(char *out, const char *in, size_t n)
 		if (c < 0x80) {
 			/* the separator, the escape itself, white space,
 			 * controls, tag syntax and the directory separator */
-			if (c <= 0x20 || c == 0x7f || strchr(".%;=/", c))
+			if (ascii_escaped(c)) {
 				w += esc(out + w, c);
-			else
-				out[w++] = (char)c;
-			i++;
+				i++;
+				continue;
+			}
+			/* a run of bytes kept as they are: one copy */
+			size_t r = i + 1;
+			while (r < n && s[r] < 0x80 && !ascii_escaped(s[r]))
+				r++;
+			memcpy(out + w, s + i, r - i);
+			w += r - i;
+			i = r;
 			continue;
 		}
 		uint32_t cp;
@@ -70,17 +91,46 @@ size_t gname_component(char *out, const char *in, size_t n)
 
 /* The components the renderer appends to a metric's name (render.c):
  * histogram statistics, rates and meters. */
-static const char *const reserved[] = {
-	"count",       "sum",  "min", "max", "mean", "stddev",
-	"p50",         "p75",  "p95", "p98", "p99",  "p999",
-	"total_count", "rate", "m1",  "m5",  "m15",
+static const struct {
+	const char *s;
+	size_t n; /* its length: asked of every path component, so no
+	           * strlen() per word per component */
+} reserved[] = {
+#define R(w)                                                                   \
+	{                                                                      \
+		w, sizeof(w) - 1                                               \
+	}
+	R("count"),       R("sum"),  R("min"), R("max"), R("mean"), R("stddev"),
+	R("p50"),         R("p75"),  R("p95"), R("p98"), R("p99"),  R("p999"),
+	R("total_count"), R("rate"), R("m1"),  R("m5"),  R("m15"),
+#undef R
 };
 
 bool gname_reserved(const char *s, size_t n)
 {
-	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-		if (strlen(reserved[i]) == n && !memcmp(reserved[i], s, n))
+	/* most components are none: out after a look at the first byte */
+	if (n < 2 || n > 11)
+		return false;
+	switch (s[0]) {
+	case 'c':
+	case 'm':
+	case 'p':
+	case 'r':
+	case 's':
+	case 't':
+		break;
+	default:
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		if (reserved[i].n != n)
+			continue;
+		size_t k = 0;
+		while (k < n && reserved[i].s[k] == s[k])
+			k++;
+		if (k == n)
 			return true;
+	}
 	return false;
 }
 
@@ -106,8 +156,9 @@ size_t gname_path(char *out, const char *path)
 	while (*p == '/')
 		p++;
 	while (*p) {
-		const char *e = strchr(p, '/');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
+		size_t len = 0;
+		while (p[len] && p[len] != '/')
+			len++;
 		if (len) {
 			if (w)
 				out[w++] = '.';
