@@ -49,26 +49,63 @@ void scales_buf_append(struct scales_buf *b, const void *bytes, size_t n)
 	b->data[b->len] = 0;
 }
 
-static void puts_(struct scales_buf *b, const char *s)
+/* scales_buf_append() without the call while the bytes fit: the
+ * renderer appends a few bytes at a time, millions of times. The NUL is
+ * left out here (there is always room for it: cap > len) and written
+ * once the rendering ends (scales_json_render()). */
+static inline void bput(struct scales_buf *b, const void *bytes, size_t n)
 {
-	scales_buf_append(b, s, strlen(s));
+	if (b->cap - b->len > n) {
+		memcpy(b->data + b->len, bytes, n);
+		b->len += n;
+	} else {
+		scales_buf_append(b, bytes, n);
+	}
 }
 
+static void puts_(struct scales_buf *b, const char *s)
+{
+	bput(b, s, strlen(s));
+}
+
+/* The NUL that bput() leaves out, for the public functions. */
+static void bterm(struct scales_buf *b)
+{
+	if (b->data && b->len < b->cap)
+		b->data[b->len] = 0;
+}
+
+/* A string literal, its length known at compile time. */
+#define PUTL(b, lit) bput((b), (lit), sizeof(lit) - 1)
+
 /* --------------------------------------------------------------- strings */
+
+/* The ASCII bytes a JSON string holds as they are (0x20 to 0x7e but '"'
+ * and '\\'), as a bitmap: one shift per byte of every path. */
+static const uint64_t plain_lo = 0xfffffffb00000000ull; /* 0x20-0x3f, no " */
+static const uint64_t plain_hi = 0x7fffffffefffffffull; /* 0x40-0x7e, no \ */
+
+static bool json_plain(unsigned char c)
+{
+	return c < 128 && ((c < 64 ? plain_lo >> c : plain_hi >> (c - 64)) & 1);
+}
 
 void scales_json_string(struct scales_buf *b, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	scales_buf_append(b, "\"", 1);
+	PUTL(b, "\"");
 	size_t run = 0; /* bytes copied as they are, pending */
 	for (size_t i = 0; i < n;) {
 		unsigned char c = s[i];
 		const char *esc = NULL;
 		char ubuf[8];
 		size_t step = 1;
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			run++;
-			i++;
+		if (json_plain(c)) {
+			size_t e = i + 1;
+			while (e < n && json_plain(s[e]))
+				e++;
+			run += e - i;
+			i = e;
 			continue;
 		}
 		if (c >= 0x80) {
@@ -97,13 +134,16 @@ void scales_json_string(struct scales_buf *b, const char *str, size_t n)
 			snprintf(ubuf, sizeof(ubuf), "\\u%04x", c);
 			esc = ubuf;
 		}
-		scales_buf_append(b, s + i - run, run);
+		if (run)
+			bput(b, s + i - run, run);
 		run = 0;
 		puts_(b, esc);
 		i += step;
 	}
-	scales_buf_append(b, s + n - run, run);
-	scales_buf_append(b, "\"", 1);
+	if (run)
+		bput(b, s + n - run, run);
+	PUTL(b, "\"");
+	bterm(b);
 }
 
 static void jstr(struct scales_buf *b, const char *s)
@@ -111,7 +151,7 @@ static void jstr(struct scales_buf *b, const char *s)
 	if (s)
 		scales_json_string(b, s, strlen(s));
 	else
-		puts_(b, "null");
+		PUTL(b, "null");
 }
 
 /* --------------------------------------------------------------- numbers */
@@ -253,22 +293,27 @@ int scales_format_double(char *buf, size_t len, double v)
 void scales_json_double(struct scales_buf *b, double v)
 {
 	char buf[40];
-	if (!isfinite(v)) {
-		puts_(b, "null");
-		return;
-	}
-	int n = scales_format_double(buf, sizeof(buf), v);
-	if (n > 0 && (size_t)n < sizeof(buf))
-		scales_buf_append(b, buf, (size_t)n);
+	int n;
+	if (!isfinite(v))
+		PUTL(b, "null");
+	else if ((n = scales_format_double(buf, sizeof(buf), v)) > 0 &&
+	         (size_t)n < sizeof(buf))
+		bput(b, buf, (size_t)n);
 	else
-		puts_(b, "null");
+		PUTL(b, "null");
+	bterm(b);
 }
 
+/* Digits by hand: snprintf() costs more than the rest of a counter. */
 static void ju64(struct scales_buf *b, uint64_t v)
 {
 	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	scales_buf_append(b, buf, (size_t)n);
+	size_t i = sizeof(buf);
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	bput(b, buf + i, sizeof(buf) - i);
 }
 
 /* Every digit of a u128 (a histogram's exact raw sum). */
@@ -280,14 +325,18 @@ static void ju128(struct scales_buf *b, r_u128 v)
 		buf[--i] = (char)('0' + (unsigned)(v % 10));
 		v /= 10;
 	} while (v);
-	scales_buf_append(b, buf + i, sizeof(buf) - i);
+	bput(b, buf + i, sizeof(buf) - i);
 }
 
 static void ji64(struct scales_buf *b, int64_t v)
 {
-	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%" PRId64, v);
-	scales_buf_append(b, buf, (size_t)n);
+	if (v < 0) {
+		PUTL(b, "-");
+		/* -(v + 1) + 1: no overflow at INT64_MIN */
+		ju64(b, (uint64_t)(-(v + 1)) + 1);
+	} else {
+		ju64(b, (uint64_t)v);
+	}
 }
 
 /* ---------------------------------------------------------------- layout */
@@ -303,9 +352,9 @@ static void jw_nl(struct jw *w)
 {
 	if (!w->pretty)
 		return;
-	puts_(w->b, "\n");
+	PUTL(w->b, "\n");
 	for (int i = 0; i < w->level; i++)
-		puts_(w->b, "  ");
+		PUTL(w->b, "  ");
 }
 
 static void jw_open(struct jw *w, const char *br)
@@ -328,54 +377,72 @@ static void jw_close(struct jw *w, const char *br)
 static void jw_key(struct jw *w, const char *key)
 {
 	if (!w->first)
-		puts_(w->b, ",");
+		PUTL(w->b, ",");
 	w->first = false;
 	jw_nl(w);
 	if (key) {
 		jstr(w->b, key);
-		puts_(w->b, w->pretty ? ": " : ":");
+		if (w->pretty)
+			PUTL(w->b, ": ");
+		else
+			PUTL(w->b, ":");
 	}
 }
 
-static void jw_double(struct jw *w, const char *key, double v)
-{
-	jw_key(w, key);
-	scales_json_double(w->b, v);
-}
+/* jw_key() of a key that needs no escaping, given with its quotes:
+ * copied, not escaped again for every metric. */
+#define JW_CKEY(w, qkey)                                                       \
+	do {                                                                   \
+		if (!(w)->first)                                               \
+			PUTL((w)->b, ",");                                     \
+		(w)->first = false;                                            \
+		jw_nl(w);                                                      \
+		PUTL((w)->b, qkey);                                            \
+		if ((w)->pretty)                                               \
+			PUTL((w)->b, ": ");                                    \
+		else                                                           \
+			PUTL((w)->b, ":");                                     \
+	} while (0)
+
+#define JW_CDOUBLE(w, qkey, v)                                                 \
+	do {                                                                   \
+		JW_CKEY(w, qkey);                                              \
+		scales_json_double((w)->b, v);                                 \
+	} while (0)
 
 static void render_metric(struct jw *w, const struct scales_metric *m,
                           const struct scales_rate *r)
 {
 	jw_key(w, m->path);
 	jw_open(w, "{");
-	jw_key(w, "kind");
+	JW_CKEY(w, "\"kind\"");
 	jstr(w->b, scales_kind_name(m->kind));
-	jw_key(w, "unit");
+	JW_CKEY(w, "\"unit\"");
 	jstr(w->b, scales_unit_name(m->unit));
-	jw_key(w, "help");
+	JW_CKEY(w, "\"help\"");
 	jstr(w->b, m->help);
 	if (m->agg) {
-		jw_key(w, "aggregate");
+		JW_CKEY(w, "\"aggregate\"");
 		jstr(w->b, m->agg == SCALES_AGG_SUM ? "sum" : "states");
 	}
 	switch (m->kind) {
 	case SCALES_KIND_COUNTER:
 	case SCALES_KIND_DICT:
-		jw_key(w, "value");
+		JW_CKEY(w, "\"value\"");
 		ju64(w->b, m->v.u64);
 		break;
 	case SCALES_KIND_GAUGE:
-		jw_key(w, "value");
+		JW_CKEY(w, "\"value\"");
 		ji64(w->b, m->v.i64);
 		break;
 	case SCALES_KIND_GAUGE_F64:
-		jw_double(w, "value", m->v.f64);
+		JW_CDOUBLE(w, "\"value\"", m->v.f64);
 		break;
 	case SCALES_KIND_STATE:
-		jw_key(w, "value");
+		JW_CKEY(w, "\"value\"");
 		jstr(w->b, m->v.state);
 		if (m->flags & SCALES_MF_MERGED) {
-			jw_key(w, "values");
+			JW_CKEY(w, "\"values\"");
 			jw_open(w, "{");
 			for (uint32_t i = 0; i < m->nstates; i++) {
 				jw_key(w, m->states[i].value);
@@ -387,35 +454,35 @@ static void render_metric(struct jw *w, const struct scales_metric *m,
 	case SCALES_KIND_HISTOGRAM: {
 		struct scales_hstats st;
 		scales_histo_stats(&m->hist, &st);
-		jw_key(w, "count");
+		JW_CKEY(w, "\"count\"");
 		ju64(w->b, st.count);
 		if (m->hist.scale == 1.0) {
 			/* an integer sum is exact in JSON, even beyond 2^64
 			 * (docs/json.md) */
-			jw_key(w, "sum");
+			JW_CKEY(w, "\"sum\"");
 			ju128(w->b, r_hsum(&m->hist));
 		} else {
-			jw_double(w, "sum", st.sum);
+			JW_CDOUBLE(w, "\"sum\"", st.sum);
 		}
-		jw_double(w, "min", st.min);
-		jw_double(w, "max", st.max);
-		jw_double(w, "mean", st.mean);
-		jw_double(w, "stddev", st.stddev);
-		jw_double(w, "p50", st.p50);
-		jw_double(w, "p75", st.p75);
-		jw_double(w, "p95", st.p95);
-		jw_double(w, "p98", st.p98);
-		jw_double(w, "p99", st.p99);
-		jw_double(w, "p999", st.p999);
+		JW_CDOUBLE(w, "\"min\"", st.min);
+		JW_CDOUBLE(w, "\"max\"", st.max);
+		JW_CDOUBLE(w, "\"mean\"", st.mean);
+		JW_CDOUBLE(w, "\"stddev\"", st.stddev);
+		JW_CDOUBLE(w, "\"p50\"", st.p50);
+		JW_CDOUBLE(w, "\"p75\"", st.p75);
+		JW_CDOUBLE(w, "\"p95\"", st.p95);
+		JW_CDOUBLE(w, "\"p98\"", st.p98);
+		JW_CDOUBLE(w, "\"p99\"", st.p99);
+		JW_CDOUBLE(w, "\"p999\"", st.p999);
 		break;
 	}
 	default:
 		break;
 	}
-	jw_double(w, "rate", r ? r->rate : NAN);
-	jw_double(w, "m1", r ? r->m1 : NAN);
-	jw_double(w, "m5", r ? r->m5 : NAN);
-	jw_double(w, "m15", r ? r->m15 : NAN);
+	JW_CDOUBLE(w, "\"rate\"", r ? r->rate : NAN);
+	JW_CDOUBLE(w, "\"m1\"", r ? r->m1 : NAN);
+	JW_CDOUBLE(w, "\"m5\"", r ? r->m5 : NAN);
+	JW_CDOUBLE(w, "\"m15\"", r ? r->m15 : NAN);
 	jw_close(w, "}");
 }
 
@@ -426,17 +493,17 @@ int scales_json_render(struct scales_buf *b,
 {
 	struct jw w = { b, (flags & SCALES_JSON_PRETTY) != 0, 0, true };
 	jw_open(&w, "{");
-	jw_key(&w, "processes");
+	JW_CKEY(&w, "\"processes\"");
 	jw_open(&w, "[");
 	for (size_t i = 0; i < n; i++) {
 		const struct scales_snapshot *s = snaps[i];
 		jw_key(&w, NULL);
 		jw_open(&w, "{");
 		bool merged = s->segment_path == NULL && s->proc.pid == 0;
-		jw_key(&w, "pid");
+		JW_CKEY(&w, "\"pid\"");
 		ji64(b, s->proc.pid);
 		if (merged) {
-			jw_key(&w, "pids");
+			JW_CKEY(&w, "\"pids\"");
 			puts_(b, "[");
 			for (uint32_t k = 0; k < s->nmembers; k++) {
 				if (k)
@@ -445,20 +512,20 @@ int scales_json_render(struct scales_buf *b,
 			}
 			puts_(b, "]");
 		}
-		jw_key(&w, "app");
+		JW_CKEY(&w, "\"app\"");
 		jstr(b, s->proc.app);
-		jw_key(&w, "alive");
+		JW_CKEY(&w, "\"alive\"");
 		puts_(b, s->proc.alive ? "true" : "false");
-		jw_key(&w, "start_time");
+		JW_CKEY(&w, "\"start_time\"");
 		ju64(b, s->proc.start_time);
-		jw_key(&w, "uid");
+		JW_CKEY(&w, "\"uid\"");
 		ju64(b, s->proc.uid);
-		jw_key(&w, "refused");
+		JW_CKEY(&w, "\"refused\"");
 		ju64(b, s->proc.refused);
-		jw_key(&w, "segment");
+		JW_CKEY(&w, "\"segment\"");
 		jstr(b, s->segment_path);
-		jw_double(&w, "time", (double)s->real_ns / 1e9);
-		jw_key(&w, "metrics");
+		JW_CDOUBLE(&w, "\"time\"", (double)s->real_ns / 1e9);
+		JW_CKEY(&w, "\"metrics\"");
 		jw_open(&w, "{");
 		const struct scales_rate *r = rates ? rates[i] : NULL;
 		for (size_t k = 0; k < s->n; k++)
@@ -468,6 +535,7 @@ int scales_json_render(struct scales_buf *b,
 	}
 	jw_close(&w, "]");
 	jw_close(&w, "}");
+	bterm(b); /* bput() left the NUL out */
 	return b->oom ? -ENOMEM : 0;
 }
 
