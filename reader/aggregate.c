@@ -293,6 +293,53 @@ static int kv_cmp(const void *a, const void *b)
 	return x->klen < y->klen ? -1 : x->klen > y->klen;
 }
 
+/* The keys of the dicts among x's kids, summed key by key: one derived
+ * metric per key (a counter if every dict's is one) pushed to nw, and
+ * their total in *total. Returns 0 or -ENOMEM. */
+static int sum_dicts(struct scales_snapshot *s, const struct r_decl *d,
+                     struct sum_ctx *x, uint16_t unit, struct mlist *nw,
+                     uint64_t *total)
+{
+	struct r_arena *a = &s->priv->arena;
+	for (size_t i = 0; i < x->nkids; i++) {
+		if (x->kids[i]->kind != SCALES_KIND_DICT)
+			continue;
+		char *kp = join(a, x->kids[i]->path, "", 0);
+		if (!kp)
+			return -ENOMEM;
+		int rc = for_children(s, kp, NULL, collect_key, x);
+		if (rc)
+			return rc;
+	}
+	if (x->nkv)
+		qsort(x->kv, x->nkv, sizeof(*x->kv), kv_cmp);
+	for (size_t i = 0; i < x->nkv;) {
+		size_t j = i;
+		uint64_t sum = 0;
+		bool counter = true;
+		for (; j < x->nkv && kv_cmp(&x->kv[i], &x->kv[j]) == 0; j++) {
+			sum += x->kv[j].v;
+			counter = counter && x->kv[j].counter;
+		}
+		struct scales_metric *km = mlist_push(nw);
+		if (!km)
+			return -ENOMEM;
+		km->path = join(a, d->path, x->kv[i].key, x->kv[i].klen);
+		if (!km->path)
+			return -ENOMEM;
+		km->kind = counter ? SCALES_KIND_COUNTER : SCALES_KIND_GAUGE;
+		km->v.u64 = sum;
+		km->unit = unit;
+		km->agg = SCALES_AGG_SUM;
+		km->flags = SCALES_MF_DERIVED;
+		km->entry = d->entry;
+		km->generation = d->generation;
+		*total += sum;
+		i = j;
+	}
+	return 0;
+}
+
 static int agg_sum(struct scales_snapshot *s, const struct r_decl *d,
                    struct mlist *nw)
 {
@@ -352,47 +399,10 @@ static int agg_sum(struct scales_snapshot *s, const struct r_decl *d,
 			if (x.kids[i]->kind == SCALES_KIND_HISTOGRAM)
 				r_accum_add(&acc, x.kids[i]);
 	} else if (dict) {
-		for (size_t i = 0; i < x.nkids; i++) {
-			if (x.kids[i]->kind != SCALES_KIND_DICT)
-				continue;
-			char *kp = join(a, x.kids[i]->path, "", 0);
-			rc = -ENOMEM;
-			if (!kp)
-				goto out;
-			rc = for_children(s, kp, NULL, collect_key, &x);
-			if (rc)
-				goto out;
-		}
-		if (x.nkv)
-			qsort(x.kv, x.nkv, sizeof(*x.kv), kv_cmp);
 		r.kind = SCALES_KIND_DICT;
-		for (size_t i = 0; i < x.nkv;) {
-			size_t j = i;
-			uint64_t sum = 0;
-			bool counter = true;
-			for (; j < x.nkv && kv_cmp(&x.kv[i], &x.kv[j]) == 0;
-			     j++) {
-				sum += x.kv[j].v;
-				counter = counter && x.kv[j].counter;
-			}
-			struct scales_metric *km = mlist_push(nw);
-			rc = -ENOMEM;
-			if (!km)
-				goto out;
-			km->path = join(a, d->path, x.kv[i].key, x.kv[i].klen);
-			if (!km->path)
-				goto out;
-			km->kind =
-			    counter ? SCALES_KIND_COUNTER : SCALES_KIND_GAUGE;
-			km->v.u64 = sum;
-			km->unit = unit;
-			km->agg = SCALES_AGG_SUM;
-			km->flags = SCALES_MF_DERIVED;
-			km->entry = d->entry;
-			km->generation = d->generation;
-			r.v.u64 += sum;
-			i = j;
-		}
+		rc = sum_dicts(s, d, &x, unit, nw, &r.v.u64);
+		if (rc)
+			goto out;
 	} else {
 		/* no histogram, no dict: counters and gauges, as doubles if
 		 * any gauge is one */

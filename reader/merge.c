@@ -147,6 +147,44 @@ void r_accum_value(const struct r_accum *acc, unsigned mode,
 
 /* --------------------------------------------------------------- merging */
 
+/* The states of a merged state metric: out->states the distinct values of
+ * vals (sorted here) with their counts, out->v.state the most frequent
+ * (ties: the smallest). Returns 0 or -ENOMEM. */
+static int count_states(struct r_arena *a, const char **vals, size_t nvals,
+                        struct scales_metric *out)
+{
+	out->v.state = NULL;
+	if (nvals)
+		qsort(vals, nvals, sizeof(*vals), str_ptr_cmp);
+	size_t ndist = 0;
+	for (size_t i = 0; i < nvals; i++)
+		ndist += i == 0 || strcmp(vals[i - 1], vals[i]) != 0;
+	struct scales_state_count *sc =
+	    r_arena_alloc(a, (ndist ? ndist : 1) * sizeof(*sc));
+	if (!sc)
+		return -ENOMEM;
+	uint64_t best = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < nvals;) {
+		size_t j = i;
+		while (j < nvals && strcmp(vals[i], vals[j]) == 0)
+			j++;
+		sc[k].value = dup_str(a, vals[i]);
+		sc[k].count = j - i;
+		if (!sc[k].value)
+			return -ENOMEM;
+		if (j - i > best) { /* sorted: ties keep the smallest */
+			best = j - i;
+			out->v.state = sc[k].value;
+		}
+		k++;
+		i = j;
+	}
+	out->states = sc;
+	out->nstates = (uint32_t)ndist;
+	return 0;
+}
+
 /* Combines items[0..n) (same path) into *out. */
 static int merge_group(struct scales_snapshot *dst,
                        const struct scales_snapshot *const *snaps,
@@ -230,40 +268,10 @@ static int merge_group(struct scales_snapshot *dst,
 	out->generation = (uint32_t)(gh ^ (gh >> 32));
 	r_accum_value(&acc, mode, out);
 	if (kind == SCALES_KIND_STATE) {
-		int rc = 0;
-		out->v.state = NULL;
-		if (nvals)
-			qsort(vals, nvals, sizeof(*vals), str_ptr_cmp);
-		size_t ndist = 0;
-		for (size_t i = 0; i < nvals; i++)
-			ndist += i == 0 || strcmp(vals[i - 1], vals[i]) != 0;
-		struct scales_state_count *sc =
-		    r_arena_alloc(a, (ndist ? ndist : 1) * sizeof(*sc));
-		if (!sc)
-			rc = -ENOMEM;
-		uint64_t best = 0;
-		size_t k = 0;
-		for (size_t i = 0; !rc && i < nvals;) {
-			size_t j = i;
-			while (j < nvals && strcmp(vals[i], vals[j]) == 0)
-				j++;
-			sc[k].value = dup_str(a, vals[i]);
-			sc[k].count = j - i;
-			if (!sc[k].value)
-				rc = -ENOMEM;
-			else if (j - i >
-			         best) { /* sorted: ties keep smallest */
-				best = j - i;
-				out->v.state = sc[k].value;
-			}
-			k++;
-			i = j;
-		}
+		int rc = count_states(a, vals, nvals, out);
 		free(vals);
 		if (rc)
 			return rc;
-		out->states = sc;
-		out->nstates = (uint32_t)ndist;
 	}
 	return 0;
 }

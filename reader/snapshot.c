@@ -2,7 +2,8 @@
 /*
  * snapshot.c: a consistent copy of a segment's live entries (the seqlock
  * protocol of shm/scales_shm.h), with per-CPU stripes summed and string
- * references resolved, under the SIGBUS guard.
+ * references resolved, under the SIGBUS guard. The snapshot objects
+ * themselves (allocation, lookup, freeing) are in metric.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,88 +26,6 @@ static inline void cpu_relax(void)
 #if defined(__x86_64__) || defined(__i386__)
 	__builtin_ia32_pause();
 #endif
-}
-
-/* ------------------------------------------------------ snapshot objects */
-
-struct scales_snapshot *r_snapshot_new(size_t cap)
-{
-	struct scales_snapshot *s = calloc(1, sizeof(*s));
-	if (!s)
-		return NULL;
-	s->priv = calloc(1, sizeof(*s->priv));
-	if (!s->priv) {
-		free(s);
-		return NULL;
-	}
-	s->nmembers = 1;
-	s->member_pids = &s->proc.pid;
-	if (cap && r_snapshot_reserve(s, cap)) {
-		scales_snapshot_free(&s);
-		return NULL;
-	}
-	return s;
-}
-
-int r_snapshot_reserve(struct scales_snapshot *s, size_t more)
-{
-	struct scales_snapshot_priv *p = s->priv;
-	if (s->n + more <= p->cap)
-		return 0;
-	size_t nc = p->cap ? p->cap : 16;
-	while (nc < s->n + more)
-		nc *= 2;
-	void *m = realloc(s->metrics, nc * sizeof(*s->metrics));
-	if (!m)
-		return -ENOMEM;
-	s->metrics = m;
-	p->cap = nc;
-	r_guard_publish();
-	return 0;
-}
-
-void scales_snapshot_free(struct scales_snapshot **snap)
-{
-	if (!snap || !*snap)
-		return;
-	struct scales_snapshot *s = *snap;
-	if (s->priv) {
-		r_pblocks_unref(s->priv->pblocks, s->priv->npblocks);
-		r_arena_free(&s->priv->arena);
-		free(s->priv->decls);
-		free(s->priv->pids);
-		free(s->priv);
-	}
-	free(s->metrics);
-	free(s);
-	*snap = NULL;
-}
-
-int r_metric_cmp(const void *a, const void *b)
-{
-	const struct scales_metric *x = a, *y = b;
-	int c = strcmp(x->path, y->path);
-	if (c)
-		return c;
-	/* stable for duplicates: lower entry index first */
-	return x->entry < y->entry ? -1 : x->entry > y->entry;
-}
-
-const struct scales_metric *
-scales_snapshot_find(const struct scales_snapshot *snap, const char *path)
-{
-	size_t lo = 0, hi = snap->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(snap->metrics[mid].path, path);
-		if (c == 0)
-			return &snap->metrics[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
 }
 
 /* ------------------------------------------------------------- the copy */
@@ -350,6 +269,13 @@ static int copy_histogram(struct kind_copy *k)
 	m->hist.unit_shift = us;
 	m->hist.nbuckets = nb;
 	m->hist.buckets = hbuf + 1;
+	uint64_t n = 0;
+	for (uint32_t b = 0; b < nb; b++)
+		n += m->hist.buckets[b];
+	m->hist.count = n;
+	/* a record between our loads of min and max */
+	if (n && m->hist.min > m->hist.max)
+		r_histo_fix_minmax(&m->hist);
 	return E_OK;
 }
 
@@ -385,12 +311,70 @@ static copy_kind_fn *const copy_kind[SCALES_SHM_KIND_MAX + 1] = {
 /* ------------------------------------------------------------- entries */
 
 /*
- * Copies entry i into *m (or a declaration). The path is checked with
- * scales_shm_path_ok() unless its copied words, its length and the entry's generation
- * equal those that an earlier snapshot validated (*hit is then true and
- * m->path is that earlier copy): the bytes compared are the bytes used, so
- * a writer rewriting a path in place, even without a new generation, gets
- * it validated again. Everything else is checked at every copy.
+ * Copies the path words of entry words ew into ec (the fixed words are
+ * there already) and checks them: with scales_shm_path_ok() unless the
+ * words, the length and the generation equal those that an earlier
+ * snapshot validated (ce; *hit is then true): the bytes compared are the
+ * bytes used, so a writer rewriting a path in place, even without a new
+ * generation, gets it validated again.
+ */
+static bool copy_path(const struct r_ecache *ce, const uint64_t *ew,
+                      union entry_copy *ec, uint32_t gen, bool *hit)
+{
+	const size_t fixed = offsetof(struct scales_shm_entry, path) / 8;
+	uint32_t plen = ec->e.path_len;
+	size_t pw = ((size_t)plen + 8) / 8; /* words up to the NUL */
+	const uint64_t *cw = ce->path && ce->gen == gen && ce->plen == plen ?
+	                         (const uint64_t *)(const void *)ce->path :
+	                         NULL;
+	if (cw) {
+		uint64_t diff = 0;
+		for (size_t w = 0; w < pw; w++) {
+			uint64_t v = LOAD_RLX(&ew[fixed + w]);
+			ec->w[fixed + w] = v;
+			diff |= v ^ cw[w];
+		}
+		*hit = diff == 0;
+	} else {
+		for (size_t w = 0; w < pw; w++)
+			ec->w[fixed + w] = LOAD_RLX(&ew[fixed + w]);
+	}
+	/* a hit: these very bytes passed both checks */
+	return *hit ||
+	       (ec->e.path[plen] == 0 && scales_shm_path_ok(ec->e.path, plen));
+}
+
+/* Records the aggregate declared by m (copied, consistent): aggregate.c
+ * computes its value once every entry is copied. Returns E_DECL or
+ * E_NOMEM. */
+static int add_decl(struct scales_snapshot_priv *priv,
+                    const struct scales_metric *m, const char *child)
+{
+	if (priv->ndecls % 64 == 0) {
+		void *d = realloc(priv->decls,
+		                  (priv->ndecls + 64) * sizeof(*priv->decls));
+		if (!d)
+			return E_NOMEM;
+		priv->decls = d;
+		r_guard_publish();
+	}
+	struct r_decl *d = &priv->decls[priv->ndecls++];
+	d->path = m->path;
+	d->child = child;
+	d->help = m->help;
+	d->agg = m->kind;
+	d->unit = m->unit;
+	d->entry = m->entry;
+	d->generation = m->generation;
+	return E_DECL;
+}
+
+/*
+ * Copies entry i into *m (or a declaration), with the seqlock protocol of
+ * shm/scales_shm.h: a copy is kept only if the entry's generation and
+ * state are the same after it; the path is checked by copy_path(), *hit
+ * saying whether an earlier snapshot's copy (m->path) serves. Everything
+ * else is checked at every copy.
  */
 static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
                       bool *hitp)
@@ -400,7 +384,6 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 	    (const void *)(c->seg->map + l->dir_offset +
 	                   (uint64_t)i * l->entry_size);
 	const uint64_t *ew = (const uint64_t *)(const void *)e;
-	struct scales_snapshot_priv *priv = c->s->priv;
 	struct r_ecache *ce = &c->cache->e[i];
 	uint64_t *hbuf = NULL;
 	uint32_t hcap = 0;
@@ -427,33 +410,10 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 		bool valid = plen >= 2 && plen < SCALES_SHM_PATH_MAX &&
 		             x->kind >= 1 && x->kind <= SCALES_SHM_KIND_MAX;
 		bool hit = false;
-		size_t pw = ((size_t)plen + 8) / 8; /* words up to the NUL */
 		*m = zero_metric;
 		const char *help = NULL, *child = NULL;
-		if (valid) {
-			const uint64_t *cw =
-			    ce->path && ce->gen == gen && ce->plen == plen ?
-			        (const uint64_t *)(const void *)ce->path :
-			        NULL;
-			if (cw) {
-				uint64_t diff = 0;
-				for (size_t w = 0; w < pw; w++) {
-					uint64_t v = LOAD_RLX(&ew[fixed + w]);
-					ec.w[fixed + w] = v;
-					diff |= v ^ cw[w];
-				}
-				hit = diff == 0;
-			} else {
-				for (size_t w = 0; w < pw; w++)
-					ec.w[fixed + w] =
-					    LOAD_RLX(&ew[fixed + w]);
-			}
-			/* a hit: these very bytes passed both checks */
-			valid =
-			    (hit || (ec.e.path[plen] == 0 &&
-			             scales_shm_path_ok(ec.e.path, plen))) &&
-			    resolve(c, x->help, &help);
-		}
+		valid = valid && copy_path(ce, ew, &ec, gen, &hit) &&
+		        resolve(c, x->help, &help);
 		/* the sizes the kind requires (shm/kinds.c), then the
 		 * kind's own copy */
 		uint32_t dneed = 0, sneed = 0;
@@ -487,6 +447,8 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 		if (hit) {
 			m->path = ce->path;
 		} else {
+			/* the words up to the NUL */
+			size_t pw = ((size_t)plen + 8) / 8;
 			m->path = r_cache_store(c->cache, ce, &ec.w[fixed], pw,
 			                        gen, plen);
 			if (!m->path)
@@ -496,35 +458,9 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 		m->help = help;
 		m->entry = i;
 		m->generation = gen;
-		if (m->kind == SCALES_SHM_HISTOGRAM) {
-			uint64_t n = 0;
-			for (uint32_t b = 0; b < m->hist.nbuckets; b++)
-				n += m->hist.buckets[b];
-			m->hist.count = n;
-			if (n && m->hist.min > m->hist.max)
-				r_histo_fix_minmax(&m->hist);
-		}
 		if (m->kind == SCALES_SHM_AGG_SUM ||
-		    m->kind == SCALES_SHM_AGG_STATES) {
-			if (priv->ndecls % 64 == 0) {
-				void *d = realloc(priv->decls,
-				                  (priv->ndecls + 64) *
-				                      sizeof(*priv->decls));
-				if (!d)
-					return E_NOMEM;
-				priv->decls = d;
-				r_guard_publish();
-			}
-			struct r_decl *d = &priv->decls[priv->ndecls++];
-			d->path = m->path;
-			d->child = child;
-			d->help = help;
-			d->agg = m->kind;
-			d->unit = m->unit;
-			d->entry = i;
-			d->generation = gen;
-			return E_DECL;
-		}
+		    m->kind == SCALES_SHM_AGG_STATES)
+			return add_decl(c->s->priv, m, child);
 		if (m->kind == SCALES_SHM_DICT)
 			c->ndicts++;
 		return E_OK;
@@ -824,40 +760,4 @@ int scales_snapshot_take(scales_segment *seg, unsigned flags,
 	}
 	*out = s;
 	return 0;
-}
-
-/* ----------------------------------------------------------- names */
-
-const char *scales_kind_name(unsigned kind)
-{
-	switch (kind) {
-	case SCALES_KIND_COUNTER:
-		return "counter";
-	case SCALES_KIND_GAUGE:
-		return "gauge";
-	case SCALES_KIND_GAUGE_F64:
-		return "gauge_f64";
-	case SCALES_KIND_STATE:
-		return "state";
-	case SCALES_KIND_HISTOGRAM:
-		return "histogram";
-	case SCALES_KIND_DICT:
-		return "dict";
-	default:
-		return "";
-	}
-}
-
-const char *scales_unit_name(unsigned unit)
-{
-	switch (unit) {
-	case SCALES_UNIT_SECONDS:
-		return "seconds";
-	case SCALES_UNIT_BYTES:
-		return "bytes";
-	case 0:
-		return "";
-	default:
-		return "unknown"; /* a newer writer's unit */
-	}
 }
