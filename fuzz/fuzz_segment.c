@@ -220,11 +220,13 @@ static void fuzz_export(scales_segment *seg, const struct scales_snapshot *s)
 	struct export_rules rules = { 0 };
 	CHECK(export_rules_add(&rules, false, "/*/x*") == 0);
 	CHECK(export_rules_add(&rules, true, "*") == 0);
-	struct export_config cfg = { prefix, false, true, true, &rules, false };
+	struct export_config cfg = { prefix, false, true, true,
+		                     &rules, false, false };
 	const int64_t ts = 1700000000;
 	char err[512];
 	for (int per = 0; per < 2; per++) {
 		cfg.per_process = per;
+		cfg.seed_names = !per; /* both namings: one app, merged */
 		struct scales_collector_options o = {
 			.flags = export_collect_flags(&cfg),
 			.tick_ns = SCALES_METER_EVERY_MARK,

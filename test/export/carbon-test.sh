@@ -119,7 +119,7 @@ wait_for() {
 	return 1
 }
 
-echo "1..11"
+echo "1..13"
 
 if start_carbon; then ok "carbon-cache listens on 127.0.0.1:$port (pid $carbon_pid)"
 else nok "carbon-cache did not start" "$(tail -20 "$T/carbon.log")"; exit 0; fi
@@ -170,6 +170,22 @@ if [ -z "$(ls "$W/t/seed-tour/web/currentTime.wsp" 2>/dev/null)" ] ||
 	nok "callback gauge or state layout" "$(find "$W/t" | head)"
 else
 	ok "gauges and state counts are leaves"
+fi
+
+# ------------------------------------------------- the seed's names
+"$X" --once --seed-names --graphite "127.0.0.1:$port" --prefix sd seed-tour 2>"$T/x.err"
+rc=$?
+if [ $rc -eq 0 ]; then ok "--once --seed-names: carbon accepted every point"
+else nok "--once --seed-names: exit $rc" "$(cat "$T/x.err")"; fi
+bad=
+for k in handler/latency/median handler/latency/99percentile \
+	handler/latency/999percentile handler/latency/75percentile web/errors; do
+	wait_for "$W/sd/$k.wsp" || bad="$bad $k"
+done
+if [ -z "$bad" ] && [ ! -e "$W/sd/seed-tour" ] && [ ! -e "$W/sd/handler/latency/p50.wsp" ]; then
+	ok "--seed-names: sd.handler.latency.median, .99percentile in whisper, no app component"
+else
+	nok "--seed-names: missing:$bad" "$(cd "$W/sd" 2>/dev/null && find . | head -20)"
 fi
 
 # ------------------------------------------------------------- injection

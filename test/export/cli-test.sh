@@ -36,7 +36,7 @@ status() { # status EXPECTED NAME ARGS...: runs X, checks the exit status
 	else nok "$name: exit $rc, want $want" "$(head -3 "$T/err")"; fi
 }
 
-echo "1..33"
+echo "1..37"
 
 status 0 "--help" --help
 check "--help lists --graphite and the exit codes" \
@@ -50,7 +50,7 @@ status 1 "--once with nothing to match" --once --stdout
 status 2 "a named segment that does not exist" --once --stdout "$T/nope.seg"
 
 if [ -z "$ST" ] || [ ! -x "$ST" ]; then
-	for i in $(seq $((n + 1)) 33); do echo "ok $i # SKIP no seed-tour"; done
+	for i in $(seq $((n + 1)) 37); do echo "ok $i # SKIP no seed-tour"; done
 	exit 0
 fi
 "$ST" >"$T/tour.out" 2>&1 &
@@ -75,6 +75,22 @@ fi
 status 0 "--per-process" --once --stdout --prefix "" --per-process "$tour"
 check "the pid is a name component" \
 	grep -q "^seed-tour\.$tour\.web\.errors 7 " "$T/out"
+
+# the Python seed's Graphite names (one app: no app component)
+status 0 "--seed-names" --once --stdout --prefix t --seed-names seed-tour
+if grep -qE "^t\.handler\.latency\.median 0\.0[0-9]+ [0-9]+$" "$T/out" &&
+	grep -qE "^t\.handler\.latency\.99percentile 0\.0[0-9]+ " "$T/out" &&
+	grep -qE "^t\.handler\.latency\.999percentile " "$T/out" &&
+	grep -qE "^t\.web\.errors 7 " "$T/out" &&
+	! grep -qE "\.p(50|75|95|98|99|999) |^t\.seed-tour\." "$T/out"; then
+	ok "--seed-names: t.handler.latency.median, .99percentile; no p50, no app"
+else
+	nok "--seed-names" "$(grep latency "$T/out" | head -5)"
+fi
+printf 'seed-names = true\nprefix = c\n' >"$T/seed.conf"
+status 0 "seed-names in a config file" --once --stdout --config "$T/seed.conf" seed-tour
+check "the config key gives the seed's names" \
+	grep -qE "^c\.handler\.latency\.75percentile " "$T/out"
 
 seg=$(ls "$SCALES_DIR"/seed-tour.*.seg)
 ln -s "$seg" "$T/link.seg"

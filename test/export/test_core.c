@@ -301,11 +301,11 @@ Test(naming, random_bytes_always_give_a_safe_component)
 Test(naming, paths_and_prefixes)
 {
 	char out[512];
-	gname_path(out, "/web/errors");
+	gname_path(out, "/web/errors", false);
 	cr_assert_str_eq(out, "web.errors");
-	gname_path(out, "/processor/thread-0/finished");
+	gname_path(out, "/processor/thread-0/finished", false);
 	cr_assert_str_eq(out, "processor.thread-0.finished");
-	gname_path(out, "/a.b/c d");
+	gname_path(out, "/a.b/c d", false);
 	cr_assert_str_eq(out, "a%2Eb.c%20d");
 
 	cr_assert_eq(gname_prefix(out, sizeof(out), "servers.web1"), 13);
@@ -632,6 +632,75 @@ Test(render, processes_of_one_app_are_merged)
 	cr_assert_str_eq(value_of(out, "web.200.web.errors"), "14");
 	cr_assert_str_eq(value_of(out, "other.300.web.success"), "5000");
 	cr_assert_null(value_of(out, "web.web.errors"));
+	free(out);
+	for (int i = 0; i < 3; i++)
+		scales_snapshot_free(&s[i]);
+	sb_free(b1);
+	sb_free(b2);
+	sb_free(b3);
+}
+
+/* --seed-names: the seed's quantile names and, with one app, no app
+ * component, so that dashboards built on the Python library keep working;
+ * a stat named like a seed statistic gets a "_" then (one-to-one), and
+ * keeps its name by default. */
+Test(render, seed_names)
+{
+	struct segbuild *b1 = tour("web", 100, 1), *b2 = tour("web", 200, 2);
+	struct segbuild *b3 = tour("other", 300, 5);
+	sb_counter(b1, "/handler/latency/median", NULL);
+	sb_counter(b1, "/handler/latency/p50", NULL);
+	struct scales_snapshot *s[3] = { snap_of(b1), snap_of(b2),
+		                         snap_of(b3) };
+	struct export_config c = { .prefix = "my.", .seed_names = true };
+	/* one app (two processes, merged): no app component */
+	char *out = render1(s, 2, &c, 60);
+	const char *want[][2] = {
+		{ "count", "200" },        { "min", NULL },
+		{ "max", NULL },           { "mean", NULL },
+		{ "stddev", NULL },        { "median", NULL },
+		{ "75percentile", NULL },  { "95percentile", NULL },
+		{ "98percentile", NULL },  { "99percentile", NULL },
+		{ "999percentile", NULL },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char name[128];
+		snprintf(name, sizeof(name), "my.handler.latency.%s",
+		         want[i][0]);
+		const char *v = value_of(out, name);
+		cr_assert_not_null(v, "no %s in\n%s", name, out);
+		if (want[i][1])
+			cr_assert_str_eq(v, want[i][1]);
+	}
+	cr_assert(fabs(atof(value_of(out, "my.handler.latency.median")) -
+	               0.050) <= 0.02 * 0.050);
+	cr_assert_null(value_of(out, "my.handler.latency.p75"));
+	cr_assert_null(value_of(out, "my.handler.latency.p999"));
+	cr_assert_str_eq(value_of(out, "my.web.errors"), "21");
+	cr_assert_null(strstr(out, "my.web.web."));
+	/* a counter named median is not the histogram's median */
+	cr_assert_str_eq(value_of(out, "my.handler.latency._median"), "0");
+	cr_assert_str_eq(value_of(out, "my.handler.latency.p50"), "0");
+	free(out);
+
+	/* two apps: each keeps its app component */
+	s[0] = snap_of(b1);
+	s[1] = snap_of(b2);
+	out = render1(s, 3, &c, 60);
+	cr_assert_str_eq(value_of(out, "my.web.web.errors"), "21");
+	cr_assert_str_eq(value_of(out, "my.other.web.errors"), "35");
+	cr_assert_not_null(value_of(out, "my.other.handler.latency.median"));
+	free(out);
+
+	/* by default: p50 ... p999, the app, and "median" is a plain name */
+	c.seed_names = false;
+	s[0] = snap_of(b1);
+	out = render1(s, 1, &c, 60);
+	cr_assert_not_null(value_of(out, "my.web.handler.latency.p50"));
+	cr_assert_not_null(value_of(out, "my.web.handler.latency.p999"));
+	cr_assert_str_eq(value_of(out, "my.web.handler.latency.median"), "0");
+	cr_assert_str_eq(value_of(out, "my.web.handler.latency._p50"), "0");
+	cr_assert_null(strstr(out, "percentile"));
 	free(out);
 	for (int i = 0; i < 3; i++)
 		scales_snapshot_free(&s[i]);

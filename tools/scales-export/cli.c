@@ -172,6 +172,9 @@ static int apply(struct export_args *a, int id, const char *val,
 	case EXPORT_OPT_METERS:
 		a->meters = on;
 		break;
+	case EXPORT_OPT_SEED_NAMES:
+		a->seed_names = on;
+		break;
 	case EXPORT_OPT_DIR:
 		if (!*val)
 			return bad(where, "empty directory name%s", "");

@@ -32,7 +32,7 @@ struct export_args {
 	unsigned period;
 	bool once;
 	struct export_rules rules;
-	bool per_process, all_owners, rates, meters;
+	bool per_process, all_owners, rates, meters, seed_names;
 	char *dir;
 	char **selectors; /* positional and --process, in order */
 	size_t nselectors;

@@ -49,8 +49,15 @@ extern "C" {
 size_t gname_component(char *out, const char *in, size_t n);
 
 /* True if s (n bytes) is a component the renderer appends to a metric's
- * name ("count", "p99", "rate", "m1", ...). */
-bool gname_reserved(const char *s, size_t n);
+ * name ("count", "p99", "rate", "m1", ...; with seed, the seed's quantile
+ * names "median", "99percentile", ... instead of "p50", "p99", ...). */
+bool gname_reserved(const char *s, size_t n, bool seed);
+
+/* The names of the quantiles 0.5, 0.75, 0.95, 0.98, 0.99 and 0.999: "p50"
+ * ... "p999", and as the Python seed named them, "median", "75percentile"
+ * ... "999percentile" (--seed-names). */
+extern const char *const gname_quantiles[6];
+extern const char *const gname_seed_quantiles[6];
 
 /*
  * Builds the prefix: the user's prefix (NULL: the host name, lower-cased)
@@ -63,10 +70,10 @@ int gname_prefix(char *out, size_t len, const char *prefix);
 
 /* Appends the Graphite form of a metric path ("/web/errors" -> "web.errors",
  * each component through gname_component(), and one more leading "_" on a
- * component that is a reserved word after any leading "_": "/h/count" ->
- * "h._count") to out; returns the bytes written (out needs
- * 4 * strlen(path) + 4 bytes). */
-size_t gname_path(char *out, const char *path);
+ * component that is a reserved word (gname_reserved(), seed as there) after
+ * any leading "_": "/h/count" -> "h._count") to out; returns the bytes
+ * written (out needs 4 * strlen(path) + 4 bytes). */
+size_t gname_path(char *out, const char *path, bool seed);
 
 /* A state value as a name component: "~" then gname_component() (out needs
  * 3 * n + 5 bytes). "~" never starts a path component or a reserved word,
@@ -121,6 +128,10 @@ struct export_config {
 	/* merge one app's processes whoever runs them; else another user's
 	 * are named prefix.app@uid */
 	bool all_owners;
+	/* the Python seed's names: a histogram's quantiles as "median",
+	 * "75percentile" ... "999percentile", and no app component when the
+	 * collection is one group (one app, not --per-process) */
+	bool seed_names;
 };
 
 /* What a render produced (added to by each call). */

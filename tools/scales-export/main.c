@@ -531,6 +531,7 @@ int main(int argc, char **argv)
 		.all_owners = a.all_owners,
 		.rates = a.rates,
 		.meters = a.meters,
+		.seed_names = a.seed_names,
 		.rules = &a.rules,
 	};
 	r.sel.named_failed = calloc(a.nselectors + 1, sizeof(bool));

@@ -90,7 +90,8 @@ size_t gname_component(char *out, const char *in, size_t n)
 }
 
 /* The components the renderer appends to a metric's name (render.c):
- * histogram statistics, rates and meters. */
+ * histogram statistics, rates and meters; and the quantiles' names of the
+ * naming in use (gname_quantiles, gname_seed_quantiles). */
 static const struct {
 	const char *s;
 	size_t n; /* its length: asked of every path component, so no
@@ -100,16 +101,57 @@ static const struct {
 	{                                                                      \
 		w, sizeof(w) - 1                                               \
 	}
-	R("count"),       R("sum"),  R("min"), R("max"), R("mean"), R("stddev"),
-	R("p50"),         R("p75"),  R("p95"), R("p98"), R("p99"),  R("p999"),
-	R("total_count"), R("rate"), R("m1"),  R("m5"),  R("m15"),
+	R("count"),
+	R("sum"),
+	R("min"),
+	R("max"),
+	R("mean"),
+	R("stddev"),
+	R("total_count"),
+	R("rate"),
+	R("m1"),
+	R("m5"),
+	R("m15"),
+	/* [11..16]: the quantiles by default */
+	R("p50"),
+	R("p75"),
+	R("p95"),
+	R("p98"),
+	R("p99"),
+	R("p999"),
+	/* [17..22]: with --seed-names, as the Python seed's PmfStat */
+	R("median"),
+	R("75percentile"),
+	R("95percentile"),
+	R("98percentile"),
+	R("99percentile"),
+	R("999percentile"),
 #undef R
 };
+#define NPLAIN 11
+#define NQ 6
 
-bool gname_reserved(const char *s, size_t n)
+const char *const gname_quantiles[NQ] = { "p50", "p75", "p95",
+	                                  "p98", "p99", "p999" };
+const char *const gname_seed_quantiles[NQ] = {
+	"median",       "75percentile", "95percentile",
+	"98percentile", "99percentile", "999percentile",
+};
+
+static bool is_word(size_t i, const char *s, size_t n)
+{
+	if (reserved[i].n != n)
+		return false;
+	size_t k = 0;
+	while (k < n && reserved[i].s[k] == s[k])
+		k++;
+	return k == n;
+}
+
+bool gname_reserved(const char *s, size_t n, bool seed)
 {
 	/* most components are none: out after a look at the first byte */
-	if (n < 2 || n > 11)
+	if (n < 2 || n > 13)
 		return false;
 	switch (s[0]) {
 	case 'c':
@@ -118,19 +160,22 @@ bool gname_reserved(const char *s, size_t n)
 	case 'r':
 	case 's':
 	case 't':
+	case '7':
+	case '9':
 		break;
 	default:
 		return false;
 	}
-	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-		if (reserved[i].n != n)
-			continue;
-		size_t k = 0;
-		while (k < n && reserved[i].s[k] == s[k])
-			k++;
-		if (k == n)
+	for (size_t i = 0; i < NPLAIN; i++)
+		if (is_word(i, s, n))
 			return true;
-	}
+	/* only the quantiles' names of the naming in use: a stat named
+	 * "median" keeps its name by default, and is "_median" with
+	 * --seed-names, where "median" is a histogram's statistic */
+	size_t q = seed ? NPLAIN + NQ : NPLAIN;
+	for (size_t i = q; i < q + NQ; i++)
+		if (is_word(i, s, n))
+			return true;
 	return false;
 }
 
@@ -138,18 +183,18 @@ bool gname_reserved(const char *s, size_t n)
  * is a reserved word with any number of leading "_" ("count" -> "_count",
  * "_count" -> "__count"), so that no path component reads as a statistic
  * of its parent and the mapping stays one-to-one. */
-static size_t path_component(char *out, const char *in, size_t n)
+static size_t path_component(char *out, const char *in, size_t n, bool seed)
 {
 	size_t k = 0;
 	while (k < n && in[k] == '_')
 		k++;
 	size_t w = 0;
-	if (gname_reserved(in + k, n - k))
+	if (gname_reserved(in + k, n - k, seed))
 		out[w++] = '_';
 	return w + gname_component(out + w, in, n);
 }
 
-size_t gname_path(char *out, const char *path)
+size_t gname_path(char *out, const char *path, bool seed)
 {
 	size_t w = 0;
 	const char *p = path;
@@ -162,7 +207,7 @@ size_t gname_path(char *out, const char *path)
 		if (len) {
 			if (w)
 				out[w++] = '.';
-			w += path_component(out + w, p, len);
+			w += path_component(out + w, p, len, seed);
 		}
 		p += len;
 		while (*p == '/')

@@ -68,6 +68,10 @@
 	X(METERS, 0, "meters", NULL, 0,                                        \
 	  "also send NAME.m1, NAME.m5 and NAME.m15, the 1, 5 and 15 minute "   \
 	  "moving average rates of each counter (per second)")                 \
+	X(SEED_NAMES, 0, "seed-names", NULL, 0,                                \
+	  "Graphite names as the Python seed's: a histogram's quantiles as "   \
+	  "NAME.median, NAME.75percentile ... NAME.999percentile (not p50 "    \
+	  "... p999), and no app component when one app is selected")          \
 	X(DIR, 'd', "dir", "DIR", 0,                                           \
 	  "read segments in DIR (default: $SCALES_DIR, else every "            \
 	  "/dev/shm/scales-*)")                                                \

@@ -104,6 +104,7 @@ struct render {
 	scales_collector *col;
 	struct line_ctx *l;
 	struct export_render_stats *st;
+	size_t ngroups; /* in this collection */
 };
 
 /* Per-interval statistics where the collector has a previous collection,
@@ -129,12 +130,14 @@ static void emit_hist(struct render *r, const struct scales_group *g, size_t i)
 	emit_f64(l, "max", s.max);
 	emit_f64(l, "mean", s.mean);
 	emit_f64(l, "stddev", s.stddev);
-	emit_f64(l, "p50", s.p50);
-	emit_f64(l, "p75", s.p75);
-	emit_f64(l, "p95", s.p95);
-	emit_f64(l, "p98", s.p98);
-	emit_f64(l, "p99", s.p99);
-	emit_f64(l, "p999", s.p999);
+	const char *const *q =
+	    r->c->seed_names ? gname_seed_quantiles : gname_quantiles;
+	emit_f64(l, q[0], s.p50);
+	emit_f64(l, q[1], s.p75);
+	emit_f64(l, q[2], s.p95);
+	emit_f64(l, q[3], s.p98);
+	emit_f64(l, q[4], s.p99);
+	emit_f64(l, q[5], s.p999);
 	emit_u64(l, "total_count", m->hist.count);
 }
 
@@ -184,13 +187,19 @@ static void emit_state(struct render *r, const struct scales_metric *m)
 }
 
 /* Group name: prefix + app [+ "@" + uid] [+ "." + pid] + "." into
- * l->name; returns its length. */
+ * l->name; returns its length. With seed_names and one group (one app,
+ * merged), the prefix alone, as the seed's pusher named its one process's
+ * stats. */
 static size_t group_name(struct render *r, const struct scales_group *g)
 {
 	char *k = r->l->name;
 	const struct scales_snapshot *s = g->cur;
 	size_t plen = strlen(r->c->prefix);
 	memcpy(k, r->c->prefix, plen);
+	if (r->c->seed_names && r->ngroups == 1 && !r->c->per_process) {
+		k[plen] = 0;
+		return plen;
+	}
 	size_t w = plen + gname_component(k + plen, g->app,
 	                                  strnlen(g->app, sizeof(g->app)));
 	/* another user's processes are never merged into ours: their owner
@@ -230,7 +239,8 @@ static void render_group(struct render *r, const struct scales_group *g)
 			size_t dl = (size_t)(slash - m->path);
 			memcpy(dir, m->path, dl);
 			dir[dl] = 0;
-			l->base = glen + gname_path(l->name + glen, dir);
+			l->base = glen + gname_path(l->name + glen, dir,
+			                            r->c->seed_names);
 			l->name[l->base++] = '.';
 			/* the reader escaped the value into a path component
 			 * (docs/format.md, "Derived paths"): name the value */
@@ -238,7 +248,8 @@ static void render_group(struct render *r, const struct scales_group *g)
 			size_t vl = scales_derived_value(slash + 1, val);
 			l->base += gname_state(l->name + l->base, val, vl);
 		} else {
-			l->base = glen + gname_path(l->name + glen, m->path);
+			l->base = glen + gname_path(l->name + glen, m->path,
+			                            r->c->seed_names);
 		}
 		r->st->metrics++;
 		switch (m->kind) {
@@ -284,9 +295,11 @@ int graphite_render(struct scales_buf *out, scales_collector *col,
 		return -ENOMEM;
 	l->out = out;
 	l->tslen = (size_t)gfmt_i64(l->ts, ts);
-	struct render r = { .c = c, .col = col, .l = l, .st = st };
 	size_t n;
 	const struct scales_group *g = scales_collector_groups(col, &n);
+	struct render r = {
+		.c = c, .col = col, .l = l, .st = st, .ngroups = n
+	};
 	for (size_t i = 0; i < n && !out->oom; i++) {
 		render_group(&r, &g[i]);
 		st->groups++;
