@@ -722,6 +722,13 @@ typedef struct {
 	PyObject_HEAD PyObject *name;
 	PyObject *key;
 	PyObject *dict; /* the Python subclass's instance __dict__ */
+	/* The last instance __dict__ seen and its handle: `obj.stat += 1`
+	 * finds the handle by one pointer compare instead of two dict
+	 * lookups. The dict is held (not the instance), so no other object
+	 * can have it at the same address while it is cached. */
+	PyObject *cdict;
+	Handle *ch;
+	PyObject *cval; /* PmfStatBase: the value under key (a PmfStatDict) */
 } StatBase;
 
 static PyObject *str_bind;
@@ -746,18 +753,27 @@ static void statbase_dealloc(StatBase *self)
 	Py_XDECREF(self->name);
 	Py_XDECREF(self->key);
 	Py_XDECREF(self->dict);
+	Py_XDECREF(self->cdict);
+	Py_XDECREF(self->ch);
+	Py_XDECREF(self->cval);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static int statbase_traverse(StatBase *self, visitproc visit, void *arg)
 {
 	Py_VISIT(self->dict);
+	Py_VISIT(self->cdict);
+	Py_VISIT(self->ch);
+	Py_VISIT(self->cval);
 	return 0;
 }
 
 static int statbase_clear(StatBase *self)
 {
 	Py_CLEAR(self->dict);
+	Py_CLEAR(self->cdict);
+	Py_CLEAR(self->ch);
+	Py_CLEAR(self->cval);
 	return 0;
 }
 
@@ -768,9 +784,25 @@ static Handle *statbase_handle(StatBase *self, PyObject *obj, PyObject **owned)
 	*owned = NULL;
 	PyObject **dp = _PyObject_GetDictPtr(obj);
 	if (dp && *dp) {
+		if (*dp == self->cdict)
+			return self->ch;
 		PyObject *h = PyDict_GetItemWithError(*dp, self->key);
-		if (h && Py_TYPE(h) == &HandleType)
+		if (h && Py_TYPE(h) == &HandleType) {
+			/* Both set before either old one is released: a
+			 * release may run Python code that uses this
+			 * descriptor. */
+			PyObject *od = self->cdict;
+			Handle *oh = self->ch;
+			Py_INCREF(*dp);
+			Py_INCREF(h);
+			self->cdict = *dp;
+			self->ch = (Handle *)h;
+			Py_INCREF(h);
+			*owned = h;
+			Py_XDECREF(od);
+			Py_XDECREF(oh);
 			return (Handle *)h;
+		}
 		if (PyErr_Occurred())
 			return NULL;
 	}
@@ -814,20 +846,21 @@ static int statbase_set(StatBase *self, PyObject *obj, PyObject *value)
 		                "a stat cannot be deleted");
 		return -1;
 	}
-	PyObject *owned;
-	Handle *h = statbase_handle(self, obj, &owned);
-	if (!h || handle_ok(h) < 0) {
-		Py_XDECREF(owned);
-		return -1;
-	}
+	/* The value first: its __index__ may run Python code, which must
+	 * not run while a borrowed cached handle is held. */
 	long long v = PyLong_AsLongLong(value);
 	if (v == -1 && PyErr_Occurred()) {
-		Py_XDECREF(owned);
 		if (PyErr_ExceptionMatches(PyExc_TypeError)) {
 			PyErr_Format(PyExc_TypeError,
 			             "IntStat %U takes an int, not %.100s",
 			             self->name, Py_TYPE(value)->tp_name);
 		}
+		return -1;
+	}
+	PyObject *owned;
+	Handle *h = statbase_handle(self, obj, &owned);
+	if (!h || handle_ok(h) < 0) {
+		Py_XDECREF(owned);
 		return -1;
 	}
 	if (h->have_last) {
@@ -866,6 +899,123 @@ static PyTypeObject StatBaseType = {
 	.tp_new = PyType_GenericNew,
 	.tp_descr_get = (descrgetfunc)statbase_get,
 	.tp_descr_set = (descrsetfunc)statbase_set,
+	.tp_methods = statbase_methods,
+};
+
+/* --------------------------------------------------- PmfStatBase (C) */
+
+/*
+ * The seed's PmfStat as a data descriptor: obj.stat is the stat's summary
+ * dict (a PmfStatDict, kept in obj.__dict__ under self->key, made by
+ * self._dict(obj) on first use), and obj.stat = v records v seconds into
+ * its histogram (the dict's _h). The last instance's dict, summary and
+ * handle are cached, as IntStatBase does.
+ */
+static PyObject *str_dict, *str_h;
+
+/* The summary and the handle for obj, as new references. */
+static int pmf_lookup(StatBase *self, PyObject *obj, PyObject **val, Handle **h)
+{
+	PyObject **dp = _PyObject_GetDictPtr(obj);
+	if (dp && *dp && *dp == self->cdict) {
+		Py_INCREF(self->cval);
+		Py_INCREF(self->ch);
+		*val = self->cval;
+		*h = self->ch;
+		return 0;
+	}
+	PyObject *v = NULL;
+	if (dp && *dp) {
+		v = PyDict_GetItemWithError(*dp, self->key);
+		if (!v && PyErr_Occurred())
+			return -1;
+		Py_XINCREF(v);
+	}
+	if (!v) {
+		v = PyObject_CallMethodOneArg((PyObject *)self, str_dict, obj);
+		if (!v)
+			return -1;
+		dp = _PyObject_GetDictPtr(obj);
+	}
+	PyObject *hh = PyObject_GetAttr(v, str_h);
+	if (!hh || Py_TYPE(hh) != &HandleType) {
+		if (hh)
+			PyErr_SetString(PyExc_TypeError,
+			                "a PmfStat's summary has no histogram");
+		Py_XDECREF(hh);
+		Py_DECREF(v);
+		return -1;
+	}
+	if (dp && *dp) {
+		/* All three set before the old ones are released: a release
+		 * may run Python code that uses this descriptor. */
+		PyObject *od = self->cdict, *ov = self->cval;
+		Handle *oh = self->ch;
+		Py_INCREF(*dp);
+		Py_INCREF(v);
+		Py_INCREF(hh);
+		self->cdict = *dp;
+		self->cval = v;
+		self->ch = (Handle *)hh;
+		Py_XDECREF(od);
+		Py_XDECREF(ov);
+		Py_XDECREF(oh);
+	}
+	*val = v;
+	*h = (Handle *)hh;
+	return 0;
+}
+
+static PyObject *pmfbase_get(StatBase *self, PyObject *obj, PyObject *type)
+{
+	if (!obj || obj == Py_None) {
+		Py_INCREF(self);
+		return (PyObject *)self;
+	}
+	PyObject *v;
+	Handle *h;
+	if (pmf_lookup(self, obj, &v, &h) < 0)
+		return NULL;
+	Py_DECREF(h);
+	return v;
+}
+
+static int pmfbase_set(StatBase *self, PyObject *obj, PyObject *value)
+{
+	if (!value) {
+		PyErr_SetString(PyExc_AttributeError,
+		                "a stat cannot be deleted");
+		return -1;
+	}
+	/* The value first: its __float__ may run Python code. */
+	double d = PyFloat_AsDouble(value);
+	if (d == -1.0 && PyErr_Occurred())
+		return -1;
+	PyObject *v;
+	Handle *h;
+	if (pmf_lookup(self, obj, &v, &h) < 0)
+		return -1;
+	int rc = need(h, H_HIST);
+	if (rc == 0)
+		scales_histogram_record(&h->u.h, secs_to_ns(d));
+	Py_DECREF(v);
+	Py_DECREF(h);
+	return rc;
+}
+
+static PyTypeObject PmfBaseType = {
+	PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_scales.PmfStatBase",
+	.tp_basicsize = sizeof(StatBase),
+	.tp_dictoffset = offsetof(StatBase, dict),
+	.tp_dealloc = (destructor)statbase_dealloc,
+	.tp_traverse = (traverseproc)statbase_traverse,
+	.tp_clear = (inquiry)statbase_clear,
+	.tp_flags =
+	    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+	.tp_init = (initproc)statbase_init,
+	.tp_new = PyType_GenericNew,
+	.tp_descr_get = (descrgetfunc)pmfbase_get,
+	.tp_descr_set = (descrsetfunc)pmfbase_set,
 	.tp_methods = statbase_methods,
 };
 
@@ -909,9 +1059,11 @@ PyMODINIT_FUNC PyInit__scales(void);
 PyMODINIT_FUNC PyInit__scales(void)
 {
 	if (PyType_Ready(&HandleType) < 0 || PyType_Ready(&TimerType) < 0 ||
-	    PyType_Ready(&StatBaseType) < 0)
+	    PyType_Ready(&StatBaseType) < 0 || PyType_Ready(&PmfBaseType) < 0)
 		return NULL;
 	str_bind = PyUnicode_InternFromString("_bind");
+	str_dict = PyUnicode_InternFromString("_dict");
+	str_h = PyUnicode_InternFromString("_h");
 	PyObject *m = PyModule_Create(&moddef);
 	if (!m)
 		return NULL;
@@ -919,10 +1071,13 @@ PyMODINIT_FUNC PyInit__scales(void)
 	    PyErr_NewException("_scales.ScalesError", PyExc_ValueError, NULL);
 	PathError = PyErr_NewException("_scales.PathError", ScalesError, NULL);
 	Py_INCREF(&StatBaseType);
+	Py_INCREF(&PmfBaseType);
 	Py_INCREF(&HandleType);
 	if (PyModule_AddObject(m, "ScalesError", ScalesError) < 0 ||
 	    PyModule_AddObject(m, "PathError", PathError) < 0 ||
 	    PyModule_AddObject(m, "IntStatBase", (PyObject *)&StatBaseType) <
+	        0 ||
+	    PyModule_AddObject(m, "PmfStatBase", (PyObject *)&PmfBaseType) <
 	        0 ||
 	    PyModule_AddObject(m, "Handle", (PyObject *)&HandleType) < 0 ||
 	    PyModule_AddStringConstant(m, "LIB_VERSION", scales_version()) < 0)

@@ -416,3 +416,41 @@ def test_pages_keep_collapsed_containers_out_with_the_segment():
   out = io.StringIO()
   formats.jsonFormat(out, scales.getStats()['root'])
   assert out.getvalue() == '{"shown": {"count": 1}}\n'
+
+
+def test_descriptors_keep_each_instance_its_own_stat():
+  # IntStat and PmfStat cache the last instance's handle: instances used
+  # in turn, one freed and another made (its dict may reuse the address),
+  # each still counts into its own stat.
+  import gc
+
+  class K(object):
+    n = scales.IntStat('n')
+    lat = scales.PmfStat('lat')
+
+    def __init__(self, name):
+      scales.init(self, '/k/' + name)
+
+  a, b = K('a'), K('b')
+  for _ in range(10):
+    a.n += 1
+    b.n += 2
+    a.lat = 0.001
+    b.lat = 0.002
+    b.lat = 0.002
+  del a
+  gc.collect()
+  for name in 'cdefgh':
+    k = K(name)
+    k.n += 5
+    k.lat = 0.003
+    assert k.n == 5 and k.lat['count'] == 1
+    del k
+  assert b.n == 20 and b.lat['count'] == 20
+  m = read_metrics()
+  assert m['/k/a/n']['value'] == 10 and m['/k/a/lat']['count'] == 10
+  assert m['/k/b/n']['value'] == 20 and m['/k/b/lat']['count'] == 20
+  assert all(m['/k/%s/n' % c]['value'] == 5 for c in 'cdefgh')
+  with pytest.raises(TypeError):
+    b.lat = 'slow'
+  assert scales.getStats()['k']['b']['lat']['count'] == 20

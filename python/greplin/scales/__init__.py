@@ -480,7 +480,9 @@ class Stat(object):
 
   def __init__(self, name, value='', logger=None):
     self._name = name
-    self._hkey = '__scales_h_' + name  # the instance __dict__ key
+    # The instance __dict__ key, interned: the C descriptor looks it up
+    # with its own interned copy, found by identity (no string compare).
+    self._hkey = sys.intern('__scales_h_' + str(name))
     self._default = value
     self._logger = logger
 
@@ -804,6 +806,9 @@ class PmfStatDict(dict):
     self.time = self._h.time
 
   def __getitem__(self, item):
+    # Current, as the seed's (whose addValue updated the dict): one
+    # read of the histogram per item read.
+    self.refresh()
     return dict.get(self, item, 0.0)
 
   def addValue(self, value):
@@ -838,21 +843,16 @@ class _DictBackedStat(Stat):
     return d
 
 
-class PmfStat(_DictBackedStat):
+class PmfStat(_scales.PmfStatBase, _DictBackedStat):
   """A distribution of values (latencies in seconds): a histogram in the
   segment. `obj.stat = v` records v; `with obj.stat.time():` times a
-  block (call .discard() on the timer to drop the sample)."""
+  block (call .discard() on the timer to drop the sample). The descriptor
+  is _scales.PmfStatBase (C): it calls _dict() on first use."""
   DICT_CLASS = PmfStatDict
 
-  def __get__(self, instance, _=None):
-    if instance is None:
-      return self
-    d = instance.__dict__.get(self._hkey)
-    return d if d is not None else self._dict(instance)
-
-  def __set__(self, instance, value):
-    d = instance.__dict__.get(self._hkey)
-    (d if d is not None else self._dict(instance))._h.record(value)
+  def __init__(self, name, _=None):
+    _scales.PmfStatBase.__init__(self, name)
+    _DictBackedStat.__init__(self, name)
 
 
 class NamedPmfDict(dict):
