@@ -19,12 +19,13 @@ PREFIX ?=
 # prometheus, headless chromium, tmux, curl), fuzzing and sanitizers (clang,
 # libclang-rt-14-dev), make format (clang-format), the Python module and
 # its tests (python3-dev, python3-pytest, python3-mesonpy, gunicorn,
-# python3-prometheus-client).
+# python3-prometheus-client; python3-venv for the README's pip install).
 DEBS = meson ninja-build pkg-config gcc \
 	liburcu-dev libck-dev libcriterion-dev libncurses-dev libmicrohttpd-dev \
 	tmux curl graphite-carbon python3-whisper prometheus chromium \
 	clang clang-format libclang-rt-14-dev groff-base \
-	python3-dev python3-pytest python3-mesonpy gunicorn python3-prometheus-client
+	python3-dev python3-pytest python3-mesonpy gunicorn python3-prometheus-client \
+	python3-venv
 
 SETUP_ARGS ?=
 ifeq ($(CI),true)
