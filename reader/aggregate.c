@@ -204,6 +204,9 @@ static int add_key(void *arg, struct scales_metric *m, const char *c, size_t cl)
 		t->sum += m->v.u64;
 	else if (m->kind == SCALES_KIND_GAUGE)
 		t->sum += (uint64_t)m->v.i64;
+	else
+		return 0;
+	m->flags |= SCALES_MF_KEY; /* its name is an escaped key */
 	return 0;
 }
 
@@ -331,7 +334,7 @@ static int sum_dicts(struct scales_snapshot *s, const struct r_decl *d,
 		km->v.u64 = sum;
 		km->unit = unit;
 		km->agg = SCALES_AGG_SUM;
-		km->flags = SCALES_MF_DERIVED;
+		km->flags = SCALES_MF_DERIVED | SCALES_MF_KEY;
 		km->entry = d->entry;
 		km->generation = d->generation;
 		*total += sum;

@@ -425,6 +425,19 @@ static void render_metric(struct jw *w, const struct scales_metric *m,
 		JW_CKEY(w, "\"aggregate\"");
 		jstr(w->b, m->agg == SCALES_AGG_SUM ? "sum" : "states");
 	}
+	const char *slash = strrchr(m->path, '/');
+	if (slash && (m->flags & SCALES_MF_KEY)) {
+		/* a dict key as written; the path holds it escaped */
+		char *key = malloc(strlen(slash));
+		if (key) {
+			scales_derived_value(slash + 1, key);
+			jw_key(w, "key");
+			jstr(w->b, key);
+			free(key);
+		} else {
+			w->b->oom = true;
+		}
+	}
 	switch (m->kind) {
 	case SCALES_KIND_COUNTER:
 	case SCALES_KIND_DICT:

@@ -9,46 +9,11 @@
 
 #include <scales/reader.h>
 
+#include "scales_shm.h"
+
 size_t scales_utf8_decode(const void *str, size_t n, uint32_t *cp)
 {
-	const unsigned char *s = str;
-	if (n == 0)
-		return 0;
-	size_t len;
-	uint32_t c, min;
-	if (s[0] < 0x80) {
-		len = 1;
-		c = s[0];
-		min = 0;
-	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1fu;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		c = s[0] & 0x0fu;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07u;
-		min = 0x10000;
-	} else {
-		return 0; /* a continuation byte, 0xc0, 0xc1, 0xf5 and up */
-	}
-	if (n < len)
-		return 0;
-	/* stops at the first byte that is not a continuation (a NUL too) */
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3fu);
-	}
-	/* overlong forms, surrogates and values past U+10FFFF */
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	if (cp)
-		*cp = c;
-	return len;
+	return scales_shm_utf8_decode(str, n, cp); /* the writer's rule too */
 }
 
 /* Length of the valid UTF-8 sequence at s (NUL-terminated) encoding a code

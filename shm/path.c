@@ -5,6 +5,8 @@
  * "Derived paths"). The writer refuses what scales_shm_path_ok() refuses;
  * readers drop entries it refuses.
  */
+#include <string.h>
+
 #include "scales_shm.h"
 
 bool scales_shm_path_byte_ok(unsigned char c)
@@ -66,6 +68,68 @@ size_t scales_shm_unescape_component(const char *in, char *out)
 	}
 	out[o] = 0;
 	return o;
+}
+
+size_t scales_shm_utf8_decode(const void *str, size_t n, uint32_t *cp)
+{
+	const unsigned char *s = str;
+	if (n == 0)
+		return 0;
+	size_t len;
+	uint32_t c, min;
+	if (s[0] < 0x80) {
+		len = 1;
+		c = s[0];
+		min = 0;
+	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		c = s[0] & 0x1fu;
+		min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		c = s[0] & 0x0fu;
+		min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		c = s[0] & 0x07u;
+		min = 0x10000;
+	} else {
+		return 0; /* a continuation byte, 0xc0, 0xc1, 0xf5 and up */
+	}
+	if (n < len)
+		return 0;
+	/* stops at the first byte that is not a continuation (a NUL too) */
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3fu);
+	}
+	/* overlong forms, surrogates and values past U+10FFFF */
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	if (cp)
+		*cp = c;
+	return len;
+}
+
+int scales_shm_key_component(const char *key, size_t room, char *out)
+{
+	size_t n = strlen(key), esc = 0;
+	for (size_t i = 0; i < n;) {
+		size_t l = scales_shm_utf8_decode(key + i, n - i, NULL);
+		if (l == 0)
+			return -1;
+		for (size_t j = 0; j < l; j++) {
+			unsigned char c = (unsigned char)key[i + j];
+			esc += scales_shm_path_byte_ok(c) && c != '%' ? 1 : 3;
+		}
+		i += l;
+	}
+	if (n <= 2 && n && key[0] == '.' && key[n - 1] == '.')
+		esc = 3 * n; /* "." and ".." are escaped whole */
+	if ((n ? esc : 1) > room)
+		return -2;
+	return (int)scales_shm_escape_component(key, n, out);
 }
 
 size_t scales_shm_escape_component(const char *in, size_t n, char *out)

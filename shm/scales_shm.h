@@ -218,6 +218,21 @@ SCALES_SHM_HIDDEN size_t scales_shm_escape_component(const char *in, size_t n,
 SCALES_SHM_HIDDEN size_t scales_shm_unescape_component(const char *in,
                                                        char *out);
 
+/* path.c: the length (1 to 4) of the shortest UTF-8 encoding of a Unicode
+ * scalar value at str (n bytes available; its code point in *cp if cp), or
+ * 0 if str does not start one (overlong forms, surrogates, past U+10FFFF,
+ * truncated) or n is 0. The one UTF-8 rule of writer and readers (the
+ * reader exports it as scales_utf8_decode()). */
+SCALES_SHM_HIDDEN size_t scales_shm_utf8_decode(const void *str, size_t n,
+                                                uint32_t *cp);
+/* path.c, section 6 "Dict keys": a dict key (any UTF-8 string, NUL-ended)
+ * as its path component, escaped by scales_shm_escape_component(), into
+ * out (room for SCALES_SHM_ESCAPED_MAX(strlen(key)) bytes). Returns its
+ * length; -1 if key is not UTF-8; -2 if the component would exceed room
+ * bytes (the NUL not counted). */
+SCALES_SHM_HIDDEN int scales_shm_key_component(const char *key, size_t room,
+                                               char *out);
+
 /* histogram.c, section 9. Value to bucket: scales_histogram_bucket() of
  * <scales/scales.h> (the writer's hot path) is the one definition. */
 #define SCALES_SHM_HISTO_SUB_BITS_MIN 5

@@ -29,6 +29,11 @@ SCALES_API const char *scales_strerror(int err)
 	case SCALES_E_FOREIGN:
 		return "called from a task unknown to the library (a vfork "
 		       "child, clone(CLONE_VM) or a raw fork system call)";
+	case SCALES_E_KEY_UTF8:
+		return "the dict key is not valid UTF-8";
+	case SCALES_E_KEY_LONG:
+		return "the dict key is too long: escaped, it must fit in the "
+		       "255-byte path (see scales_dict_key() in docs/api.md)";
 	default:
 		break;
 	}

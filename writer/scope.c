@@ -398,9 +398,20 @@ SCALES_API int scales_dict_key(scales_dict *d, const char *key,
 	scales_counter_sink(out);
 	if (!d || !d->reg || !key)
 		return -EINVAL;
-	char path[SCALES_SHM_PATH_MAX];
-	if (strchr(key, '/') || join_path(path, sizeof path, d->path, key))
+	/* the key as one escaped component (shm/path.c, the rule of derived
+	 * paths, so readers decode both alike) right after "<dict path>/" */
+	char path[SCALES_SHM_ESCAPED_MAX(SCALES_SHM_PATH_MAX)];
+	size_t pl = d->path_len;
+	if (pl + 2 > SCALES_SHM_PATH_MAX)
 		return SCALES_E_PATH;
+	memcpy(path, d->path, pl);
+	path[pl] = '/';
+	int kl = scales_shm_key_component(key, SCALES_SHM_PATH_MAX - 2 - pl,
+	                                  path + pl + 1);
+	if (kl == -1)
+		return SCALES_E_KEY_UTF8;
+	if (kl < 0)
+		return SCALES_E_KEY_LONG;
 	struct index_node n;
 	int rc =
 	    stat_register(d->reg, path, SCALES_SHM_COUNTER, NULL, NULL, 0, &n);

@@ -752,21 +752,41 @@ Test(api, dict_errors)
 	cr_expect_eq(scales_dict_key(&d, NULL, &c), -EINVAL);
 	poke_counter(&c);
 	cr_expect_eq(scales_dict_key(&d, "k", NULL), -EINVAL);
-	const char *bad_keys[] = { "", "a/b", "/", "..", "a b", "\n" };
+	cr_expect_eq(scales_dict_add(&d, "200", 2), 0);
+	/* not UTF-8: a lone continuation, an overlong "/", a surrogate,
+	 * past U+10FFFF, a truncated sequence */
+	const char *bad_keys[] = { "\x80", "a\xc0\xaf", "\xed\xa0\x80",
+		                   "\xf4\x90\x80\x80", "\xe6\x97" };
 	for (size_t i = 0; i < sizeof bad_keys / sizeof bad_keys[0]; i++) {
 		cr_expect_eq(scales_dict_key(&d, bad_keys[i], &c),
-		             SCALES_E_PATH, "key [%s]", bad_keys[i]);
+		             SCALES_E_KEY_UTF8, "key %zu", i);
 		poke_counter(&c);
 		cr_expect_eq(scales_dict_add(&d, bad_keys[i], 1),
-		             SCALES_E_PATH);
+		             SCALES_E_KEY_UTF8);
 	}
-	cr_expect_eq(scales_dict_add(&d, "200", 2), 0);
+	/* "/d/" + 252 bytes is the 255-byte path; one more is too long, and
+	 * so are 85 bytes that each escape to 3 */
+	char k[300];
+	memset(k, 'k', 253);
+	k[253] = 0;
+	cr_expect_eq(scales_dict_add(&d, k, 1), SCALES_E_KEY_LONG);
+	k[252] = 0;
+	cr_expect_eq(scales_dict_add(&d, k, 1), 0);
+	memset(k, ' ', 85);
+	k[85] = 0;
+	cr_expect_eq(scales_dict_key(&d, k, &c), SCALES_E_KEY_LONG);
+	poke_counter(&c);
+	k[84] = 0; /* 252 escaped bytes */
+	cr_expect_eq(scales_dict_add(&d, k, 1), 0);
+	cr_expect_str_neq(scales_strerror(SCALES_E_KEY_LONG), "unknown error");
+	cr_expect_str_neq(scales_strerror(SCALES_E_KEY_UTF8), "unknown error");
 	cr_expect_eq(scales_dict_add(&d, "404", 1), 0);
 	struct scales_snapshot *s = h_snap(reg);
 	const struct scales_metric *m = h_find(s, "/d");
 	cr_expect_eq(m->kind, SCALES_KIND_DICT);
-	cr_expect_eq(m->v.u64, 3);
-	cr_expect_eq(s->n, 3, "%zu metrics", s->n);
+	cr_expect_eq(m->v.u64, 5, "refusals change no count");
+	cr_expect_eq(h_find(s, "/d/200")->v.u64, 2);
+	cr_expect_eq(s->n, 5, "%zu metrics", s->n);
 	scales_snapshot_free(&s);
 	scales_close(&reg);
 }

@@ -20,6 +20,10 @@
  * With --peak V it sets gauges declared with each merge mode to V:
  * /merge/max (SCALES_MERGE_MAX), /merge/min (a double, SCALES_MERGE_MIN),
  * /merge/mean (SCALES_MERGE_MEAN), /merge/sum (none).
+ * With --keys, a dict /keys/ua counts keys that are no path component
+ * (see keys[] below); a key that is not UTF-8 and one too long must be
+ * refused with SCALES_E_KEY_UTF8 and SCALES_E_KEY_LONG, leaving the
+ * others' counts alone.
  * Prints "ready" once the numbers are in place,
  * waits for SIGTERM or SIGINT and removes its segment.
  */
@@ -55,7 +59,7 @@ int main(int argc, char **argv)
 {
 	const char *app = "top-writer";
 	long count = 5, metrics = 0, peak = 0;
-	int merge = 0;
+	int merge = 0, keys = 0;
 	struct scales_histogram_config shape = { 0 };
 	long refuse = 0;
 	bool use_shape = false;
@@ -76,7 +80,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--peak") && i + 1 < argc) {
 			peak = atol(argv[++i]);
 			merge = 1;
-		} else if (!strcmp(argv[i], "--busy"))
+		} else if (!strcmp(argv[i], "--keys"))
+			keys = 1;
+		else if (!strcmp(argv[i], "--busy"))
 			busy = 1;
 		else if (!strcmp(argv[i], "--inf"))
 			inf = 1;
@@ -173,6 +179,31 @@ int main(int argc, char **argv)
 				return fail(p[i], rc);
 			scales_gauge_f64_set(&gf, v[i]);
 		}
+	}
+	if (keys) {
+		/* key i is added i + 1 times */
+		static const char *const k[] = { "Mozilla/5.0 (X11; Linux)",
+			                         "",
+			                         "count",
+			                         "aA",
+			                         "a%41",
+			                         "\xc3\xa9\xe6\x97\xa5",
+			                         ".",
+			                         "tab\there" };
+		scales_dict d;
+		if ((rc = scales_dict_get(reg, "/keys/ua", NULL, &d)))
+			return fail("dict", rc);
+		for (unsigned i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+			if ((rc = scales_dict_add(&d, k[i], i + 1)))
+				return fail(k[i], rc);
+		char longkey[300];
+		memset(longkey, 'x', sizeof(longkey) - 1);
+		longkey[sizeof(longkey) - 1] = 0;
+		if ((rc = scales_dict_add(&d, "\xff\xfe", 1)) !=
+		    SCALES_E_KEY_UTF8)
+			return fail("not UTF-8: not refused", rc);
+		if ((rc = scales_dict_add(&d, longkey, 1)) != SCALES_E_KEY_LONG)
+			return fail("too long: not refused", rc);
 	}
 	for (long i = 0; i < refuse; i++) {
 		char path[64];

@@ -188,12 +188,22 @@ Test(seed, dict_stats_and_key_sums)
 	for (int i = 0; i < 5; i++)
 		scales_counter_inc(&ok);
 	cr_assert_eq(scales_dict_add(&codes, "404", 2), 0);
-	cr_assert_eq(scales_dict_add(&codes, "bad/key", 1), SCALES_E_PATH);
+	/* any UTF-8 key counts, escaped into one component */
+	cr_assert_eq(scales_dict_add(&codes, "Mozilla/5.0 (X11; Linux)", 1), 0);
+	cr_assert_eq(scales_dict_add(&codes, "bad\xffkey", 1),
+	             SCALES_E_KEY_UTF8);
 	struct scales_snapshot *s = snap(reg);
+	const struct scales_metric *ua =
+	    must_find(s, "/web/status/Mozilla%2F5.0%20%28X11%3B%20Linux%29");
+	cr_assert_eq(ua->v.u64, 1);
+	cr_assert(ua->flags & SCALES_MF_KEY);
+	char key[64];
+	scales_derived_value(strrchr(ua->path, '/') + 1, key);
+	cr_assert_str_eq(key, "Mozilla/5.0 (X11; Linux)");
 	cr_assert_eq(must_find(s, "/web/status/200")->v.u64, 5);
 	cr_assert_eq(must_find(s, "/web/status/404")->v.u64, 2);
 	cr_assert_eq(must_find(s, "/web/status")->kind, SCALES_KIND_DICT);
-	cr_assert_eq(must_find(s, "/web/status")->v.u64, 7);
+	cr_assert_eq(must_find(s, "/web/status")->v.u64, 8);
 	scales_snapshot_free(&s);
 
 	/* key-by-key sums over children */

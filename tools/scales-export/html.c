@@ -909,7 +909,19 @@ static void metric_row(struct scales_buf *b, const struct hgroup *g, size_t i,
 	buf_puts(b, " title=\"");
 	html_escape_str(b, m->path);
 	buf_puts(b, "\">");
-	html_escape_str(b, last);
+	if (m->flags & SCALES_MF_KEY) {
+		/* a dict key as written, not its escaped component */
+		char *key = malloc(strlen(last) + 1);
+		if (!key) {
+			b->oom = true;
+			return;
+		}
+		scales_derived_value(last, key);
+		html_escape_str(b, key);
+		free(key);
+	} else {
+		html_escape_str(b, last);
+	}
 	buf_printf(b, "</a></td><td class=\"kind\">%s</td>",
 	           scales_kind_name(m->kind));
 

@@ -217,6 +217,11 @@ size_t gname_path(char *out, const char *path, bool seed)
 	return w;
 }
 
+size_t gname_key(char *out, const char *in, size_t n)
+{
+	return path_component(out, in, n); /* keys are path components */
+}
+
 size_t gname_state(char *out, const char *in, size_t n)
 {
 	/* "~" is in no path component (the writer's path rules) and no

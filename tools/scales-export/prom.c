@@ -540,8 +540,17 @@ static void samples(struct pctx *c, const struct pitem *it)
 			if (strchr(rest, '/') ||
 			    s->metrics[j].kind != SCALES_KIND_COUNTER)
 				continue;
+			/* the label is the key as written, not its escaped
+			 * path component (docs/format.md, "Dict keys") */
+			char *key = malloc(strlen(rest) + 1);
+			if (!key) {
+				b->oom = true;
+				return;
+			}
+			scales_derived_value(rest, key);
 			buf_puts(b, it->name);
-			labels(c, g, "key", rest, NULL);
+			labels(c, g, "key", key, NULL);
+			free(key);
 			value_u64(b, s->metrics[j].v.u64);
 		}
 		break;

@@ -247,6 +247,19 @@ static void render_group(struct render *r, const struct scales_group *g)
 			char val[NAME_MAX_BYTES];
 			size_t vl = scales_derived_value(slash + 1, val);
 			l->base += gname_state(l->name + l->base, val, vl);
+		} else if ((m->flags & SCALES_MF_KEY) && slash &&
+		           slash != m->path) {
+			/* a dict key: named as written (decoded from its
+			 * escaped path component), in Graphite's escaping */
+			char dir[NAME_MAX_BYTES];
+			size_t dl = (size_t)(slash - m->path);
+			memcpy(dir, m->path, dl);
+			dir[dl] = 0;
+			l->base = glen + gname_path(l->name + glen, dir);
+			l->name[l->base++] = '.';
+			char key[NAME_MAX_BYTES];
+			size_t kl = scales_derived_value(slash + 1, key);
+			l->base += gname_key(l->name + l->base, key, kl);
 		} else {
 			l->base = glen + gname_path(l->name + glen, m->path,
 			                            r->c->seed_names);

@@ -242,13 +242,15 @@ static void draw_metric_row(struct top_ui *u, const struct layout *l, int y,
 		                   n->collapsed ?
 		                           (utf8 ? "\xe2\x96\xb8" : "+") :
 		                           (utf8 ? "\xe2\x96\xbe" : "-");
+		/* top_name(): a dict key as written, made printable */
 		if (t->flat_mode)
-			snprintf(name, sizeof(name), "  %s %.*s", mark,
-			         (int)n->path_len, n->path);
+			snprintf(name, sizeof(name), "  %s %s", mark,
+			         top_name(m, n->path, n->path_len));
 		else
-			snprintf(name, sizeof(name), "%*s%s %.*s", 2 * n->depth,
-			         "", mark, (int)(n->path_len - n->name_off),
-			         n->path + n->name_off);
+			snprintf(name, sizeof(name), "%*s%s %s", 2 * n->depth,
+			         "", mark,
+			         top_name(m, n->path + n->name_off,
+			                  (size_t)(n->path_len - n->name_off)));
 		if (m) {
 			metric_cells(cell, m, &src->rate[n->metric]);
 			if (m->agg && has_colors())

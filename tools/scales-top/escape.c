@@ -5,6 +5,7 @@
  */
 #include "escape.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,4 +30,26 @@ const char *top_esc(const char *s)
 		cap[i] = need;
 	}
 	return scales_printable(ring[i], cap[i], s);
+}
+
+const char *top_name(const struct scales_metric *m, const char *s, size_t n)
+{
+	char *t = malloc(n + 1);
+	if (!t)
+		return "?";
+	memcpy(t, s, n);
+	t[n] = 0;
+	if (m && (m->flags & SCALES_MF_KEY)) {
+		/* decoding only shortens: in place after the last "/" */
+		char *last = strrchr(t, '/');
+		last = last ? last + 1 : t;
+		char *v = strdup(last);
+		if (v) {
+			scales_derived_value(v, last);
+			free(v);
+		}
+	}
+	const char *r = top_esc(t);
+	free(t);
+	return r;
 }

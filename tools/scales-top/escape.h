@@ -21,4 +21,14 @@
  */
 const char *top_esc(const char *s);
 
+struct scales_metric;
+
+/*
+ * The n bytes at s (m's path, or its last component) as top_esc() gives
+ * them, except that a dict key (m flagged SCALES_MF_KEY) is shown as
+ * written: its escaped last component decoded (scales_derived_value()).
+ * m may be NULL.
+ */
+const char *top_name(const struct scales_metric *m, const char *s, size_t n);
+
 #endif /* SCALES_TOP_ESCAPE_H */

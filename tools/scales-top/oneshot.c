@@ -153,7 +153,7 @@ static void end_line(const struct scales_metric *m, bool verbose)
 static void print_metric(const struct scales_metric *m,
                          const struct scales_rate *r, int width, bool verbose)
 {
-	printf("%-*s ", width, top_esc(m->path));
+	printf("%-*s ", width, top_name(m, m->path, strlen(m->path)));
 	switch (m->kind) {
 	case SCALES_KIND_COUNTER:
 	case SCALES_KIND_DICT:

@@ -457,6 +457,11 @@ enum scales_metric_flags {
 	SCALES_MF_MERGE_MIN = 2u << 2,
 	SCALES_MF_MERGE_MEAN = 3u << 2,
 	SCALES_MF_MERGE_MASK = 3u << 2,
+	/* a key of a dict or of a dict aggregate (path/<key>, set by
+	 * scales_snapshot_aggregate()):
+	 * its last component is the key escaped (docs/format.md, "Dict
+	 * keys"); scales_derived_value() gives the key as written */
+	SCALES_MF_KEY = 1u << 4,
 };
 #define SCALES_MF_MERGE_SHIFT 2
 
@@ -959,8 +964,9 @@ scales_collector_interval(scales_collector *c, const struct scales_group *g,
  * Every escaper of the tools uses it: they all agree on what is text.
  */
 /*
- * The state value that a derived path's last component stands for (a state
- * aggregate's per-value count, path/<value>): the component decoded as
+ * The state value or dict key that a path's last component stands for (a
+ * state aggregate's per-value count, path/<value>; a dict key, path/<key>,
+ * flagged SCALES_MF_KEY): the component decoded as
  * docs/format.md section 6 "Derived paths" says ("%XX" is byte XX, a lone
  * "%" the empty value). out has room for strlen(component) + 1 bytes; it
  * is NUL-terminated. Returns the value's length. Every output that shows or

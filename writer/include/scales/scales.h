@@ -97,6 +97,9 @@ enum scales_error {
 	                             its threads (a vfork child, a raw
 	                             clone(CLONE_VM)) or from the child of a
 	                             raw fork system call: refused */
+	SCALES_E_KEY_UTF8 = -1008, /* a dict key is not valid UTF-8 */
+	SCALES_E_KEY_LONG = -1009, /* a dict key, escaped, does not fit in
+	                              the path (255 bytes) */
 };
 
 /*
@@ -798,10 +801,15 @@ SCALES_API int scales_bind(scales_scope *scope,
 /* ------------------------------------------------------------ dict stats */
 
 /*
- * A dict stat: counters keyed at run time (HTTP status codes, say). The
- * dict is marked at path; each key is a child counter at path/<key> (the
- * key must be a valid path component). Cache the counter of a hot key with
- * scales_dict_key() so that updates stay a plain counter add.
+ * A dict stat: counters keyed at run time (HTTP status codes, user agents,
+ * URLs). The dict is marked at path; each key is a child counter at
+ * path/<escaped key>. A key is any UTF-8 string (the empty one too): bytes
+ * outside [A-Za-z0-9_.:@+-] are written %XX (docs/format.md, "Dict keys"),
+ * and readers show the key as written. The escaped key must fit in the
+ * path: strlen(dict path) + 1 + escaped length <= 255, where every other
+ * byte counts 3 (below a 20-byte dict path: 234 ASCII letters, or 78 bytes
+ * of anything). Cache the counter of a hot key with scales_dict_key() so
+ * that updates stay a plain counter add.
  * The struct is the caller's; it only names the dict.
  */
 typedef struct scales_dict {
@@ -818,7 +826,9 @@ SCALES_API int scales_scope_dict(scales_scope *s, const char *name,
                                  const struct scales_info *info,
                                  scales_dict *out);
 
-/* Gets or creates the counter of key; fills *out (a sink on error). */
+/* Gets or creates the counter of key; fills *out (a sink on error).
+ * SCALES_E_KEY_UTF8: key is not UTF-8; SCALES_E_KEY_LONG: too long (see
+ * above). A refused key changes nothing: every other key keeps its count. */
 SCALES_API int scales_dict_key(scales_dict *d, const char *key,
                                scales_counter *out);
 
