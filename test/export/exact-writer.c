@@ -5,7 +5,9 @@
  * tiny, subnormal, huge, a power of two whose shortest form is the decimal
  * above, float noise, -0, NaN and the infinities; integers past 2^53;
  * histograms in seconds (nanoseconds / 1e9) and without a unit. App
- * "exact". Prints "ready", then waits for SIGTERM or SIGINT.
+ * "exact". With an argument N, N more counters /many/cK (K = 0..N-1, value
+ * K), for a large /metrics text (test/export/textfile-test.sh). Prints
+ * "ready", then waits for SIGTERM or SIGINT.
  */
 #include <float.h>
 #include <math.h>
@@ -48,8 +50,9 @@ static void histogram(scales_registry *r, const char *path, unsigned unit,
 		scales_histogram_record(&h, v[i]);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	long many = argc > 1 ? atol(argv[1]) : 0;
 	sigset_t stop;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
@@ -59,6 +62,10 @@ int main(void)
 	struct scales_options opts;
 	scales_options_init(&opts);
 	opts.app = "exact";
+	if (many) { /* room for the extra counters */
+		opts.max_entries = (uint32_t)many + 64;
+		opts.string_bytes = (size_t)many * 16 + 65536;
+	}
 	scales_registry *reg;
 	int rc = scales_open(&opts, &reg);
 	if (rc) {
@@ -101,6 +108,15 @@ int main(void)
 	static const uint64_t plain[] = { 1, 2, 3, 1000003, 7 };
 	histogram(reg, "/h/plain", 0, plain, sizeof(plain) / sizeof(plain[0]));
 
+	for (long k = 0; k < many; k++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/many/c%ld", k);
+		if (scales_counter_get(reg, path, NULL, &c)) {
+			fprintf(stderr, "exact-writer: %s failed\n", path);
+			return 1;
+		}
+		scales_counter_add(&c, (uint64_t)k);
+	}
 	if (failed)
 		return 1;
 	printf("ready\n");

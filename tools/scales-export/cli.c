@@ -128,6 +128,11 @@ static int apply(struct export_args *a, int id, const char *val,
 			return bad(where, "empty --json-file path%s", "");
 		rc = set_str(&a->json_file, val);
 		break;
+	case EXPORT_OPT_TEXTFILE:
+		if (!*val)
+			return bad(where, "empty --textfile path%s", "");
+		rc = set_str(&a->textfile, val);
+		break;
 	case EXPORT_OPT_HTTP:
 		if (!*val)
 			return bad(where, "empty --http address%s", "");
@@ -412,20 +417,22 @@ int export_args_parse(int argc, char **argv, struct export_args *a)
 		if (push(&a->selectors, &a->nselectors, argv[i]))
 			return bad("", "out of memory%s", "");
 	}
-	if (a->once && !a->ngraphite && !a->to_stdout && !a->json_file)
+	if (a->once && !a->ngraphite && !a->to_stdout && !a->json_file &&
+	    !a->textfile)
 		return bad("",
-		           "--once needs --graphite, --stdout or "
-		           "--json-file%s",
+		           "--once needs --graphite, --stdout, --json-file or "
+		           "--textfile%s",
 		           "");
 	if (a->once && a->http)
 		return bad("",
 		           "--http serves until stopped: it does not go with "
 		           "--once%s",
 		           "");
-	if (!a->ngraphite && !a->to_stdout && !a->json_file && !a->http)
+	if (!a->ngraphite && !a->to_stdout && !a->json_file && !a->http &&
+	    !a->textfile)
 		return bad("",
 		           "nothing to do: give --graphite, --stdout, "
-		           "--json-file or --http%s",
+		           "--json-file, --textfile or --http%s",
 		           "");
 	/* the buffer holds what --buffer says, never more: the resend window
 	 * (the batch being sent and the --resend ones before it) lies inside
@@ -470,6 +477,7 @@ void export_args_free(struct export_args *a)
 	free_strv(a->graphite, a->ngraphite);
 	free_strv(a->selectors, a->nselectors);
 	free(a->json_file);
+	free(a->textfile);
 	free(a->http);
 	free(a->prefix);
 	free(a->dir);

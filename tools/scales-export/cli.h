@@ -25,6 +25,7 @@ struct export_args {
 	size_t ngraphite;
 	bool to_stdout;
 	char *json_file;
+	char *textfile; /* --textfile */
 	char *http;
 	bool http_allow_remote;
 	unsigned http_history;

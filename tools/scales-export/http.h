@@ -78,6 +78,18 @@ void export_http_stop(void);
 /* The bound TCP port, or 0 when not started. */
 unsigned export_http_port(void);
 
+struct scales_buf;
+struct scales_group;
+
+/*
+ * Appends the /metrics text (Prometheus text format 0.0.4, as --http
+ * serves it) of n collector groups to b: --textfile. Another user's
+ * groups carry a uid label unless all_owners; per_process adds pid.
+ * Returns 0, -ENOMEM, or -ENOTSUP in a build without the HTTP side.
+ */
+int export_prom_render(struct scales_buf *b, const struct scales_group *g,
+                       size_t n, bool per_process, bool all_owners);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,7 +7,7 @@
  * Graphite connections and a signalfd, woken at each period boundary.
  *
  * This file holds the run loop; self.c the tool's own metrics, atomic.c
- * the atomic file writing.
+ * the atomic file writing (--json-file, --textfile).
  *
  * Exit status: 0 success; 1 nothing matched, or with --once a destination
  * that did not accept every point; 2 bad usage or configuration.
@@ -153,6 +153,27 @@ static int collect(struct selection *sel, bool strict, bool named_only)
 
 /* ------------------------------------------------------------ json file */
 
+/* Counts and reports a failed write of f (once, until it works again),
+ * never fatal to the other outputs. */
+static void file_outcome(struct json_out *f, int rc, const char *why, int err)
+{
+	if (rc) {
+		f->errors++;
+		if (!f->failing)
+			logmsg(true, "%s %s: %s%s%s (counted in %s)", f->opt,
+			       f->path, why, err ? ": " : "",
+			       err ? strerror(err) : "",
+			       strcmp(f->opt, "--json-file") ?
+			           "/export/textfile_errors" :
+			           "/export/json_file_errors");
+		f->failing = true;
+	} else {
+		if (f->failing)
+			logmsg(false, "%s %s: written again", f->opt, f->path);
+		f->failing = false;
+	}
+}
+
 /* Writes the collector's groups to j->path atomically (atomic.c).
  * Returns 0 or -1 (reported). */
 static int json_write(struct json_out *j, scales_collector *col,
@@ -180,19 +201,32 @@ static int json_write(struct json_out *j, scales_collector *col,
 		goto out;
 	rc = atomic_write_file(j->path, b.data, b.len, &why, &err);
 out:
-	if (rc) {
-		j->errors++;
-		if (!j->failing)
-			logmsg(true, "--json-file %s: %s%s%s", j->path, why,
-			       err ? ": " : "", err ? strerror(err) : "");
-		j->failing = true;
-	} else {
-		if (j->failing)
-			logmsg(false, "--json-file %s: written again", j->path);
-		j->failing = false;
-	}
+	file_outcome(j, rc, why, err);
 	free(snaps);
 	free(rates);
+	scales_buf_free(&b);
+	return rc;
+}
+
+/* Writes the /metrics text of the collector's groups to t->path
+ * atomically (node_exporter's textfile collector reads *.prom files; the
+ * temporary file starts with "." and does not end in ".prom", so it never
+ * reads one half written). Returns 0 or -1 (reported). */
+static int textfile_write(struct json_out *t, scales_collector *col,
+                          const struct export_config *c)
+{
+	size_t n;
+	const struct scales_group *g = scales_collector_groups(col, &n);
+	struct scales_buf b = { 0 };
+	const char *why = "out of memory";
+	int err = 0, rc = -1;
+	int prc = export_prom_render(&b, g, n, c->per_process, c->all_owners);
+	if (prc == -ENOTSUP)
+		why = "this build has no HTTP support (libmicrohttpd missing)";
+	else if (!prc && !b.oom)
+		rc = atomic_write_file(t->path, b.data ? b.data : "", b.len,
+		                       &why, &err);
+	file_outcome(t, rc, why, err);
 	scales_buf_free(&b);
 	return rc;
 }
@@ -209,6 +243,7 @@ struct run {
 	struct pointbuf pb;
 	struct gdest_tuning tune;
 	struct json_out json;
+	struct json_out textfile;
 	struct self self;
 	int sigfd;
 	/* push duration: the batch being delivered and when it started */
@@ -257,7 +292,7 @@ static void step_all(struct run *r, const struct pollfd *pfd, bool closing)
 	for (size_t i = 0; i < r->nd; i++)
 		curs[i] = &r->dests[i].cur;
 	pb_trim(&r->pb, curs, r->nd, r->tune.resend);
-	self_update(&r->self, r->dests, r->nd, &r->pb, &r->json);
+	self_update(&r->self, r->dests, r->nd, &r->pb, &r->json, &r->textfile);
 }
 
 /*
@@ -384,6 +419,8 @@ static int run_once(struct run *r)
 	int64_t ts = (int64_t)floor(real_s() / r->a->period) * r->a->period;
 	if (r->a->json_file && json_write(&r->json, r->sel.col, false))
 		status = 1;
+	if (r->a->textfile && textfile_write(&r->textfile, r->sel.col, &r->cfg))
+		status = 1;
 	struct scales_buf b = { 0 };
 	struct export_render_stats st = { 0 };
 	if (graphite_render(&b, r->sel.col, &r->cfg, ts, &st)) {
@@ -432,6 +469,8 @@ static void period(struct run *r, int64_t ts, bool *warned)
 	}
 	if (r->a->json_file)
 		json_write(&r->json, r->sel.col, true);
+	if (r->a->textfile)
+		textfile_write(&r->textfile, r->sel.col, &r->cfg);
 	struct scales_buf b = { 0 };
 	struct export_render_stats st = { 0 };
 	if (graphite_render(&b, r->sel.col, &r->cfg, ts, &st))
@@ -454,7 +493,8 @@ static void period(struct run *r, int64_t ts, bool *warned)
 
 static int run_loop(struct run *r)
 {
-	bool pushing = r->nd || r->a->to_stdout || r->a->json_file;
+	bool pushing =
+	    r->nd || r->a->to_stdout || r->a->json_file || r->a->textfile;
 	if (pushing) /* the baseline of the first interval */
 		collect(&r->sel, false, false);
 	unsigned p = r->a->period;
@@ -570,6 +610,9 @@ int main(int argc, char **argv)
 	if (r.tune.backoff_min_ns > r.tune.backoff_max_ns)
 		r.tune.backoff_min_ns = r.tune.backoff_max_ns;
 	r.json.path = a.json_file;
+	r.json.opt = "--json-file";
+	r.textfile.path = a.textfile;
+	r.textfile.opt = "--textfile";
 	srandom((unsigned)(mono_ns() ^ ((uint64_t)getpid() << 16)));
 
 	/* signals: TERM and INT stop us, through a signalfd; the mask is

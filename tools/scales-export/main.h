@@ -22,9 +22,11 @@
 void logmsg(bool error, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* --------------------------------------------------------- json file */
+/* ------------------------------------------- json file and textfile */
 
+/* --json-file or --textfile: a file rewritten atomically every period */
 struct json_out {
+	const char *opt; /* "--json-file", "--textfile": for messages */
 	const char *path;
 	bool failing; /* the last write failed (reported once) */
 	uint64_t errors;
@@ -48,20 +50,22 @@ struct self_dest {
 struct self {
 	scales_registry *reg;
 	scales_scope *root; /* /export/graphite */
-	scales_counter periods, points, json_errors;
+	scales_counter periods, points, json_errors, textfile_errors;
 	scales_histogram push_duration;
 	scales_gauge buffered, metrics, processes;
 	struct self_dest *d;
-	uint64_t l_json_errors;
+	uint64_t l_json_errors, l_textfile_errors;
 };
 
 /* Publishes the tool's own metrics (/export/...) unless
  * a->no_self_metrics; without a segment every handle is a sink. */
 void self_open(struct self *s, const struct export_args *a, struct gdest *dests,
                size_t nd);
-/* Copies the destinations' and the JSON file's counters in. */
+/* Copies the destinations', the JSON file's and the textfile's counters
+ * in. */
 void self_update(struct self *s, struct gdest *dests, size_t nd,
-                 const struct pointbuf *pb, const struct json_out *j);
+                 const struct pointbuf *pb, const struct json_out *j,
+                 const struct json_out *t);
 void self_close(struct self *s);
 
 #endif

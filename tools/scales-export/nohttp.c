@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nohttp.c: export_http_start() for a build without the HTTP side (no
- * http.c, or no libmicrohttpd): --http then fails with a clear message.
+ * http.c, or no libmicrohttpd): --http and --textfile then fail with a
+ * clear message.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,4 +25,10 @@ void export_http_stop(void)
 unsigned export_http_port(void)
 {
 	return 0;
+}
+
+int export_prom_render(struct scales_buf *b, const struct scales_group *g,
+                       size_t n, bool per_process, bool all_owners)
+{
+	return -ENOTSUP;
 }

@@ -33,6 +33,10 @@
 	X(JSON_FILE, 'j', "json-file", "PATH", 0,                              \
 	  "every period, write the full JSON snapshot (the scales-top --json " \
 	  "schema) of the selected processes to PATH, atomically")             \
+	X(TEXTFILE, 0, "textfile", "PATH", 0,                                  \
+	  "every period, write the /metrics text (Prometheus) to PATH "        \
+	  "atomically, for node_exporter's textfile collector (PATH ends in "  \
+	  "\".prom\")")                                                        \
 	X(HTTP, 0, "http", "ADDR:PORT", 0,                                     \
 	  "serve the stats pages and /metrics (Prometheus) on ADDR:PORT "      \
 	  "(default address 127.0.0.1)")                                       \

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "http_internal.h"
 
@@ -726,4 +727,23 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 	scales_buf_free(&tmp);
 	free(items);
 	return b->oom ? -ENOMEM : 0;
+}
+
+/* --textfile: the run loop's collector groups as the sampler's entries
+ * (snapshot, owner); prom_render() reads nothing else of them. */
+int export_prom_render(struct scales_buf *b, const struct scales_group *g,
+                       size_t n, bool per_process, bool all_owners)
+{
+	struct hgroup *hg = calloc(n ? n : 1, sizeof(*hg));
+	if (!hg)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		hg[i].snap = g[i].cur;
+		hg[i].rates = g[i].rates;
+		hg[i].show_owner =
+		    !all_owners && g[i].uid != (uint32_t)geteuid();
+	}
+	int rc = prom_render(b, hg, n, per_process);
+	free(hg);
+	return rc;
 }

@@ -44,6 +44,10 @@ void self_open(struct self *s, const struct export_args *a, struct gdest *dests,
 	                   &(struct scales_info){ "failed --json-file writes",
 	                                          0 },
 	                   &s->json_errors);
+	scales_counter_get(r, "/export/textfile_errors",
+	                   &(struct scales_info){ "failed --textfile writes",
+	                                          0 },
+	                   &s->textfile_errors);
 	scales_histogram_get(r, "/export/push_duration",
 	                     &(struct scales_info){
 	                         "from the period's start until every "
@@ -116,7 +120,8 @@ static void add_delta(const scales_counter *c, uint64_t now, uint64_t *last)
 }
 
 void self_update(struct self *s, struct gdest *dests, size_t nd,
-                 const struct pointbuf *pb, const struct json_out *j)
+                 const struct pointbuf *pb, const struct json_out *j,
+                 const struct json_out *t)
 {
 	if (!s->d)
 		return;
@@ -131,6 +136,7 @@ void self_update(struct self *s, struct gdest *dests, size_t nd,
 	}
 	scales_gauge_set(&s->buffered, (int64_t)pb->points);
 	add_delta(&s->json_errors, j->errors, &s->l_json_errors);
+	add_delta(&s->textfile_errors, t->errors, &s->l_textfile_errors);
 }
 
 void self_close(struct self *s)
