@@ -268,45 +268,74 @@ SCALES_API int scales_scope_states(scales_scope *s, const char *child_stat,
 	return declare_agg(s, child_stat, SCALES_SHM_AGG_STATES, info);
 }
 
-/* Binding: registers every described stat and fills the handles in obj. */
-SCALES_API int scales_bind(scales_scope *s, const struct scales_stat_desc *d,
-                           void *obj)
+/* Registers one described stat and fills its handle in obj. */
+static int bind_one(scales_scope *s, const struct scales_stat_desc *d,
+                    void *obj, bool refuse)
 {
-	if (!d)
+	void *out = obj ? (char *)obj + d->offset : NULL;
+	struct scales_info info = { d->help, (enum scales_unit)d->unit };
+	switch (d->kind) {
+	case SCALES_STAT_SUM:
+		return refuse ? -ENOTSUP : scales_scope_sum(s, d->name, &info);
+	case SCALES_STAT_STATES:
+		return refuse ? -ENOTSUP :
+		                scales_scope_states(s, d->name, &info);
+	case SCALES_STAT_COUNTER:
+	case SCALES_STAT_GAUGE:
+	case SCALES_STAT_GAUGE_F64:
+	case SCALES_STAT_STATE:
+	case SCALES_STAT_HISTOGRAM:
+		if (!out)
+			return -EINVAL;
+		if (refuse) {
+			handle_out((uint16_t)d->kind, -ENOTSUP, NULL, out);
+			return -ENOTSUP;
+		}
+		return scope_get(s, d->name, (uint16_t)d->kind, &info,
+		                 d->histogram, out);
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * Binding: registers every described stat and fills the handles in obj.
+ * The entries are desc_size bytes apart, the caller's struct (the growth
+ * rule in scales.h): fields it lacks read as zero; fields this library
+ * lacks must be zero, else the entry is refused.
+ */
+SCALES_API int scales_bind_sized(scales_scope *s,
+                                 const struct scales_stat_desc *desc,
+                                 size_t desc_size, void *obj)
+{
+	if (!desc || desc_size < SCALES_STAT_DESC_SIZE_0_1 ||
+	    desc_size % _Alignof(struct scales_stat_desc))
 		return -EINVAL;
 	int first = s ? 0 : -EINVAL;
-	for (; d->kind != 0; d++) {
-		void *out = obj ? (char *)obj + d->offset : NULL;
-		struct scales_info info = { d->help,
-			                    (enum scales_unit)d->unit };
-		int rc;
-		switch (d->kind) {
-		case SCALES_STAT_SUM:
-			rc = scales_scope_sum(s, d->name, &info);
+	const size_t ours = sizeof(struct scales_stat_desc);
+	for (const unsigned char *p = (const unsigned char *)desc;;
+	     p += desc_size) {
+		struct scales_stat_desc d;
+		memset(&d, 0, sizeof d);
+		memcpy(&d, p, desc_size < ours ? desc_size : ours);
+		if (d.kind == SCALES_STAT_END)
 			break;
-		case SCALES_STAT_STATES:
-			rc = scales_scope_states(s, d->name, &info);
-			break;
-		case SCALES_STAT_COUNTER:
-		case SCALES_STAT_GAUGE:
-		case SCALES_STAT_GAUGE_F64:
-		case SCALES_STAT_STATE:
-		case SCALES_STAT_HISTOGRAM:
-			if (!out) {
-				rc = -EINVAL;
-				break;
-			}
-			rc = scope_get(s, d->name, (uint16_t)d->kind, &info,
-			               d->histogram, out);
-			break;
-		default:
-			rc = -EINVAL;
-			break;
-		}
+		bool newer = false;
+		for (size_t k = ours; k < desc_size; k++)
+			newer |= p[k] != 0;
+		int rc = bind_one(s, &d, obj, newer);
 		if (rc && !first)
 			first = rc;
 	}
 	return first;
+}
+
+/* The symbol that programs built before scales_bind_sized() call: their
+ * tables have the 0.1 layout. */
+SCALES_API int(scales_bind)(scales_scope *s, const struct scales_stat_desc *d,
+                            void *obj)
+{
+	return scales_bind_sized(s, d, SCALES_STAT_DESC_SIZE_0_1, obj);
 }
 
 static void scope_release(scales_scope *s)

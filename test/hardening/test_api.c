@@ -733,6 +733,84 @@ Test(api, bind_errors_fill_sinks)
 	scales_close(&reg);
 }
 
+/* The descriptor table's growth rule (scales.h, docs/api.md): a table is
+ * walked with the caller's struct size. */
+
+/* The 0.1 layout, as a program built against that header has it. */
+struct desc_0_1 {
+	enum scales_stat_kind kind;
+	enum scales_unit unit;
+	const char *name;
+	size_t offset;
+	const char *help;
+	const struct scales_histogram_config *histogram;
+};
+
+/* A later header's struct: a field appended. */
+struct desc_grown {
+	struct scales_stat_desc d;
+	uint64_t future; /* 0: as before */
+};
+
+Test(api, bind_desc_sizes)
+{
+	cr_assert_eq(sizeof(struct desc_0_1), SCALES_STAT_DESC_SIZE_0_1);
+	scales_registry *reg = h_open("bindsize");
+	scales_scope *sc;
+	cr_assert_eq(scales_scope_root(reg, &sc, "/z"), 0);
+
+	/* an older program: the scales_bind symbol, 0.1 entries */
+	static const struct desc_0_1 old[] = {
+		{ SCALES_STAT_COUNTER, SCALES_UNIT_NONE, "old_requests",
+		  offsetof(struct bound, requests), NULL, NULL },
+		{ SCALES_STAT_GAUGE, SCALES_UNIT_NONE, "old_level",
+		  offsetof(struct bound, level), NULL, NULL },
+		{ SCALES_STAT_END, SCALES_UNIT_NONE, NULL, 0, NULL, NULL },
+	};
+	struct bound b;
+	memset(&b, 0, sizeof b);
+	cr_expect_eq((scales_bind)(sc, (const struct scales_stat_desc *)old,
+	                           &b),
+	             0);
+	scales_counter_add(&b.requests, 5);
+	scales_gauge_set(&b.level, -2);
+
+	/* a newer program: larger entries, the new field zero, then set */
+	static const struct desc_grown grown[] = {
+		{ SCALES_DESC_COUNTER(struct bound, requests, "help"), 0 },
+		{ SCALES_DESC_HISTOGRAM(struct bound, latency,
+		                        SCALES_UNIT_SECONDS, "help"),
+		  0 },
+		{ SCALES_DESC_GAUGE(struct bound, level, "help"), 7 },
+		{ SCALES_DESC_END, 0 },
+	};
+	struct bound g;
+	memset(&g, 0, sizeof g);
+	cr_expect_eq(scales_bind_sized(sc, &grown[0].d, sizeof grown[0], &g),
+	             -ENOTSUP);
+	scales_counter_add(&g.requests, 11);
+	scales_histogram_record(&g.latency, 1000);
+	cr_assert_not_null(g.level.value); /* refused: a sink */
+	scales_gauge_set(&g.level, 9);
+
+	/* sizes no layout has */
+	cr_expect_eq(scales_bind_sized(sc, &grown[0].d, 8, &g), -EINVAL);
+	cr_expect_eq(scales_bind_sized(sc, &grown[0].d,
+	                               SCALES_STAT_DESC_SIZE_0_1 + 4, &g),
+	             -EINVAL);
+
+	struct scales_snapshot *s = h_snap(reg);
+	cr_expect_eq(s->n, 4);
+	cr_expect_eq(h_find(s, "/z/old_requests")->v.u64, 5);
+	cr_expect_eq(h_find(s, "/z/old_level")->v.i64, -2);
+	cr_expect_eq(h_find(s, "/z/requests")->v.u64, 11);
+	cr_expect_eq(h_find(s, "/z/latency")->hist.count, 1);
+	cr_expect_null(scales_snapshot_find(s, "/z/level"));
+	scales_snapshot_free(&s);
+	scales_scope_release(&sc);
+	scales_close(&reg);
+}
+
 /* --------------------------------------------------------------- dicts */
 
 Test(api, dict_errors)

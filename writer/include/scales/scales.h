@@ -732,7 +732,20 @@ enum scales_stat_kind {
 	SCALES_STAT_STATES = 7, /* aggregate over children, no handle */
 };
 
-/* One stat of a struct of handles; see SCALES_DESC_* and scales_bind(). */
+/*
+ * One stat of a struct of handles; see SCALES_DESC_* and scales_bind().
+ *
+ * Growth rule (docs/api.md): a later version may append fields, never
+ * change, move or remove one; a zero field means what the version without
+ * it did; appended fields are 8 bytes wide, so no padding hides among
+ * them. A table is walked with the size of the caller's struct
+ * (scales_bind() passes the sizeof(struct scales_stat_desc) it was
+ * compiled with to scales_bind_sized()), so a program built against an
+ * older header keeps working with a newer library (the fields it lacks
+ * read as zero), and one built against a newer header with an older
+ * library as long as the fields that library lacks are zero (an entry with
+ * any of them set is refused: -ENOTSUP, its handle a sink).
+ */
 struct scales_stat_desc {
 	enum scales_stat_kind kind;
 	enum scales_unit unit;
@@ -740,7 +753,14 @@ struct scales_stat_desc {
 	size_t offset;    /* of the handle in the bound struct */
 	const char *help;
 	const struct scales_histogram_config *histogram; /* NULL: defaults */
+	/* fields appended here; see the growth rule above */
 };
+
+/* The size of the first version's struct (0.1): the stride of tables that
+ * programs built before scales_bind_sized() existed pass. */
+#define SCALES_STAT_DESC_SIZE_0_1                                              \
+	(offsetof(struct scales_stat_desc, histogram) +                        \
+	 sizeof(const struct scales_histogram_config *))
 
 #define SCALES_DESC_COUNTER(type, field, help)                                 \
 	{                                                                      \
@@ -797,6 +817,22 @@ struct scales_stat_desc {
  */
 SCALES_API int scales_bind(scales_scope *scope,
                            const struct scales_stat_desc *desc, void *obj);
+
+/*
+ * As scales_bind() for a table whose entries are desc_size bytes apart
+ * (the caller's sizeof(struct scales_stat_desc)): fields past
+ * desc_size read as zero; past the library's own struct they must be zero
+ * (else that entry: -ENOTSUP, a sink). desc_size below
+ * SCALES_STAT_DESC_SIZE_0_1 or not a multiple of the struct's alignment:
+ * -EINVAL, nothing done. The scales_bind() macro calls it; the scales_bind
+ * symbol (programs built before the macro) walks 0.1-sized entries.
+ */
+SCALES_API int scales_bind_sized(scales_scope *scope,
+                                 const struct scales_stat_desc *desc,
+                                 size_t desc_size, void *obj);
+#define scales_bind(scope, desc, obj)                                          \
+	scales_bind_sized((scope), (desc), sizeof(struct scales_stat_desc),    \
+	                  (obj))
 
 /* ------------------------------------------------------------ dict stats */
 
