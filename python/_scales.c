@@ -560,18 +560,97 @@ static PyObject *metric_value(const struct scales_metric *m)
 	Py_RETURN_NONE;
 }
 
-/*
- * read(): this process's segment as the reader library sees it, aggregates
- * computed: {path: (kind, value)}, kind as scales_kind_name(), value an
- * int, a float, a str (None: a state never set) or a histogram's
- * statistics (hstats_dict()). The segment is shared with forked children,
- * so this is what scales-top shows for the whole family.
- */
-static PyObject *mod_read(PyObject *self, PyObject *unused)
+static PyObject *snapshot_dict(const struct scales_snapshot *snap)
 {
+	PyObject *d = PyDict_New();
+	for (size_t i = 0; d && i < snap->n; i++) {
+		const struct scales_metric *m = &snap->metrics[i];
+		PyObject *v = metric_value(m);
+		PyObject *t =
+		    v ? Py_BuildValue("(sN)", scales_kind_name(m->kind), v) :
+		        NULL;
+		if (!t || PyDict_SetItemString(d, m->path, t) < 0)
+			Py_CLEAR(d);
+		Py_XDECREF(t);
+	}
+	return d;
+}
+
+/*
+ * The live processes of this process's app in its segment's directory,
+ * merged as scales-top -m and scales-export merge them (a pre-forked
+ * server whose workers each opened a segment); NULL without an exception
+ * if this process's segment is not among them (then read() reads it
+ * alone).
+ */
+static PyObject *read_app(void)
+{
+	const char *path = scales_registry_path(g_reg);
+	const char *slash = strrchr(path, '/');
+	char app[64], err[256];
+	if (!slash ||
+	    !scales_parse_seg_name(slash + 1, app, sizeof app, NULL, NULL))
+		return NULL;
+	char *dir = PyMem_Malloc((size_t)(slash - path) + 1);
+	if (!dir)
+		return PyErr_NoMemory();
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	const char *sel[1] = { app };
+	struct scales_collector_options o = {
+		.dir = dir,
+		.selectors = sel,
+		.nselectors = 1,
+		.flags = SCALES_COLLECT_MERGE,
+	};
+	scales_collector *c = NULL;
+	PyObject *d = NULL;
+	if (scales_collector_new(&o, &c)) {
+		PyMem_Free(dir);
+		return PyErr_NoMemory();
+	}
+	if (scales_collector_collect(c, err, sizeof err) == 0) {
+		size_t n;
+		const struct scales_group *g = scales_collector_groups(c, &n);
+		for (size_t i = 0; i < n && !d && !PyErr_Occurred(); i++) {
+			for (uint32_t k = 0; k < g[i].nmembers; k++) {
+				const char *mp = g[i].members[k]->segment_path;
+				const char *ms = mp ? strrchr(mp, '/') : NULL;
+				if (ms && strcmp(ms, slash) == 0) {
+					d = snapshot_dict(g[i].cur);
+					break;
+				}
+			}
+		}
+	}
+	scales_collector_free(&c);
+	PyMem_Free(dir);
+	return d;
+}
+
+/*
+ * read(app=False): this process's segment as the reader library sees it,
+ * aggregates computed: {path: (kind, value)}, kind as scales_kind_name(),
+ * value an int, a float, a str (None: a state never set) or a
+ * histogram's statistics (hstats_dict()). The segment is shared with
+ * forked children, so this is what scales-top shows for the whole family.
+ * With app=True: every live process of this process's app, merged
+ * (scales-top -m, scales-export).
+ */
+static PyObject *mod_read(PyObject *self, PyObject *args, PyObject *kw)
+{
+	static char *kwlist[] = { "app", NULL };
+	int app = 0;
 	char err[256];
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "|p", kwlist, &app))
+		return NULL;
 	if (ensure_open() < 0)
 		return NULL;
+	if (app) {
+		PyObject *d = read_app();
+		if (d || PyErr_Occurred())
+			return d;
+	}
 	if (!g_seg) {
 		int rc = scales_segment_open(scales_registry_path(g_reg), 0,
 		                             &g_seg, err, sizeof err);
@@ -587,17 +666,7 @@ static PyObject *mod_read(PyObject *self, PyObject *unused)
 		PyErr_Format(ScalesError, "reading the segment: %s", err);
 		return NULL;
 	}
-	PyObject *d = PyDict_New();
-	for (size_t i = 0; d && i < snap->n; i++) {
-		const struct scales_metric *m = &snap->metrics[i];
-		PyObject *v = metric_value(m);
-		PyObject *t =
-		    v ? Py_BuildValue("(sN)", scales_kind_name(m->kind), v) :
-		        NULL;
-		if (!t || PyDict_SetItemString(d, m->path, t) < 0)
-			Py_CLEAR(d);
-		Py_XDECREF(t);
-	}
+	PyObject *d = snapshot_dict(snap);
 	scales_snapshot_free(&snap);
 	return d;
 }
@@ -1041,8 +1110,10 @@ static PyMethodDef mod_methods[] = {
 	{ "histogram", mod_histogram, METH_O,
 	  "A histogram in seconds at path." },
 	{ "counter", mod_counter, METH_O, "A counter at path." },
-	{ "read", mod_read, METH_NOARGS,
-	  "This process's segment as readers see it: {path: (kind, value)}." },
+	{ "read", (PyCFunction)(void (*)(void))mod_read,
+	  METH_VARARGS | METH_KEYWORDS,
+	  "read(app=False): this process's segment as readers see it, "
+	  "{path: (kind, value)}; app=True: its app's live processes merged." },
 	{ NULL }
 };
 

@@ -4,6 +4,8 @@ and the differences the segment forces (clear exceptions, never a crash)."""
 import io
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -454,3 +456,44 @@ def test_descriptors_keep_each_instance_its_own_stat():
   with pytest.raises(TypeError):
     b.lat = 'slow'
   assert scales.getStats()['k']['b']['lat']['count'] == 20
+
+
+OTHER_WORKER = '''
+import sys
+from greplin import scales
+class Handler(object):
+  requests = scales.IntStat('requests')
+  errors = scales.IntDictStat('errors')
+  def __init__(self):
+    scales.init(self, '/handler')
+h = Handler()
+h.requests += 5
+h.errors['502'] += 4
+print('counted', flush=True)
+sys.stdin.read()  # stays alive (its segment live) until told
+'''
+
+
+def test_pages_merge_the_apps_processes_as_scales_export():
+  # A worker that opened a segment of its own (a server forked without
+  # --preload, or started apart) under the same app: the page shows the
+  # app, its processes merged, as scales-top -m and scales-export do.
+  h = Handler()
+  h.requests += 2
+  h.errors['500'] += 1
+  other = subprocess.Popen([sys.executable, '-c', OTHER_WORKER],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           text=True)
+  try:
+    assert other.stdout.readline() == 'counted\n'
+    out = io.StringIO()
+    formats.jsonFormat(out)
+    page = json.loads(out.getvalue())['handler']
+    merged = read_metrics(merge=True)
+  finally:
+    other.stdin.close()
+    other.wait()
+  assert page['requests'] == 7 == merged['/handler/requests']['value']
+  assert page['errors'] == {'500': 1, '502': 4}
+  # getStats() stays this process's, as the seed's was.
+  assert scales.getStats()['handler']['requests'] == 2

@@ -2,11 +2,12 @@
 """HTML and JSON renderings of the stats, for the seed's stats pages
 (Flask, Tornado, Twisted handlers call these with a writable output).
 
-The values come from the reader library, which reads this process's
-segment as scales-top and scales-export do: the same numbers (summed over
-the forked workers that share the segment, aggregates and histogram
-statistics computed as docs/format.md says), in the seed's shape and with
-the seed's in-process extras (collapsed containers, callables called).
+The values come from the reader library, which reads this process's app
+as scales-top -m and scales-export do: the same numbers (summed over the
+forked workers that share the segment and over the app's other live
+processes, aggregates and histogram statistics computed as
+docs/format.md says), in the seed's shape and with the seed's in-process
+extras (collapsed containers, callables called).
 """
 
 import html
@@ -90,11 +91,12 @@ def _decode(component):
 
 
 def _segmentTree():
-  """The segment as the reader library reads it, as nested dicts by
+  """The app (this process's segment merged with those of the app's other
+  live processes) as the reader library reads it, as nested dicts by
   decoded path component; {} if it cannot be read (the page still shows
   this process's stats)."""
   try:
-    metrics = _scales.read()
+    metrics = _scales.read(app=True)
   except scales.ScalesError:
     return {}
   tree = {}
