@@ -86,7 +86,7 @@ check "... and by scales-export" \
 	grep -q "$(basename "$copy"): its header names shapes pid $w1 .*a copy, skipped" "$WORK/exp.err"
 "$TOP" -l shapes >"$WORK/list.txt" 2>/dev/null
 check "-l shows the refused count (2) and the owner" \
-	grep -Eq "^shapes +$w2 +alive +[^ ]+ +[0-9]+ +2 +$(id -u) " "$WORK/list.txt"
+	grep -Eq "^shapes +$w2 +alive +[0-9.]+ (s|min|h) +[0-9]+ +2 +$(id -u) " "$WORK/list.txt"
 "$TOP" -1 -m shapes >"$WORK/one.txt" 2>/dev/null
 check "-1 shows the refused count" \
 	grep -Eq "^== shapes merged: .*, uid $(id -u), 2 refused$" "$WORK/one.txt"

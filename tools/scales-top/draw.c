@@ -38,9 +38,10 @@ static const struct {
 	int width;
 	int prio; /* 0 first: the columns kept on a narrow terminal */
 } cols[NCOLS] = {
-	[C_VALUE] = { "VALUE", 12, 0 }, [C_RATE] = { "RATE/s", 9, 1 },
-	[C_M1] = { "1m/s", 8, 5 },      [C_M5] = { "5m/s", 8, 8 },
-	[C_M15] = { "15m/s", 8, 9 },    [C_MEAN] = { "MEAN", 8, 6 },
+	/* rates carry their unit, "/s" included: "1023 KiB/s" is 10 wide */
+	[C_VALUE] = { "VALUE", 12, 0 }, [C_RATE] = { "RATE", 10, 1 },
+	[C_M1] = { "1m", 10, 5 },       [C_M5] = { "5m", 10, 8 },
+	[C_M15] = { "15m", 10, 9 },     [C_MEAN] = { "MEAN", 8, 6 },
 	[C_P50] = { "P50", 8, 2 },      [C_P99] = { "P99", 8, 3 },
 	[C_P999] = { "P99.9", 8, 7 },   [C_MAX] = { "MAX", 8, 4 },
 };
@@ -122,11 +123,6 @@ int top_page_rows(void)
 
 /* ---------------------------------------------------------- metric rows */
 
-static void fmt_rate(char *b, double v)
-{
-	top_fmt_num(b, v);
-}
-
 static void hist_cells(char cell[NCOLS][TOP_NUM_LEN],
                        const struct scales_hstats *st, unsigned unit)
 {
@@ -144,16 +140,10 @@ static void metric_cells(char cell[NCOLS][TOP_NUM_LEN],
 	switch (m->kind) {
 	case SCALES_KIND_COUNTER:
 	case SCALES_KIND_DICT:
-		if (m->unit) /* bytes in KiB, MiB, as everywhere */
-			top_fmt_unit(cell[C_VALUE], (double)m->v.u64, m->unit);
-		else
-			top_fmt_count(cell[C_VALUE], m->v.u64);
+		top_fmt_unit(cell[C_VALUE], (double)m->v.u64, m->unit);
 		break;
 	case SCALES_KIND_GAUGE:
-		if (m->unit)
-			top_fmt_unit(cell[C_VALUE], (double)m->v.i64, m->unit);
-		else
-			top_fmt_i64(cell[C_VALUE], m->v.i64);
+		top_fmt_unit(cell[C_VALUE], (double)m->v.i64, m->unit);
 		break;
 	case SCALES_KIND_GAUGE_F64:
 		top_fmt_unit(cell[C_VALUE], m->v.f64, m->unit);
@@ -174,7 +164,7 @@ static void metric_cells(char cell[NCOLS][TOP_NUM_LEN],
 		}
 		break;
 	case SCALES_KIND_HISTOGRAM: {
-		top_fmt_count(cell[C_VALUE], m->hist.count);
+		top_fmt_unit(cell[C_VALUE], (double)m->hist.count, 0);
 		struct scales_hstats st;
 		scales_histo_stats(&m->hist, &st);
 		hist_cells(cell, &st, m->unit);
@@ -184,12 +174,12 @@ static void metric_cells(char cell[NCOLS][TOP_NUM_LEN],
 		break;
 	}
 	if (r && !isnan(r->rate)) {
-		/* a rate has the counter's unit (per second: the header) */
+		/* a rate has the counter's unit (a histogram's: values) */
 		unsigned u = m->kind == SCALES_KIND_HISTOGRAM ? 0 : m->unit;
-		top_fmt_unit(cell[C_RATE], r->rate, u);
-		top_fmt_unit(cell[C_M1], r->m1, u);
-		top_fmt_unit(cell[C_M5], r->m5, u);
-		top_fmt_unit(cell[C_M15], r->m15, u);
+		top_fmt_rate(cell[C_RATE], r->rate, u);
+		top_fmt_rate(cell[C_M1], r->m1, u);
+		top_fmt_rate(cell[C_M5], r->m5, u);
+		top_fmt_rate(cell[C_M15], r->m15, u);
 	}
 }
 
@@ -215,10 +205,11 @@ static void draw_metric_row(struct top_ui *u, const struct layout *l, int y,
 		char len[TOP_NUM_LEN] = "-";
 		if (top_hist_interval(&u->sampler, src, (size_t)n->metric, &st,
 		                      &secs)) {
-			top_fmt_time(len, secs);
-			top_fmt_count(cell[C_VALUE], st.count);
-			fmt_rate(cell[C_RATE],
-			         secs > 0 ? (double)st.count / secs : NAN);
+			top_fmt_unit(len, secs, SCALES_UNIT_SECONDS);
+			top_fmt_unit(cell[C_VALUE], (double)st.count, 0);
+			top_fmt_rate(cell[C_RATE],
+			             secs > 0 ? (double)st.count / secs : NAN,
+			             0);
 			hist_cells(cell, &st, m->unit);
 		}
 		snprintf(name, sizeof(name), "%*s%s last %s", indent, "",
@@ -386,7 +377,8 @@ static void draw_procs(struct top_ui *u)
 		char refused[24] = "-", uid[16] = "-";
 		top_fmt_uptime(up, sizeof(up), e);
 		if (e->info_ok) {
-			top_fmt_bytes(size, (double)e->resident);
+			top_fmt_unit(size, (double)e->resident,
+			             SCALES_UNIT_BYTES);
 			/* what the metric view shows, aggregates included (a
 			 * snapshot for each row on screen only) */
 			long nm = top_proc_metrics(e);
@@ -468,7 +460,7 @@ void top_draw(struct top_ui *u)
 	for (size_t i = 0; i < u->procs.n; i++)
 		alive += u->procs.v[i].state == TOP_PS_ALIVE;
 	char iv[TOP_NUM_LEN];
-	top_fmt_time(iv, u->interval);
+	top_fmt_unit(iv, u->interval, SCALES_UNIT_SECONDS);
 	snprintf(title, sizeof(title),
 	         "scales-top %s  %zu process%s (%d alive)  every %s  sort: %s%s"
 	         "  %s%s%s%s%s%s%s",

@@ -42,17 +42,9 @@ void top_fmt_uptime(char *buf, size_t len, const struct top_proc *e)
 	}
 	uint64_t now = now_real_ns(), c = e->info.creation_time_ns;
 	uint64_t s = now > c ? (now - c) / 1000000000u : 0;
-	if (s < 60)
-		snprintf(buf, len, "%us", (unsigned)s);
-	else if (s < 3600)
-		snprintf(buf, len, "%um%02us", (unsigned)(s / 60),
-		         (unsigned)(s % 60));
-	else if (s < 86400)
-		snprintf(buf, len, "%uh%02um", (unsigned)(s / 3600),
-		         (unsigned)(s / 60 % 60));
-	else
-		snprintf(buf, len, "%ud%02uh", (unsigned)(s / 86400),
-		         (unsigned)(s / 3600 % 24));
+	char h[TOP_NUM_LEN];
+	snprintf(buf, len, "%s",
+	         top_fmt_unit(h, (double)s, SCALES_UNIT_SECONDS));
 }
 
 /* ----------------------------------------------------------------- -l */
@@ -69,7 +61,7 @@ static int run_list(struct top_procs *p)
 			continue; /* skipped with a warning when found */
 		char up[32], size[TOP_NUM_LEN], metrics[32] = "-";
 		top_fmt_uptime(up, sizeof(up), e);
-		top_fmt_bytes(size, (double)e->resident);
+		top_fmt_unit(size, (double)e->resident, SCALES_UNIT_BYTES);
 		long nm = top_proc_metrics(e);
 		if (nm >= 0)
 			snprintf(metrics, sizeof(metrics), "%ld", nm);
@@ -118,27 +110,23 @@ static int run_gc(struct top_procs *p)
 
 /* ------------------------------------------------------------- -1, -j */
 
-static void print_double(double v)
+/* For people, as the live view and the stats page show them ("50.5 ms",
+ * "2026-12-06 07:34:21Z", "6.44k/s"); the exact figures are in -j. */
+static void print_human(double v, unsigned unit)
 {
-	char b[32];
-	const char *nf = top_nonfinite(v);
-	if (!nf)
-		scales_format_double(b, sizeof(b), v);
-	fputs(nf ? nf : b, stdout);
+	char b[TOP_NUM_LEN];
+	fputs(top_fmt_unit(b, v, unit), stdout);
 }
 
-static void print_rates(const struct scales_rate *r)
+static void print_rates(const struct scales_rate *r, unsigned unit)
 {
+	char b[TOP_NUM_LEN];
 	if (!r || isnan(r->rate))
 		return;
-	printf(" rate=");
-	print_double(r->rate);
-	printf(" m1=");
-	print_double(r->m1);
-	printf(" m5=");
-	print_double(r->m5);
-	printf(" m15=");
-	print_double(r->m15);
+	printf(" rate=%s", top_fmt_rate(b, r->rate, unit));
+	printf(" m1=%s", top_fmt_rate(b, r->m1, unit));
+	printf(" m5=%s", top_fmt_rate(b, r->m5, unit));
+	printf(" m15=%s", top_fmt_rate(b, r->m15, unit));
 }
 
 /* -v: the help text at the end of the line, as varnishstat -1 prints
@@ -157,13 +145,13 @@ static void print_metric(const struct scales_metric *m,
 	switch (m->kind) {
 	case SCALES_KIND_COUNTER:
 	case SCALES_KIND_DICT:
-		printf("%llu", (unsigned long long)m->v.u64);
+		print_human((double)m->v.u64, m->unit);
 		break;
 	case SCALES_KIND_GAUGE:
-		printf("%lld", (long long)m->v.i64);
+		print_human((double)m->v.i64, m->unit);
 		break;
 	case SCALES_KIND_GAUGE_F64:
-		print_double(m->v.f64);
+		print_human(m->v.f64, m->unit);
 		break;
 	case SCALES_KIND_STATE:
 		fputs(m->v.state ? top_esc(m->v.state) : "-", stdout);
@@ -185,23 +173,20 @@ static void print_metric(const struct scales_metric *m,
 			{ "p98", st.p98 },       { "p99", st.p99 },
 			{ "p999", st.p999 },
 		};
-		/* For people: figures in human units ("50.5ms"); the
-		 * exact numbers are in -j. */
-		char num[TOP_NUM_LEN];
-		printf("count=%llu", (unsigned long long)st.count);
-		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-			printf(" %s=%s", f[i].k,
-			       top_fmt_unit(num, f[i].v, m->unit));
-		print_rates(r);
+		printf("count=");
+		print_human((double)st.count, 0);
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+			printf(" %s=", f[i].k);
+			print_human(f[i].v, m->unit);
+		}
+		print_rates(r, 0);
 		end_line(m, verbose);
 		return;
 	}
 	default:
 		printf("?");
 	}
-	print_rates(r);
-	if (m->unit)
-		printf(" %s", scales_unit_name(m->unit));
+	print_rates(r, m->unit);
 	end_line(m, verbose);
 }
 
@@ -209,14 +194,13 @@ static void print_text(const struct top_source *src,
                        const struct scales_rate *rates, bool verbose)
 {
 	const struct scales_snapshot *s = src->cur;
-	char up[32] = "-";
+	char up[TOP_NUM_LEN] = "-";
 	if (s->proc.alive) {
 		uint64_t c = s->proc.creation_time_ns;
 		uint64_t now = s->real_ns;
-		snprintf(up, sizeof(up), "%llus",
-		         (unsigned long long)(now > c ?
-		                                  (now - c) / 1000000000u :
-		                                  0));
+		top_fmt_unit(up,
+		             (double)(now > c ? (now - c) / 1000000000u : 0),
+		             SCALES_UNIT_SECONDS);
 	}
 	if (s->nmembers > 1 || s->proc.pid == 0) {
 		printf("== %s merged:", top_esc(s->proc.app));

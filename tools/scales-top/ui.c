@@ -256,7 +256,7 @@ static void change_interval(struct top_ui *u, bool slower)
 	u->interval = v;
 	char b[TOP_NUM_LEN];
 	snprintf(u->msg, sizeof(u->msg), "refresh every %s",
-	         top_fmt_time(b, v));
+	         top_fmt_unit(b, v, SCALES_UNIT_SECONDS));
 }
 
 /* Moves a highlight by delta rows within n rows. */

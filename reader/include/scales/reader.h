@@ -1024,6 +1024,35 @@ SCALES_READER_API int scales_format_double(char *buf, size_t len, double v);
 /* Appends v as a JSON number (null if not finite). */
 SCALES_READER_API void scales_json_double(struct scales_buf *b, double v);
 
+/* ----------------------------------------------------------- for people */
+
+enum scales_human_flags {
+	SCALES_HUMAN_RATE = 1u << 0,  /* a rate: "/s" after the unit */
+	SCALES_HUMAN_ASCII = 1u << 1, /* "us", not "\u00b5s" (non-UTF-8) */
+};
+
+/* Room for any scales_human() string and its NUL. */
+#define SCALES_HUMAN_LEN 32
+
+/*
+ * The one formatter for numbers that people read (scales-top's live view
+ * and -1, the HTML stats pages; machines get scales_format_double()).
+ * Writes v in unit (enum scales_unit) into buf and returns buf:
+ *  - up to 3 significant digits, trailing zeros dropped; a space before a
+ *    unit symbol, none before a bare decimal prefix;
+ *  - no unit: integers below 100000 exact ("30259"), else powers of 1000
+ *    ("1.23k", "6.4M", "0.5");
+ *  - bytes: IEC ("512 B", "1.5 KiB", "12.3 MiB");
+ *  - seconds: "50 ns", "25 \u00b5s", "50.5 ms", "1.25 s", "1.5 min",
+ *    "3.12 h", "34.7 d"; from 1e9 to 1e10 s a point in time, as a UTC
+ *    date "2026-12-06 07:34:21Z" (not for a rate);
+ *  - SCALES_HUMAN_RATE appends "/s": "6.4k/s", "2.8 KiB/s", "0/s";
+ *  - NaN (no value) "-", infinities "inf" and "-inf", whatever the unit.
+ * Never longer than SCALES_HUMAN_LEN - 1 bytes; cut to len - 1 bytes.
+ */
+SCALES_READER_API char *scales_human(char *buf, size_t len, double v,
+                                     unsigned unit, unsigned flags);
+
 /* JSON rendering flags */
 enum scales_json_flags {
 	SCALES_JSON_PRETTY = 1u << 0, /* newlines and indentation */
