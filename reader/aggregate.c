@@ -337,6 +337,7 @@ static int sum_dicts(struct scales_snapshot *s, const struct r_decl *d,
 		km->flags = SCALES_MF_DERIVED | SCALES_MF_KEY;
 		km->entry = d->entry;
 		km->generation = d->generation;
+		km->labels = d->labels;
 		*total += sum;
 		i = j;
 	}
@@ -386,6 +387,7 @@ static int agg_sum(struct scales_snapshot *s, const struct r_decl *d,
 	memset(&r, 0, sizeof(r));
 	r.path = d->path;
 	r.help = d->help;
+	r.labels = d->labels;
 	r.unit = unit;
 	r.agg = SCALES_AGG_SUM;
 	r.entry = d->entry;
@@ -490,6 +492,7 @@ static int agg_states(struct scales_snapshot *s, const struct r_decl *d,
 		km->flags = SCALES_MF_DERIVED;
 		km->entry = d->entry;
 		km->generation = d->generation;
+		km->labels = d->labels;
 		i = j;
 	}
 	struct scales_metric *rm = mlist_push(nw);
@@ -497,6 +500,7 @@ static int agg_states(struct scales_snapshot *s, const struct r_decl *d,
 		goto out;
 	rm->path = d->path;
 	rm->help = d->help;
+	rm->labels = d->labels;
 	rm->unit = d->unit;
 	rm->kind = SCALES_KIND_GAUGE;
 	rm->v.i64 = (int64_t)nv;

@@ -211,7 +211,8 @@ struct r_decl {
 	const char *path;
 	const char *child; /* the child stat's name */
 	const char *help;
-	uint16_t agg; /* SCALES_AGG_SUM or SCALES_AGG_STATES */
+	const char *labels; /* its results carry them */
+	uint16_t agg;       /* SCALES_AGG_SUM or SCALES_AGG_STATES */
 	uint16_t unit;
 	uint32_t entry, generation;
 };

@@ -438,6 +438,29 @@ static void render_metric(struct jw *w, const struct scales_metric *m,
 			w->b->oom = true;
 		}
 	}
+	struct scales_label l;
+	size_t nl = 0;
+	for (; scales_metric_label(m, nl, &l); nl++) {
+		if (nl == 0) {
+			jw_key(w, "labels");
+			jw_open(w, "{");
+		}
+		/* names are [A-Za-z0-9_]; a value decodes as a derived path
+		 * component does (docs/format.md section 6) */
+		char name[SCALES_LABEL_NAME_BUF], value[256];
+		snprintf(name, sizeof name, "%.*s", (int)l.name_len, l.name);
+		char comp[256];
+		snprintf(comp, sizeof comp, "%.*s", (int)l.value_len, l.value);
+		scales_derived_value(comp, value);
+		jw_key(w, name);
+		jstr(w->b, value);
+	}
+	if (nl)
+		jw_close(w, "}");
+	if (m->key_label) {
+		jw_key(w, "key_label");
+		jstr(w->b, m->key_label);
+	}
 	switch (m->kind) {
 	case SCALES_KIND_COUNTER:
 	case SCALES_KIND_DICT:

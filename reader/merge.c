@@ -196,7 +196,11 @@ static int merge_group(struct scales_snapshot *dst,
 	*out = *f;
 	out->path = dup_str(a, f->path);
 	out->help = dup_str(a, f->help);
-	if (!out->path || (f->help && !out->help))
+	/* the labels of the first process, as its help */
+	out->labels = dup_str(a, f->labels);
+	out->key_label = dup_str(a, f->key_label);
+	if (!out->path || (f->help && !out->help) ||
+	    (f->labels && !out->labels) || (f->key_label && !out->key_label))
 		return -ENOMEM;
 	out->entry = UINT32_MAX;
 	out->flags |= SCALES_MF_MERGED;

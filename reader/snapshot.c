@@ -289,10 +289,15 @@ static int copy_aggregate(struct kind_copy *k)
 	           E_INVALID;
 }
 
-/* A dict's entry only marks it: its keys are entries of their own. */
-static int copy_nothing(struct kind_copy *k)
+/* A dict's entry only marks it: its keys are entries of their own.
+ * param[0]: its keys' label (1.2); a bad one is ignored, as a bad label
+ * list is. */
+static int copy_dict(struct kind_copy *k)
 {
-	(void)k;
+	const char *name;
+	if (resolve(k->c, k->x->param[0], &name) && name &&
+	    scales_shm_label_name_ok(name, strlen(name)))
+		k->m->key_label = name;
 	return E_OK;
 }
 
@@ -305,7 +310,7 @@ static copy_kind_fn *const copy_kind[SCALES_SHM_KIND_MAX + 1] = {
 	[SCALES_SHM_HISTOGRAM] = copy_histogram,
 	[SCALES_SHM_AGG_SUM] = copy_aggregate,
 	[SCALES_SHM_AGG_STATES] = copy_aggregate,
-	[SCALES_SHM_DICT] = copy_nothing,
+	[SCALES_SHM_DICT] = copy_dict,
 };
 
 /* ------------------------------------------------------------- entries */
@@ -362,6 +367,7 @@ static int add_decl(struct scales_snapshot_priv *priv,
 	d->path = m->path;
 	d->child = child;
 	d->help = m->help;
+	d->labels = m->labels;
 	d->agg = m->kind;
 	d->unit = m->unit;
 	d->entry = m->entry;
@@ -411,9 +417,17 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 		             x->kind >= 1 && x->kind <= SCALES_SHM_KIND_MAX;
 		bool hit = false;
 		*m = zero_metric;
-		const char *help = NULL, *child = NULL;
+		const char *help = NULL, *child = NULL, *labels = NULL;
 		valid = valid && copy_path(ce, ew, &ec, gen, &hit) &&
 		        resolve(c, x->help, &help);
+		/* labels (1.2): a list that fails the rules is ignored, the
+		 * metric kept (docs/format.md section 5, "Labels") */
+		if (valid && x->labels &&
+		    (!resolve(c, x->labels, &labels) || !labels ||
+		     !scales_shm_labels_ok(labels, strlen(labels),
+		                           scales_shm_components(ec.e.path,
+		                                                 plen))))
+			labels = NULL;
 		/* the sizes the kind requires (shm/kinds.c), then the
 		 * kind's own copy */
 		uint32_t dneed = 0, sneed = 0;
@@ -456,6 +470,7 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 		}
 		*hitp = hit;
 		m->help = help;
+		m->labels = labels;
 		m->entry = i;
 		m->generation = gen;
 		if (m->kind == SCALES_SHM_AGG_SUM ||

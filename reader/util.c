@@ -186,3 +186,32 @@ void r_guard_leave(void)
 	r_guard_publish();
 	r_tls_jb = NULL;
 }
+
+SCALES_READER_API bool scales_metric_label(const struct scales_metric *m,
+                                           size_t i, struct scales_label *out)
+{
+	/* m->labels passed scales_shm_labels_ok() against m->path */
+	const char *l = m ? m->labels : NULL;
+	for (; l && *l; i--) {
+		char *end;
+		unsigned long k = strtoul(l, &end, 10);
+		const char *name = end + 1, *next = strchr(name, ',');
+		size_t nl = next ? (size_t)(next - name) : strlen(name);
+		if (i == 0) {
+			const char *p = m->path;
+			for (unsigned long c = 0; c < k && p; c++)
+				p = strchr(p + (c > 0), '/');
+			if (!p)
+				return false;
+			p++;
+			const char *e = strchr(p, '/');
+			*out = (struct scales_label){ name, nl, p,
+				                      e ? (size_t)(e - p) :
+				                          strlen(p),
+				                      (unsigned)k };
+			return true;
+		}
+		l = next ? next + 1 : name + nl;
+	}
+	return false;
+}

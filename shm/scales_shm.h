@@ -33,7 +33,7 @@
 
 #define SCALES_SHM_MAGIC "SCALESHM" /* 8 bytes, no NUL */
 #define SCALES_SHM_VERSION_MAJOR 1
-#define SCALES_SHM_VERSION_MINOR 1
+#define SCALES_SHM_VERSION_MINOR 2
 #define SCALES_SHM_BYTE_ORDER_LE 1
 #define SCALES_SHM_HEADER_REGION 4096 /* the header owns the first page */
 #define SCALES_SHM_APP_MAX 64         /* app name, NUL included */
@@ -147,6 +147,7 @@ struct scales_shm_header {
  *   HISTOGRAM: [0] sub_bucket_bits, [1] unit_shift, [2] nbuckets
  *   AGG_SUM, AGG_STATES: [0] string ref of the child stat's name
  *   GAUGE_I64, GAUGE_F64: [0] enum scales_shm_merge (since 1.1)
+ *   DICT: [0] string ref of its keys' label name, 0 = none (since 1.2)
  */
 struct scales_shm_entry {
 	uint32_t state;         /*   0 enum scales_shm_state (atomic) */
@@ -161,8 +162,10 @@ struct scales_shm_entry {
 	uint32_t help;          /*  40 string ref, 0 = none */
 	uint32_t next_free;     /*  44 writer-private: retired list, idx+1 */
 	uint32_t param[8];      /*  48 kind parameters, see above */
-	double scale; /*  80 reported value = raw * scale (histograms) */
-	uint64_t reserved[3];           /*  88 zero */
+	double scale;    /*  80 reported value = raw * scale (histograms) */
+	uint32_t labels; /*  88 string ref of the label list (1.2), 0 = none */
+	uint32_t reserved0;             /*  92 zero */
+	uint64_t reserved[2];           /*  96 zero */
 	char path[SCALES_SHM_PATH_MAX]; /* 112 NUL-terminated */
 	uint8_t pad[16];                /* 368 */
 };
@@ -232,6 +235,18 @@ SCALES_SHM_HIDDEN size_t scales_shm_utf8_decode(const void *str, size_t n,
  * bytes (the NUL not counted). */
 SCALES_SHM_HIDDEN int scales_shm_key_component(const char *key, size_t room,
                                                char *out);
+
+/* labels.c, section 5 "Labels" (1.2): a label name; a label list (the
+ * string at an entry's labels ref: "K=name" items joined by ",", K the
+ * 1-based index of the path component holding the value, increasing,
+ * names distinct, fewer items than the path has components); the number
+ * of components of a path. */
+#define SCALES_SHM_LABEL_MAX 63 /* bytes of a label name */
+#define SCALES_SHM_LABELS_MAX 8 /* labels of one entry */
+SCALES_SHM_HIDDEN bool scales_shm_label_name_ok(const char *s, size_t n);
+SCALES_SHM_HIDDEN bool scales_shm_labels_ok(const char *l, size_t n,
+                                            size_t ncomponents);
+SCALES_SHM_HIDDEN size_t scales_shm_components(const char *path, size_t n);
 
 /* histogram.c, section 9. Value to bucket: scales_histogram_bucket() of
  * <scales/scales.h> (the writer's hot path) is the one definition. */

@@ -34,6 +34,9 @@ SCALES_API const char *scales_strerror(int err)
 	case SCALES_E_KEY_LONG:
 		return "the dict key is too long: escaped, it must fit in the "
 		       "255-byte path (see scales_dict_key() in docs/api.md)";
+	case SCALES_E_LABEL:
+		return "invalid or repeated label name (see the label rules in "
+		       "docs/api.md)";
 	default:
 		break;
 	}

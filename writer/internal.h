@@ -138,6 +138,12 @@ SCALES_HIDDEN int stat_register(scales_registry *reg, const char *path,
                                 uint16_t kind, const struct scales_info *info,
                                 const struct scales_histogram_config *cfg,
                                 uint32_t param0, struct index_node *n);
+/* As stat_register(), recording the label list string ref labels. */
+SCALES_HIDDEN int
+stat_register_labelled(scales_registry *reg, const char *path, uint16_t kind,
+                       const struct scales_info *info,
+                       const struct scales_histogram_config *cfg,
+                       uint32_t param0, uint32_t labels, struct index_node *n);
 SCALES_HIDDEN void handle_out(uint16_t kind, int rc, const struct index_node *n,
                               void *out);
 SCALES_HIDDEN int retire_idx(scales_registry *reg, uint32_t idx, uint32_t gen);

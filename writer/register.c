@@ -75,7 +75,8 @@ void (*test_hook_publishing)(void);
 static void publish(scales_registry *reg, uint32_t idx, bool reused,
                     uint16_t kind, const char *path, size_t len,
                     const struct scales_info *info, uint32_t help,
-                    const struct hist_params *hp, uint32_t param0)
+                    const struct hist_params *hp, uint32_t param0,
+                    uint32_t labels)
 {
 	struct scales_shm_header *h = reg->hdr;
 	struct scales_shm_entry *e = entry_at(reg, idx);
@@ -98,6 +99,9 @@ static void publish(scales_registry *reg, uint32_t idx, bool reused,
 	e->help = help;
 	memset(e->param, 0, sizeof e->param);
 	e->scale = 1.0;
+	e->labels = labels;
+	e->reserved0 = 0;
+	memset(e->reserved, 0, sizeof e->reserved);
 	if (hp) {
 		e->param[0] = hp->sub_bits;
 		e->param[1] = hp->unit_shift;
@@ -166,15 +170,25 @@ int count_refused(scales_registry *reg, int rc)
 	return rc;
 }
 
-/*
- * The one registration path for every kind. On success *n holds the
- * stat's index node (header and handle). param0 carries an aggregate's
- * child-name ref.
- */
 int stat_register(scales_registry *reg, const char *path, uint16_t kind,
                   const struct scales_info *info,
                   const struct scales_histogram_config *cfg, uint32_t param0,
                   struct index_node *n)
+{
+	return stat_register_labelled(reg, path, kind, info, cfg, param0, 0, n);
+}
+
+/*
+ * The one registration path for every kind. On success *n holds the
+ * stat's index node (header and handle). param0 carries an aggregate's
+ * child-name ref or a dict's key label ref; labels the ref of the label
+ * list (scope.c made it). A stat that exists keeps its labels.
+ */
+int stat_register_labelled(scales_registry *reg, const char *path,
+                           uint16_t kind, const struct scales_info *info,
+                           const struct scales_histogram_config *cfg,
+                           uint32_t param0, uint32_t labels,
+                           struct index_node *n)
 {
 	int rc = reg_check(reg);
 	if (rc)
@@ -231,7 +245,7 @@ int stat_register(scales_registry *reg, const char *path, uint16_t kind,
 	rc = alloc_entry(reg, dsz, ssz, &idx, &reused);
 	if (!rc) {
 		publish(reg, idx, reused, kind, path, len, info, help, hpp,
-		        param0);
+		        param0, labels);
 		bump_generation(reg);
 		if (test_hook_registering)
 			test_hook_registering();

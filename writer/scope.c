@@ -17,6 +17,9 @@
 
 #include "internal.h"
 
+/* a label list: SCALES_SHM_LABELS_MAX items "K=name", K < 1000 */
+#define LABELS_LEN (SCALES_SHM_LABELS_MAX * (SCALES_SHM_LABEL_MAX + 6))
+
 /* dst = a "/" b, if it fits in cap bytes with its NUL; else SCALES_E_PATH. */
 static int join_path(char *dst, size_t cap, const char *a, const char *b)
 {
@@ -42,10 +45,54 @@ struct scales_scope {
 	size_t n, cap;
 	size_t path_len;
 	char path[SCALES_SHM_PATH_MAX];
+	/* the label list of the stats registered through it (docs/format.md
+	 * section 5, "Labels"): "" and ref 0 if none; fixed at creation */
+	uint32_t labels_ref;
+	unsigned nlabels;
+	char labels[LABELS_LEN];
 };
 
+/* Is name (n bytes) a label of the list l? */
+static bool labels_have(const char *l, const char *name, size_t n)
+{
+	while (*l) {
+		const char *s = strchr(l, '=') + 1, *e = strchr(s, ',');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		if (len == n && !memcmp(s, name, n))
+			return true;
+		l = e ? e + 1 : s + len;
+	}
+	return false;
+}
+
+/*
+ * out = the list l with label `label` added for component k (after l's
+ * components), interned into the segment as *ref. SCALES_E_LABEL for a
+ * bad or repeated name or too many labels.
+ */
+static int labels_add(scales_registry *reg, const char *l, unsigned nl,
+                      const char *label, size_t k, char out[LABELS_LEN],
+                      uint32_t *ref)
+{
+	size_t n = strnlen(label, SCALES_SHM_LABEL_MAX + 1);
+	if (!scales_shm_label_name_ok(label, n) || labels_have(l, label, n) ||
+	    nl + 1 >= SCALES_SHM_LABELS_MAX + 1)
+		return SCALES_E_LABEL;
+	char list[LABELS_LEN]; /* l may be out */
+	int len = snprintf(list, sizeof list, "%s%s%zu=%s", l, *l ? "," : "", k,
+	                   label);
+	if (len < 0 || len >= LABELS_LEN)
+		return SCALES_E_LABEL;
+	int rc = string_intern(reg, list, (size_t)len, ref);
+	if (rc)
+		return count_refused(reg, rc);
+	memcpy(out, list, (size_t)len + 1);
+	return 0;
+}
+
 static int scope_new(scales_registry *reg, scales_scope *parent,
-                     const char *fmt, va_list ap, scales_scope **out)
+                     const char *label, const char *fmt, va_list ap,
+                     scales_scope **out)
 {
 	*out = NULL;
 	int rc = reg_check(reg);
@@ -76,6 +123,24 @@ static int scope_new(scales_registry *reg, scales_scope *parent,
 	s->path_len = (size_t)len;
 	s->reg = reg;
 	s->parent = parent;
+	if (parent) { /* a child's stats have its parent's labels */
+		memcpy(s->labels, parent->labels, sizeof s->labels);
+		s->labels_ref = parent->labels_ref;
+		s->nlabels = parent->nlabels;
+	}
+	if (label) {
+		/* the value is one component: the last one of the path */
+		rc = strchr(name, '/') ?
+		         SCALES_E_PATH :
+		         labels_add(reg, s->labels, s->nlabels, label,
+		                    scales_shm_components(s->path, s->path_len),
+		                    s->labels, &s->labels_ref);
+		if (rc) {
+			free(s);
+			return rc;
+		}
+		s->nlabels++;
+	}
 	pthread_mutex_init(&s->lock, NULL);
 	if (parent) {
 		pthread_mutex_lock(&parent->lock);
@@ -96,7 +161,7 @@ SCALES_API int scales_scope_root(scales_registry *reg, scales_scope **out,
 		return -EINVAL;
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = scope_new(reg, NULL, fmt, ap, out);
+	int rc = scope_new(reg, NULL, NULL, fmt, ap, out);
 	va_end(ap);
 	return rc;
 }
@@ -111,9 +176,32 @@ SCALES_API int scales_scope_child(scales_scope *parent, scales_scope **out,
 		return -EINVAL;
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = scope_new(parent->reg, parent, fmt, ap, out);
+	int rc = scope_new(parent->reg, parent, NULL, fmt, ap, out);
 	va_end(ap);
 	return rc;
+}
+
+SCALES_API int scales_scope_labelled(scales_scope *parent, scales_scope **out,
+                                     const char *label, const char *fmt, ...)
+{
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!parent || !label)
+		return -EINVAL;
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = scope_new(parent->reg, parent, label, fmt, ap, out);
+	va_end(ap);
+	return rc;
+}
+
+SCALES_API int scales_label_check(const char *label)
+{
+	return label && scales_shm_label_name_ok(
+	                    label, strnlen(label, SCALES_SHM_LABEL_MAX + 1)) ?
+	           0 :
+	           SCALES_E_LABEL;
 }
 
 SCALES_API const char *scales_scope_path(const scales_scope *scope)
@@ -157,7 +245,8 @@ static int scope_register(scales_scope *s, const char *name, uint16_t kind,
 	int rc = join_path(path, sizeof path, s->path, name);
 	if (rc)
 		return rc;
-	rc = stat_register(s->reg, path, kind, info, cfg, param0, n);
+	rc = stat_register_labelled(s->reg, path, kind, info, cfg, param0,
+	                            s->labels_ref, n);
 	if (!rc)
 		rc = scope_remember(s, n);
 	return rc;
@@ -371,27 +460,62 @@ SCALES_API int scales_scope_release(scales_scope **scope)
 /* ------------------------------------------------------------ dict stats */
 
 static int dict_init(scales_registry *reg, const char *path,
-                     const struct scales_info *info, scales_dict *out,
-                     scales_scope *scope)
+                     const char *key_label, const struct scales_info *info,
+                     scales_dict *out, scales_scope *scope)
 {
 	memset(out, 0, sizeof *out);
 	int rc;
 	struct index_node n;
+	uint32_t key_ref = 0;
+	if (key_label) {
+		/* the dict records its keys' label name (param[0]); each key's
+		 * counter the list of its scope plus that one */
+		scales_registry *r = scope ? scope->reg : reg;
+		rc = reg_check(r);
+		if (rc)
+			return rc;
+		if (!path)
+			return -EINVAL;
+		size_t kl = strnlen(key_label, SCALES_SHM_LABEL_MAX + 1);
+		size_t pl = strnlen(path, SCALES_PATH_MAX + 1);
+		if (!scales_shm_label_name_ok(key_label, kl))
+			return SCALES_E_LABEL;
+		rc = string_intern(r, key_label, kl, &key_ref);
+		if (rc)
+			return count_refused(r, rc);
+		/* the key: the component after the dict's path (a scope's
+		 * name is relative: one component more than its "/") */
+		size_t k = scales_shm_components(path, pl) + 1;
+		if (scope)
+			k += scales_shm_components(scope->path,
+			                           scope->path_len) +
+			     1;
+		char keys[LABELS_LEN];
+		rc = labels_add(r, scope ? scope->labels : "",
+		                scope ? scope->nlabels : 0, key_label, k, keys,
+		                &out->labels);
+		if (rc)
+			return rc;
+	} else if (scope) {
+		out->labels = scope->labels_ref;
+	}
 	if (scope) {
-		rc = scope_register(scope, path, SCALES_SHM_DICT, info, NULL, 0,
-		                    &n);
+		rc = scope_register(scope, path, SCALES_SHM_DICT, info, NULL,
+		                    key_ref, &n);
 		if (!rc)
 			rc = join_path(out->path, sizeof out->path, scope->path,
 			               path);
 		reg = scope->reg;
 	} else {
-		rc = stat_register(reg, path, SCALES_SHM_DICT, info, NULL, 0,
-		                   &n);
+		rc = stat_register(reg, path, SCALES_SHM_DICT, info, NULL,
+		                   key_ref, &n);
 		if (!rc && strlen(path) < sizeof out->path)
 			strcpy(out->path, path);
 	}
-	if (rc)
+	if (rc) {
+		out->labels = 0;
 		return rc;
+	}
 	out->reg = reg;
 	out->scope = scope;
 	out->path_len = (uint16_t)strlen(out->path);
@@ -403,7 +527,31 @@ SCALES_API int scales_dict_get(scales_registry *reg, const char *path,
 {
 	if (!out)
 		return -EINVAL;
-	return dict_init(reg, path, info, out, NULL);
+	return dict_init(reg, path, NULL, info, out, NULL);
+}
+
+SCALES_API int scales_labelled_dict_get(scales_registry *reg, const char *path,
+                                        const char *key_label,
+                                        const struct scales_info *info,
+                                        scales_dict *out)
+{
+	if (!out)
+		return -EINVAL;
+	return dict_init(reg, path, key_label, info, out, NULL);
+}
+
+SCALES_API int scales_scope_labelled_dict(scales_scope *s, const char *name,
+                                          const char *key_label,
+                                          const struct scales_info *info,
+                                          scales_dict *out)
+{
+	if (!out)
+		return -EINVAL;
+	if (!s) {
+		memset(out, 0, sizeof *out);
+		return -EINVAL;
+	}
+	return dict_init(s->reg, name, key_label, info, out, s);
 }
 
 SCALES_API int scales_scope_dict(scales_scope *s, const char *name,
@@ -416,7 +564,7 @@ SCALES_API int scales_scope_dict(scales_scope *s, const char *name,
 		memset(out, 0, sizeof *out);
 		return -EINVAL;
 	}
-	return dict_init(s->reg, name, info, out, s);
+	return dict_init(s->reg, name, NULL, info, out, s);
 }
 
 SCALES_API int scales_dict_key(scales_dict *d, const char *key,
@@ -442,8 +590,8 @@ SCALES_API int scales_dict_key(scales_dict *d, const char *key,
 	if (kl < 0)
 		return SCALES_E_KEY_LONG;
 	struct index_node n;
-	int rc =
-	    stat_register(d->reg, path, SCALES_SHM_COUNTER, NULL, NULL, 0, &n);
+	int rc = stat_register_labelled(d->reg, path, SCALES_SHM_COUNTER, NULL,
+	                                NULL, 0, d->labels, &n);
 	if (!rc && d->scope)
 		rc = scope_remember(d->scope, &n);
 	handle_out(SCALES_SHM_COUNTER, rc, &n, out);

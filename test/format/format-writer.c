@@ -158,6 +158,31 @@ static void full(scales_registry *reg)
 	gauge_f64(reg, "/f/inf", INFINITY);
 	gauge_f64(reg, "/f/tiny", 5e-324);
 
+	/* labels (1.2): labelled scopes, a dict with a key label inside
+	 * one, a plain one, and a sum over the labelled scopes */
+	scales_scope *ep = scope(reg, "/endpoint"), *home, *search, *deep;
+	check(scales_scope_labelled(ep, &home, "endpoint", "home"), "home");
+	check(scales_scope_labelled(ep, &search, "endpoint", "search%%2F"),
+	      "search");
+	check(scales_scope_labelled(search, &deep, "shard", "s1"), "s1");
+	scales_counter req;
+	check(scales_scope_counter(home, "requests", NULL, &req), "requests");
+	scales_counter_add(&req, 5);
+	check(scales_scope_counter(search, "requests", NULL, &req), "req");
+	scales_counter_add(&req, 6);
+	check(scales_scope_counter(deep, "requests", NULL, &req), "deep");
+	scales_counter_add(&req, 1);
+	scales_dict codes, plain;
+	check(scales_scope_labelled_dict(home, "status", "code", NULL, &codes),
+	      "status");
+	check(scales_dict_add(&codes, "200", 4), "200");
+	check(scales_dict_add(&codes, "404", 1), "404");
+	check(scales_labelled_dict_get(reg, "/plain/status", NULL, NULL,
+	                               &plain),
+	      "/plain/status");
+	check(scales_dict_add(&plain, "200", 2), "200");
+	check(scales_scope_sum(ep, "requests", NULL), "/endpoint");
+
 	/* retired, then reused by other paths of the same sizes */
 	counter(reg, "/r/old", 4, 0);
 	check(scales_retire(reg, "/r/old"), "retire /r/old");

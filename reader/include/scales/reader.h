@@ -509,7 +509,33 @@ struct scales_metric {
 	 * the smallest string). NULL/0 otherwise. */
 	const struct scales_state_count *states;
 	uint32_t nstates;
+	/* Labels (format 1.2; docs/format.md section 5, "Labels"): NULL if
+	 * none, or if the entry's list is invalid (ignored, the metric is
+	 * kept); else "K=name" items joined by ",": path component K
+	 * (1-based) is the value of label `name`. An aggregate's results
+	 * carry its declaration's. Read them with scales_metric_label(). */
+	const char *labels;
+	/* DICT: the name of its keys' label (format 1.2), NULL if none. */
+	const char *key_label;
 };
+
+/* Room for a label name and its NUL (names have at most 63 bytes). */
+#define SCALES_LABEL_NAME_BUF 64
+
+/* One label of a metric (scales_metric_label()). */
+struct scales_label {
+	const char *name; /* name_len bytes, inside metric.labels */
+	size_t name_len;
+	const char *value; /* the path component: value_len bytes inside
+	                      metric.path, as written there (a derived
+	                      component decodes with scales_derived_value()) */
+	size_t value_len;
+	unsigned component; /* 1-based */
+};
+
+/* Fills *out with label i (0-based) of m: false if m has no label i. */
+SCALES_READER_API bool scales_metric_label(const struct scales_metric *m,
+                                           size_t i, struct scales_label *out);
 
 /* snapshot flags */
 enum scales_snapshot_flags {

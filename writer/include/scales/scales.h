@@ -92,7 +92,7 @@ enum scales_error {
 	SCALES_E_CONFIG = -1004, /* an option or histogram range is absurd */
 	SCALES_E_CLOSED = -1005, /* the registry was closed or is a sink */
 	SCALES_E_UNSAFE = -1006, /* directory or file fails the safety checks */
-	SCALES_E_FOREIGN = -1007, /* called from a task that shares this
+	SCALES_E_FOREIGN = -1007,  /* called from a task that shares this
 	                             process's memory without being one of
 	                             its threads (a vfork child, a raw
 	                             clone(CLONE_VM)) or from the child of a
@@ -100,6 +100,9 @@ enum scales_error {
 	SCALES_E_KEY_UTF8 = -1008, /* a dict key is not valid UTF-8 */
 	SCALES_E_KEY_LONG = -1009, /* a dict key, escaped, does not fit in
 	                              the path (255 bytes) */
+	SCALES_E_LABEL = -1010,    /* the label name breaks the label rules, or
+	                           the scope already has a label of that
+	                           name */
 };
 
 /*
@@ -663,6 +666,27 @@ SCALES_API int scales_scope_root(scales_registry *reg, scales_scope **out,
 SCALES_API int scales_scope_child(scales_scope *parent, scales_scope **out,
                                   const char *fmt, ...) SCALES_PRINTF(3, 4);
 
+/*
+ * Labels (docs/api.md, "Labels"): creates the child scope <parent>/<value>,
+ * value printf-formatted, whose last path component is the value of the
+ * label `label`: stats registered through it (and its child scopes) are
+ * shown by /metrics as one family per name with that label,
+ * scales_endpoint_latency_seconds{endpoint="home"} for
+ * /endpoint/home/latency. Graphite and the text views keep the path.
+ * label: 1 to 63 bytes of A-Z a-z 0-9 _, not starting with a digit or
+ * "__", not one the readers use (app, pid, uid, le, key, state, quantile,
+ * job, instance), and not already a label of the parent: else
+ * SCALES_E_LABEL. At most 8 labels (a labelled dict's key included).
+ * scales_label_check()
+ * checks a name.
+ */
+SCALES_API int scales_scope_labelled(scales_scope *parent, scales_scope **out,
+                                     const char *label, const char *fmt, ...)
+    SCALES_PRINTF(4, 5);
+
+/* Returns 0 if label is a valid label name, else SCALES_E_LABEL. */
+SCALES_API int scales_label_check(const char *label);
+
 /* The scope's full path; valid until the scope is released. */
 SCALES_API const char *scales_scope_path(const scales_scope *scope);
 
@@ -853,6 +877,7 @@ typedef struct scales_dict {
 	scales_scope *scope; /* keys are remembered here, if any */
 	uint16_t path_len;
 	char path[256];
+	uint32_t labels; /* the keys' label list (segment string), 0 = none */
 } scales_dict;
 
 SCALES_API int scales_dict_get(scales_registry *reg, const char *path,
@@ -865,6 +890,23 @@ SCALES_API int scales_scope_dict(scales_scope *s, const char *name,
 /* Gets or creates the counter of key; fills *out (a sink on error).
  * SCALES_E_KEY_UTF8: key is not UTF-8; SCALES_E_KEY_LONG: too long (see
  * above). A refused key changes nothing: every other key keeps its count. */
+/*
+ * A dict whose keys are the values of the label key_label (docs/api.md,
+ * "Labels"): /metrics shows scales_http_status_total{code="404"} for the
+ * key "404" of /http/status with key_label "code" (without one, the label
+ * is "key"). key_label follows the rules of scales_scope_labelled()
+ * (SCALES_E_LABEL); NULL is no label.
+ */
+SCALES_API int scales_labelled_dict_get(scales_registry *reg, const char *path,
+                                        const char *key_label,
+                                        const struct scales_info *info,
+                                        scales_dict *out);
+SCALES_API int scales_scope_labelled_dict(scales_scope *s, const char *name,
+                                          const char *key_label,
+                                          const struct scales_info *info,
+                                          scales_dict *out);
+
+/* Gets or creates the counter of key; fills *out (a sink on error). */
 SCALES_API int scales_dict_key(scales_dict *d, const char *key,
                                scales_counter *out);
 
