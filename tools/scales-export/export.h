@@ -77,7 +77,7 @@ size_t gname_path(char *out, const char *path, bool seed);
 
 /* A dict key, as written (decoded), as a name component: as a path
  * component of gname_path() (out needs 3 * n + 5 bytes). */
-size_t gname_key(char *out, const char *in, size_t n);
+size_t gname_key(char *out, const char *in, size_t n, bool seed);
 
 /* A state value as a name component: "~" then gname_component() (out needs
  * 3 * n + 5 bytes). "~" never starts a path component or a reserved word,

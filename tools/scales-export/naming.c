@@ -217,9 +217,10 @@ size_t gname_path(char *out, const char *path, bool seed)
 	return w;
 }
 
-size_t gname_key(char *out, const char *in, size_t n)
+size_t gname_key(char *out, const char *in, size_t n, bool seed)
 {
-	return path_component(out, in, n); /* keys are path components */
+	/* keys are path components */
+	return path_component(out, in, n, seed);
 }
 
 size_t gname_state(char *out, const char *in, size_t n)

@@ -255,11 +255,13 @@ static void render_group(struct render *r, const struct scales_group *g)
 			size_t dl = (size_t)(slash - m->path);
 			memcpy(dir, m->path, dl);
 			dir[dl] = 0;
-			l->base = glen + gname_path(l->name + glen, dir);
+			l->base = glen + gname_path(l->name + glen, dir,
+			                            r->c->seed_names);
 			l->name[l->base++] = '.';
 			char key[NAME_MAX_BYTES];
 			size_t kl = scales_derived_value(slash + 1, key);
-			l->base += gname_key(l->name + l->base, key, kl);
+			l->base += gname_key(l->name + l->base, key, kl,
+			                     r->c->seed_names);
 		} else {
 			l->base = glen + gname_path(l->name + glen, m->path,
 			                            r->c->seed_names);
