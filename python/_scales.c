@@ -793,11 +793,12 @@ typedef struct {
 	PyObject_HEAD PyObject *name;
 	PyObject *key;
 	PyObject *dict; /* the Python subclass's instance __dict__ */
-	/* The last instance __dict__ seen and its handle: `obj.stat += 1`
-	 * finds the handle by one pointer compare instead of two dict
-	 * lookups. The dict is held (not the instance), so no other object
-	 * can have it at the same address while it is cached. */
-	PyObject *cdict;
+	/* The last instance seen, by a weak reference, and its handle:
+	 * `obj.stat += 1` finds the handle by one pointer compare instead of
+	 * two dict lookups. The reference is weak so that the cache keeps
+	 * no instance (nor its attributes) alive, and a dead instance never
+	 * matches a new one at its address. */
+	PyObject *cref;
 	Handle *ch;
 	PyObject *cval; /* PmfStatBase: the value under key (a PmfStatDict) */
 } StatBase;
@@ -824,7 +825,7 @@ static void statbase_dealloc(StatBase *self)
 	Py_XDECREF(self->name);
 	Py_XDECREF(self->key);
 	Py_XDECREF(self->dict);
-	Py_XDECREF(self->cdict);
+	Py_XDECREF(self->cref);
 	Py_XDECREF(self->ch);
 	Py_XDECREF(self->cval);
 	Py_TYPE(self)->tp_free((PyObject *)self);
@@ -833,7 +834,7 @@ static void statbase_dealloc(StatBase *self)
 static int statbase_traverse(StatBase *self, visitproc visit, void *arg)
 {
 	Py_VISIT(self->dict);
-	Py_VISIT(self->cdict);
+	Py_VISIT(self->cref);
 	Py_VISIT(self->ch);
 	Py_VISIT(self->cval);
 	return 0;
@@ -842,10 +843,49 @@ static int statbase_traverse(StatBase *self, visitproc visit, void *arg)
 static int statbase_clear(StatBase *self)
 {
 	Py_CLEAR(self->dict);
-	Py_CLEAR(self->cdict);
+	Py_CLEAR(self->cref);
 	Py_CLEAR(self->ch);
 	Py_CLEAR(self->cval);
 	return 0;
+}
+
+/* Whether obj is the instance the cache holds. */
+static inline int cached(StatBase *self, PyObject *obj)
+{
+	if (!self->cref)
+		return 0;
+#if PY_VERSION_HEX >= 0x030D0000
+	PyObject *o;
+	if (PyWeakref_GetRef(self->cref, &o) <= 0)
+		return 0;
+	Py_DECREF(o);
+	return o == obj;
+#else
+	return PyWeakref_GET_OBJECT(self->cref) == obj;
+#endif
+}
+
+/* Caches obj's handle (and PmfStatBase's value). An object that takes no
+ * weak reference is not cached (its lookups stay dict lookups). */
+static void cache_set(StatBase *self, PyObject *obj, Handle *h, PyObject *val)
+{
+	PyObject *wr = PyWeakref_NewRef(obj, NULL);
+	if (!wr) {
+		PyErr_Clear();
+		return;
+	}
+	/* All set before the old ones are released: a release may run
+	 * Python code that uses this descriptor. */
+	PyObject *oref = self->cref, *ov = self->cval;
+	Handle *oh = self->ch;
+	Py_INCREF(h);
+	Py_XINCREF(val);
+	self->cref = wr;
+	self->ch = h;
+	self->cval = val;
+	Py_XDECREF(oref);
+	Py_XDECREF(ov);
+	Py_XDECREF(oh);
 }
 
 /* The handle for obj: from obj.__dict__, else self._bind(obj). Borrowed or
@@ -853,25 +893,15 @@ static int statbase_clear(StatBase *self)
 static Handle *statbase_handle(StatBase *self, PyObject *obj, PyObject **owned)
 {
 	*owned = NULL;
+	if (cached(self, obj))
+		return self->ch;
 	PyObject **dp = _PyObject_GetDictPtr(obj);
 	if (dp && *dp) {
-		if (*dp == self->cdict)
-			return self->ch;
 		PyObject *h = PyDict_GetItemWithError(*dp, self->key);
 		if (h && Py_TYPE(h) == &HandleType) {
-			/* Both set before either old one is released: a
-			 * release may run Python code that uses this
-			 * descriptor. */
-			PyObject *od = self->cdict;
-			Handle *oh = self->ch;
-			Py_INCREF(*dp);
-			Py_INCREF(h);
-			self->cdict = *dp;
-			self->ch = (Handle *)h;
 			Py_INCREF(h);
 			*owned = h;
-			Py_XDECREF(od);
-			Py_XDECREF(oh);
+			cache_set(self, obj, (Handle *)h, NULL);
 			return (Handle *)h;
 		}
 		if (PyErr_Occurred())
@@ -987,14 +1017,14 @@ static PyObject *str_dict, *str_h;
 /* The summary and the handle for obj, as new references. */
 static int pmf_lookup(StatBase *self, PyObject *obj, PyObject **val, Handle **h)
 {
-	PyObject **dp = _PyObject_GetDictPtr(obj);
-	if (dp && *dp && *dp == self->cdict) {
+	if (cached(self, obj)) {
 		Py_INCREF(self->cval);
 		Py_INCREF(self->ch);
 		*val = self->cval;
 		*h = self->ch;
 		return 0;
 	}
+	PyObject **dp = _PyObject_GetDictPtr(obj);
 	PyObject *v = NULL;
 	if (dp && *dp) {
 		v = PyDict_GetItemWithError(*dp, self->key);
@@ -1006,7 +1036,6 @@ static int pmf_lookup(StatBase *self, PyObject *obj, PyObject **val, Handle **h)
 		v = PyObject_CallMethodOneArg((PyObject *)self, str_dict, obj);
 		if (!v)
 			return -1;
-		dp = _PyObject_GetDictPtr(obj);
 	}
 	PyObject *hh = PyObject_GetAttr(v, str_h);
 	if (!hh || Py_TYPE(hh) != &HandleType) {
@@ -1017,21 +1046,7 @@ static int pmf_lookup(StatBase *self, PyObject *obj, PyObject **val, Handle **h)
 		Py_DECREF(v);
 		return -1;
 	}
-	if (dp && *dp) {
-		/* All three set before the old ones are released: a release
-		 * may run Python code that uses this descriptor. */
-		PyObject *od = self->cdict, *ov = self->cval;
-		Handle *oh = self->ch;
-		Py_INCREF(*dp);
-		Py_INCREF(v);
-		Py_INCREF(hh);
-		self->cdict = *dp;
-		self->cval = v;
-		self->ch = (Handle *)hh;
-		Py_XDECREF(od);
-		Py_XDECREF(ov);
-		Py_XDECREF(oh);
-	}
+	cache_set(self, obj, (Handle *)hh, v);
 	*val = v;
 	*h = (Handle *)hh;
 	return 0;

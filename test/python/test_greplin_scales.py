@@ -497,3 +497,46 @@ def test_pages_merge_the_apps_processes_as_scales_export():
   assert page['errors'] == {'500': 1, '502': 4}
   # getStats() stays this process's, as the seed's was.
   assert scales.getStats()['handler']['requests'] == 2
+
+
+def test_descriptor_cache_keeps_nothing_alive():
+  # The C descriptors remember the last instance weakly: once nothing
+  # else holds an instance, it and its attributes go. (greplin.scales
+  # itself keeps its instances, as the seed did: bare descriptors here.)
+  import gc
+  import weakref
+
+  class Count(_scales.IntStatBase):
+    def _bind(self, instance):
+      handle = _scales.gauge('/alive/n')
+      instance.__dict__['__scales_h_n'] = handle
+      return handle
+
+  class Summary(object):
+    def __init__(self):
+      self._h = _scales.histogram('/alive/lat')
+
+  class Latency(_scales.PmfStatBase):
+    def _dict(self, instance):
+      d = instance.__dict__['__scales_h_lat'] = Summary()
+      return d
+
+  class Payload(object):
+    pass
+
+  class K(object):
+    n = Count('n')
+    lat = Latency('lat')
+
+    def __init__(self):
+      self.payload = Payload()
+
+  k = K()
+  for _ in range(3):
+    k.n += 1
+    k.lat = 0.001
+  assert k.n == 3 and k.lat._h.snapshot()['count'] == 3
+  gone = weakref.ref(k.payload)
+  del k
+  gc.collect()
+  assert gone() is None
