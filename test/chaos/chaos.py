@@ -505,7 +505,10 @@ HTTP_PORT = free_port()
 started = time.time()  # when scales-export started
 
 
-def get_metrics(timeout=10):
+# A stalled server (slow clients holding every connection) never answers;
+# a loaded machine (2 cores shared with the sanitizer run of this suite)
+# answers late. 30 s tells the two apart without timing anything.
+def get_metrics(timeout=30):
     try:
         with urllib.request.urlopen('http://127.0.0.1:%d/metrics' %
                                     HTTP_PORT, timeout=timeout) as r:
