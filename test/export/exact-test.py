@@ -8,7 +8,8 @@ noise, -0, NaN and the infinities, integers past 2^53, histograms in
 seconds (nanoseconds / 1e9) and without a unit. exact-oracle prints every
 value as the reader library computes it, in C's exact hexadecimal (%a): no
 decimal formatting. Then every number that Graphite (--once --stdout),
-JSON (--once --json-file) and /metrics (--http) print for the process is
+JSON (--once --json-file), /metrics (--http) and the textfile (--once
+--textfile) print for the process is
 parsed and compared bit for bit with the oracle, and its significant
 digits with Python's repr(), an independent shortest round-trip
 formatter: no more digits than needed. The histograms in seconds are also
@@ -165,6 +166,7 @@ def run(tmp, env, procs):
     graphite(env, oracle)
     jsonfile(tmp, env, oracle)
     metrics(env, procs, oracle)
+    textfile(tmp, env, oracle)
 
 
 def graphite(env, oracle):
@@ -260,6 +262,20 @@ def metrics(env, procs, oracle):
         return
     with urllib.request.urlopen(url + "/metrics", timeout=60) as r:
         text = r.read().decode()
+    check_prometheus("/metrics", text, oracle)
+
+
+def textfile(tmp, env, oracle):
+    f = os.path.join(tmp, "exact.prom")
+    out = subprocess.run([X, "--once", "--textfile", f, "exact"], env=env,
+                         capture_output=True, text=True)
+    if ok(out.returncode == 0, "scales-export --once --textfile",
+          out.stderr):
+        with open(f) as fh:
+            check_prometheus("textfile", fh.read(), oracle)
+
+
+def check_prometheus(what, text, oracle):
     fam = {}  # family -> path, from "# HELP name scales KIND PATH"
     for line in text.splitlines():
         m = re.match(r"# HELP (\S+) scales \S+ (/\S+)$", line)
@@ -310,7 +326,7 @@ def metrics(env, procs, oracle):
             continue
         c.value(name, v, want)
     ok(not c.bad and c.count > 40,
-       "/metrics: %d values bit-exact and shortest" % c.count, *c.bad)
+       "%s: %d values bit-exact and shortest" % (what, c.count), *c.bad)
 
 
 sys.exit(main())
