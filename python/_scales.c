@@ -23,6 +23,8 @@
 #include <scales/reader.h>
 #include <scales/scales.h>
 
+#include "scales_shm.h" /* the escaping rule of names and keys */
+
 static scales_registry *g_reg;
 /* Bumped by reset(): handles of an older generation are rebound before
  * use, since reset() retired the stats they point at. */
@@ -139,6 +141,60 @@ static PyObject *mod_path_check(PyObject *self, PyObject *args)
 	if (!PyArg_ParseTuple(args, "s", &path))
 		return NULL;
 	return PyBool_FromLong(scales_path_check(path) == 0);
+}
+
+static PyObject *mod_component(PyObject *self, PyObject *arg)
+{
+	/* one path component for a name or dict key: the escaping of
+	 * docs/format.md ("Dict keys"), the writer's own (shm/path.c) */
+	if (!PyUnicode_Check(arg)) {
+		PyErr_SetString(PyExc_TypeError, "component() takes a str");
+		return NULL;
+	}
+	Py_ssize_t n;
+	const char *u = PyUnicode_AsUTF8AndSize(arg, &n);
+	if (!u) {
+		PyErr_Clear(); /* a lone surrogate: no UTF-8 form */
+		PyErr_Format(
+		    PathError,
+		    "%R is not valid UTF-8 (it holds a lone surrogate); "
+		    "the segment holds UTF-8 names and dict keys only",
+		    arg);
+		return NULL;
+	}
+	if (memchr(u, 0, (size_t)n)) {
+		PyErr_Format(PathError,
+		             "%R holds a NUL character, which no name or dict "
+		             "key of the segment can hold",
+		             arg);
+		return NULL;
+	}
+	if ((size_t)n >= SCALES_SHM_PATH_MAX) {
+		PyErr_Format(PathError,
+		             "%R is %zd bytes long; the segment holds paths of "
+		             "at most 255 bytes (docs/migrating-from-python-"
+		             "scales.md)",
+		             arg, n);
+		return NULL;
+	}
+	char out[SCALES_SHM_ESCAPED_MAX(SCALES_SHM_PATH_MAX)];
+	size_t len = scales_shm_escape_component(u, (size_t)n, out);
+	return PyUnicode_FromStringAndSize(out, (Py_ssize_t)len);
+}
+
+static PyObject *mod_dict(PyObject *self, PyObject *args)
+{
+	/* marks path as a dict, so that readers show its children as keys */
+	const char *path;
+	if (!PyArg_ParseTuple(args, "s", &path))
+		return NULL;
+	if (ensure_open() < 0)
+		return NULL;
+	scales_dict d;
+	int rc = scales_dict_get(g_reg, path, NULL, &d);
+	if (rc)
+		return raise_err(rc, path);
+	Py_RETURN_NONE;
 }
 
 static PyObject *mod_declare(PyObject *self, PyObject *args)
@@ -1119,6 +1175,11 @@ static PyMethodDef mod_methods[] = {
 	{ "retire", mod_retire, METH_VARARGS,
 	  "retire(path, tree=False): retire a stat (or a subtree)." },
 	{ "path_ok", mod_path_check, METH_VARARGS, "Whether path is valid." },
+	{ "component", mod_component, METH_O,
+	  "component(s): s as one escaped path component (PathError if "
+	  "it cannot be one)." },
+	{ "dict", mod_dict, METH_VARARGS,
+	  "dict(path): mark path as a dict (its children are keys)." },
 	{ "declare", mod_declare, METH_VARARGS,
 	  "declare(scope, 'sum'|'states', child_stat): an aggregate for readers." },
 	{ "gauge", mod_gauge, METH_O, "A signed 64-bit gauge at path." },

@@ -95,6 +95,31 @@ def test_dict_keys_any_string_round_trip():
   assert m['/handler/errors/%']['value'] == 1  # the empty key
 
 
+def test_dict_key_user_agent_counts_and_shows_as_written():
+  # issue 14 item 7: any UTF-8 key; readers show it as written
+  h = Handler()
+  ua = 'Mozilla/5.0 (X11; Linux)'
+  h.errors[ua] += 3
+  h.errors['a%41'] += 1
+  h.errors['aA'] += 2
+  with pytest.raises(scales.PathError, match='not valid UTF-8'):
+    h.errors['bad \ud800'] += 1
+  with pytest.raises(scales.PathError, match='NUL'):
+    h.errors['a\0b'] += 1
+  with pytest.raises(scales.PathError, match='at most 255 bytes'):
+    h.errors['\u65e5' * 90] += 1
+  h.errors[ua] += 1  # the refusals lost nothing
+  assert scales.getStats()['handler']['errors'] == {ua: 4, 'a%41': 1, 'aA': 2}
+  m = read_metrics()
+  keys = {v['key']: v['value'] for p, v in m.items()
+          if p.startswith('/handler/errors/')}
+  assert keys == {ua: 4, 'a%41': 1, 'aA': 2}
+  assert m['/handler/errors/Mozilla%2F5.0%20%28X11%3B%20Linux%29'][
+      'value'] == 4
+  assert m['/handler/errors']['kind'] == 'dict'
+  assert m['/handler/errors']['value'] == 7
+
+
 def test_too_long_path_is_a_clear_exception():
   h = Handler()
   with pytest.raises(scales.PathError, match='at most 255 bytes'):

@@ -38,19 +38,10 @@ __all__ = ['init', 'initChild', 'initChildOfType', 'collection', 'reset',
 ID_KEY = '__STATS__id'
 NEXT_ID = itertools.count()
 
-# Bytes a path component may hold as they are; every other byte of a name
-# or dict key is written %XX (UTF-8), so any string maps to one component:
-# the escaping of docs/format.md, "Derived paths", that readers use too.
-_PLAIN = frozenset(b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
-                   b'0123456789_-.:@+')
-
-
 def _component(name):
-  """One path component for name (a stat name, a container or a dict key)."""
-  raw = str(name).encode('utf-8')
-  if raw in (b'', b'.', b'..'):
-    return ''.join('%%%02X' % b for b in raw) or '%'
-  return ''.join(chr(b) if b in _PLAIN else '%%%02X' % b for b in raw)
+  """One path component for name (a stat name, a container or a dict key):
+  libscales's own escaping (PathError if name is not UTF-8)."""
+  return _scales.component(str(name))
 
 
 def _join(parent, name):
@@ -611,6 +602,7 @@ class IntDict(_KeyedDict):
 
   def __init__(self, parent, instance, path, autoDelete=False):
     _KeyedDict.__init__(self, parent, instance, path)
+    _scales.dict(path)  # readers show its children as keys, as written
     self.autoDelete = autoDelete
     self._last = {}
 
