@@ -11,11 +11,11 @@
 
 int main(void)
 {
-#define X(id, s, l, a, h, help)                                                \
+#define X(id, s, l, a, f, type, lo, hi, t1, t2, bad, help)                     \
 	if (s)                                                                 \
-		printf("option %c %s %d\n", s, l, h);                          \
+		printf("option %c %s %d\n", s, l, ((f)&TOPT_HIDDEN) != 0);     \
 	else                                                                   \
-		printf("option - %s %d\n", l, h);
+		printf("option - %s %d\n", l, ((f)&TOPT_HIDDEN) != 0);
 	TOP_OPTIONS(X)
 #undef X
 #define X(id, label, help) printf("key %s\n", label);

@@ -1,62 +1,43 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cli.c: command line, config file, --help and the man page's OPTIONS
- * section, all from the table in options.h.
+ * section, all from the table in options.h, through the option module
+ * both tools share (tools/common/tool_opts.c).
  */
 #include "cli.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "options.h"
+#include "tool_opts.h"
 
-struct opt_row {
-	int id;
-	int short_name;
-	const char *long_name;
-	const char *arg;
-	int flags;
-	const char *help;
-};
+static int action(void *args, const struct tool_opt *o, const char *val,
+                  const char *where);
 
-static const struct opt_row opt_rows[] = {
-#define X(id, s, l, a, f, help) { EXPORT_OPT_##id, s, l, a, f, help },
+static const struct tool_opt opt_rows[] = {
+#define X(id, s, l, a, f, type, lo, hi, t1, t2, bad, help)                     \
+	{ EXPORT_OPT_##id, s, l, a, f, type, lo, hi, t1, t2, bad, help },
 	EXPORT_OPTIONS(X)
 #undef X
 };
 
 #define NOPTS (sizeof(opt_rows) / sizeof(opt_rows[0]))
 
-static int opt_code(const struct opt_row *r)
-{
-	return r->short_name ? r->short_name : 256 + r->id;
-}
+static const struct tool_opts opts = {
+	.prog = "scales-export",
+	.rows = opt_rows,
+	.n = NOPTS,
+	.action = action,
+};
 
-/* "where" is "" for the command line, "FILE:LINE: " for a config file. */
 static int bad(const char *where, const char *fmt, const char *what)
 {
-	fprintf(stderr, "scales-export: %s", where);
-	fprintf(stderr, fmt, what);
-	fprintf(stderr, "\nTry 'scales-export --help'.\n");
-	return 2;
-}
-
-static int push(char ***v, size_t *n, const char *s)
-{
-	char *d = strdup(s);
-	char **nv = d ? realloc(*v, (*n + 1) * sizeof(**v)) : NULL;
-	if (!nv) {
-		free(d);
-		return -ENOMEM;
-	}
-	nv[(*n)++] = d;
-	*v = nv;
-	return 0;
+	return tool_opt_bad(&opts, where, fmt, what);
 }
 
 static int set_str(char **dst, const char *s)
@@ -69,176 +50,30 @@ static int set_str(char **dst, const char *s)
 	return 0;
 }
 
-static bool parse_seconds(const char *s, double lo, double hi, double *out)
+/* The options the table's types do not cover: --allow/--forbid (the
+ * rules keep their order) and the modes. */
+static int action(void *args, const struct tool_opt *o, const char *val,
+                  const char *where)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool parse_uint(const char *s, unsigned long lo, unsigned long hi,
-                       unsigned *out)
-{
-	char *end;
-	errno = 0;
-	if (!isdigit((unsigned char)s[0]))
-		return false;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return false;
-	*out = (unsigned)v;
-	return true;
-}
-
-/* Applies option id with value val (NULL for a switch given on the command
- * line; "true"/"false" etc. from a config file). */
-static int apply(struct export_args *a, int id, const char *val,
-                 const char *where)
-{
-	const struct opt_row *r = &opt_rows[id];
-	bool on = true;
-	if (!r->arg && val) {
-		if (!strcasecmp(val, "true") || !strcasecmp(val, "yes") ||
-		    !strcasecmp(val, "on") || !strcmp(val, "1"))
-			on = true;
-		else if (!strcasecmp(val, "false") || !strcasecmp(val, "no") ||
-		         !strcasecmp(val, "off") || !strcmp(val, "0"))
-			on = false;
-		else
-			return bad(where, "'%s' wants true or false",
-			           r->long_name);
-	}
-	double d;
-	int rc = 0;
-	switch (id) {
-	case EXPORT_OPT_GRAPHITE:
-		if (!*val)
-			return bad(where, "empty --graphite destination%s", "");
-		rc = push(&a->graphite, &a->ngraphite, val);
-		break;
-	case EXPORT_OPT_STDOUT:
-		a->to_stdout = on;
-		break;
-	case EXPORT_OPT_JSON_FILE:
-		if (!*val)
-			return bad(where, "empty --json-file path%s", "");
-		rc = set_str(&a->json_file, val);
-		break;
-	case EXPORT_OPT_TEXTFILE:
-		if (!*val)
-			return bad(where, "empty --textfile path%s", "");
-		rc = set_str(&a->textfile, val);
-		break;
-	case EXPORT_OPT_HTTP:
-		if (!*val)
-			return bad(where, "empty --http address%s", "");
-		rc = set_str(&a->http, val);
-		break;
-	case EXPORT_OPT_HTTP_ALLOW_REMOTE:
-		a->http_allow_remote = on;
-		break;
-	case EXPORT_OPT_HTTP_HISTORY:
-		if (!parse_uint(val, 1, 3600, &a->http_history))
-			return bad(where, "bad --http-history '%s' (1 to 3600)",
-			           val);
-		break;
-	case EXPORT_OPT_PREFIX:
-		rc = set_str(&a->prefix, val);
-		break;
-	case EXPORT_OPT_PERIOD:
-		if (!parse_uint(val, 1, 86400, &a->period))
-			return bad(where,
-			           "bad --period '%s' (whole seconds, 1 to "
-			           "86400)",
-			           val);
-		break;
-	case EXPORT_OPT_ONCE:
-		a->once = on;
-		break;
+	struct export_args *a = args;
+	switch (o->id) {
 	case EXPORT_OPT_ALLOW:
 	case EXPORT_OPT_FORBID:
-		if (!*val)
-			return bad(where, "empty glob%s", "");
-		rc = export_rules_add(&a->rules, id == EXPORT_OPT_ALLOW, val);
-		break;
-	case EXPORT_OPT_PER_PROCESS:
-		a->per_process = on;
-		break;
-	case EXPORT_OPT_ALL_OWNERS:
-		a->all_owners = on;
-		break;
-	case EXPORT_OPT_RATES:
-		a->rates = on;
-		break;
-	case EXPORT_OPT_METERS:
-		a->meters = on;
-		break;
-	case EXPORT_OPT_SEED_NAMES:
-		a->seed_names = on;
-		break;
-	case EXPORT_OPT_DIR:
-		if (!*val)
-			return bad(where, "empty directory name%s", "");
-		rc = set_str(&a->dir, val);
-		break;
-	case EXPORT_OPT_PROCESS:
-		if (!*val)
-			return bad(where, "empty process selector%s", "");
-		rc = push(&a->selectors, &a->nselectors, val);
-		break;
-	case EXPORT_OPT_BUFFER:
-		if (!parse_seconds(val, 0, 30 * 86400.0, &a->buffer_s))
-			return bad(where, "bad --buffer '%s' (seconds)", val);
-		break;
-	case EXPORT_OPT_RESEND:
-		if (!parse_uint(val, 0, 100000, &a->resend))
-			return bad(where, "bad --resend '%s' (0 to 100000)",
-			           val);
-		a->resend_set = true;
-		break;
-	case EXPORT_OPT_BACKOFF_MAX:
-		if (!parse_seconds(val, 0.5, 3600, &d))
-			return bad(where,
-			           "bad --backoff-max '%s' (0.5 to 3600 "
-			           "seconds)",
-			           val);
-		a->backoff_max_s = d;
-		break;
-	case EXPORT_OPT_TIMEOUT:
-		if (!parse_seconds(val, 0.1, 3600, &d))
-			return bad(where,
-			           "bad --timeout '%s' (0.1 to 3600 seconds)",
-			           val);
-		a->timeout_s = d;
-		break;
-	case EXPORT_OPT_NO_SELF_METRICS:
-		a->no_self_metrics = on;
-		break;
-	case EXPORT_OPT_QUIET:
-		a->quiet = on;
-		break;
-	case EXPORT_OPT_CONFIG:
-		rc = set_str(&a->config, val);
-		break;
+		if (export_rules_add(&a->rules, o->id == EXPORT_OPT_ALLOW, val))
+			return bad(where, "out of memory%s", "");
+		return 0;
 	case EXPORT_OPT_HELP:
 		a->mode = EXPORT_MODE_HELP;
-		break;
+		return TOOL_OPT_STOP;
 	case EXPORT_OPT_VERSION:
 		a->mode = EXPORT_MODE_VERSION;
-		break;
+		return TOOL_OPT_STOP;
 	case EXPORT_OPT_HELP_MAN:
 		a->mode = EXPORT_MODE_HELP_MAN;
-		break;
+		return TOOL_OPT_STOP;
 	default:
 		return bad(where, "internal: unknown option%s", "");
 	}
-	if (rc)
-		return bad(where, "out of memory%s", "");
-	return 0;
 }
 
 static void defaults(struct export_args *a)
@@ -316,20 +151,17 @@ int export_args_config(struct export_args *a, const char *file)
 			val[vl - 1] = 0;
 			val++;
 		}
-		int id = -1;
-		for (size_t i = 0; i < NOPTS; i++)
-			if (!strcmp(opt_rows[i].long_name, key))
-				id = opt_rows[i].id;
-		if (id < 0) {
+		const struct tool_opt *o = tool_opt_by_name(&opts, key);
+		if (!o) {
 			rc = bad(where, "unknown key '%s'", key);
 			break;
 		}
-		if (opt_rows[id].flags & OPTF_NOCONF) {
+		if (o->flags & TOPT_NOCONF) {
 			rc = bad(where, "'%s' is not allowed in a config file",
 			         key);
 			break;
 		}
-		rc = apply(a, id, val, where);
+		rc = tool_opt_apply(&opts, a, o, val, where);
 		if (rc)
 			break;
 	}
@@ -347,32 +179,9 @@ int export_args_parse(int argc, char **argv, struct export_args *a)
 {
 	defaults(a);
 
-	char optstring[2 * NOPTS + 1];
-	struct option longopts[NOPTS + 1];
-	size_t k = 0;
-	for (size_t i = 0; i < NOPTS; i++) {
-		const struct opt_row *r = &opt_rows[i];
-		if (r->short_name) {
-			optstring[k++] = (char)r->short_name;
-			if (r->arg)
-				optstring[k++] = ':';
-		}
-		longopts[i] =
-		    (struct option){ r->long_name,
-			             r->arg ? required_argument : no_argument,
-			             NULL, opt_code(r) };
-	}
-	optstring[k] = '\0';
-	longopts[NOPTS] = (struct option){ NULL, 0, NULL, 0 };
-
 	/* pass 1: only --config, so that the file comes first */
-	opterr = 0;
-	optind = 1;
-	int c;
-	const char *config = NULL;
-	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1)
-		if (c == 'c')
-			config = optarg;
+	const char *config =
+	    tool_opts_peek(&opts, argc, argv, EXPORT_OPT_CONFIG);
 	if (config) {
 		int rc = export_args_config(a, config);
 		if (rc)
@@ -382,41 +191,17 @@ int export_args_parse(int argc, char **argv, struct export_args *a)
 	}
 
 	/* pass 2: everything else */
-	optind = 1;
-	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
-		int id = -1;
-		for (size_t i = 0; i < NOPTS; i++)
-			if (opt_code(&opt_rows[i]) == c)
-				id = opt_rows[i].id;
-		if (id == EXPORT_OPT_CONFIG)
-			continue;
-		if (id >= 0) {
-			int rc =
-			    apply(a, id, opt_rows[id].arg ? optarg : NULL, "");
-			if (rc)
-				return rc;
-			if (a->mode != EXPORT_MODE_RUN)
-				return 0;
-			continue;
-		}
-		if (optopt && optopt < 256 && strchr(optstring, optopt) &&
-		    strchr(optstring, optopt)[1] == ':') {
-			char s[2] = { (char)optopt, 0 };
-			return bad("", "option -%s needs an argument", s);
-		}
-		if (optopt && optopt < 256) {
-			char s[2] = { (char)optopt, 0 };
-			return bad("", "unknown option -%s", s);
-		}
-		return bad("", "unknown or incomplete option '%s'",
-		           argv[optind - 1]);
-	}
-	for (int i = optind; i < argc; i++) {
-		if (!*argv[i])
-			return bad("", "empty process selector%s", "");
-		if (push(&a->selectors, &a->nselectors, argv[i]))
-			return bad("", "out of memory%s", "");
-	}
+	int first;
+	int rc =
+	    tool_opts_parse(&opts, argc, argv, a, EXPORT_OPT_CONFIG, &first);
+	if (rc == TOOL_OPT_STOP)
+		return 0;
+	if (rc)
+		return rc;
+	rc = tool_opts_positional(&opts, argc, argv, first, &a->selectors,
+	                          &a->nselectors);
+	if (rc)
+		return rc;
 	if (a->once && !a->ngraphite && !a->to_stdout && !a->json_file &&
 	    !a->textfile)
 		return bad("",
@@ -465,17 +250,10 @@ unsigned export_buffer_periods(const struct export_args *a)
 	return p < 1 ? 1 : (unsigned)p;
 }
 
-static void free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 void export_args_free(struct export_args *a)
 {
-	free_strv(a->graphite, a->ngraphite);
-	free_strv(a->selectors, a->nselectors);
+	tool_opts_free_list(a->graphite, a->ngraphite);
+	tool_opts_free_list(a->selectors, a->nselectors);
 	free(a->json_file);
 	free(a->textfile);
 	free(a->http);
@@ -484,34 +262,6 @@ void export_args_free(struct export_args *a)
 	free(a->config);
 	export_rules_free(&a->rules);
 	memset(a, 0, sizeof(*a));
-}
-
-/* Prints text wrapped at width, each line indented by indent. */
-static void wrap(FILE *f, const char *text, int indent, int first_col,
-                 int width)
-{
-	int col = first_col;
-	const char *p = text;
-	while (*p) {
-		const char *e = p;
-		while (*e && *e != ' ')
-			e++;
-		int wl = (int)(e - p);
-		if (col > indent && col + 1 + wl > width) {
-			fprintf(f, "\n%*s", indent, "");
-			col = indent;
-		} else if (col > indent) {
-			fputc(' ', f);
-			col++;
-		} else if (col < indent) {
-			fprintf(f, "%*s", indent - col, "");
-			col = indent;
-		}
-		fwrite(p, 1, (size_t)wl, f);
-		col += wl;
-		p = *e ? e + 1 : e;
-	}
-	fputc('\n', f);
 }
 
 void export_usage(FILE *f)
@@ -526,27 +276,7 @@ void export_usage(FILE *f)
 	        "digits a pid,\n"
 	        "anything else an app name. None: every live process.\n\n"
 	        "Options:\n");
-	for (size_t i = 0; i < NOPTS; i++) {
-		const struct opt_row *r = &opt_rows[i];
-		if (r->flags & OPTF_HIDDEN)
-			continue;
-		char head[96];
-		if (r->short_name)
-			snprintf(head, sizeof(head), "  -%c, --%s%s%s",
-			         r->short_name, r->long_name, r->arg ? " " : "",
-			         r->arg ? r->arg : "");
-		else
-			snprintf(head, sizeof(head), "      --%s%s%s",
-			         r->long_name, r->arg ? " " : "",
-			         r->arg ? r->arg : "");
-		fputs(head, f);
-		int col = (int)strlen(head);
-		if (col >= 30) {
-			fputc('\n', f);
-			col = 0;
-		}
-		wrap(f, r->help, 30, col, 79);
-	}
+	tool_opts_usage(&opts, f, 30, 79);
 	fprintf(f,
 	        "\nExit status: 0 success; 1 nothing matched, or (with --once) "
 	        "a destination\n"
@@ -554,41 +284,7 @@ void export_usage(FILE *f)
 	        "Names and values: docs/graphite.md and scales-export(1).\n");
 }
 
-/* roff-escapes s: "\" and "-" (and a leading "." or "'"). */
-static void roff(FILE *f, const char *s)
-{
-	if (*s == '.' || *s == '\'')
-		fputs("\\&", f);
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\e", f);
-		else if (*s == '-')
-			fputs("\\-", f);
-		else
-			fputc(*s, f);
-	}
-}
-
 void export_man_options(FILE *f)
 {
-	fputs(".SH OPTIONS\n", f);
-	for (size_t i = 0; i < NOPTS; i++) {
-		const struct opt_row *r = &opt_rows[i];
-		if (r->flags & OPTF_HIDDEN)
-			continue;
-		fputs(".TP\n", f);
-		if (r->short_name)
-			fprintf(f, "\\fB\\-%c\\fR, ", r->short_name);
-		fputs("\\fB\\-\\-", f);
-		roff(f, r->long_name);
-		fputs("\\fR", f);
-		if (r->arg) {
-			fputs(" \\fI", f);
-			roff(f, r->arg);
-			fputs("\\fR", f);
-		}
-		fputc('\n', f);
-		roff(f, r->help);
-		fputs(".\n", f);
-	}
+	tool_opts_man(&opts, f);
 }

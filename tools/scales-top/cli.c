@@ -1,185 +1,90 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cli.c: command-line parsing and --help, both generated from the option
- * table in options.h.
+ * table in options.h by the option module both tools share
+ * (tools/common/tool_opts.c).
  */
 #include "cli.h"
 
-#include <errno.h>
-#include <getopt.h>
-#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "escape.h"
 #include "options.h"
 
-struct opt_row {
-	int id;
-	int short_name;
-	const char *long_name;
-	const char *arg;
-	int hidden;
-	const char *help;
+/* What the table writes: the arguments and the mode switches, which
+ * exclude each other. */
+struct top_cli {
+	struct top_args a;
+	bool once, json, list, gc;
 };
 
-static const struct opt_row opt_rows[] = {
-#define X(id, s, l, a, h, help) { TOP_OPT_##id, s, l, a, h, help },
+static int action(void *args, const struct tool_opt *o, const char *val,
+                  const char *where);
+
+static const struct tool_opt opt_rows[] = {
+#define F(field) offsetof(struct top_cli, field)
+#define X(id, s, l, a, f, type, lo, hi, t1, t2, bad, help)                     \
+	{ TOP_OPT_##id, s, l, a, f, type, lo, hi, t1, t2, bad, help },
 	TOP_OPTIONS(X)
 #undef X
+#undef F
 };
 
 #define NOPTS (sizeof(opt_rows) / sizeof(opt_rows[0]))
 
-/* getopt_long() returns the short character, or 256 + id for long-only. */
-static int opt_code(const struct opt_row *r)
-{
-	return r->short_name ? r->short_name : 256 + r->id;
-}
+static const struct tool_opts opts = {
+	.prog = "scales-top",
+	.rows = opt_rows,
+	.n = NOPTS,
+	.esc = top_esc,
+	.action = action,
+};
 
-static int bad_usage(const char *fmt, const char *what)
+/* --help and --version: the mode, and nothing more is parsed. */
+static int action(void *args, const struct tool_opt *o, const char *val,
+                  const char *where)
 {
-	fprintf(stderr, "scales-top: ");
-	fprintf(stderr, fmt, top_esc(what));
-	fprintf(stderr, "\nTry 'scales-top --help'.\n");
-	return 2;
-}
-
-static int push(const char ***v, size_t *n, const char *s)
-{
-	const char **nv = realloc(*v, (*n + 1) * sizeof(**v));
-	if (!nv)
-		return -ENOMEM;
-	nv[(*n)++] = s;
-	*v = nv;
-	return 0;
+	struct top_cli *c = args;
+	(void)val;
+	if (o->id == TOP_OPT_HELP)
+		c->a.mode = TOP_MODE_HELP;
+	else if (o->id == TOP_OPT_VERSION)
+		c->a.mode = TOP_MODE_VERSION;
+	else
+		return tool_opt_bad(&opts, where, "internal: unknown option%s",
+		                    "");
+	return TOOL_OPT_STOP;
 }
 
 int top_args_parse(int argc, char **argv, struct top_args *a)
 {
-	memset(a, 0, sizeof(*a));
-	a->interval = 1.0;
-
-	char optstring[2 * NOPTS + 2];
-	struct option longopts[NOPTS + 1];
-	size_t k = 0;
-	for (size_t i = 0; i < NOPTS; i++) {
-		const struct opt_row *r = &opt_rows[i];
-		if (r->short_name) {
-			optstring[k++] = (char)r->short_name;
-			if (r->arg)
-				optstring[k++] = ':';
-		}
-		longopts[i] =
-		    (struct option){ r->long_name,
-			             r->arg ? required_argument : no_argument,
-			             NULL, opt_code(r) };
-	}
-	optstring[k] = '\0';
-	longopts[NOPTS] = (struct option){ NULL, 0, NULL, 0 };
-
-	bool once = false, json = false, list = false, gc = false;
-	opterr = 0;
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
-		int id = -1;
-		for (size_t i = 0; i < NOPTS; i++)
-			if (opt_code(&opt_rows[i]) == c)
-				id = opt_rows[i].id;
-		char *end;
-		switch (id) {
-		case TOP_OPT_ONCE:
-			once = true;
-			break;
-		case TOP_OPT_JSON:
-			json = true;
-			break;
-		case TOP_OPT_FILTER:
-			if (!*optarg)
-				return bad_usage("empty filter glob%s", "");
-			if (push(&a->globs, &a->nglobs, optarg))
-				return bad_usage("out of memory%s", "");
-			break;
-		case TOP_OPT_LIST:
-			list = true;
-			break;
-		case TOP_OPT_DIR:
-			if (!*optarg)
-				return bad_usage("empty directory name%s", "");
-			a->dir = optarg;
-			break;
-		case TOP_OPT_INTERVAL:
-			errno = 0;
-			a->interval = strtod(optarg, &end);
-			if (errno || end == optarg || *end ||
-			    !isfinite(a->interval) || a->interval < 0.01 ||
-			    a->interval > 3600)
-				return bad_usage("bad interval '%s' (seconds, "
-				                 "0.01 to 3600)",
-				                 optarg);
-			a->interval_set = true;
-			break;
-		case TOP_OPT_MERGE:
-			a->merge = true;
-			break;
-		case TOP_OPT_FLAT:
-			a->flat = true;
-			break;
-		case TOP_OPT_VERBOSE:
-			a->verbose = true;
-			break;
-		case TOP_OPT_BANNER:
-			a->banner = optarg;
-			break;
-		case TOP_OPT_GC:
-			gc = true;
-			break;
-		case TOP_OPT_HELP:
-			a->mode = TOP_MODE_HELP;
-			return 0;
-		case TOP_OPT_VERSION:
-			a->mode = TOP_MODE_VERSION;
-			return 0;
-		case TOP_OPT_REFRESHES:
-			errno = 0;
-			a->refreshes = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || a->refreshes < 1)
-				return bad_usage("bad --refreshes '%s'",
-				                 optarg);
-			break;
-		default:
-			if (optopt && optopt < 256 &&
-			    strchr(optstring, optopt) &&
-			    strchr(optstring, optopt)[1] == ':') {
-				char s[2] = { (char)optopt, 0 };
-				return bad_usage("option -%s needs an argument",
-				                 s);
-			}
-			if (optopt && optopt < 256) {
-				char s[2] = { (char)optopt, 0 };
-				return bad_usage("unknown option -%s", s);
-			}
-			return bad_usage("unknown or incomplete option '%s'",
-			                 argv[optind - 1]);
-		}
-	}
-	for (int i = optind; i < argc; i++) {
-		if (!*argv[i])
-			return bad_usage("empty process selector%s", "");
-		if (push(&a->selectors, &a->nselectors, argv[i]))
-			return bad_usage("out of memory%s", "");
-	}
-	int modes = (once || json) + list + gc;
+	struct top_cli c;
+	memset(&c, 0, sizeof(c));
+	c.a.interval = 1.0;
+	int first;
+	int rc = tool_opts_parse(&opts, argc, argv, &c, -1, &first);
+	if (!rc)
+		rc = tool_opts_positional(&opts, argc, argv, first,
+		                          &c.a.selectors, &c.a.nselectors);
+	*a = c.a;
+	if (rc == TOOL_OPT_STOP)
+		return 0;
+	if (rc)
+		return rc;
+	int modes = (c.once || c.json) + c.list + c.gc;
 	if (modes > 1)
-		return bad_usage("-1/-j, -l and --gc exclude each other%s", "");
-	if (json)
+		return tool_opt_bad(&opts, "",
+		                    "-1/-j, -l and --gc exclude each other%s",
+		                    "");
+	if (c.json)
 		a->mode = TOP_MODE_JSON;
-	else if (once)
+	else if (c.once)
 		a->mode = TOP_MODE_ONCE;
-	else if (list)
+	else if (c.list)
 		a->mode = TOP_MODE_LIST;
-	else if (gc)
+	else if (c.gc)
 		a->mode = TOP_MODE_GC;
 	else
 		a->mode = TOP_MODE_LIVE;
@@ -188,10 +93,11 @@ int top_args_parse(int argc, char **argv, struct top_args *a)
 
 void top_args_free(struct top_args *a)
 {
-	free(a->globs);
-	free(a->selectors);
-	a->globs = a->selectors = NULL;
-	a->nglobs = a->nselectors = 0;
+	tool_opts_free_list(a->globs, a->nglobs);
+	tool_opts_free_list(a->selectors, a->nselectors);
+	free(a->dir);
+	free(a->banner);
+	memset(a, 0, sizeof(*a));
 }
 
 void top_usage(FILE *f)
@@ -205,21 +111,7 @@ void top_usage(FILE *f)
 	           "one of only digits a pid, anything else an app name. None: "
 	           "every process.\n\n"
 	           "Options:\n");
-	for (size_t i = 0; i < NOPTS; i++) {
-		const struct opt_row *r = &opt_rows[i];
-		if (r->hidden)
-			continue;
-		char left[64];
-		int n = 0;
-		if (r->short_name)
-			n = snprintf(left, sizeof(left), "-%c, ",
-			             r->short_name);
-		else
-			n = snprintf(left, sizeof(left), "    ");
-		snprintf(left + n, sizeof(left) - (size_t)n, "--%s%s%s",
-		         r->long_name, r->arg ? " " : "", r->arg ? r->arg : "");
-		fprintf(f, "  %-24s %s\n", left, r->help);
-	}
+	tool_opts_usage(&opts, f, 27, 0);
 	fprintf(f, "\nKeys (live mode):\n");
 #define X(id, label, help) fprintf(f, "  %-24s %s\n", label, help);
 	TOP_KEYS(X)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cli.h: scales-top's command line, parsed into struct top_args (from the
- * table in options.h).
+ * table in options.h, by tools/common/tool_opts.c).
  */
 #ifndef SCALES_TOP_CLI_H
 #define SCALES_TOP_CLI_H
@@ -23,24 +23,24 @@ enum top_mode {
 
 struct top_args {
 	enum top_mode mode;
-	const char *dir;    /* -d, or NULL */
+	char *dir;          /* -d, or NULL */
 	double interval;    /* -i seconds (default 1) */
 	bool interval_set;  /* -i given */
 	bool merge;         /* --merge */
 	bool flat;          /* --flat */
 	bool verbose;       /* -v: help texts in -1 */
-	const char *banner; /* --banner TEXT, or NULL */
-	long refreshes;     /* --refreshes N; 0: no limit */
-	const char **globs; /* -f, in order */
+	char *banner;       /* --banner TEXT, or NULL */
+	unsigned refreshes; /* --refreshes N; 0: no limit */
+	char **globs;       /* -f, in order */
 	size_t nglobs;
-	const char **selectors; /* positional arguments, in order */
+	char **selectors; /* positional arguments, in order */
 	size_t nselectors;
 };
 
 /*
  * Parses argv into *a. Returns 0, or 2 (bad usage) after printing a one-line
- * reason and a hint to stderr. a->globs and a->selectors point into argv
- * (the arrays are allocated: free with top_args_free()).
+ * reason and a hint to stderr. Everything in *a is a copy: free with
+ * top_args_free().
  */
 int top_args_parse(int argc, char **argv, struct top_args *a);
 void top_args_free(struct top_args *a);

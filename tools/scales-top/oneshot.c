@@ -287,7 +287,8 @@ static int run_snapshot(const struct top_args *a, struct top_procs *p)
 		/* exit 1 says "nothing"; one line on stderr says what */
 		const char *what =
 		    n == 0 ? "no process matched" : "no metric matched";
-		const char *const *v = n == 0 ? a->selectors : a->globs;
+		const char *const *v =
+		    (const char *const *)(n == 0 ? a->selectors : a->globs);
 		size_t nv = n == 0 ? a->nselectors : a->nglobs;
 		fprintf(stderr, "scales-top: %s%s", what, nv ? ":" : "");
 		for (size_t i = 0; i < nv; i++)

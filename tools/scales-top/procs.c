@@ -177,7 +177,7 @@ int top_procs_init(struct top_procs *p, const struct top_args *a,
 	bool oneshot = a->mode == TOP_MODE_ONCE || a->mode == TOP_MODE_JSON;
 	struct scales_collector_options o = {
 		.dir = a->dir,
-		.selectors = a->selectors,
+		.selectors = (const char *const *)a->selectors,
 		.nselectors = a->nselectors,
 		/* first the files named by path: any of them unreadable is
 		 * fatal, before any discovery warning */
@@ -185,7 +185,7 @@ int top_procs_init(struct top_procs *p, const struct top_args *a,
 		.warn = discover_warn,
 		.warn_arg = p,
 		.flags = a->merge ? SCALES_COLLECT_MERGE : 0,
-		.globs = a->globs,
+		.globs = (const char *const *)a->globs,
 		.nglobs = a->nglobs,
 		/* -1/-j -i: one tick per interval, so the second snapshot
 		 * fills the meters */
