@@ -13,8 +13,9 @@
  *   /server/connections, /server/open, /server/bytes_in, /server/bytes_out,
  *   /server/queue (callback gauge), /server/uptime (callback gauge,
  *   merged over processes as the max),
- *   /server/status/<code> (a dict stat),
- *   /endpoint/<name>/requests and /endpoint/<name>/latency (per endpoint),
+ *   /server/status/<code> (a dict stat; its keys are the label "code"),
+ *   /endpoint/<name>/requests and /endpoint/<name>/latency (per endpoint;
+ *   <name> is the label "endpoint" in /metrics),
  *   /workers/worker-<n>/state and /handled, aggregated as
  *   /workers/state/<value> and /workers/handled.
  *
@@ -266,17 +267,24 @@ static int setup_stats(void)
 	                               "seconds since start",
 	                               SCALES_UNIT_SECONDS | SCALES_MERGE_MAX },
 	                           uptime, NULL));
-	keep(&rc,
-	     scales_dict_get(S.reg, "/server/status",
-	                     &(struct scales_info){ .help = "replies by code" },
-	                     &S.status));
+	/* the keys are values of the label "code" in /metrics */
+	keep(&rc, scales_labelled_dict_get(S.reg, "/server/status", "code",
+	                                   &(struct scales_info){
+	                                       .help = "replies by code" },
+	                                   &S.status));
 	keep(&rc, scales_dict_key(&S.status, "200", &S.status_200));
 	keep(&rc, scales_dict_key(&S.status, "404", &S.status_404));
 	keep(&rc, scales_dict_key(&S.status, "500", &S.status_500));
+	/* /endpoint/<name>: values of the label "endpoint", so that
+	 * /metrics has scales_endpoint_latency_seconds{endpoint="home"} */
+	scales_scope *endpoints = NULL;
+	keep(&rc, scales_scope_root(S.reg, &endpoints, "/endpoint"));
 	for (int i = 0; i < NENDPOINTS; i++) {
 		scales_scope *ep = NULL;
-		keep(&rc, scales_scope_root(S.reg, &ep, "/endpoint/%s",
-		                            endpoint_names[i]));
+		if (endpoints)
+			keep(&rc,
+			     scales_scope_labelled(endpoints, &ep, "endpoint",
+			                           "%s", endpoint_names[i]));
 		/* a NULL scope binds sinks */
 		keep(&rc, scales_bind(ep, endpoint_desc, &S.ep[i]));
 	}

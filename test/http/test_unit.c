@@ -374,6 +374,79 @@ Test(metrics, one_process, .init = setup_dir, .fini = teardown_dir)
 	scales_close(&r);
 }
 
+/* Labels the writer declared (issue 14, item 1): labelled components
+ * leave the name and become labels; a dict's keys take its key label; a
+ * sum over the labelled scopes (no label) yields the name; values are
+ * decoded and escaped; two processes of the app merge per label value. */
+Test(metrics, writer_labels, .init = setup_dir, .fini = teardown_dir)
+{
+	scales_registry *r[1] = { open_app("lab") };
+	for (int p = 0; p < 1; p++) {
+		scales_scope *ep, *home, *odd, *shard;
+		cr_assert_eq(scales_scope_root(r[p], &ep, "/endpoint"), 0);
+		cr_assert_eq(scales_scope_labelled(ep, &home, "endpoint",
+		                                   "home"),
+		             0);
+		/* the value "a\"b\\c" as a derived component */
+		cr_assert_eq(scales_scope_labelled(ep, &odd, "endpoint",
+		                                   "a%%22b%%5Cc"),
+		             0);
+		cr_assert_eq(scales_scope_labelled(odd, &shard, "shard", "s1"),
+		             0);
+		scales_histogram h;
+		scales_counter c;
+		struct scales_info secs = { "time", SCALES_UNIT_SECONDS };
+		cr_assert_eq(scales_scope_histogram(home, "latency", &secs,
+		                                    NULL, &h),
+		             0);
+		scales_histogram_record(&h, 1000);
+		cr_assert_eq(scales_scope_histogram(odd, "latency", &secs, NULL,
+		                                    &h),
+		             0);
+		scales_histogram_record(&h, 2000);
+		cr_assert_eq(scales_scope_counter(home, "requests", NULL, &c),
+		             0);
+		scales_counter_add(&c, 3);
+		cr_assert_eq(scales_scope_counter(shard, "hits", NULL, &c), 0);
+		scales_counter_add(&c, 4);
+		cr_assert_eq(scales_scope_sum(ep, "requests", NULL), 0);
+		scales_dict d;
+		cr_assert_eq(scales_scope_labelled_dict(home, "status", "code",
+		                                        NULL, &d),
+		             0);
+		cr_assert_eq(scales_dict_add(&d, "404", 1), 0);
+	}
+
+	char *t = metrics_text(false);
+	cr_expect_eq(sample(t, "scales_endpoint_latency_seconds_count{app="
+	                       "\"lab\",endpoint=\"home\"}"),
+	             1, "%s", t);
+	cr_expect_eq(sample(t, "scales_endpoint_latency_seconds_count{app="
+	                       "\"lab\",endpoint=\"a\\\"b\\\\c\"}"),
+	             1, "%s", t);
+	cr_expect_eq(sample(t, "scales_endpoint_requests_total{app=\"lab\","
+	                       "endpoint=\"home\"}"),
+	             3, "%s", t);
+	/* labels accumulate down nested labelled scopes */
+	cr_expect_eq(sample(t, "scales_endpoint_hits_total{app=\"lab\","
+	                       "endpoint=\"a\\\"b\\\\c\",shard=\"s1\"}"),
+	             4, "%s", t);
+	cr_expect(!strstr(t, "scales_endpoint_requests_total{app=\"lab\","
+	                     "endpoint=\"a"),
+	          "%s", t);
+	/* the sum has no endpoint label: it yields the name */
+	cr_expect(strstr(t, "scales_endpoint_requests_p"), "%s", t);
+	cr_expect_eq(sample(t, "scales_endpoint_status_total{app=\"lab\","
+	                       "endpoint=\"home\",code=\"404\"}"),
+	             1, "%s", t);
+	cr_expect(strstr(t, "# HELP scales_endpoint_latency_seconds time "
+	                    "(/endpoint/<endpoint>/latency)\n"),
+	          "%s", t);
+	cr_expect(!strstr(t, "endpoint_home"), "%s", t);
+	free(t);
+	scales_close(&r[0]);
+}
+
 Test(metrics, app_merged_or_per_process, .init = setup_dir,
      .fini = teardown_dir)
 {

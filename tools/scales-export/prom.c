@@ -11,8 +11,12 @@
  * label; a state is a gauge family with a state label (value 1, or the
  * number of processes in that state when merged); a state aggregate
  * (/processor/state) is a gauge family with a state label whose values are
- * the number of children in each state. Labels: app, and pid with
- * per_process.
+ * the number of children in each state. Labels: app, pid with
+ * per_process, and those the writer declared (format 1.2): the labelled
+ * path components leave the name and become labels, so that
+ * /endpoint/home/latency and /endpoint/search/latency are the one family
+ * scales_endpoint_latency_seconds with endpoint="home" and "search"; a
+ * dict's keys take its key label's name (else "key").
  *
  * Two paths that map to the same name (/a.b and /a_b, /fooBar and
  * /foo_bar) would make one family of two metrics: the path whose name is
@@ -33,6 +37,7 @@
 /* ---------------------------------------------------------------- naming */
 
 #define MAX_TOKENS 160
+#define PROM_PATH_MAX 256 /* a path and its NUL (docs/format.md) */
 
 /* Tokens promtool's linter flags when they stand alone between "_". */
 static const char *const flagged_words[] = {
@@ -296,6 +301,11 @@ enum plabel {
 struct pitem {
 	char name[PROM_NAME_MAX];
 	const char *path;
+	/* the family: the path without its labelled components, then the
+	 * label list (positions included, so that distinct paths of one
+	 * family always differ in a label value) */
+	char fam[2 * PROM_PATH_MAX];
+	size_t fpath_len; /* fam[0..fpath_len) is that path */
 	enum prom_type type;
 	enum plabel label;
 	size_t group;
@@ -313,6 +323,9 @@ static int item_cmp(const void *a, const void *b)
 		return (int)x->type - (int)y->type;
 	if (x->label != y->label)
 		return (int)x->label - (int)y->label;
+	c = strcmp(x->fam, y->fam);
+	if (c)
+		return c;
 	c = strcmp(x->path, y->path);
 	if (c)
 		return c;
@@ -332,8 +345,7 @@ static void rename_item(struct pitem *it)
 {
 	char tag[16];
 	snprintf(tag, sizeof(tag), "_p%08" PRIx32,
-	         fnv1a(it->path,
-	               (unsigned)it->type * 3u + (unsigned)it->label));
+	         fnv1a(it->fam, (unsigned)it->type * 3u + (unsigned)it->label));
 	size_t n = strlen(it->name);
 	bool total = it->type == PROM_COUNTER && n >= 6 &&
 	             !strcmp(it->name + n - 6, "_total");
@@ -350,7 +362,7 @@ static void rename_item(struct pitem *it)
 static bool same_family(const struct pitem *a, const struct pitem *b)
 {
 	return a->type == b->type && a->label == b->label &&
-	       !strcmp(a->path, b->path);
+	       !strcmp(a->fam, b->fam);
 }
 
 /* Renames the items of each name shared by different metrics; see the
@@ -366,19 +378,27 @@ static void resolve(struct pitem *items, size_t n)
 			k++;
 		}
 		if (conflict) {
-			/* the keeper: the only canonical path, if one */
+			/* the keeper: the only canonical family with
+			 * labels, else the only canonical one, if any (a
+			 * sum declared over labelled scopes yields) */
 			const struct pitem *keep = NULL;
-			bool unique = true;
-			for (size_t x = i; x < k; x++) {
-				if (!items[x].canonical)
-					continue;
-				if (!keep)
-					keep = &items[x];
-				else if (strcmp(keep->path, items[x].path))
-					unique = false;
+			for (int pass = 0; pass < 2 && !keep; pass++) {
+				bool unique = true;
+				for (size_t x = i; x < k; x++) {
+					const struct pitem *y = &items[x];
+					bool labelled =
+					    y->fam[y->fpath_len + 1] != 0;
+					if (!items[x].canonical ||
+					    (pass == 0 && !labelled))
+						continue;
+					if (!keep)
+						keep = &items[x];
+					else if (!same_family(keep, &items[x]))
+						unique = false;
+				}
+				if (!unique)
+					keep = NULL;
 			}
-			if (!unique)
-				keep = NULL;
 			/* renaming changes names only: keep stays valid */
 			for (size_t x = i; x < k; x++)
 				if (!keep || !same_family(&items[x], keep))
@@ -388,7 +408,53 @@ static void resolve(struct pitem *items, size_t n)
 	}
 }
 
+/* The family of m: its path without the components that hold label
+ * values, then a NUL and m's label list ("" if none) and, for a dict, its
+ * key label; the NUL becomes "{" once the name is made. */
+static void family(struct pitem *it, const struct scales_metric *m)
+{
+	size_t o = 0, cap = sizeof(it->fam);
+	const char *p = m->path;
+	unsigned comp = 0;
+	struct scales_label l;
+	size_t next = 0;
+	bool have = scales_metric_label(m, next, &l);
+	while (*p == '/') {
+		const char *e = strchr(p + 1, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		comp++;
+		if (have && l.component == comp) {
+			have = scales_metric_label(m, ++next, &l);
+		} else if (o + n < cap / 2) {
+			memcpy(it->fam + o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	it->fam[o] = 0;
+	it->fpath_len = o;
+	snprintf(it->fam + o + 1, cap - o - 1, "%s%s%s",
+	         m->labels ? m->labels : "", m->key_label ? "+" : "",
+	         m->key_label ? m->key_label : "");
+}
+
 /* ------------------------------------------------------------- rendering */
+
+/* The family's path in # HELP: each labelled component as <name>
+ * (/endpoint/<endpoint>/latency). */
+static void help_path(struct scales_buf *b, const struct scales_metric *m)
+{
+	struct scales_label l;
+	const char *p = m->path;
+	for (size_t i = 0; scales_metric_label(m, i, &l); i++) {
+		char part[PROM_PATH_MAX];
+		snprintf(part, sizeof part, "%.*s", (int)(l.value - p), p);
+		prom_help_escape(b, part);
+		buf_printf(b, "<%.*s>", (int)l.name_len, l.name);
+		p = l.value + l.value_len;
+	}
+	prom_help_escape(b, p);
+}
 
 struct pctx {
 	struct scales_buf *b;
@@ -396,7 +462,24 @@ struct pctx {
 	bool per_process;
 };
 
-static void labels(struct pctx *c, const struct hgroup *g, const char *extra,
+/* The labels the writer declared for m (format 1.2): each value is its
+ * path component decoded (docs/format.md, "Derived paths"). */
+static void metric_labels(struct scales_buf *b, const struct scales_metric *m)
+{
+	struct scales_label l;
+	for (size_t i = 0; m && scales_metric_label(m, i, &l); i++) {
+		char comp[PROM_PATH_MAX + 1], value[PROM_PATH_MAX + 1];
+		snprintf(comp, sizeof comp, "%.*s", (int)l.value_len, l.value);
+		scales_derived_value(comp, value);
+		/* names passed the label rules: [A-Za-z0-9_] */
+		buf_printf(b, ",%.*s=\"", (int)l.name_len, l.name);
+		prom_label_escape(b, value);
+		buf_puts(b, "\"");
+	}
+}
+
+static void labels(struct pctx *c, const struct hgroup *g,
+                   const struct scales_metric *m, const char *extra,
                    const char *value, const char *le)
 {
 	struct scales_buf *b = c->b;
@@ -407,6 +490,7 @@ static void labels(struct pctx *c, const struct hgroup *g, const char *extra,
 		buf_printf(b, ",pid=\"%" PRId32 "\"", g->snap->proc.pid);
 	if (g->show_owner)
 		buf_printf(b, ",uid=\"%" PRIu32 "\"", g->snap->proc.uid);
+	metric_labels(b, m);
 	if (extra) {
 		buf_printf(b, ",%s=\"", extra);
 		prom_label_escape(b, value);
@@ -486,17 +570,17 @@ static void histogram(struct pctx *c, const struct hgroup *g,
 		                     scales_scale_value((double)(end - 1),
 		                                        h->scale));
 		buf_printf(b, "%s_bucket", name);
-		labels(c, g, NULL, NULL, le);
+		labels(c, g, m, NULL, NULL, le);
 		value_u64(b, cum);
 	}
 	buf_printf(b, "%s_bucket", name);
-	labels(c, g, NULL, NULL, "+Inf");
+	labels(c, g, m, NULL, NULL, "+Inf");
 	value_u64(b, h->count);
 	buf_printf(b, "%s_sum", name);
-	labels(c, g, NULL, NULL, NULL);
+	labels(c, g, m, NULL, NULL, NULL);
 	value_f64(b, scales_scale_value(scales_histo_raw_sum(h), h->scale));
 	buf_printf(b, "%s_count", name);
-	labels(c, g, NULL, NULL, NULL);
+	labels(c, g, m, NULL, NULL, NULL);
 	value_u64(b, h->count);
 }
 
@@ -525,14 +609,14 @@ static void samples(struct pctx *c, const struct pitem *it)
 				}
 				scales_derived_value(rest, val);
 				buf_puts(b, it->name);
-				labels(c, g, "state", val, NULL);
+				labels(c, g, m, "state", val, NULL);
 				free(val);
 				value_metric(b, &s->metrics[j]);
 			}
 			break;
 		}
 		buf_puts(b, it->name);
-		labels(c, g, NULL, NULL, NULL);
+		labels(c, g, m, NULL, NULL, NULL);
 		value_metric(b, m);
 		break;
 	case SCALES_KIND_DICT:
@@ -550,7 +634,8 @@ static void samples(struct pctx *c, const struct pitem *it)
 			}
 			scales_derived_value(rest, key);
 			buf_puts(b, it->name);
-			labels(c, g, "key", key, NULL);
+			labels(c, g, m, m->key_label ? m->key_label : "key",
+			       key, NULL);
 			free(key);
 			value_u64(b, s->metrics[j].v.u64);
 		}
@@ -559,12 +644,13 @@ static void samples(struct pctx *c, const struct pitem *it)
 		if (m->states && m->nstates) {
 			for (uint32_t k = 0; k < m->nstates; k++) {
 				buf_puts(b, it->name);
-				labels(c, g, "state", m->states[k].value, NULL);
+				labels(c, g, m, "state", m->states[k].value,
+				       NULL);
 				value_u64(b, m->states[k].count);
 			}
 		} else if (m->v.state) {
 			buf_puts(b, it->name);
-			labels(c, g, "state", m->v.state, NULL);
+			labels(c, g, m, "state", m->v.state, NULL);
 			buf_puts(b, " 1\n");
 		}
 		break;
@@ -658,9 +744,11 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 			it->path = m->path;
 			it->group = g;
 			it->mi = i;
-			it->canonical = canonical(m->path);
-			prom_name(it->name, sizeof(it->name), m->path, it->type,
+			family(it, m);
+			it->canonical = canonical(it->fam);
+			prom_name(it->name, sizeof(it->name), it->fam, it->type,
 			          m->kind == SCALES_KIND_STATE ? 0 : m->unit);
+			it->fam[it->fpath_len] = '{'; /* its list follows */
 			ni++;
 		}
 		free(used);
@@ -685,7 +773,10 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 		for (; k < ni && !strcmp(items[k].name, items[i].name); k++) {
 			if (!same_family(&items[k], &items[i]))
 				continue;
-			if (k > i && items[k].group == items[k - 1].group)
+			/* one family holds many paths of a group: the
+			 * values of their labels differ (family()) */
+			if (k > i && items[k].group == items[k - 1].group &&
+			    !strcmp(items[k].path, items[k - 1].path))
 				continue;
 			samples(&c, &items[k]);
 		}
@@ -701,7 +792,7 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 				buf_printf(b, "scales %s ",
 				           scales_kind_name(m->kind));
 			}
-			prom_help_escape(b, m->path);
+			help_path(b, m);
 			if (m->help && *m->help)
 				buf_puts(b, ")");
 			buf_printf(b, "\n# TYPE %s %s\n", items[i].name,
@@ -719,7 +810,7 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 		         "# TYPE scales__refused_registrations gauge\n");
 	for (size_t g = 0; g < n; g++) {
 		buf_puts(b, "scales__refused_registrations");
-		labels(&c, &groups[g], NULL, NULL, NULL);
+		labels(&c, &groups[g], NULL, NULL, NULL, NULL);
 		value_u64(b, groups[g].snap->proc.refused);
 	}
 	if (tmp.oom)
