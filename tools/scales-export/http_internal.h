@@ -142,6 +142,10 @@ void html_human(char *out, size_t len, double v, unsigned unit);
 /* Compares paths component by component ("/a" < "/a/b" < "/a-b"). */
 int hpath_cmp(const char *a, const char *b);
 
+/* The charts of metric i of group g on its own page (html_chart.c). */
+void html_metric_charts(struct scales_buf *b, const struct hgroup *g, size_t i,
+                        unsigned keep, unsigned interval_ms);
+
 struct hpage {
 	const char *path;  /* "/" or a subtree, normalised */
 	const char *query; /* NULL or the filter glob, as typed */
