@@ -95,6 +95,10 @@ double bench_max(const double *v, int n);
 /* Results: name, threads, median ns per op (per thread), spread. */
 void result_add(const char *name, int threads, double ns, double lo, double hi,
                 int trials);
+/* A size in bytes (the table says so; the JSON has "bytes" instead of
+ * "ns_per_op"). */
+void result_add_bytes(const char *name, double bytes, double lo, double hi,
+                      int trials);
 /* Counts trials run again because they were disturbed (for the table). */
 void result_set_retried(const char *name, int threads, int retried);
 /* The median recorded for name at threads, or NAN. */
@@ -138,6 +142,18 @@ int bench_readers(const struct reader_config *cfg);
 /* CPU ns per scales-top refresh of 10,000 metrics; top is the path of the
  * scales-top binary (NULL or missing: skipped). */
 int bench_top(const char *dir, const char *top, int rounds);
+
+/* ------------------------------------------------------- many.c */
+
+/* Readers over 1,000 writer processes (issue 17.2): scales-top -1 --json,
+ * scales-export --once and a live scales-top refresh, CPU and private
+ * memory. Programs missing (NULL): skipped. */
+struct many_config {
+	const char *top, *export_, *crowd;
+	int nproc;  /* writer processes */
+	int rounds; /* runs of each one-shot tool */
+};
+int bench_many(const struct many_config *cfg);
 
 /* ------------------------------------------------------- sharing.c */
 

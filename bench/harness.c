@@ -270,6 +270,7 @@ struct result {
 	double ns, lo, hi;
 	int trials;
 	int retried;
+	bool bytes; /* a size in bytes (result_add_bytes()), not ns per op */
 };
 
 static struct result results[256];
@@ -287,6 +288,13 @@ void result_add(const char *name, int threads, double ns, double lo, double hi,
 	r->lo = lo;
 	r->hi = hi;
 	r->trials = trials;
+}
+
+void result_add_bytes(const char *name, double bytes, double lo, double hi,
+                      int trials)
+{
+	result_add(name, 1, bytes, lo, hi, trials);
+	results[nresults - 1].bytes = true;
 }
 
 void result_set_retried(const char *name, int threads, int retried)
@@ -321,7 +329,7 @@ static void fmt_ns(char *buf, size_t len, double ns)
 
 void results_print(void)
 {
-	printf("\n%-22s %7s %14s %12s %12s %6s %7s\n", "benchmark", "threads",
+	printf("\n%-26s %7s %14s %12s %12s %6s %7s\n", "benchmark", "threads",
 	       "ns/op median", "min", "max", "trials", "retried");
 	for (int i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
@@ -329,8 +337,9 @@ void results_print(void)
 		fmt_ns(a, sizeof a, r->ns);
 		fmt_ns(b, sizeof b, r->lo);
 		fmt_ns(c, sizeof c, r->hi);
-		printf("%-22s %7d %14s %12s %12s %6d %7d\n", r->name,
-		       r->threads, a, b, c, r->trials, r->retried);
+		printf("%-26s %7d %14s %12s %12s %6d %7d%s\n", r->name,
+		       r->threads, a, b, c, r->trials, r->retried,
+		       r->bytes ? "  (bytes)" : "");
 	}
 	fflush(stdout);
 }
@@ -393,8 +402,12 @@ int results_write_json(const char *path, const char *machine)
 			continue;
 		fprintf(f, "%s\n  {\"name\": ", first ? "" : ",");
 		json_str(f, r->name);
-		fprintf(f, ", \"threads\": %d, \"ns_per_op\": %.4g}",
-		        r->threads, r->ns);
+		if (r->bytes)
+			fprintf(f, ", \"threads\": %d, \"bytes\": %.4g}",
+			        r->threads, r->ns);
+		else
+			fprintf(f, ", \"threads\": %d, \"ns_per_op\": %.4g}",
+			        r->threads, r->ns);
 		first = 0;
 	}
 	fputs("\n]}\n", f);

@@ -2,8 +2,9 @@
 /*
  * main.c: scales-bench, the benchmark program of `make bench`.
  *
- *   scales-bench [--json PATH] [--top PATH] [--rounds N] [--quick]
- *                [--no-1m] [--only hot|readers|snapshots|top|sharing]
+ *   scales-bench [--json PATH] [--top PATH] [--export PATH]
+ *                [--crowd PATH] [--rounds N] [--quick] [--no-1m]
+ *                [--only hot|readers|snapshots|top|many|sharing]
  *
  * Runs every benchmark in one process, prints a table and the target
  * ratios of issue 7 (PASS or MISS: a miss is reported, not an error) and
@@ -25,11 +26,12 @@
 
 static void usage(FILE *f)
 {
-	fputs(
-	    "usage: scales-bench [--json PATH] [--top PATH] [--rounds N] "
-	    "[--quick] [--no-1m]\n"
-	    "                    [--only hot|readers|snapshots|top|sharing]\n",
-	    f);
+	fputs("usage: scales-bench [--json PATH] [--top PATH] [--export PATH]\n"
+	      "                    [--crowd PATH] [--rounds N] [--quick] "
+	      "[--no-1m]\n"
+	      "                    [--only "
+	      "hot|readers|snapshots|top|many|sharing]\n",
+	      f);
 }
 
 static int targets_missed;
@@ -87,6 +89,26 @@ static void print_targets(void)
 	       result_get("render_graphite_100k", 1) / 1e6, true, 100);
 	target("top_refresh_10k in ms (CPU per refresh)",
 	       result_get("top_refresh_10k", 1) / 1e6, true, 20);
+	/* issue 17 */
+	target("snapshot_100k / memcpy_100k (issue 17)",
+	       result_get("snapshot_100k", 1) / result_get("memcpy_100k", 1),
+	       true, 2);
+	target("snapshot_1m in ms", result_get("snapshot_1m", 1) / 1e6, true,
+	       20);
+	target("render_json_100k in ms",
+	       result_get("render_json_100k", 1) / 1e6, true, 20);
+	target("render_graphite_1m in ms",
+	       result_get("render_graphite_1m", 1) / 1e6, true, 1000);
+	target("many_top_json in ms (CPU)",
+	       result_get("many_top_json", 1) / 1e6, true, 100);
+	target("many_top_json_private in MiB",
+	       result_get("many_top_json_private", 1) / 1048576, true, 64);
+	target("many_export_once in ms (CPU)",
+	       result_get("many_export_once", 1) / 1e6, true, 100);
+	target("many_export_once_private in MiB",
+	       result_get("many_export_once_private", 1) / 1048576, true, 64);
+	target("many_top_refresh in ms (CPU per refresh)",
+	       result_get("many_top_refresh", 1) / 1e6, true, 50);
 	printf("%d target(s) missed\n", targets_missed);
 }
 
@@ -114,11 +136,14 @@ static void remove_dir(void)
 int main(int argc, char **argv)
 {
 	const char *json = NULL, *top = NULL, *only = NULL;
+	const char *export_ = NULL, *crowd = NULL;
 	int rounds = 31;
 	bool big = true, quick = false;
 	static const struct option lo[] = {
 		{ "json", required_argument, NULL, 'j' },
 		{ "top", required_argument, NULL, 't' },
+		{ "export", required_argument, NULL, 'e' },
+		{ "crowd", required_argument, NULL, 'c' },
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "no-1m", no_argument, NULL, 'n' },
@@ -127,13 +152,20 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "j:t:r:qno:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:t:e:c:r:qno:h", lo, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'j':
 			json = optarg;
 			break;
 		case 't':
 			top = optarg;
+			break;
+		case 'e':
+			export_ = optarg;
+			break;
+		case 'c':
+			crowd = optarg;
 			break;
 		case 'r':
 			rounds = atoi(optarg);
@@ -164,7 +196,7 @@ int main(int argc, char **argv)
 	if (optind != argc ||
 	    (only && strcmp(only, "hot") && strcmp(only, "readers") &&
 	     strcmp(only, "snapshots") && strcmp(only, "top") &&
-	     strcmp(only, "sharing"))) {
+	     strcmp(only, "many") && strcmp(only, "sharing"))) {
 		usage(stderr);
 		return 2;
 	}
@@ -220,6 +252,11 @@ int main(int argc, char **argv)
 	}
 	if (!only || strcmp(only, "top") == 0)
 		bench_top(dir, top, quick ? 1 : 5);
+	if (!only || strcmp(only, "many") == 0) {
+		struct many_config mc = { top, export_, crowd, 1000,
+			                  quick ? 1 : 3 };
+		bench_many(&mc);
+	}
 
 	remove_dir();
 	results_print();

@@ -347,6 +347,25 @@ int bench_readers(const struct reader_config *cfg)
 		};
 		int rounds = cfg->rounds < 7 ? cfg->rounds : 7;
 		rrun(big, 1, rounds, 1);
+
+		/* Graphite lines of the 1,000,000 counters (issue 17.4) */
+		struct render_arg gm;
+		memset(&gm, 0, sizeof gm);
+		gm.min_len = 1000000ull * 30;
+		gm.cfg.prefix = prefix;
+		struct scales_snapshot *s1m = take(a1m.seg, 1000000);
+		gm.snap = s1m;
+		struct scales_snapshot *sg1m = take(a1m.seg, 1000000);
+		if (scales_collector_new(&co, &gm.col) ||
+		    scales_collector_sample_snapshots(gm.col, &sg1m, 1))
+			bench_die("collector");
+		struct rcase gbig[] = {
+			{ "render_graphite_1m", op_graphite, &gm, 0, { 0 }, 0 },
+		};
+		rrun(gbig, 1, rounds < 3 ? rounds : 3, 1);
+		scales_buf_free(&gm.buf);
+		scales_collector_free(&gm.col);
+		scales_snapshot_free(&s1m);
 		scales_segment_close(&a1m.seg);
 		scales_close(&r1m);
 		bench_unpin_self();
