@@ -177,7 +177,7 @@ int main(int argc, char **argv)
 	if (churn) {
 		/* slot k: killed (a crash), slot k + 1: asked to exit
 		 * cleanly (SIGUSR1) */
-		for (long k = 0; !stdin_ended(5); k = (k + 2) % n) {
+		for (long k = 0; !stdin_ended(50); k = (k + 2) % n) {
 			kill(c.pids[k], SIGKILL);
 			waitpid(c.pids[k], NULL, 0);
 			c.pids[k] = spawn(&c);

@@ -294,6 +294,12 @@ static int select_ref(struct build *b, const struct scales_seg_ref *r)
 	it.pid = r->pid;
 	it.start_time = r->start_time;
 	item_open(b, &it);
+	if (it.error == -ENOENT && !(by & SCALES_BY_PID)) {
+		/* removed since the directory was read: its writer closed
+		 * (scales_close() unlinks the segment), which is no error */
+		item_clear(&it);
+		return 0;
+	}
 	if (it.error) {
 		int rc = 0;
 		if (by & SCALES_BY_PID)
