@@ -247,14 +247,22 @@ static int copy_histogram(struct kind_copy *k)
 		*k->hbuf = hbuf;
 		*k->hcap = nb + 1;
 	}
-	memset(hbuf, 0, 8 * ((size_t)nb + 1));
 	uint64_t off = l->stripe_offset + x->stripe_offset;
 	/* word 0, the sum, is added without wrapping: each stripe holds up
 	 * to 2^64 - 1, their sum more (docs/format.md, section 8); a carry
-	 * per stripe at most, so 32 bits of carries */
+	 * per stripe at most, so 32 bits of carries. The first stripe is
+	 * copied rather than added to zeroes: no memset() of the buckets
+	 * (a tenth of a pass over many processes' histograms) */
 	uint32_t carries = 0;
+	if (l->nstripes == 0)
+		memset(hbuf, 0, 8 * ((size_t)nb + 1));
 	for (uint32_t s = 0; s < l->nstripes; s++) {
 		const uint64_t *sw = map_words(k->c, off + s * l->stripe_size);
+		if (s == 0) {
+			for (uint32_t w = 0; w <= nb; w++)
+				hbuf[w] = LOAD_RLX(&sw[w]);
+			continue;
+		}
 		carries +=
 		    __builtin_add_overflow(hbuf[0], LOAD_RLX(&sw[0]), &hbuf[0]);
 		for (uint32_t w = 1; w <= nb; w++)
