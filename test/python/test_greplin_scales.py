@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 import pytest
 
@@ -15,7 +16,7 @@ from greplin import scales
 from greplin.scales import formats, meter, util
 import _scales
 
-from conftest import read_metrics
+from conftest import read_metrics, SCALES_TOP
 
 
 class Handler(object):
@@ -118,6 +119,28 @@ def test_dict_key_user_agent_counts_and_shows_as_written():
       'value'] == 4
   assert m['/handler/errors']['kind'] == 'dict'
   assert m['/handler/errors']['value'] == 7
+  # /metrics: the key is the label "key", as written, in a gauge family
+  # (the seed's dict values may go down)
+  export = os.path.join(os.path.dirname(SCALES_TOP), '..', 'scales-export',
+                        'scales-export')
+  if '--http ' not in subprocess.run([export, '--help'], capture_output=True,
+                                     text=True).stdout:
+    return
+  p = subprocess.Popen([export, '--http', '127.0.0.1:0',
+                        os.environ['SCALES_APP']],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True)
+  try:
+    line = p.stderr.readline()
+    url = line.split('serving ')[1].strip().rstrip('/')
+    body = urllib.request.urlopen(url + '/metrics', timeout=30).read()
+    text = body.decode('utf-8')
+  finally:
+    p.terminate()
+    p.wait()
+  assert ('scales_handler_errors{app="%s",key="%s"} 4'
+          % (os.environ['SCALES_APP'], ua)) in text, text
+  assert '# TYPE scales_handler_errors gauge' in text
 
 
 def test_too_long_path_is_a_clear_exception():

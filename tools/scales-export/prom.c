@@ -623,7 +623,7 @@ static void samples(struct pctx *c, const struct pitem *it)
 		for (size_t j = next_child(s, it->mi, it->mi, &rest); j < s->n;
 		     j = next_child(s, it->mi, j, &rest)) {
 			if (strchr(rest, '/') ||
-			    s->metrics[j].kind != SCALES_KIND_COUNTER)
+			    !(s->metrics[j].flags & SCALES_MF_KEY))
 				continue;
 			/* the label is the key as written, not its escaped
 			 * path component (docs/format.md, "Dict keys") */
@@ -637,7 +637,7 @@ static void samples(struct pctx *c, const struct pitem *it)
 			labels(c, g, m, m->key_label ? m->key_label : "key",
 			       key, NULL);
 			free(key);
-			value_u64(b, s->metrics[j].v.u64);
+			value_metric(b, &s->metrics[j]);
 		}
 		break;
 	case SCALES_KIND_STATE:
@@ -678,13 +678,25 @@ static void consume(const struct scales_snapshot *s, size_t i, bool *used)
 	     j = next_child(s, i, j, &rest)) {
 		const struct scales_metric *x = &s->metrics[j];
 		if (m->kind == SCALES_KIND_DICT) {
-			if (!strchr(rest, '/') &&
-			    x->kind == SCALES_KIND_COUNTER)
+			if (!strchr(rest, '/') && (x->flags & SCALES_MF_KEY))
 				used[j] = true;
 		} else if (x->flags & SCALES_MF_DERIVED) {
 			used[j] = true;
 		}
 	}
+}
+
+/* Whether a key of dict i is a gauge (the reader's SCALES_MF_KEY). */
+static bool dict_has_gauge(const struct scales_snapshot *s, size_t i)
+{
+	const char *rest;
+	for (size_t j = next_child(s, i, i, &rest); j < s->n;
+	     j = next_child(s, i, j, &rest))
+		if (!strchr(rest, '/') &&
+		    (s->metrics[j].flags & SCALES_MF_KEY) &&
+		    s->metrics[j].kind != SCALES_KIND_COUNTER)
+			return true;
+	return false;
 }
 
 int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
@@ -722,7 +734,10 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 				it->type = PROM_COUNTER;
 				break;
 			case SCALES_KIND_DICT:
-				it->type = PROM_COUNTER;
+				/* keys that are gauges (a Python IntDictStat's
+				 * go down too) make a gauge family */
+				it->type = dict_has_gauge(s, i) ? PROM_GAUGE :
+				                                  PROM_COUNTER;
 				it->label = PL_KEY;
 				break;
 			case SCALES_KIND_GAUGE:
