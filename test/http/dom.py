@@ -6,6 +6,7 @@
 #   value PATH      data-value of the element with data-path="PATH"
 #   text PATH       text of that element's value cell (class "v")
 #   help PATH       text of that element's help span
+#   rate PATH       text of that element's rate cell (class "r")
 #   title           the document's <title> text
 #   count TAG       how many elements named TAG there are
 #   attr TAG NAME   attribute NAME of the first TAG element ("" if none)
@@ -92,14 +93,14 @@ def main():
     out = []
     while args:
         q = args.pop(0)
-        if q in ("value", "text", "help"):
+        if q in ("value", "text", "help", "rate"):
             n = by_path(args.pop(0))
             if n is None:
                 out.append("<missing>")
             elif q == "value":
                 out.append(n.attrs.get("data-value", "<none>"))
             else:
-                c = cls(n, "v" if q == "text" else "help")
+                c = cls(n, {"text": "v", "rate": "r"}.get(q, "help"))
                 out.append(c.text() if c else "<none>")
         elif q == "title":
             n = next((n for n in nodes if n.tag == "title"), None)

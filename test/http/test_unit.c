@@ -180,32 +180,6 @@ Test(escape, hostile_app_name_everywhere)
 	scales_buf_free(&b);
 }
 
-static void human_is(double v, unsigned unit, const char *want)
-{
-	char got[64];
-	html_human(got, sizeof(got), v, unit);
-	cr_expect_str_eq(got, want, "%.17g -> %s, want %s", v, got, want);
-}
-
-Test(html, human_numbers)
-{
-	human_is(7, 0, "7");
-	human_is(1000, 0, "1k");
-	human_is(1234, 0, "1.23k");
-	human_is(999999, 0, "1M");
-	human_is(0.5, 0, "0.5");
-	human_is(-2500, 0, "-2.5k");
-	human_is(NAN, 0, "-");
-	human_is(0.0505, SCALES_UNIT_SECONDS, "50.5 ms");
-	human_is(5e-8, SCALES_UNIT_SECONDS, "50 ns");
-	human_is(2.5e-5, SCALES_UNIT_SECONDS, "25 \xc2\xb5s");
-	human_is(90, SCALES_UNIT_SECONDS, "1.5 min");
-	human_is(1536, SCALES_UNIT_BYTES, "1.5 KiB");
-	human_is(1795626911.06, SCALES_UNIT_SECONDS, "2026-11-25 17:15:11Z");
-	human_is(3e6, SCALES_UNIT_SECONDS, "34.7 d");
-	human_is(12, SCALES_UNIT_BYTES, "12 B");
-}
-
 Test(html, path_order)
 {
 	cr_expect_lt(hpath_cmp("/a", "/a/b"), 0);

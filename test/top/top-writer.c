@@ -20,6 +20,8 @@
  * With --peak V it sets gauges declared with each merge mode to V:
  * /merge/max (SCALES_MERGE_MAX), /merge/min (a double, SCALES_MERGE_MIN),
  * /merge/mean (SCALES_MERGE_MEAN), /merge/sum (none).
+ * With --when T, /test/when is a double gauge in seconds set to T (a point
+ * in time from 1e9 to 1e10 s) and /test/ratio one without unit, 0.0505.
  * With --keys, a dict /keys/ua counts keys that are no path component
  * (see keys[] below); a key that is not UTF-8 and one too long must be
  * refused with SCALES_E_KEY_UTF8 and SCALES_E_KEY_LONG, leaving the
@@ -64,6 +66,7 @@ int main(int argc, char **argv)
 	long refuse = 0;
 	bool use_shape = false;
 	int busy = 0, inf = 0;
+	double when = NAN;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--app") && i + 1 < argc)
 			app = argv[++i];
@@ -86,10 +89,13 @@ int main(int argc, char **argv)
 			busy = 1;
 		else if (!strcmp(argv[i], "--inf"))
 			inf = 1;
+		else if (!strcmp(argv[i], "--when") && i + 1 < argc)
+			when = atof(argv[++i]);
 		else {
 			fprintf(stderr,
 			        "usage: top-writer [--app NAME] [--count N] "
-			        "[--metrics N] [--busy] [--inf] [--peak V]\n");
+			        "[--metrics N] [--busy] [--inf] [--peak V] "
+			        "[--when T]\n");
 			return 2;
 		}
 	}
@@ -179,6 +185,16 @@ int main(int argc, char **argv)
 				return fail(p[i], rc);
 			scales_gauge_f64_set(&gf, v[i]);
 		}
+	}
+	if (!isnan(when)) { /* the same strings in every view */
+		scales_gauge_f64 w, r;
+		struct scales_info in = { "a point in time",
+			                  SCALES_UNIT_SECONDS };
+		if ((rc = scales_gauge_f64_get(reg, "/test/when", &in, &w)) ||
+		    (rc = scales_gauge_f64_get(reg, "/test/ratio", NULL, &r)))
+			return fail("--when", rc);
+		scales_gauge_f64_set(&w, when);
+		scales_gauge_f64_set(&r, 0.0505);
 	}
 	if (keys) {
 		/* key i is added i + 1 times */

@@ -135,101 +135,6 @@ void url_path_encode(struct scales_buf *b, const char *s)
 	}
 }
 
-/* Escaped text of an attribute or element from a printf format: only for
- * our own numbers and names. */
-static void raw(struct scales_buf *b, const char *s)
-{
-	buf_puts(b, s);
-}
-
-/* --------------------------------------------------------------- human */
-
-/* 3 significant digits, as JavaScript's Number(x.toPrecision(3)). */
-static void sig3(char *out, size_t len, double v)
-{
-	if (v == floor(v) && fabs(v) < 1000)
-		snprintf(out, len, "%.0f", v);
-	else
-		snprintf(out, len, "%.3g", v);
-}
-
-static void si(char *out, size_t len, double v, const char *unit, double k,
-               const char *const *prefixes)
-{
-	double a = fabs(v);
-	size_t p = 0;
-	while (a >= k && prefixes[p + 1]) {
-		a /= k;
-		v /= k;
-		p++;
-	}
-	/* 999.7 rounds to "1e+03": move up one prefix instead */
-	if (a >= 999.5 && prefixes[p + 1]) {
-		v /= k;
-		p++;
-	}
-	char num[32];
-	sig3(num, sizeof(num), v);
-	if (*unit)
-		snprintf(out, len, "%s %s%s", num, prefixes[p], unit);
-	else
-		snprintf(out, len, "%s%s", num, prefixes[p]);
-}
-
-void html_human(char *out, size_t len, double v, unsigned unit)
-{
-	static const char *const dec[] = { "",  "k", "M", "G",
-		                           "T", "P", "E", NULL };
-	static const char *const bin[] = { "",   "Ki", "Mi", "Gi",
-		                           "Ti", "Pi", "Ei", NULL };
-	if (!isfinite(v)) {
-		snprintf(out, len, "-");
-		return;
-	}
-	if (unit == SCALES_UNIT_BYTES) {
-		si(out, len, v, "B", 1024, bin);
-		return;
-	}
-	if (unit != SCALES_UNIT_SECONDS) {
-		si(out, len, v, "", 1000, dec);
-		return;
-	}
-	double a = fabs(v);
-	char num[32];
-	const char *u;
-	if (a == 0) {
-		snprintf(out, len, "0 s");
-		return;
-	} else if (a < 1e-6) {
-		v *= 1e9, u = "ns";
-	} else if (a < 1e-3) {
-		v *= 1e6, u = "\xc2\xb5s";
-	} else if (a < 1) {
-		v *= 1e3, u = "ms";
-	} else if (a < 60) {
-		u = "s";
-	} else if (a < 3600) {
-		v /= 60, u = "min";
-	} else if (a < 86400) {
-		v /= 3600, u = "h";
-	} else if (v >= 1e9 && v < 1e10) {
-		/* a point in time: the wall clock (UTC) */
-		time_t t = (time_t)v;
-		struct tm tm;
-		if (gmtime_r(&t, &tm) &&
-		    strftime(out, len, "%Y-%m-%d %H:%M:%SZ", &tm))
-			return;
-		v /= 86400, u = "d";
-	} else {
-		v /= 86400, u = "d";
-		si(num, sizeof(num), v, "", 1000, dec);
-		snprintf(out, len, "%s %s", num, u);
-		return;
-	}
-	sig3(num, sizeof(num), v);
-	snprintf(out, len, "%s %s", num, u);
-}
-
 /* ------------------------------------------------------------ ordering */
 
 int hpath_cmp(const char *a, const char *b)
@@ -279,20 +184,18 @@ static void spark(struct scales_buf *b, const struct hring *r,
 			buf_printf(b, "%sNaN", i ? " " : "");
 	buf_puts(b, "\"><title>");
 	if (isfinite(last)) {
-		char a[48], c[48], d[48];
-		html_human(a, sizeof(a), lo, unit);
-		html_human(c, sizeof(c), hi, unit);
-		html_human(d, sizeof(d), last, unit);
-		const char *ps = rate ? "/s" : "";
+		char a[SCALES_HUMAN_LEN], c[SCALES_HUMAN_LEN],
+		    d[SCALES_HUMAN_LEN];
+		unsigned f = rate ? SCALES_HUMAN_RATE : 0;
+		scales_human(a, sizeof(a), lo, unit, f);
+		scales_human(c, sizeof(c), hi, unit, f);
+		scales_human(d, sizeof(d), last, unit, f);
 		buf_printf(b, "last %d samples: min ", (int)n);
 		html_escape_str(b, a);
-		raw(b, ps);
 		buf_puts(b, ", max ");
 		html_escape_str(b, c);
-		raw(b, ps);
 		buf_puts(b, ", last ");
 		html_escape_str(b, d);
-		raw(b, ps);
 	} else {
 		buf_printf(b, "no value in the last %u samples", n);
 	}
@@ -330,19 +233,14 @@ static void spark(struct scales_buf *b, const struct hring *r,
  * every page (no external assets: the page works offline). Both carry the
  * response's CSP nonce (head()).
  *
- * The script implements the auto-refresh toggle: while it is on, it polls
- * ?format=json (values, rates, histogram statistics) and ?format=history
- * (the sparklines) of the same path and query every sampling interval, with
- * fetch() (no persistent connection), and updates the page in place with
- * textContent and setAttribute only. When the set of processes or metrics
- * changed it fetches the page itself and swaps its <main> in (parsed by
- * DOMParser: scripts of a parsed document never run). The toggle is
- * remembered in localStorage; ?refresh=1 turns it on. After each update
- * <body data-refreshed> counts the updates (the tests read it).
- *
- * Numbers are read from the JSON text exactly (JSON.parse's source text
- * access where the browser has it), so data-value stays the raw value
- * even above 2^53.
+ * The script implements the auto-refresh toggle: while it is on, it fetches
+ * the page itself (same path and query) every sampling interval, with
+ * fetch() (no persistent connection), and swaps its <main> in (parsed by
+ * DOMParser: scripts of a parsed document never run). It formats no
+ * number: every one on the page is written here by scales_human(), the
+ * formatter of scales-top, so that both show a value the same way. The
+ * toggle is remembered in localStorage; ?refresh=1 turns it on. After each
+ * update <body data-refreshed> counts the updates (the tests read it).
  */
 /* ---------------------------------------------------------------- page */
 
@@ -434,16 +332,15 @@ static void crumbs(struct scales_buf *b, const char *path)
 	buf_puts(b, "</nav>");
 }
 
+/* A cell of the people's form ("2.83 KiB/s"), empty for no value. */
 static void cell_human(struct scales_buf *b, const char *cls, double v,
-                       unsigned unit, const char *suffix)
+                       unsigned unit, unsigned flags)
 {
-	char h[64];
-	html_human(h, sizeof(h), v, unit);
+	char h[SCALES_HUMAN_LEN];
+	scales_human(h, sizeof(h), v, unit, flags);
 	buf_printf(b, "<td class=\"%s\">", cls);
-	if (isfinite(v)) {
+	if (isfinite(v))
 		html_escape_str(b, h);
-		raw(b, suffix);
-	}
 	buf_puts(b, "</td>");
 }
 
@@ -452,7 +349,7 @@ static void hstat(struct scales_buf *b, const char *name, double v,
 {
 	char s[40], h[64];
 	scales_format_double(s, sizeof(s), v);
-	html_human(h, sizeof(h), v, unit);
+	scales_human(h, sizeof(h), v, unit, 0);
 	buf_printf(b, "<span class=\"hs\" data-stat=\"%s\" data-value=\"",
 	           name);
 	if (isfinite(v))
@@ -533,8 +430,8 @@ static void metric_row(struct scales_buf *b, const struct hgroup *g, size_t i,
 		html_escape_str(b, m->v.state);
 	} else if (isfinite(num)) {
 		char h[64];
-		html_human(h, sizeof(h), num,
-		           m->kind == SCALES_KIND_HISTOGRAM ? 0 : m->unit);
+		scales_human(h, sizeof(h), num,
+		             m->kind == SCALES_KIND_HISTOGRAM ? 0 : m->unit, 0);
 		html_escape_str(b, h);
 	} else {
 		html_escape_str(b, val);
@@ -546,14 +443,14 @@ static void metric_row(struct scales_buf *b, const struct hgroup *g, size_t i,
 	                m->kind == SCALES_KIND_HISTOGRAM;
 	/* a dead process's last values (no rings): no rate, no sparkline */
 	bool last_only = !g->rings;
-	cell_human(b, "num r", counting && !last_only ? r->rate : NAN, 0, "/s");
+	/* a rate in the counter's unit; a histogram's counts values */
+	unsigned ru = m->kind == SCALES_KIND_HISTOGRAM ? 0 : m->unit;
+	cell_human(b, "num r", counting && !last_only ? r->rate : NAN, ru,
+	           SCALES_HUMAN_RATE);
 
 	buf_puts(b, "<td class=\"sp\">");
 	if (!last_only && g->rings[i])
-		spark(b, g->rings[i], history,
-		      m->kind == SCALES_KIND_HISTOGRAM ? m->unit :
-		      counting                         ? 0 :
-		                                         m->unit,
+		spark(b, g->rings[i], history, m->unit,
 		      counting && m->kind != SCALES_KIND_HISTOGRAM);
 	buf_puts(b, "</td><td class=\"det\">");
 	if (m->kind == SCALES_KIND_HISTOGRAM) {

@@ -42,21 +42,20 @@ static double nice_step(double range, int n)
 	return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
 }
 
-/* A tick label: the human form in unit, then suffix ("/s"). */
-static void tick_label(struct scales_buf *b, double v, unsigned unit,
-                       const char *suffix)
+/* A tick label: the human form in unit (a rate: "/s" too). */
+static void tick_label(struct scales_buf *b, double v, unsigned unit, bool rate)
 {
-	char h[64];
+	char h[SCALES_HUMAN_LEN];
 	/* -0 and rounding noise print as 0 */
-	html_human(h, sizeof(h), fabs(v) < 1e-12 ? 0 : v, unit);
+	scales_human(h, sizeof(h), fabs(v) < 1e-12 ? 0 : v, unit,
+	             rate ? SCALES_HUMAN_RATE : 0);
 	html_escape_str(b, h);
-	buf_puts(b, suffix);
 }
 
 /* The y axis: grid lines and labels from lo to hi (rounded out to a
  * step); *y0 and *y1 get the rounded range. */
 static void y_axis(struct scales_buf *b, double lo, double hi, unsigned unit,
-                   const char *suffix, double *y0, double *y1)
+                   bool rate, double *y0, double *y1)
 {
 	double step = nice_step(hi - lo, 5);
 	*y0 = floor(lo / step) * step;
@@ -76,7 +75,7 @@ static void y_axis(struct scales_buf *b, double lo, double hi, unsigned unit,
 		           "x=\"%d\" y=\"%.1f\" text-anchor=\"end\">",
 		           CHART_L, CHART_W - CHART_R, y, y, CHART_L - 6,
 		           y + 4);
-		tick_label(b, v, unit, suffix);
+		tick_label(b, v, unit, rate);
 		buf_puts(b, "</text>");
 	}
 	buf_puts(b, "</g>");
@@ -97,7 +96,7 @@ static void y_title(struct scales_buf *b, const char *t)
 static void time_chart(struct scales_buf *b, const char *title,
                        const char *ytitle, const struct cseries *ser,
                        size_t nser, unsigned n, unsigned cap,
-                       unsigned interval_ms, unsigned unit, const char *suffix)
+                       unsigned interval_ms, unsigned unit, bool rate)
 {
 	double lo = INFINITY, hi = -INFINITY;
 	for (size_t s = 0; s < nser; s++)
@@ -122,7 +121,7 @@ static void time_chart(struct scales_buf *b, const char *title,
 	html_escape_str(b, title);
 	buf_puts(b, "</title>");
 	double y0, y1;
-	y_axis(b, lo, hi, unit, suffix, &y0, &y1);
+	y_axis(b, lo, hi, unit, rate, &y0, &y1);
 	y_title(b, ytitle);
 
 	/* x: seconds before now, ticks at a round step */
@@ -154,14 +153,16 @@ static void time_chart(struct scales_buf *b, const char *title,
 			buf_puts(b, "now");
 		} else {
 			char h[48];
-			html_human(h, sizeof(h), k * ts, SCALES_UNIT_SECONDS);
+			scales_human(h, sizeof(h), k * ts, SCALES_UNIT_SECONDS,
+			             0);
 			buf_puts(b, "-");
 			html_escape_str(b, h);
 		}
 		buf_puts(b, "</text>");
 	}
 	char iv[48];
-	html_human(iv, sizeof(iv), interval_ms / 1000.0, SCALES_UNIT_SECONDS);
+	scales_human(iv, sizeof(iv), interval_ms / 1000.0, SCALES_UNIT_SECONDS,
+	             0);
 	buf_printf(b,
 	           "<text class=\"atitle\" x=\"%.1f\" y=\"%d\" "
 	           "text-anchor=\"middle\">time (one sample every ",
@@ -281,7 +282,7 @@ static void dist_chart(struct scales_buf *b, const struct scales_histo *h,
 	html_escape_str(b, title);
 	buf_puts(b, "</title>");
 	double y0, y1;
-	y_axis(b, 0, (double)top, 0, "", &y0, &y1);
+	y_axis(b, 0, (double)top, 0, false, &y0, &y1);
 	y_title(b, "values per bar");
 	double pw = CHART_W - CHART_L - CHART_R;
 	double ph = CHART_H - CHART_T - CHART_B;
@@ -291,11 +292,11 @@ static void dist_chart(struct scales_buf *b, const struct scales_histo *h,
 	for (int k = 0; k < DIST_BINS; k++) {
 		double bhgt = (double)bins[k] / (y1 - y0) * ph;
 		/* the value range of the bar, in the unit */
-		html_human(a, sizeof(a),
-		           exp(llo + lr * k / DIST_BINS) * h->scale, unit);
-		html_human(c, sizeof(c),
-		           exp(llo + lr * (k + 1) / DIST_BINS) * h->scale,
-		           unit);
+		scales_human(a, sizeof(a),
+		             exp(llo + lr * k / DIST_BINS) * h->scale, unit, 0);
+		scales_human(c, sizeof(c),
+		             exp(llo + lr * (k + 1) / DIST_BINS) * h->scale,
+		             unit, 0);
 		buf_printf(
 		    b,
 		    "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" "
@@ -316,8 +317,8 @@ static void dist_chart(struct scales_buf *b, const struct scales_histo *h,
 	           CHART_L, CHART_W - CHART_R, bottom, bottom);
 	for (int k = 0; k <= 6; k++) {
 		double x = CHART_L + pw * k / 6;
-		html_human(a, sizeof(a), exp(llo + lr * k / 6) * h->scale,
-		           unit);
+		scales_human(a, sizeof(a), exp(llo + lr * k / 6) * h->scale,
+		             unit, 0);
 		buf_printf(b,
 		           "<line class=\"tickmark\" x1=\"%.1f\" x2=\"%.1f\" "
 		           "y1=\"%d\" y2=\"%d\"/><text class=\"tick\" "
@@ -343,7 +344,7 @@ static void dist_chart(struct scales_buf *b, const struct scales_histo *h,
 		double raw = q[k].v / h->scale;
 		double x = raw <= xlo ? 0 : (log(raw) - llo) / lr;
 		x = CHART_L + pw * (x > 1 ? 1 : x);
-		html_human(a, sizeof(a), q[k].v, unit);
+		scales_human(a, sizeof(a), q[k].v, unit, 0);
 		buf_printf(b,
 		           "<g class=\"mark m%zu\" data-mark=\"%s\"><line "
 		           "x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
@@ -375,8 +376,8 @@ void html_metric_charts(struct scales_buf *b, const struct hgroup *g, size_t i,
 	}
 	unsigned n = hring_values(r, keep, v);
 	char span[48], title[160];
-	html_human(span, sizeof(span), (double)keep * interval_ms / 1000.0,
-	           SCALES_UNIT_SECONDS);
+	scales_human(span, sizeof(span), (double)keep * interval_ms / 1000.0,
+	             SCALES_UNIT_SECONDS, 0);
 	const char *unit = scales_unit_name(m->unit);
 	bool timestamp = false;
 	switch (m->kind) {
@@ -388,7 +389,7 @@ void html_metric_charts(struct scales_buf *b, const struct hgroup *g, size_t i,
 		         m->unit == SCALES_UNIT_BYTES ? "bytes" : "events");
 		struct cseries s = { "rate", v };
 		time_chart(b, title, yt, &s, 1, n, keep, interval_ms, m->unit,
-		           "/s");
+		           true);
 		break;
 	}
 	case SCALES_KIND_HISTOGRAM: {
@@ -401,7 +402,7 @@ void html_metric_charts(struct scales_buf *b, const struct hgroup *g, size_t i,
 			                { "p99", v },
 			                { "p99.9", v + 2 * (size_t)keep } };
 		time_chart(b, title, unit, s, 3, n, keep, interval_ms, m->unit,
-		           "");
+		           false);
 		break;
 	}
 	default:
@@ -414,7 +415,7 @@ void html_metric_charts(struct scales_buf *b, const struct hgroup *g, size_t i,
 		snprintf(title, sizeof(title), "value over the last %s", span);
 		struct cseries s = { "value", v };
 		time_chart(b, title, unit, &s, 1, n, keep, interval_ms, m->unit,
-		           "");
+		           false);
 	}
 	free(v);
 }

@@ -135,10 +135,6 @@ void html_escape_str(struct scales_buf *b, const char *s);
  * - . _ ~ and "/"). */
 void url_path_encode(struct scales_buf *b, const char *s);
 
-/* Human form: 3 significant digits with SI prefixes ("1.2k"), seconds as
- * ns/us/ms/s/min/h/d, bytes as B/KiB/MiB...; "-" if not finite. */
-void html_human(char *out, size_t len, double v, unsigned unit);
-
 /* Compares paths component by component ("/a" < "/a/b" < "/a-b"). */
 int hpath_cmp(const char *a, const char *b);
 
