@@ -36,7 +36,7 @@ status() { # status EXPECTED NAME ARGS...: runs X, checks the exit status
 	else nok "$name: exit $rc, want $want" "$(head -3 "$T/err")"; fi
 }
 
-echo "1..37"
+echo "1..40"
 
 status 0 "--help" --help
 check "--help lists --graphite and the exit codes" \
@@ -91,6 +91,13 @@ printf 'seed-names = true\nprefix = c\n' >"$T/seed.conf"
 status 0 "seed-names in a config file" --once --stdout --config "$T/seed.conf" seed-tour
 check "the config key gives the seed's names" \
 	grep -qE "^c\.handler\.latency\.75percentile " "$T/out"
+
+# label rules (issue 14, item 2): a bad one stops scales-export, named
+status 2 "a --label-rule with a capture and no name is refused" \
+	--once --stdout --label-rule '/handler/*' seed-tour
+check "... and the message names it" grep -q "bad --label-rule '/handler/\*'" "$T/err"
+printf 'label-rule = /handler/* part\n' >"$T/rule.conf"
+status 0 "label-rule in a config file" --once --stdout --config "$T/rule.conf" seed-tour
 
 seg=$(ls "$SCALES_DIR"/seed-tour.*.seg)
 ln -s "$seg" "$T/link.seg"

@@ -421,6 +421,58 @@ Test(metrics, writer_labels, .init = setup_dir, .fini = teardown_dir)
 	scales_close(&r[0]);
 }
 
+/* Label rules (issue 14, item 2): paths of a writer that declares no
+ * labels get them from the first matching rule; declared labels win;
+ * bad rules are refused. */
+Test(metrics, label_rules, .init = setup_dir, .fini = teardown_dir)
+{
+	char *bad[] = { "/a/* ",      "/a/*",     "a/* x", "/a/* le",
+		        "/a/*/* x,x", "/a/* x,y", "/* x",  "/a/* 9x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(export_prom_label_rules(&bad[i], 1), 2, "%s",
+		             bad[i]);
+	char *good[] = { "/web/*/requests handler", "/db/*/*/q* db,op",
+		         "/web/*/hits page" };
+	cr_assert_eq(export_prom_label_rules(good, 3), 0);
+
+	scales_registry *r = open_app("rules");
+	scales_counter c;
+	const char *paths[] = { "/web/home/requests", "/web/search/requests",
+		                "/db/main/get/queries", "/web/x%25y/hits",
+		                "/db/main/get/other" };
+	for (size_t i = 0; i < 5; i++) {
+		cr_assert_eq(scales_counter_get(r, paths[i], NULL, &c), 0);
+		scales_counter_add(&c, i + 1);
+	}
+	scales_scope *w, *lab;
+	cr_assert_eq(scales_scope_root(r, &w, "/web"), 0);
+	cr_assert_eq(scales_scope_labelled(w, &lab, "route", "api"), 0);
+	cr_assert_eq(scales_scope_counter(lab, "hits", NULL, &c), 0);
+	scales_counter_add(&c, 9);
+
+	char *t = metrics_text(false);
+	cr_expect_eq(sample(t, "scales_web_requests_total{app=\"rules\","
+	                       "handler=\"home\"}"),
+	             1, "%s", t);
+	cr_expect_eq(sample(t, "scales_web_requests_total{app=\"rules\","
+	                       "handler=\"search\"}"),
+	             2, "%s", t);
+	cr_expect_eq(sample(t, "scales_db_queries_total{app=\"rules\","
+	                       "db=\"main\",op=\"get\"}"),
+	             3, "%s", t);
+	/* the second rule's q* does not match "other": no labels */
+	cr_expect_eq(sample(t, "scales_db_main_get_other_total{app=\"rules\"}"),
+	             5, "%s", t);
+	/* a third rule: the value decoded; the writer's list (route) is
+	 * another family of the same name: both renamed */
+	cr_expect(strstr(t, "{app=\"rules\",page=\"x%y\"} 4\n"), "%s", t);
+	/* the writer's own labels win over a rule */
+	cr_expect(strstr(t, "{app=\"rules\",route=\"api\"} 9\n"), "%s", t);
+	free(t);
+	cr_assert_eq(export_prom_label_rules(NULL, 0), 0);
+	scales_close(&r);
+}
+
 Test(metrics, app_merged_or_per_process, .init = setup_dir,
      .fini = teardown_dir)
 {

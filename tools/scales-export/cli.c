@@ -253,6 +253,7 @@ unsigned export_buffer_periods(const struct export_args *a)
 void export_args_free(struct export_args *a)
 {
 	tool_opts_free_list(a->graphite, a->ngraphite);
+	tool_opts_free_list(a->label_rules, a->nlabel_rules);
 	tool_opts_free_list(a->selectors, a->nselectors);
 	free(a->json_file);
 	free(a->textfile);

@@ -23,6 +23,8 @@ struct export_args {
 	enum export_mode mode;
 	char **graphite; /* --graphite, in order */
 	size_t ngraphite;
+	char **label_rules; /* --label-rule, in order */
+	size_t nlabel_rules;
 	bool to_stdout;
 	char *json_file;
 	char *textfile; /* --textfile */

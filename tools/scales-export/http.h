@@ -90,6 +90,16 @@ struct scales_group;
 int export_prom_render(struct scales_buf *b, const struct scales_group *g,
                        size_t n, bool per_process, bool all_owners);
 
+/*
+ * Label rules for /metrics (--label-rule, docs/http.md "Label rules"),
+ * for metrics whose writer declared no labels: each rule is
+ * "GLOB NAME[,NAME...]", GLOB a path whose components are fnmatch
+ * patterns, the components written "*" being captured, in order, as the
+ * values of the NAMEs. Set once, before rendering; replaces earlier ones.
+ * Returns 0, or 2 with a message naming the bad rule on stderr.
+ */
+int export_prom_label_rules(char *const *rules, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -554,6 +554,11 @@ int main(int argc, char **argv)
 		break;
 	}
 	quiet = a.quiet;
+	rc = export_prom_label_rules(a.label_rules, a.nlabel_rules);
+	if (rc) {
+		export_args_free(&a);
+		return rc;
+	}
 
 	static struct run r;
 	r.a = &a;

@@ -32,3 +32,9 @@ int export_prom_render(struct scales_buf *b, const struct scales_group *g,
 {
 	return -ENOTSUP;
 }
+
+int export_prom_label_rules(char *const *rules, size_t n)
+{
+	(void)rules;
+	return n ? 2 : 0; /* /metrics is not built */
+}

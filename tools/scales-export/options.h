@@ -100,6 +100,13 @@
 	X(METERS, 0, "meters", NULL, 0, TOPT_FLAG, 0, 0, F(meters), 0, NULL,   \
 	  "also send NAME.m1, NAME.m5 and NAME.m15, the 1, 5 and 15 minute "   \
 	  "moving average rates of each counter (per second)")                 \
+	X(LABEL_RULE, 0, "label-rule", "RULE", TOPT_REPEAT | TOPT_NONEMPTY,    \
+	  TOPT_LIST, 0, 0, F(label_rules), F(nlabel_rules),                    \
+	  "empty --label-rule%s",                                              \
+	  "/metrics labels for paths whose writer declared none: RULE is "     \
+	  "\"/GLOB/* NAME[,NAME...]\", each \"*\" component the value of the " \
+	  "next NAME (\"/endpoint/*/latency endpoint\"); the first rule that " \
+	  "matches a path applies")                                            \
 	X(SEED_NAMES, 0, "seed-names", NULL, 0, TOPT_FLAG, 0, 0,               \
 	  F(seed_names), 0, NULL,                                              \
 	  "Graphite names as the Python seed's: a histogram's quantiles as "   \

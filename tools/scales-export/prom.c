@@ -24,6 +24,7 @@
  * "_p" and 8 hex digits of a hash of their path before the _total suffix.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -305,7 +306,8 @@ struct pitem {
 	 * label list (positions included, so that distinct paths of one
 	 * family always differ in a label value) */
 	char fam[2 * PROM_PATH_MAX];
-	size_t fpath_len; /* fam[0..fpath_len) is that path */
+	size_t fpath_len;   /* fam[0..fpath_len) is that path */
+	const char *labels; /* the writer's, or a label rule's */
 	enum prom_type type;
 	enum plabel label;
 	size_t group;
@@ -406,6 +408,148 @@ static void resolve(struct pitem *items, size_t n)
 		}
 		i = k;
 	}
+}
+
+/* ------------------------------------------------------------ label rules */
+
+#define RULE_COMPS 64
+
+struct label_rule {
+	char *pat[RULE_COMPS]; /* one fnmatch pattern per component */
+	size_t ncomp;
+	char list[2 * PROM_PATH_MAX]; /* "K=name,...": metric.labels */
+};
+
+/* set once by export_prom_label_rules(), before any rendering */
+static struct label_rule *rules;
+static size_t nrules;
+
+/* A label name as the segment's rules want it (docs/format.md section 5,
+ * "Labels"), so a rule's list reads as a writer's would. */
+static bool rule_name_ok(const char *s, size_t n)
+{
+	static const char *const taken[] = { "app",      "pid", "uid",
+		                             "le",       "key", "state",
+		                             "quantile", "job", "instance" };
+	if (n == 0 || n > 63 || is_digit((unsigned char)s[0]) ||
+	    (n >= 2 && !memcmp(s, "__", 2)))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_lower((unsigned char)s[i]) &&
+		    !is_upper((unsigned char)s[i]) &&
+		    !is_digit((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
+		if (strlen(taken[i]) == n && !memcmp(taken[i], s, n))
+			return false;
+	return true;
+}
+
+static int rule_parse(const char *text, struct label_rule *r)
+{
+	memset(r, 0, sizeof(*r));
+	const char *sp = strchr(text, ' ');
+	if (!sp || text[0] != '/')
+		return -1;
+	char glob[PROM_PATH_MAX];
+	size_t gl = (size_t)(sp - text);
+	if (gl >= sizeof(glob))
+		return -1;
+	memcpy(glob, text, gl);
+	glob[gl] = 0;
+	const char *names = sp;
+	while (*names == ' ')
+		names++;
+	size_t o = 0, nl = 0;
+	char *save = NULL;
+	for (char *c = strtok_r(glob, "/", &save); c;
+	     c = strtok_r(NULL, "/", &save)) {
+		if (r->ncomp == RULE_COMPS)
+			return -1;
+		r->pat[r->ncomp] = strdup(c);
+		if (!r->pat[r->ncomp])
+			return -1;
+		r->ncomp++;
+		if (strcmp(c, "*"))
+			continue;
+		/* a capture: the next name */
+		size_t n = strcspn(names, ",");
+		if (!rule_name_ok(names, n))
+			return -1;
+		for (const char *p = r->list; *p;) { /* a name once */
+			const char *e = strchr(p, '=') + 1;
+			size_t el = strcspn(e, ",");
+			if (el == n && !memcmp(e, names, n))
+				return -1;
+			p = e + el + (e[el] == ',');
+		}
+		int w = snprintf(r->list + o, sizeof(r->list) - o, "%s%zu=%.*s",
+		                 o ? "," : "", r->ncomp, (int)n, names);
+		if (w < 0 || (size_t)w >= sizeof(r->list) - o)
+			return -1;
+		o += (size_t)w;
+		nl++;
+		names += n + (names[n] == ',');
+	}
+	/* every name used, one component at least left for the name */
+	return nl && !*names && nl < r->ncomp && nl <= 8 ? 0 : -1;
+}
+
+static void rules_free(void)
+{
+	for (size_t i = 0; i < nrules; i++)
+		for (size_t k = 0; k < rules[i].ncomp; k++)
+			free(rules[i].pat[k]);
+	free(rules);
+	rules = NULL;
+	nrules = 0;
+}
+
+int export_prom_label_rules(char *const *texts, size_t n)
+{
+	rules_free();
+	if (!n)
+		return 0;
+	rules = calloc(n, sizeof(*rules));
+	if (!rules)
+		return 2;
+	for (size_t i = 0; i < n; i++, nrules++) {
+		if (rule_parse(texts[i], &rules[i])) {
+			nrules++;
+			rules_free();
+			fprintf(stderr,
+			        "scales-export: bad --label-rule '%s': want "
+			        "'/GLOB/* NAME[,NAME...]', one label name per "
+			        "\"*\" component (docs/http.md, \"Label "
+			        "rules\")\n",
+			        texts[i]);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/* The labels of m: the writer's, else the first rule's that matches. */
+static const char *rule_labels(const struct scales_metric *m)
+{
+	if (m->labels || (m->flags & SCALES_MF_DERIVED))
+		return m->labels;
+	for (size_t i = 0; i < nrules; i++) {
+		const struct label_rule *r = &rules[i];
+		const char *p = m->path;
+		size_t k = 0;
+		for (; *p == '/' && k < r->ncomp; k++) {
+			char comp[PROM_PATH_MAX];
+			size_t n = strcspn(p + 1, "/");
+			snprintf(comp, sizeof(comp), "%.*s", (int)n, p + 1);
+			if (fnmatch(r->pat[k], comp, 0))
+				break;
+			p += n + 1;
+		}
+		if (k == r->ncomp && !*p)
+			return r->list;
+	}
+	return NULL;
 }
 
 /* The family of m: its path without the components that hold label
@@ -589,7 +733,9 @@ static void samples(struct pctx *c, const struct pitem *it)
 	struct scales_buf *b = c->b;
 	const struct hgroup *g = &c->groups[it->group];
 	const struct scales_snapshot *s = g->snap;
-	const struct scales_metric *m = &s->metrics[it->mi];
+	struct scales_metric mm = s->metrics[it->mi];
+	mm.labels = it->labels;
+	const struct scales_metric *m = &mm;
 	const char *rest;
 	switch (m->kind) {
 	case SCALES_KIND_COUNTER:
@@ -759,7 +905,10 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 			it->path = m->path;
 			it->group = g;
 			it->mi = i;
-			family(it, m);
+			it->labels = rule_labels(m);
+			struct scales_metric mm = *m;
+			mm.labels = it->labels;
+			family(it, &mm);
 			it->canonical = canonical(it->fam);
 			prom_name(it->name, sizeof(it->name), it->fam, it->type,
 			          m->kind == SCALES_KIND_STATE ? 0 : m->unit);
@@ -807,7 +956,9 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 				buf_printf(b, "scales %s ",
 				           scales_kind_name(m->kind));
 			}
-			help_path(b, m);
+			struct scales_metric hm = *m;
+			hm.labels = items[i].labels;
+			help_path(b, &hm);
 			if (m->help && *m->help)
 				buf_puts(b, ")");
 			buf_printf(b, "\n# TYPE %s %s\n", items[i].name,
