@@ -155,6 +155,10 @@ struct many_config {
 };
 int bench_many(const struct many_config *cfg);
 
+/* ------------------------------------------------------- memory.c */
+/* Resident bytes per counter and per default histogram at 8, 64, 192 and
+ * 1024 possible CPUs, threads on 2 CPUs or all (`--only memory`). */
+int bench_memory(void);
 /* ------------------------------------------------------- sharing.c */
 
 /* `--only sharing`: false sharing in the data area (not in the default

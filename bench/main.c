@@ -4,7 +4,7 @@
  *
  *   scales-bench [--json PATH] [--top PATH] [--export PATH]
  *                [--crowd PATH] [--rounds N] [--quick] [--no-1m]
- *                [--only hot|readers|snapshots|top|many|sharing]
+ *                [--only hot|readers|snapshots|top|many|sharing|memory]
  *
  * Runs every benchmark in one process, prints a table and the target
  * ratios of issue 7 (PASS or MISS: a miss is reported, not an error) and
@@ -30,7 +30,7 @@ static void usage(FILE *f)
 	      "                    [--crowd PATH] [--rounds N] [--quick] "
 	      "[--no-1m]\n"
 	      "                    [--only "
-	      "hot|readers|snapshots|top|many|sharing]\n",
+	      "hot|readers|snapshots|top|many|sharing|memory]\n",
 	      f);
 }
 
@@ -109,6 +109,15 @@ static void print_targets(void)
 	       result_get("many_export_once_private", 1) / 1048576, true, 64);
 	target("many_top_refresh in ms (CPU per refresh)",
 	       result_get("many_top_refresh", 1) / 1e6, true, 50);
+	target("default histogram, threads on 2 of 1024 possible CPUs, "
+	       "bytes",
+	       result_get("mem_histogram_on2_of1024", 1), true, 65536);
+	target("counter, threads on 2 of 1024 possible CPUs, bytes",
+	       result_get("mem_counter_on2_of1024", 1), true, 512);
+	target("default histogram, threads on all of 8 possible CPUs, bytes",
+	       result_get("mem_histogram_onall_of8", 1), true, 65536);
+	target("counter, threads on all of 8 possible CPUs, bytes",
+	       result_get("mem_counter_onall_of8", 1), true, 512);
 	printf("%d target(s) missed\n", targets_missed);
 }
 
@@ -196,7 +205,8 @@ int main(int argc, char **argv)
 	if (optind != argc ||
 	    (only && strcmp(only, "hot") && strcmp(only, "readers") &&
 	     strcmp(only, "snapshots") && strcmp(only, "top") &&
-	     strcmp(only, "many") && strcmp(only, "sharing"))) {
+	     strcmp(only, "many") && strcmp(only, "sharing") &&
+	     strcmp(only, "memory"))) {
 		usage(stderr);
 		return 2;
 	}
@@ -257,6 +267,8 @@ int main(int argc, char **argv)
 			                  quick ? 1 : 3 };
 		bench_many(&mc);
 	}
+	if (!only || strcmp(only, "memory") == 0)
+		bench_memory();
 
 	remove_dir();
 	results_print();

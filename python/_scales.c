@@ -347,14 +347,27 @@ static int need(Handle *h, int kind)
 	return handle_ok(h);
 }
 
-/* The sum of one striped word over every stripe, shared one included. */
-static uint64_t stripe_sum(const uint64_t *base, uint32_t stride,
-                           uint16_t shared)
+/* The word at byte offset off from base. */
+static uint64_t word_at(const uint64_t *base, uint64_t off)
 {
-	uint64_t s = 0;
-	for (uint32_t c = 0; c <= shared; c++)
-		s += __atomic_load_n(base + (size_t)c * stride,
-		                     __ATOMIC_RELAXED);
+	return __atomic_load_n(
+	    (const uint64_t *)(const void *)((const char *)base + off),
+	    __ATOMIC_RELAXED);
+}
+
+/* The sum of one striped word over the slots in use (each CPU's, through
+ * the handle's slot map: a slot belongs to one CPU) and the shared
+ * stripe; a slot at or past limit holds no such word (format.md 8). */
+static uint64_t stripe_sum(const uint64_t *base, const uint64_t *slots,
+                           uint16_t ncpu, uint64_t limit, uint64_t shared)
+{
+	uint64_t s = word_at(base, shared);
+	for (uint32_t c = 0; slots && c < ncpu; c++) {
+		/* Acquire: the slot's words were reserved before its entry. */
+		uint64_t at = __atomic_load_n(&slots[c], __ATOMIC_ACQUIRE);
+		if (at < limit)
+			s += word_at(base, at);
+	}
 	return s;
 }
 
@@ -379,7 +392,8 @@ static PyObject *h_get(Handle *h, PyObject *unused)
 		return PyUnicode_FromString("");
 	case H_COUNTER:
 		return PyLong_FromUnsignedLongLong(
-		    stripe_sum(h->u.c.base, h->u.c.stride, h->u.c.shared));
+		    stripe_sum(h->u.c.base, h->u.c.slots, h->u.c.ncpu,
+		               h->u.c.shared, h->u.c.shared));
 	}
 	PyErr_SetString(PyExc_TypeError, "use snapshot() on a histogram");
 	return NULL;
@@ -537,17 +551,20 @@ static PyObject *h_snapshot(Handle *h, PyObject *args)
 		return PyErr_NoMemory();
 	struct scales_histo hs = { 0 };
 	for (uint32_t i = 0; i < nb; i++) {
-		counts[i] =
-		    stripe_sum(hh->base + 1 + i, hh->stride, hh->shared);
+		counts[i] = stripe_sum(hh->base + 1 + i, hh->slots, hh->ncpu,
+		                       hh->limit, hh->shared);
 		hs.count += counts[i];
 	}
 	/* Word 0, the sum, added without wrapping (format.md, section 8). */
-	for (uint32_t c = 0; c <= hh->shared; c++)
-		hs.sum_hi += __builtin_add_overflow(
-		    hs.sum,
-		    __atomic_load_n(hh->base + (size_t)c * hh->stride,
-		                    __ATOMIC_RELAXED),
-		    &hs.sum);
+	hs.sum = word_at(hh->base, hh->shared);
+	for (uint32_t c = 0; hh->slots && c < hh->ncpu; c++) {
+		uint64_t at = __atomic_load_n(&hh->slots[c], __ATOMIC_ACQUIRE);
+		if (at < hh->limit)
+			hs.sum_hi +=
+			    __builtin_add_overflow(hs.sum,
+			                           word_at(hh->base, at),
+			                           &hs.sum);
+	}
 	hs.min = __atomic_load_n(&hh->minmax[0], __ATOMIC_RELAXED);
 	hs.max = __atomic_load_n(&hh->minmax[1], __ATOMIC_RELAXED);
 	hs.scale = 1e-9; /* the writer's scale for a histogram in seconds */

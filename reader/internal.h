@@ -43,6 +43,8 @@ struct r_layout {
 	uint32_t header_size;
 	uint32_t entry_size;
 	uint32_t nstripes;
+	bool slots;         /* SCALES_SHM_F_SLOTS (1.3): stripes are slots */
+	uint32_t top_slots; /* slots the top region is present in */
 	int32_t pid;
 	uint64_t start_time;
 	uint64_t creation_time_ns;
@@ -64,6 +66,10 @@ struct r_used {
 	uint64_t data_used, stripe_used, strings_used;
 	uint64_t generation, heartbeat_ns, refused;
 	uint32_t live_entries;
+	/* per-CPU slots in use and the top region's start; without slots
+	 * (before 1.3): every per-CPU stripe, and no top region */
+	uint32_t slots_used;
+	uint64_t stripe_top;
 };
 
 /* ------------------------------------------------- the snapshot cache */

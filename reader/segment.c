@@ -90,7 +90,7 @@ static int validate_header(const char *path, const unsigned char *map,
 		return r_fail(err, errlen, SCALES_RE_FOREIGN,
 		              "%s: foreign word size (%u)", path,
 		              (unsigned)h.word_size);
-	if (h.header_size < sizeof(h) ||
+	if (h.header_size < SCALES_SHM_HEADER_1_0 ||
 	    h.header_size > SCALES_SHM_HEADER_REGION || h.header_size % 8)
 		return r_fail(err, errlen, SCALES_RE_CORRUPT,
 		              "%s: bad header size %" PRIu32, path,
@@ -112,7 +112,17 @@ static int validate_header(const char *path, const unsigned char *map,
 		              " is not a multiple of 8",
 		              path, h.stripe_size);
 
+	/* fields a shorter header does not have read as zero: as before */
+	if (h.header_size < sizeof(h))
+		memset((char *)&h + h.header_size, 0,
+		       sizeof(h) - h.header_size);
+
 	memset(l, 0, sizeof(*l));
+	/* slots (1.3): the flag is the creator's, set before the rename */
+	l->slots = (h.flags & SCALES_SHM_F_SLOTS) && h.version_minor >= 3 &&
+	           h.header_size >= SCALES_SHM_HEADER_1_3;
+	l->top_slots =
+	    h.top_slots < h.nstripes - 1 ? h.top_slots : h.nstripes - 1;
 	l->version_major = h.version_major;
 	l->version_minor = h.version_minor;
 	l->header_size = h.header_size;
@@ -171,10 +181,17 @@ int r_load_used(const scales_segment *seg, struct r_used *u, char *err,
 	u->heartbeat_ns = LOAD_ACQ(&h->heartbeat_ns);
 	u->refused = LOAD_ACQ(&h->refused);
 	u->live_entries = LOAD_ACQ(&h->live_entries);
+	u->slots_used = l->nstripes - 1;
+	u->stripe_top = l->stripe_size;
+	if (l->slots) {
+		u->slots_used = LOAD_ACQ(&h->slots_used);
+		u->stripe_top = LOAD_ACQ(&h->stripe_top);
+	}
 
 	const char *p = seg->path;
 	if (u->dir_used > l->dir_capacity || u->data_used > l->data_capacity ||
-	    u->stripe_used > l->stripe_size ||
+	    u->stripe_used > u->stripe_top || u->stripe_top > l->stripe_size ||
+	    u->slots_used > l->nstripes - 1 ||
 	    u->strings_used > l->strings_capacity)
 		return r_fail(
 		    err, errlen, SCALES_RE_CORRUPT,
@@ -194,10 +211,12 @@ int r_load_used(const scales_segment *seg, struct r_used *u, char *err,
 	need = end > need ? end : need;
 	end = l->data_offset + u->data_used;
 	need = end > need ? end : need;
-	if (u->stripe_used) {
+	if (u->stripe_used || u->stripe_top < l->stripe_size) {
+		/* the shared stripe is the last one */
 		end = l->stripe_offset +
 		      (uint64_t)(l->nstripes - 1) * l->stripe_size +
-		      u->stripe_used;
+		      (u->stripe_top < l->stripe_size ? l->stripe_size :
+		                                        u->stripe_used);
 		need = end > need ? end : need;
 	}
 	end = l->strings_offset + u->strings_used;

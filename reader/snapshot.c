@@ -121,8 +121,38 @@ static void reload_used(struct copy_ctx *c)
 	uint64_t d = LOAD_ACQ(&h->data_used), st = LOAD_ACQ(&h->stripe_used);
 	if (d <= l->data_capacity && d > c->u.data_used)
 		c->u.data_used = d;
-	if (st <= l->stripe_size && st > c->u.stripe_used)
+	if (l->slots) {
+		/* the top region only falls, the slots only grow */
+		uint64_t top = LOAD_ACQ(&h->stripe_top);
+		uint32_t n = LOAD_ACQ(&h->slots_used);
+		if (top >= c->u.stripe_used && top < c->u.stripe_top)
+			c->u.stripe_top = top;
+		if (n <= l->nstripes - 1 && n > c->u.slots_used)
+			c->u.slots_used = n;
+	}
+	if (st <= c->u.stripe_top && st > c->u.stripe_used)
 		c->u.stripe_used = st;
+}
+
+/* An entry's words in the top region (docs/format.md, section 8)? */
+static bool in_top(const struct copy_ctx *c, uint64_t soff)
+{
+	return c->seg->lay.slots && soff >= c->u.stripe_top;
+}
+
+/* The stripe the i-th of an entry's stripes is: its slots in use, then
+ * the shared stripe (the last); n: how many slots. */
+static uint32_t entry_slots(const struct copy_ctx *c, uint64_t soff)
+{
+	uint32_t n = c->u.slots_used;
+	if (in_top(c, soff) && n > c->seg->lay.top_slots)
+		n = c->seg->lay.top_slots;
+	return n;
+}
+
+static uint64_t stripe_index(const struct copy_ctx *c, uint32_t i, uint32_t n)
+{
+	return i < n ? i : c->seg->lay.nstripes - 1;
 }
 
 /* Checks the entry's fixed data: size as the kind requires, aligned,
@@ -156,8 +186,11 @@ static bool stripe_ok(struct copy_ctx *c, uint64_t soff, uint64_t size,
 		return true;
 	if (soff % 8 || __builtin_add_overflow(soff, size, &end))
 		return false;
-	if (end > c->u.stripe_used)
+	if (!in_top(c, soff) && end > c->u.stripe_used)
 		reload_used(c);
+	/* in the top region: from stripe_top to the stripe's end */
+	if (in_top(c, soff))
+		return end <= c->seg->lay.stripe_size;
 	return end <= c->u.stripe_used;
 }
 
@@ -197,8 +230,10 @@ static int copy_counter(struct kind_copy *k)
 	const struct r_layout *l = &k->c->seg->lay;
 	uint64_t off = l->stripe_offset + k->x->stripe_offset;
 	uint64_t sum = 0;
-	for (uint32_t s = 0; s < l->nstripes; s++)
-		sum += map_u64(k->c, off + s * l->stripe_size);
+	uint32_t n = entry_slots(k->c, k->x->stripe_offset);
+	for (uint32_t i = 0; i <= n; i++)
+		sum += map_u64(k->c,
+		               off + stripe_index(k->c, i, n) * l->stripe_size);
 	k->m->v.u64 = sum;
 	return E_OK;
 }
@@ -254,11 +289,13 @@ static int copy_histogram(struct kind_copy *k)
 	 * copied rather than added to zeroes: no memset() of the buckets
 	 * (a tenth of a pass over many processes' histograms) */
 	uint32_t carries = 0;
-	if (l->nstripes == 0)
-		memset(hbuf, 0, 8 * ((size_t)nb + 1));
-	for (uint32_t s = 0; s < l->nstripes; s++) {
-		const uint64_t *sw = map_words(k->c, off + s * l->stripe_size);
-		if (s == 0) {
+	/* the slots in use and the shared stripe: at least one stripe */
+	uint32_t ns = entry_slots(k->c, x->stripe_offset);
+	for (uint32_t i = 0; i <= ns; i++) {
+		const uint64_t *sw =
+		    map_words(k->c,
+		              off + stripe_index(k->c, i, ns) * l->stripe_size);
+		if (i == 0) {
 			for (uint32_t w = 0; w <= nb; w++)
 				hbuf[w] = LOAD_RLX(&sw[w]);
 			continue;

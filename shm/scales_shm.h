@@ -33,9 +33,11 @@
 
 #define SCALES_SHM_MAGIC "SCALESHM" /* 8 bytes, no NUL */
 #define SCALES_SHM_VERSION_MAJOR 1
-#define SCALES_SHM_VERSION_MINOR 2
+#define SCALES_SHM_VERSION_MINOR 3
 #define SCALES_SHM_BYTE_ORDER_LE 1
 #define SCALES_SHM_HEADER_REGION 4096 /* the header owns the first page */
+#define SCALES_SHM_HEADER_1_0 320     /* header_size of a 1.0 to 1.2 file */
+#define SCALES_SHM_HEADER_1_3 344     /* with the slot fields */
 #define SCALES_SHM_APP_MAX 64         /* app name, NUL included */
 #define SCALES_SHM_PATH_MAX 256       /* path, NUL included */
 #define SCALES_SHM_ENTRY_SIZE 384
@@ -45,6 +47,16 @@
 /* header.flags */
 #define SCALES_SHM_F_RSEQ 0x1   /* the creator updates stripes with rseq */
 #define SCALES_SHM_F_CLOSED 0x2 /* writer closed cleanly and kept the file */
+#define SCALES_SHM_F_SLOTS                                                     \
+	0x4 /* stripes are slots assigned on first use
+                                   (1.3): slots_used, top_slots, stripe_top
+                                   say which stripes and bytes are in use */
+
+/* Slot map entries (writer-private): the byte offset of the CPU's slot
+ * from stripe 0, or for a CPU without one: none yet, or none ever (its
+ * slot could not be reserved). */
+#define SCALES_SHM_SLOT_NONE UINT64_MAX
+#define SCALES_SHM_SLOT_SHARED (UINT64_MAX - 1)
 
 /* entry.state */
 enum scales_shm_state {
@@ -103,18 +115,19 @@ enum scales_shm_merge {
  * field is naturally aligned; the struct has no implicit padding.
  */
 struct scales_shm_header {
-	char magic[8];                /*   0 */
-	uint16_t version_major;       /*   8 */
-	uint16_t version_minor;       /*  10 */
-	uint32_t header_size;         /*  12 sizeof(struct scales_shm_header) */
-	uint8_t byte_order;           /*  16 SCALES_SHM_BYTE_ORDER_LE */
-	uint8_t word_size;            /*  17 8 */
-	uint16_t entry_size;          /*  18 SCALES_SHM_ENTRY_SIZE */
-	uint32_t nstripes;            /*  20 possible CPUs + 1 shared stripe */
-	int32_t pid;                  /*  24 creator's pid (in its namespace) */
-	uint32_t flags;               /*  28 SCALES_SHM_F_* (atomic) */
-	uint64_t start_time;          /*  32 creator start, ticks since boot */
-	uint64_t creation_time_ns;    /*  40 CLOCK_REALTIME */
+	char magic[8];             /*   0 */
+	uint16_t version_major;    /*   8 */
+	uint16_t version_minor;    /*  10 */
+	uint32_t header_size;      /*  12 sizeof(struct scales_shm_header) */
+	uint8_t byte_order;        /*  16 SCALES_SHM_BYTE_ORDER_LE */
+	uint8_t word_size;         /*  17 8 */
+	uint16_t entry_size;       /*  18 SCALES_SHM_ENTRY_SIZE */
+	uint32_t nstripes;         /*  20 possible CPUs + 1 shared stripe (with
+	                      F_SLOTS: slots + 1, slots = possible CPUs) */
+	int32_t pid;               /*  24 creator's pid (in its namespace) */
+	uint32_t flags;            /*  28 SCALES_SHM_F_* (atomic) */
+	uint64_t start_time;       /*  32 creator start, ticks since boot */
+	uint64_t creation_time_ns; /*  40 CLOCK_REALTIME */
 	char app[SCALES_SHM_APP_MAX]; /* 48 NUL-terminated */
 	uint64_t capacity;            /* 112 file size in bytes */
 	uint64_t dir_offset;          /* 120 entry directory */
@@ -138,7 +151,13 @@ struct scales_shm_header {
 	uint64_t
 	    pid_ns; /* 248 inode of the creator's pid namespace, 0 = unknown */
 	uint8_t lock[SCALES_SHM_LOCK_SIZE]; /* 256 writer-private mutex */
-	/* 320: new fields are appended here, with header_size grown */
+	/* 320: format 1.3, meaningful with SCALES_SHM_F_SLOTS only */
+	uint32_t slots_used;      /* 320 per-CPU slots handed out (atomic) */
+	uint32_t top_slots;       /* 324 slots the top region is present in */
+	uint64_t stripe_top;      /* 328 start of the top region of every stripe
+	                        (atomic; only falls) */
+	uint64_t slot_map_offset; /* 336 writer-private: u64 per CPU */
+	/* 344: new fields are appended here, with header_size grown */
 };
 
 /*
@@ -186,7 +205,7 @@ struct scales_shm_string {
 #else
 #define SCALES_SHM_STATIC_ASSERT _Static_assert
 #endif
-SCALES_SHM_STATIC_ASSERT(sizeof(struct scales_shm_header) == 320,
+SCALES_SHM_STATIC_ASSERT(sizeof(struct scales_shm_header) == 344,
                          "header layout");
 SCALES_SHM_STATIC_ASSERT(offsetof(struct scales_shm_header, lock) == 256,
                          "lock offset");

@@ -201,15 +201,16 @@ void index_fill_handle(const scales_registry *reg, uint32_t idx,
 	uint64_t *stripe0 =
 	    (uint64_t *)(void *)(reg->base + reg->hdr->stripe_offset +
 	                         e->stripe_offset);
-	uint32_t stride = (uint32_t)(reg->hdr->stripe_size / 8);
+	/* the shared stripe lies past every slot */
+	uint64_t shared = (uint64_t)reg->shared * reg->hdr->stripe_size;
 	void *data = reg->base + e->data_offset;
 	n->kind = e->kind;
 	memset(&n->handle, 0, sizeof n->handle);
 	switch (e->kind) {
 	case SCALES_SHM_COUNTER:
 		n->handle.counter =
-		    (scales_counter){ stripe0, stride, reg->rseq_cpus,
-			              reg->shared };
+		    (scales_counter){ stripe0,        reg->slot_map, shared,
+			              reg->rseq_cpus, reg->shared,   0 };
 		break;
 	case SCALES_SHM_GAUGE_I64:
 		n->handle.gauge.value = data;
@@ -225,9 +226,13 @@ void index_fill_handle(const scales_registry *reg, uint32_t idx,
 		scales_histogram *h = &n->handle.histogram;
 		h->base = stripe0;
 		h->minmax = data;
-		h->stride = stride;
 		h->rseq_cpus = reg->rseq_cpus;
-		h->shared = reg->shared;
+		h->ncpu = reg->shared;
+		h->shared = shared;
+		h->slots = reg->slot_map;
+		/* slots past top_slots have no top region (alloc.c) */
+		h->limit =
+		    (uint64_t)reg->hdr->top_slots * reg->hdr->stripe_size;
 		h->sub_bits = (uint8_t)e->param[0];
 		h->unit_shift = (uint8_t)e->param[1];
 		h->last_bucket = e->param[2] - 1;

@@ -77,6 +77,10 @@ struct scales_registry {
 	 * child inherits marks that stay true: reservations are never undone.
 	 * Registry lock held. */
 	uint64_t reserved_data, reserved_stripe, reserved_strings;
+	/* The same for the top region of the stripes: [reserved_top,
+	 * stripe_size) is reserved in every stripe it is present in. */
+	uint64_t reserved_top;
+	uint64_t *slot_map; /* in the segment: CPU -> its slot's offset */
 
 	struct cds_lfht *index;   /* path -> index_node, lock-free lookups */
 	struct cds_lfht *strings; /* string -> string_node */
@@ -95,6 +99,7 @@ SCALES_HIDDEN int reg_check(const scales_registry *reg);
 SCALES_HIDDEN uint64_t now_ns(clockid_t clk);
 SCALES_HIDDEN int proc_start_time(pid_t pid, uint64_t *start);
 SCALES_HIDDEN int reg_own_task(const scales_registry *reg);
+SCALES_HIDDEN void reg_assign_slot(const uint64_t *slot_map, uint32_t cpu);
 
 /* error.c: the words behind scales_open()'s error (scales_error_detail) */
 SCALES_HIDDEN void error_detail_clear(void);
@@ -104,12 +109,17 @@ SCALES_HIDDEN void error_detail_add(const char *fmt, ...)
 /* lock.c: the segment's robust, process-shared mutex */
 SCALES_HIDDEN int shm_lock_init(struct scales_shm_header *hdr, int pshared);
 SCALES_HIDDEN int reg_lock(scales_registry *reg);
+SCALES_HIDDEN int reg_trylock(scales_registry *reg);
 SCALES_HIDDEN void reg_unlock(scales_registry *reg);
 
 /* alloc.c: space in the segment; caller holds the registry lock */
 SCALES_HIDDEN int alloc_entry(scales_registry *reg, uint32_t data_size,
-                              uint32_t stripe_size, uint32_t *idx,
+                              uint32_t stripe_size, bool top, uint32_t *idx,
                               bool *reused);
+SCALES_HIDDEN int alloc_slot(scales_registry *reg, uint32_t cpu);
+SCALES_HIDDEN uint32_t stripes_in_use(const scales_registry *reg, bool top);
+SCALES_HIDDEN void zero_stripes(scales_registry *reg,
+                                const struct scales_shm_entry *e);
 SCALES_HIDDEN void free_entry(scales_registry *reg, uint32_t idx);
 SCALES_HIDDEN int alloc_string(scales_registry *reg, const char *s, size_t len,
                                uint32_t *ref);

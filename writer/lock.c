@@ -94,6 +94,28 @@ int reg_lock(scales_registry *reg)
 	return 0;
 }
 
+/* reg_lock() that never waits (the update path's slot assignment):
+ * -EBUSY if either lock is held. */
+int reg_trylock(scales_registry *reg)
+{
+	int rc = reg_own_task(reg);
+	if (rc)
+		return rc;
+	if (pthread_mutex_trylock(&reg->local_lock))
+		return -EBUSY;
+	rc = pthread_mutex_trylock(shm_mutex(reg->hdr));
+	if (rc == EOWNERDEAD) {
+		repair(reg);
+		pthread_mutex_consistent(shm_mutex(reg->hdr));
+		rc = 0;
+	}
+	if (rc) {
+		pthread_mutex_unlock(&reg->local_lock);
+		return rc == EBUSY ? -EBUSY : -rc;
+	}
+	return 0;
+}
+
 void reg_unlock(scales_registry *reg)
 {
 	pthread_mutex_unlock(shm_mutex(reg->hdr));

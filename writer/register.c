@@ -27,8 +27,9 @@ static uint64_t sink_hist_minmax[2] = { UINT64_MAX, 0 };
 
 SCALES_API void scales_counter_sink(scales_counter *out)
 {
-	/* stride 0, no rseq CPUs: every update is an atomic add to one word */
-	*out = (scales_counter){ sink_counter_words, 0, 0, 0 };
+	/* no slot map, stride 0, no rseq CPUs: every update is an atomic add
+	 * to one word */
+	*out = (scales_counter){ sink_counter_words, NULL, 0, 0, 0, 0 };
 }
 
 SCALES_API void scales_histogram_sink(scales_histogram *out)
@@ -113,12 +114,7 @@ static void publish(scales_registry *reg, uint32_t idx, bool reused,
 	memset(e->path, 0, sizeof e->path);
 	memcpy(e->path, path, len);
 	if (reused) {
-		for (uint32_t s = 0; s < h->nstripes; s++)
-			zero_words((uint64_t *)(void *)(reg->base +
-			                                h->stripe_offset +
-			                                s * h->stripe_size +
-			                                e->stripe_offset),
-			           e->stripe_size / 8);
+		zero_stripes(reg, e);
 		if (e->data_size)
 			zero_words((uint64_t *)(void *)(reg->base +
 			                                e->data_offset),
@@ -242,7 +238,9 @@ int stat_register_labelled(scales_registry *reg, const char *path,
 	uint32_t dsz, ssz, idx;
 	bool reused;
 	scales_shm_kind_sizes(kind, hpp ? hpp->nbuckets : 0, &dsz, &ssz);
-	rc = alloc_entry(reg, dsz, ssz, &idx, &reused);
+	/* histograms in the top region: fewer slots (docs/format.md 8) */
+	rc = alloc_entry(reg, dsz, ssz, kind == SCALES_SHM_HISTOGRAM, &idx,
+	                 &reused);
 	if (!rc) {
 		publish(reg, idx, reused, kind, path, len, info, help, hpp,
 		        param0, labels);

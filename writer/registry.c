@@ -32,6 +32,11 @@
 #define DEFAULT_DATA_BYTES (1u << 20)
 #define DEFAULT_STRING_BYTES (1u << 20)
 #define PAGE 4096u
+/* Per-CPU slots of the top region (histograms): with the shared stripe,
+ * 7 x 9,224 bytes, so a default histogram costs at most 64 KiB whatever
+ * the number of CPUs; threads on further CPUs record on the shared stripe
+ * (docs/format.md, section 8). */
+#define TOP_SLOTS 6u
 
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static scales_registry *open_list;
@@ -319,9 +324,17 @@ static int layout(scales_registry *reg, const struct scales_options *o,
 	h.strings_offset = h.data_offset + data;
 	h.strings_capacity = strings;
 	h.strings_used = SCALES_SHM_STRINGS_FIRST;
-	h.stripe_offset = h.strings_offset + strings;
+	/* The slot map: a u64 per possible CPU, the byte offset of its
+	 * slot's stripe (what the hot path adds to a handle's base), or
+	 * SLOT_NONE until the CPU first updates a stripe (stripe.c). */
+	uint64_t map_bytes = ((uint64_t)ncpu * 8 + PAGE - 1) / PAGE * PAGE;
+	h.slot_map_offset = h.strings_offset + strings;
+	h.stripe_offset = h.slot_map_offset + map_bytes;
 	h.stripe_size = stripe;
 	h.capacity = h.stripe_offset + stripe * h.nstripes;
+	h.flags |= SCALES_SHM_F_SLOTS;
+	h.top_slots = ncpu < TOP_SLOTS ? ncpu : TOP_SLOTS;
+	h.stripe_top = stripe;
 
 	if (ftruncate(reg->fd, (off_t)h.capacity) != 0)
 		return -errno;
@@ -329,7 +342,8 @@ static int layout(scales_registry *reg, const struct scales_options *o,
 	 * initial strings_used, which readers copy) now; the rest as
 	 * allocations grow (alloc.c). */
 	if (reserve_range(reg, 0, SCALES_SHM_HEADER_REGION) ||
-	    reserve_range(reg, h.strings_offset, SCALES_SHM_STRINGS_FIRST))
+	    reserve_range(reg, h.strings_offset, SCALES_SHM_STRINGS_FIRST) ||
+	    reserve_range(reg, h.slot_map_offset, map_bytes))
 		return SCALES_E_FULL;
 	void *m = mmap(NULL, h.capacity, PROT_READ | PROT_WRITE, MAP_SHARED,
 	               reg->fd, 0);
@@ -342,9 +356,22 @@ static int layout(scales_registry *reg, const struct scales_options *o,
 	int rc = shm_lock_init(reg->hdr, PTHREAD_PROCESS_SHARED);
 	if (rc)
 		return rc;
+	reg->slot_map = (uint64_t *)(void *)(reg->base + h.slot_map_offset);
+	/* Before the rename: no other process sees the map yet. */
+	for (uint32_t c = 0; c < ncpu; c++)
+		reg->slot_map[c] = SCALES_SHM_SLOT_NONE;
+	reg->reserved_top = stripe;
 	reg->nstripes = h.nstripes;
 	reg->shared = (uint16_t)ncpu;
 	reg->rseq_cpus = rseq ? (uint16_t)ncpu : 0;
+	/* Test hook (benchmarks): slots handed at once to the CPUs with the
+	 * highest ids, as if they had updated, so that a small machine can
+	 * measure the memory of threads on many CPUs. Before the rename:
+	 * no lock needed yet. */
+	const char *taken = getenv("SCALES_TEST_TAKEN_SLOTS");
+	for (unsigned long k = taken ? strtoul(taken, NULL, 10) : 0, i = 0;
+	     i < k && i < ncpu; i++)
+		alloc_slot(reg, ncpu - 1 - (uint32_t)i);
 	return 0;
 }
 
@@ -514,6 +541,28 @@ SCALES_API int scales_close(scales_registry **regp)
 SCALES_API const char *scales_registry_path(const scales_registry *reg)
 {
 	return reg_check(reg) ? NULL : reg->path;
+}
+
+/*
+ * The update path's slow path met a CPU without a slot (stripe.c): gives
+ * it one in the registry whose map this is. Never waits: if the list or
+ * a registry lock is busy (a fork, a registration), the caller's add goes
+ * to the shared stripe and a later update tries again.
+ */
+void reg_assign_slot(const uint64_t *slot_map, uint32_t cpu)
+{
+	if (pthread_mutex_trylock(&open_lock))
+		return;
+	for (scales_registry *r = open_list; r; r = r->next_open) {
+		if (r->slot_map != slot_map)
+			continue;
+		if (reg_trylock(r) == 0) {
+			alloc_slot(r, cpu);
+			reg_unlock(r);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&open_lock);
 }
 
 /* ----------------------------------------------------- default registry */

@@ -16,10 +16,20 @@
 /*
  * The highest CPU id in /sys/devices/system/cpu/possible, plus one: every
  * CPU the kernel may ever report, including hot-pluggable ones.
+ * SCALES_TEST_POSSIBLE_CPUS=N (tests and benchmarks only) makes the
+ * library believe in N instead, so that a small machine can measure the
+ * cost of a large one; CPUs at or past N then update the shared stripe.
  */
 uint32_t possible_cpus(void)
 {
 	uint32_t n = 0;
+	const char *test = getenv("SCALES_TEST_POSSIBLE_CPUS");
+	if (test && *test) {
+		char *end;
+		unsigned long v = strtoul(test, &end, 10);
+		if (*end == 0 && v >= 1 && v <= 65534)
+			return (uint32_t)v;
+	}
 	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
 	if (f) {
 		char buf[4096];
@@ -73,25 +83,33 @@ bool rseq_usable(uint32_t ncpu)
 }
 
 /*
- * The atomic path. In rseq mode (rseq_cpus != 0) a thread gets here only
- * when its rseq area has no valid cpu id; it then adds to the shared stripe,
- * which no rseq sequence ever writes, so its locked add never races with a
- * non-locked one. Without rseq every writer uses locked adds, so the stripe
- * of sched_getcpu() (possibly stale by now: that costs only sharing, not
+ * The atomic path (scales__slot_add() in <scales/scales.h>). A CPU with no
+ * slot yet gets one here, if the registry's locks are free (never waited
+ * for); this very add still goes to the shared stripe. In rseq mode
+ * (rseq_cpus != 0) a thread gets here with no valid cpu id, no slot, or a
+ * slot at or past limit, and adds to the shared stripe, which no rseq
+ * sequence ever writes, so its locked add never races with a non-locked
+ * one. Without rseq every writer uses locked adds, so the slot of
+ * sched_getcpu() (possibly stale by now: that costs only sharing, not
  * correctness) is safe. ck_pr_add_64 is a full-barrier lock add on x86;
  * callers may rely only on its atomicity.
  */
-SCALES_API void scales__stripe_add_slow(uint64_t *base, uint32_t stride,
-                                        uint16_t rseq_cpus, uint16_t shared,
-                                        uint64_t n)
+SCALES_API void scales__slot_add_slow(uint64_t *base, const uint64_t *slots,
+                                      uint16_t rseq_cpus, uint16_t ncpu,
+                                      uint64_t limit, uint64_t shared,
+                                      uint64_t n)
 {
 	if (!base)
 		return; /* a zeroed handle, never registered: absorb */
-	uint32_t idx = shared;
-	if (rseq_cpus == 0) {
-		int cpu = sched_getcpu();
-		if (cpu >= 0 && (uint32_t)cpu < shared)
-			idx = (uint32_t)cpu;
+	uint64_t at = shared;
+	int cpu = slots ? sched_getcpu() : -1;
+	if (cpu >= 0 && cpu < ncpu) {
+		/* Acquire: pairs with alloc_slot()'s release of the entry. */
+		uint64_t s = __atomic_load_n(&slots[cpu], __ATOMIC_ACQUIRE);
+		if (s == SCALES_SHM_SLOT_NONE)
+			reg_assign_slot(slots, (uint32_t)cpu);
+		else if (rseq_cpus == 0 && s < limit)
+			at = s;
 	}
-	ck_pr_add_64(base + (size_t)idx * stride, n);
+	ck_pr_add_64((uint64_t *)(void *)((char *)base + at), n);
 }

@@ -82,11 +82,11 @@ result $? "bucket math of section 9" "$(cat "$tmp/err")"
 
 "$py" - "$seg" >"$tmp/err" 2>&1 <<'PY'
 import os, struct, sys
-b = open(sys.argv[1], 'rb').read(320)
+b = open(sys.argv[1], 'rb').read(344)
 magic, major, minor, hsize, order, word, esize, nstripes = \
     struct.unpack_from('<8sHHIBBHI', b, 0)
 assert (magic, major, hsize, order, word, esize) == \
-    (b'SCALESHM', 1, 320, 1, 8, 384), (magic, major, hsize, order, word, esize)
+    (b'SCALESHM', 1, 344, 1, 8, 384), (magic, major, hsize, order, word, esize)
 flags, = struct.unpack_from('<I', b, 28)
 assert flags & 2, 'SCALES_SHM_F_CLOSED after a kept close'
 capacity, dir_offset = struct.unpack_from('<QQ', b, 112)

@@ -228,15 +228,19 @@ struct scales_info {
 
 /*
  * The update handles. Documented ABI (docs/api.md); fields are private.
- * Counters and histograms are striped per CPU: the word for CPU c lives at
- * base + c * stride (in 64-bit words); stripe "shared" is written with
- * atomic adds by threads that cannot use the per-CPU path.
+ * Counters and histograms are striped per CPU: each CPU that updates gets
+ * a slot (a stripe) of its own on first use; slots[cpu], a map in the
+ * segment, is the byte offset of that stripe from stripe 0, so the CPU's
+ * word is at (char *)base + slots[cpu]. The shared stripe, at byte offset
+ * "shared", is written with atomic adds by threads that cannot use a slot.
  */
 typedef struct scales_counter {
-	uint64_t *base;
-	uint32_t stride;
-	uint16_t rseq_cpus; /* CPUs served by the rseq path; 0 = rseq off */
-	uint16_t shared;    /* the shared stripe's index (= number of CPUs) */
+	uint64_t *base;        /* the counter's word in stripe 0 */
+	const uint64_t *slots; /* ncpu entries, in the segment */
+	uint64_t shared;       /* every slot lies below the shared stripe */
+	uint16_t rseq_cpus;    /* CPUs served by the rseq path; 0 = rseq off */
+	uint16_t ncpu;         /* entries of slots[] */
+	uint32_t reserved;
 } scales_counter;
 
 typedef struct scales_gauge {
@@ -255,14 +259,16 @@ typedef struct scales_state {
 typedef struct scales_histogram {
 	uint64_t *base;   /* stripe 0: [0] sum, [1 + i] bucket i */
 	uint64_t *minmax; /* [0] min, [1] max (raw values, shared) */
-	uint32_t stride;
-	uint16_t rseq_cpus;
-	uint16_t shared;
+	const uint64_t *slots;
+	uint64_t shared;
+	uint64_t limit; /* slots at offsets below this one hold histograms */
 	uint32_t last_bucket;
+	uint16_t rseq_cpus;
+	uint16_t ncpu;
 	uint8_t sub_bits;
 	uint8_t unit_shift;
 	uint8_t clock; /* enum scales_clock, for timers */
-	uint8_t reserved;
+	uint8_t reserved[5];
 	uint64_t ns_mult; /* timers: ns = ticks * ns_mult >> 32 */
 } scales_histogram;
 
@@ -342,22 +348,29 @@ SCALES_API void scales_histogram_sink(scales_histogram *out);
 /* --------------------------------------------------------- the hot path */
 
 /* Out-of-line part of the striped add; not for direct use. */
-SCALES_API void scales__stripe_add_slow(uint64_t *base, uint32_t stride,
-                                        uint16_t rseq_cpus, uint16_t shared,
-                                        uint64_t n);
+SCALES_API void scales__slot_add_slow(uint64_t *base, const uint64_t *slots,
+                                      uint16_t rseq_cpus, uint16_t ncpu,
+                                      uint64_t limit, uint64_t shared,
+                                      uint64_t n);
 
 /*
- * Adds n to the word for the current CPU: base + cpu * stride.
+ * Adds n to the word of the current CPU's slot, at byte offset slots[cpu]
+ * from base, if that offset is below limit (counters: every slot;
+ * histograms: the first few, docs/format.md section 8).
  *
  * With rseq (x86-64, glibc >= 2.35 registered the thread): a restartable
- * sequence reads the cpu number from the thread's rseq area and commits with
- * a single non-locked add; the kernel restarts the sequence if the thread is
- * preempted or migrated before the add. No other CPU writes that word, so no
- * lock prefix is needed. Threads whose rseq area has no valid cpu (and every
- * thread in a process without rseq, rseq_cpus == 0) take the slow path:
- * an atomic add (ck_pr) to the stripe of sched_getcpu(), or to the shared
- * stripe in rseq mode, so that locked and non-locked adds never meet on one
- * word.
+ * sequence reads the cpu number from the thread's rseq area, its slot from
+ * the map, and commits with a single non-locked add; the kernel restarts
+ * the sequence if the thread is preempted or migrated before the add. No
+ * other CPU writes that slot (a slot belongs to one CPU for the segment's
+ * life, in every process that shares it), so no lock prefix is needed.
+ * Everything else takes the slow path: a CPU without a slot yet (the slow
+ * path gives it one, without waiting), a slot at or past limit, a thread
+ * whose rseq area has no valid cpu, and every thread in a process without
+ * rseq (rseq_cpus == 0). In rseq mode it adds atomically (ck_pr) to the
+ * shared stripe, which no restartable sequence writes, so locked and
+ * non-locked adds never meet on one word; without rseq every add is
+ * atomic, to the slot of sched_getcpu() or the shared stripe.
  *
  * The sequence's descriptor and abort handler are emitted into the object
  * that inlines this function: a plugin, say. The thread's rseq_cs is
@@ -370,66 +383,72 @@ SCALES_API void scales__stripe_add_slow(uint64_t *base, uint32_t stride,
  * kernel, acting for this very thread, reads rseq_cs, so program order is
  * all the ordering it needs.
  */
-static inline void scales__stripe_add(uint64_t *base, uint32_t stride,
-                                      uint16_t rseq_cpus, uint16_t shared,
-                                      uint64_t n)
+static inline void scales__slot_add(uint64_t *base, const uint64_t *slots,
+                                    uint16_t rseq_cpus, uint16_t ncpu,
+                                    uint64_t limit, uint64_t shared, uint64_t n)
 {
 #if SCALES_HAVE_RSEQ_ASM
 	/* rseq_cs descriptor in __rseq_cs; the abort handler, preceded by the
 	 * signature glibc registered (RSEQ_SIG), in __rseq_failure. The
 	 * abort handler jumps back to re-arm rseq_cs and retry.
 	 * The critical section is [1, 2): the add at its end is the commit.
+	 * The slot map load needs no ordering of its own: an entry changes
+	 * once, from "none" to a slot published (release) after its stripe
+	 * was reserved, and the add depends on the loaded value.
 	 * The clear of rseq_cs comes after 2, outside the section: were the
 	 * thread preempted between the add and the clear, the kernel sees an
 	 * ip past the section, clears rseq_cs itself and does not restart,
 	 * so the add is never replayed. */
-	__asm__ goto(
-	    ".pushsection __rseq_cs, \"aw\"\n\t"
-	    ".balign 32\n\t"
-	    "3:\n\t"
-	    ".long 0x0, 0x0\n\t"
-	    ".quad 1f, (2f - 1f), 4f\n\t"
-	    ".popsection\n\t"
-	    ".pushsection __rseq_failure, \"ax\"\n\t"
-	    ".byte 0x0f, 0xb9, 0x3d\n\t"
-	    ".long 0x53053053\n\t"
-	    "4:\n\t"
-	    "jmp 0f\n\t"
-	    ".popsection\n\t"
-	    "0:\n\t"
-	    "leaq 3b(%%rip), %%rax\n\t"
-	    "movq %%rax, %%fs:8(%[off])\n\t"
-	    "1:\n\t"
-	    "movl %%fs:4(%[off]), %%eax\n\t"
-	    "cmpl %k[ncpu], %%eax\n\t"
-	    "jae %l[slow]\n\t"
-	    "imulq %[stride], %%rax\n\t"
-	    "addq %[n], (%[base], %%rax, 8)\n\t"
-	    "2:\n\t"
-	    "movq $0, %%fs:8(%[off])\n\t"
-	    :
-	    : [off] "r"(__rseq_offset), [ncpu] "r"((uint32_t)rseq_cpus),
-	      [stride] "r"((uint64_t)stride), [base] "r"(base), [n] "r"(n)
-	    : "rax", "memory", "cc"
-	    : slow);
+	__asm__ goto(".pushsection __rseq_cs, \"aw\"\n\t"
+	             ".balign 32\n\t"
+	             "3:\n\t"
+	             ".long 0x0, 0x0\n\t"
+	             ".quad 1f, (2f - 1f), 4f\n\t"
+	             ".popsection\n\t"
+	             ".pushsection __rseq_failure, \"ax\"\n\t"
+	             ".byte 0x0f, 0xb9, 0x3d\n\t"
+	             ".long 0x53053053\n\t"
+	             "4:\n\t"
+	             "jmp 0f\n\t"
+	             ".popsection\n\t"
+	             "0:\n\t"
+	             "leaq 3b(%%rip), %%rax\n\t"
+	             "movq %%rax, %%fs:8(%[off])\n\t"
+	             "1:\n\t"
+	             "movl %%fs:4(%[off]), %%eax\n\t"
+	             "cmpl %k[ncpu], %%eax\n\t"
+	             "jae %l[slow]\n\t"
+	             "movq (%[slots], %%rax, 8), %%rax\n\t"
+	             "cmpq %[limit], %%rax\n\t"
+	             "jae %l[slow]\n\t"
+	             "addq %[n], (%[base], %%rax)\n\t"
+	             "2:\n\t"
+	             "movq $0, %%fs:8(%[off])\n\t"
+	             :
+	             : [off] "r"(__rseq_offset),
+	               [ncpu] "r"((uint32_t)rseq_cpus), [slots] "r"(slots),
+	               [limit] "r"(limit), [base] "r"(base), [n] "r"(n)
+	             : "rax", "memory", "cc"
+	             : slow);
 	return;
 slow:
-	/* Left the section before the commit (no valid cpu, or rseq off):
-	 * rseq_cs may still point at this object's descriptor. Clear it
-	 * before leaving this object; the ip is already past the section, so
-	 * a preemption in between only clears it early. */
+	/* Left the section before the commit (no valid cpu, no slot, or
+	 * rseq off): rseq_cs may still point at this object's descriptor.
+	 * Clear it before leaving this object; the ip is already past the
+	 * section, so a preemption in between only clears it early. */
 	__asm__ __volatile__("movq $0, %%fs:8(%0)"
 	                     :
 	                     : "r"(__rseq_offset)
 	                     : "memory");
 #endif
-	scales__stripe_add_slow(base, stride, rseq_cpus, shared, n);
+	scales__slot_add_slow(base, slots, rseq_cpus, ncpu, limit, shared, n);
 }
 
-/* Adds n to the counter. Never blocks; see scales__stripe_add(). */
+/* Adds n to the counter. Never blocks; see scales__slot_add(). */
 static inline void scales_counter_add(const scales_counter *c, uint64_t n)
 {
-	scales__stripe_add(c->base, c->stride, c->rseq_cpus, c->shared, n);
+	scales__slot_add(c->base, c->slots, c->rseq_cpus, c->ncpu, c->shared,
+	                 c->shared, n);
 }
 
 /* Adds 1 to the counter. */
@@ -515,9 +534,10 @@ static inline void scales_histogram_record(const scales_histogram *h,
 {
 	uint32_t b = scales_histogram_bucket(v, h->sub_bits, h->unit_shift,
 	                                     h->last_bucket);
-	scales__stripe_add(h->base + 1 + b, h->stride, h->rseq_cpus, h->shared,
-	                   1);
-	scales__stripe_add(h->base, h->stride, h->rseq_cpus, h->shared, v);
+	scales__slot_add(h->base + 1 + b, h->slots, h->rseq_cpus, h->ncpu,
+	                 h->limit, h->shared, 1);
+	scales__slot_add(h->base, h->slots, h->rseq_cpus, h->ncpu, h->limit,
+	                 h->shared, v);
 	uint64_t m = __atomic_load_n(&h->minmax[1], __ATOMIC_RELAXED);
 	while (SCALES_UNLIKELY(v > m) &&
 	       !__atomic_compare_exchange_n(&h->minmax[1], &m, v, true,

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_slots.c: per-CPU slots (issue 17.1, docs/format.md section 8).
+ * Memory per stat follows the CPUs a process runs on, not the CPUs the
+ * machine may have (SCALES_TEST_POSSIBLE_CPUS makes the library believe in
+ * 1024); totals stay exact while threads of two processes change their
+ * affinity under the updates, in every mode of the update path.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+
+/* ------------------------------------------------------------ helpers */
+
+/* The CPUs this process may run on, at most max of them. */
+static int online_cpus(int *cpus, int max)
+{
+	cpu_set_t set;
+	cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+	int n = 0;
+	for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = c;
+	return n;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof set, &set), 0);
+}
+
+static uint64_t resident(const char *path)
+{
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	return (uint64_t)st.st_blocks * 512;
+}
+
+/* ------------------------------------------------ memory per stat */
+
+#define NCOUNTERS 16384
+#define NHISTOS 64
+
+static scales_counter counters[NCOUNTERS];
+static scales_histogram histos[NHISTOS];
+
+struct toucher {
+	int cpu, ncounters, nhistos;
+};
+
+/* Pinned to one CPU: updates every stat once, so that the CPU takes its
+ * slot and the stats' words in it are written. */
+static void *touch(void *arg)
+{
+	struct toucher *t = arg;
+	pin(t->cpu);
+	for (int i = 0; i < t->ncounters; i++)
+		scales_counter_inc(&counters[i]);
+	for (int i = 0; i < t->nhistos; i++)
+		scales_histogram_record(&histos[i], 1000);
+	return NULL;
+}
+
+static void touch_on(const int *cpus, int ncpus, int nc, int nh)
+{
+	pthread_t t[2];
+	struct toucher a[2];
+	for (int i = 0; i < ncpus; i++) {
+		a[i] = (struct toucher){ cpus[i], nc, nh };
+		pthread_create(&t[i], NULL, touch, &a[i]);
+	}
+	for (int i = 0; i < ncpus; i++)
+		pthread_join(t[i], NULL);
+}
+
+/*
+ * 1,024 possible CPUs, threads on (at most) 2: a counter must cost at most
+ * 512 bytes and a default histogram at most 64 KiB of the file's resident
+ * space (its directory entry included), as measured by st_blocks.
+ */
+Test(slots, memory_follows_cpus_used, .timeout = 120)
+{
+	fresh_dir();
+	setenv("SCALES_TEST_POSSIBLE_CPUS", "1024", 1);
+	struct scales_options o;
+	scales_options_init(&o);
+	o.app = "slotmem";
+	o.flags = SCALES_NO_SAMPLER;
+	o.max_entries = NCOUNTERS + NHISTOS + 16;
+	scales_registry *reg = NULL;
+	cr_assert_eq(scales_open(&o, &reg), 0);
+	const char *path = scales_registry_path(reg);
+	int cpus[2];
+	int ncpus = online_cpus(cpus, 2);
+
+	/* the first stats of each kind take the fixed costs */
+	cr_assert_eq(scales_counter_get(reg, "/warm/c", NULL, &counters[0]), 0);
+	cr_assert_eq(scales_histogram_get(reg, "/warm/h", NULL, NULL,
+	                                  &histos[0]),
+	             0);
+	touch_on(cpus, ncpus, 1, 1);
+
+	uint64_t b0 = resident(path);
+	for (int i = 0; i < NCOUNTERS; i++) {
+		char p[64];
+		snprintf(p, sizeof p, "/c/%d", i);
+		cr_assert_eq(scales_counter_get(reg, p, NULL, &counters[i]), 0);
+	}
+	touch_on(cpus, ncpus, NCOUNTERS, 0);
+	uint64_t b1 = resident(path);
+	for (int i = 0; i < NHISTOS; i++) {
+		char p[64];
+		snprintf(p, sizeof p, "/h/%d", i);
+		cr_assert_eq(scales_histogram_get(reg, p, NULL, NULL,
+		                                  &histos[i]),
+		             0);
+	}
+	touch_on(cpus, ncpus, 0, NHISTOS);
+	uint64_t b2 = resident(path);
+
+	double per_counter = (double)(b1 - b0) / NCOUNTERS;
+	double per_histo = (double)(b2 - b1) / NHISTOS;
+	cr_log_info("1024 possible CPUs, threads on %d: %.1f B per counter, "
+	            "%.1f B per histogram",
+	            ncpus, per_counter, per_histo);
+	cr_assert_leq(per_counter, 512.0, "%.1f bytes per counter",
+	              per_counter);
+	cr_assert_leq(per_histo, 65536.0, "%.1f bytes per histogram",
+	              per_histo);
+
+	/* and the values are all there */
+	struct scales_snapshot *s = snap(reg);
+	cr_assert_eq(must_find(s, "/c/16383")->v.u64, (uint64_t)ncpus);
+	cr_assert_eq(must_find(s, "/h/63")->hist.count, (uint64_t)ncpus);
+	scales_snapshot_free(&s);
+	scales_close(&reg);
+}
+
+/* ------------------------------------ exactness under affinity changes */
+
+#define ROUNDS 200
+#define PER_ROUND 1000
+#define THREADS 4
+
+static scales_counter g_count;
+static scales_histogram g_hist;
+static int g_cpus[2], g_ncpus;
+
+/* Each round on another affinity: CPU a, CPU b, then every CPU (the
+ * scheduler migrates the thread as it likes), so that updates run on
+ * every CPU, through slots taken while others update, and through the
+ * shared stripe. */
+static void *churn(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+	cpu_set_t all;
+	CPU_ZERO(&all);
+	for (int i = 0; i < g_ncpus; i++)
+		CPU_SET(g_cpus[i], &all);
+	for (int r = 0; r < ROUNDS; r++) {
+		int k = (r + id) % 3;
+		if (k < 2)
+			pin(g_cpus[k % g_ncpus]);
+		else
+			sched_setaffinity(0, sizeof all, &all);
+		for (int i = 0; i < PER_ROUND; i++) {
+			scales_counter_inc(&g_count);
+			scales_histogram_record(&g_hist, (uint64_t)i + 1);
+		}
+	}
+	return NULL;
+}
+
+static void run_churn(void)
+{
+	pthread_t t[THREADS];
+	for (int i = 0; i < THREADS; i++)
+		pthread_create(&t[i], NULL, churn, (void *)(intptr_t)i);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+}
+
+/* The totals, read by the reader library in a third process. */
+static void read_totals(const char *path, uint64_t out[3])
+{
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t p = fork();
+	cr_assert_geq(p, 0);
+	if (p == 0) {
+		close(fds[0]);
+		uint64_t v[3] = { UINT64_MAX, UINT64_MAX, UINT64_MAX };
+		char err[256];
+		scales_segment *seg;
+		struct scales_snapshot *s;
+		if (scales_segment_open(path, 0, &seg, err, sizeof err) == 0 &&
+		    scales_snapshot_take(seg, 0, &s, err, sizeof err) == 0) {
+			const struct scales_metric *c =
+			    scales_snapshot_find(s, "/churn/count");
+			const struct scales_metric *h =
+			    scales_snapshot_find(s, "/churn/hist");
+			if (c && h && h->hist.sum_hi == 0) {
+				v[0] = c->v.u64;
+				v[1] = h->hist.count;
+				v[2] = h->hist.sum;
+			}
+		}
+		_exit(write(fds[1], v, sizeof v) == sizeof v ? 0 : 2);
+	}
+	close(fds[1]);
+	cr_assert_eq(read(fds[0], out, 3 * sizeof *out),
+	             (ssize_t)(3 * sizeof *out));
+	close(fds[0]);
+	int st;
+	waitpid(p, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* THREADS threads here and THREADS in a forked child, every one changing
+ * its affinity 200 times while it updates a counter and a histogram. */
+static void exact_under_churn(unsigned flags)
+{
+	fresh_dir();
+	g_ncpus = online_cpus(g_cpus, 2);
+	scales_registry *reg = open_reg("churn", flags, 0);
+	cr_assert_eq(scales_counter_get(reg, "/churn/count", NULL, &g_count),
+	             0);
+	cr_assert_eq(scales_histogram_get(reg, "/churn/hist", NULL, NULL,
+	                                  &g_hist),
+	             0);
+	pid_t child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		run_churn();
+		_exit(0);
+	}
+	run_churn();
+	int st;
+	waitpid(child, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+	uint64_t v[3];
+	read_totals(scales_registry_path(reg), v);
+	uint64_t n = 2ull * THREADS * ROUNDS * PER_ROUND;
+	/* each round records 1 .. PER_ROUND */
+	uint64_t sum =
+	    2ull * THREADS * ROUNDS * PER_ROUND * (PER_ROUND + 1) / 2;
+	cr_assert_eq(v[0], n, "counter: %lu, want %lu", (unsigned long)v[0],
+	             (unsigned long)n);
+	cr_assert_eq(v[1], n, "histogram count: %lu, want %lu",
+	             (unsigned long)v[1], (unsigned long)n);
+	cr_assert_eq(v[2], sum, "histogram sum: %lu, want %lu",
+	             (unsigned long)v[2], (unsigned long)sum);
+	scales_close(&reg);
+}
+
+Test(slots, exact_under_affinity_changes_rseq, .timeout = 300)
+{
+	exact_under_churn(0);
+}
+
+Test(slots, exact_under_affinity_changes_fallback, .timeout = 300)
+{
+	exact_under_churn(SCALES_NO_RSEQ);
+}
+
+/* One possible CPU: CPU 1 has no slot (nor a map entry), its updates take
+ * the shared stripe with locked adds while CPU 0's are rseq adds. */
+Test(slots, exact_with_cpus_past_the_map, .timeout = 300)
+{
+	setenv("SCALES_TEST_POSSIBLE_CPUS", "1", 1);
+	exact_under_churn(0);
+}
+
+/* Six slots taken before any thread runs: the real CPUs get slots 6 and
+ * 7, past the histograms' six, so their histogram records take the shared
+ * stripe while their counter adds take their slots. */
+Test(slots, exact_with_histograms_on_the_shared_stripe, .timeout = 300)
+{
+	setenv("SCALES_TEST_POSSIBLE_CPUS", "16", 1);
+	setenv("SCALES_TEST_TAKEN_SLOTS", "6", 1);
+	exact_under_churn(0);
+}
