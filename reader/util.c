@@ -187,6 +187,11 @@ void r_guard_leave(void)
 	r_tls_jb = NULL;
 }
 
+SCALES_READER_API bool scales_label_name_ok(const char *s, size_t n)
+{
+	return s && scales_shm_label_name_ok(s, n);
+}
+
 SCALES_READER_API bool scales_metric_label(const struct scales_metric *m,
                                            size_t i, struct scales_label *out)
 {

@@ -750,3 +750,38 @@ Test(agree, segment_name_and_start_time)
 	scales_segment_close(&seg);
 	scales_close(&reg);
 }
+
+/* A label name the writer refuses, the readers (scales-export's label
+ * rules) refuse, and the other way round: every byte at every position of
+ * short names, the length limit and the reserved names. */
+Test(agree, label_names)
+{
+	static const char *const fixed[] = {
+		"a",   "_",        "__x", "_x",  "0a",   "a0",       "app",
+		"pid", "instance", "le",  "key", "code", "Label",    "a-b",
+		"a b", "",         "x.y", "é",   "job_", "quantile",
+	};
+	char name[80];
+	size_t nfixed = sizeof(fixed) / sizeof(*fixed);
+	for (size_t i = 0; i < nfixed + 3 * 256 + 4; i++) {
+		if (i < nfixed) {
+			snprintf(name, sizeof(name), "%s", fixed[i]);
+		} else if (i < nfixed + 3 * 256) {
+			/* byte c alone, first and last of three */
+			size_t k = i - nfixed;
+			int c = (int)(k % 256) ? (int)(k % 256) : 'z';
+			const char *form[] = { "%c", "%cab", "ab%c" };
+			snprintf(name, sizeof(name), form[k / 256], c);
+		} else {
+			/* 62, 63, 64 and 65 bytes */
+			size_t n = 62 + (i - nfixed - 3 * 256);
+			memset(name, 'l', n);
+			name[n] = '\0';
+		}
+		bool writer = scales_label_check(name) == 0;
+		bool reader = scales_label_name_ok(name, strlen(name));
+		cr_assert_eq(writer, reader,
+		             "label name \"%s\": writer %d reader %d", name,
+		             writer, reader);
+	}
+}

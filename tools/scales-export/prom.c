@@ -424,27 +424,6 @@ struct label_rule {
 static struct label_rule *rules;
 static size_t nrules;
 
-/* A label name as the segment's rules want it (docs/format.md section 5,
- * "Labels"), so a rule's list reads as a writer's would. */
-static bool rule_name_ok(const char *s, size_t n)
-{
-	static const char *const taken[] = { "app",      "pid", "uid",
-		                             "le",       "key", "state",
-		                             "quantile", "job", "instance" };
-	if (n == 0 || n > 63 || is_digit((unsigned char)s[0]) ||
-	    (n >= 2 && !memcmp(s, "__", 2)))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_lower((unsigned char)s[i]) &&
-		    !is_upper((unsigned char)s[i]) &&
-		    !is_digit((unsigned char)s[i]) && s[i] != '_')
-			return false;
-	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
-		if (strlen(taken[i]) == n && !memcmp(taken[i], s, n))
-			return false;
-	return true;
-}
-
 static int rule_parse(const char *text, struct label_rule *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -474,7 +453,7 @@ static int rule_parse(const char *text, struct label_rule *r)
 			continue;
 		/* a capture: the next name */
 		size_t n = strcspn(names, ",");
-		if (!rule_name_ok(names, n))
+		if (!scales_label_name_ok(names, n))
 			return -1;
 		for (const char *p = r->list; *p;) { /* a name once */
 			const char *e = strchr(p, '=') + 1;

@@ -533,6 +533,11 @@ struct scales_label {
 	unsigned component; /* 1-based */
 };
 
+/* Whether the n bytes at s are a label name the segment's rules accept
+ * (docs/format.md section 5, "Labels"): the one rule, for tools that take
+ * label names from their users (scales-export's label rules). */
+SCALES_READER_API bool scales_label_name_ok(const char *s, size_t n);
+
 /* Fills *out with label i (0-based) of m: false if m has no label i. */
 SCALES_READER_API bool scales_metric_label(const struct scales_metric *m,
                                            size_t i, struct scales_label *out);
