@@ -588,3 +588,123 @@ def test_descriptor_cache_keeps_nothing_alive():
   del k
   gc.collect()
   assert gone() is None
+
+
+class Worker(object):
+  status = scales.StateTimeStat('status')
+  busy = scales.StateTimeStat('busy')
+
+  def __init__(self, path='/worker'):
+    scales.init(self, path)
+
+
+class FakeClock(object):
+  def __init__(self):
+    self.t = 1000.0
+
+  def __call__(self):
+    return self.t
+
+
+@pytest.fixture
+def clock(monkeypatch):
+  c = FakeClock()
+  monkeypatch.setattr(scales, '_now', c)
+  return c
+
+
+def test_state_time_transitions_accumulate(clock):
+  w = Worker()
+  assert w.status['idle'] == 0.0
+  clock.t += 5  # state 0, not started: no time runs before the first set
+  assert w.status[0] == 0.0
+  w.status = 'idle'
+  clock.t += 2
+  assert w.status['idle'] == 2.0  # the current state's running time
+  w.status = 'idle'  # the same state: nothing changes
+  clock.t += 1
+  w.status = 'working'
+  clock.t += 4
+  w.status = 'idle'
+  clock.t += 0.5
+  assert w.status['idle'] == 3.5
+  assert w.status['working'] == 4.0
+  assert w.status[0] == 0.0 and w.status['never'] == 0.0
+  w.status.incr('working', 1.5)
+  assert w.status['working'] == 5.5
+  assert scales.getStats()['worker']['status'] == {'idle': 3.5,
+                                                   'working': 5.5}
+  # Readers outside the process: one double gauge per state, keys as
+  # written, the current state's time included.
+  m = read_metrics()
+  assert m['/worker/status/idle']['value'] == 3.5
+  assert m['/worker/status/working']['value'] == 5.5
+
+
+def test_state_time_is_per_instance(clock):
+  a, b = Worker('/a'), Worker('/b')
+  a.status = 'x'
+  clock.t += 3
+  b.status = 'y'  # the seed's shared state would end a's 'x' here
+  clock.t += 1
+  assert a.status['x'] == 4.0 and a.status.state == 'x'
+  assert b.status['y'] == 1.0 and b.status['x'] == 0.0
+
+
+def test_state_time_acquire_nests(clock):
+  w = Worker()
+  with w.busy.acquire():
+    assert w.busy.state == 1
+    clock.t += 1
+    with w.busy.acquire():
+      assert w.busy.state == 2
+      clock.t += 2
+    assert w.busy.state == 1
+    clock.t += 3
+  assert w.busy.state == 0
+  clock.t += 10
+  with pytest.raises(RuntimeError):
+    with w.busy.acquire():
+      clock.t += 1
+      raise RuntimeError('the body raised')
+  assert w.busy.state == 0  # decremented all the same
+  assert w.busy[1] == 5.0 and w.busy[2] == 2.0
+  assert w.busy[0] == 10.0
+  out = io.StringIO()
+  formats.jsonFormat(out, statDict=scales.getStats())
+  assert json.loads(out.getvalue())['worker']['busy'] == {
+      '0': 10.0, '1': 5.0, '2': 2.0}
+  m = read_metrics()
+  assert m['/worker/busy/1']['value'] == 5.0
+  assert m['/worker/busy/2']['value'] == 2.0
+
+
+def test_state_time_utf8_keys_reach_readers(clock):
+  w = Worker()
+  w.status = 'attente à Zürich'
+  clock.t += 2
+  w.status = 'fini'
+  clock.t += 1
+  scales.getStats()  # brings the current state's time up to date
+  m = read_metrics()
+  # The key in the path, escaped by libscales's rule (the reader library
+  # gives `key` only for integer children of a dict).
+  assert m['/worker/status/' + _scales.component('attente à Zürich')][
+      'value'] == 2.0
+  assert m['/worker/status/fini']['value'] == 1.0
+
+
+def test_state_time_grows_for_readers_from_the_sampler(fast_sampler):
+  # Real time: nothing in this process reads or sets the stat after the
+  # first set, and the reader sees the current state's time grow.
+  w = Worker()
+  w.status = 'waiting'
+  time.sleep(0.05)
+  wait_for(lambda: (metric_value('/worker/status/waiting') or 0) >= 0.05,
+           'the current state\'s time written by the sampler')
+  first = metric_value('/worker/status/waiting')
+  wait_for(lambda: metric_value('/worker/status/waiting') > first,
+           'the time growing')
+  assert w.status['waiting'] >= first
+  w.status = 'done'
+  assert w.status['waiting'] >= 0.05

@@ -15,6 +15,7 @@ segment forces.
 import atexit
 import builtins
 import collections
+import contextlib
 import inspect
 import itertools
 import json
@@ -32,6 +33,7 @@ __all__ = ['init', 'initChild', 'initChildOfType', 'collection', 'reset',
            'Stat', 'IntStat', 'DoubleStat', 'IntDictStat', 'StringDictStat',
            'SumAggregationStat', 'HistogramAggregationStat',
            'IntDictSumAggregationStat', 'PmfStat', 'NamedPmfDictStat',
+           'StateTimeStat',
            'StatContainerEncoder', 'ScalesError', 'PathError',
            'callableErrors', 'setSampleInterval']
 
@@ -318,13 +320,14 @@ def _write(handles, key, path, value):
 
 class _Sampled(object):
   """One callable set in a Stat, and the handle its values go to."""
-  __slots__ = ('path', 'fn', 'pid', 'handles')
+  __slots__ = ('path', 'fn', 'pid', 'handles', 'write')
 
-  def __init__(self, path, fn):
+  def __init__(self, path, fn, write=None):
     self.path = path
     self.fn = fn
     self.pid = os.getpid()
     self.handles = {}
+    self.write = write  # writes fn()'s value itself (StateTimeStat)
 
 
 class _Sampler(object):
@@ -352,13 +355,13 @@ class _Sampler(object):
   closed = False
 
   @classmethod
-  def register(cls, parent, name, fn):
+  def register(cls, parent, name, fn, write=None):
     try:
       path = _join(parent, name)
     except PathError:
       return  # too long for the segment: stays in the process
     with cls.lock:
-      cls.entries[path] = _Sampled(path, fn)
+      cls.entries[path] = _Sampled(path, fn, write)
       if cls.thread is None and not cls.closed:
         cls.thread = threading.Thread(target=cls._run, name='scales-sampler',
                                       daemon=True)
@@ -402,7 +405,10 @@ class _Sampler(object):
       # reset() or a new value between the call and here, or the
       # segment's closing at exit, drops the value.
       if not cls.closed and cls.entries.get(entry.path) is entry:
-        _write(entry.handles, 0, lambda: entry.path, value)
+        if entry.write is not None:
+          entry.write(value)
+        else:
+          _write(entry.handles, 0, lambda: entry.path, value)
 
   @classmethod
   def _run(cls):
@@ -698,6 +704,151 @@ class StringDictStat(IntDictStat):
 
   def _make(self, instance, container):
     return StringDict(self, instance, _join(container._path, self._name))
+
+
+def _now():
+  """StateTimeStat's clock: seconds, monotonic (tests replace it)."""
+  return time.monotonic()
+
+
+class StateTimeDict(dict):
+  """Seconds spent in each state of a StateTimeStat: d[state] is the
+  accumulated time (0.0 for a state never entered), plus, for the current
+  state, the time since it was entered. As a dict (getStats(), the pages)
+  it holds the same values as of the last getStats().
+
+  Readers see one double gauge per state at <stat path>/<state> (a dict
+  in the segment, so keys show as written): this process adds to it what
+  it accumulated since it last wrote, when it leaves or enters a state,
+  on incr(), and, for the current state, from the sampler thread; forked
+  workers therefore add up. Thread-safe: one lock orders the changes and
+  the writes, so a reader never sees a state's time go back."""
+
+  def __init__(self, parent, instance, container):
+    dict.__init__(self)
+    self.parent = parent
+    self.instance = instance
+    self._path = path = _join(container, parent.getName())
+    self._lock = threading.RLock()
+    self.state = 0
+    self._since = None  # when the current state began; None: not started
+    self._totals = {}  # state -> seconds, the current run excluded
+    self._written = {}  # state -> seconds this process added to its gauge
+    self._handles = {}  # state -> gauge; None: stays in the process
+    try:
+      _scales.dict(path)  # readers show the states as written
+    except ScalesError:
+      pass
+    _Sampler.register(container, parent.getName(), _now, self._writeCurrent)
+
+  def _value(self, state, now):
+    total = self._totals.get(state, 0.0)
+    if state == self.state and self._since is not None:
+      total += now - self._since
+    return total
+
+  def __getitem__(self, state):
+    with self._lock:
+      return self._value(state, _now())
+
+  def get(self, state, default=0.0):
+    with self._lock:
+      if state in self._totals or state == self.state:
+        return self._value(state, _now())
+      return default
+
+  def _write(self, state, now):
+    """Adds to state's gauge what this process accumulated since its last
+    write (lock held). Never raises: a state the segment cannot hold (a
+    path too long, say) stays in this process."""
+    handle = self._handles.get(state, False)
+    if handle is None:
+      return
+    try:
+      if handle is False:
+        handle = self._handles[state] = _scales.gauge_f64(
+            _join(self._path, state))
+      value = self._value(state, now)
+      handle.add(value - self._written.get(state, 0.0))
+      self._written[state] = value
+    except (ScalesError, PathError, OverflowError):
+      self._handles[state] = None
+
+  def _writeCurrent(self, now):
+    # The sampler thread, holding _Sampler.lock (then ours: the only order
+    # the two are taken in).
+    with self._lock:
+      if self._since is not None:
+        self._write(self.state, max(now, self._since))
+
+  def incr(self, state, seconds):
+    """Adds seconds to state's time."""
+    with self._lock:
+      self._totals[state] = self._totals.get(state, 0.0) + seconds
+      self._write(state, _now())
+
+  def _set(self, value):
+    with self._lock:
+      if value == self.state:
+        return
+      now = _now()
+      old = self.state
+      if self._since is not None:
+        self._totals[old] = self._value(old, now)
+        self._since = now  # old's run is in its total now
+        self._write(old, now)
+      self.state = value
+      self._since = now
+      self._write(value, now)  # the new state's key appears at once
+
+  def _add(self, n):
+    with self._lock:
+      self._set(self.state + n)
+
+  @contextlib.contextmanager
+  def acquire(self):
+    """The (integer) state plus one for the body of the with statement:
+    how many are in it at once, and how long each count lasted."""
+    self._add(1)
+    try:
+      yield self
+    finally:
+      self._add(-1)
+
+  def refresh(self):
+    with self._lock:
+      now = _now()
+      states = list(self._totals)
+      if self._since is not None and self.state not in self._totals:
+        states.append(self.state)
+      for state in states:
+        dict.__setitem__(self, state, self._value(state, now))
+    return self
+
+
+class StateTimeStat(Stat):
+  """Time spent in each state: `obj.stat = state` enters a state (setting
+  the current one does nothing); `obj.stat[state]` is the seconds spent
+  in it; `with obj.stat.acquire():` counts the bodies running at once.
+  The state is kept per instance (the seed kept it on the descriptor,
+  shared by every instance of the class): see the migration guide."""
+
+  def __init__(self, name, _=None):
+    Stat.__init__(self, name)
+
+  def __get__(self, instance, _=None):
+    if instance is None:
+      return self
+    container = _Stats.containerFor(instance)
+    d = container.get(self._name)
+    if d is None:
+      d = StateTimeDict(self, instance, container._path)
+      dict.__setitem__(container, self._name, d)
+      _Stats.bind(container, self._name, d.refresh, instance)
+    return d
+
+  def __set__(self, instance, value):
+    self.__get__(instance)._set(value)
 
 
 class AggregationStat(Stat):
