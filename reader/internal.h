@@ -154,6 +154,7 @@ struct scales_segment {
 	uint32_t uid;       /* st_uid at the last fstat: the owner */
 	struct r_layout lay;
 	struct r_cache cache;
+	struct r_spare *spare; /* NULL until the first snapshot */
 };
 
 /* Re-fstats seg, remaps if the file grew; SCALES_RE_TRUNCATED if it
@@ -223,6 +224,33 @@ struct r_decl {
 	uint32_t entry, generation;
 };
 
+/*
+ * The metrics array of a segment's last freed snapshot, for its next one:
+ * an array this large is a fresh mmap that free() hands back to the
+ * kernel, and the next snapshot would fault every page of it in again
+ * (a page fault per 32 metrics). Shared by the segment and its snapshots
+ * (refs), since a snapshot may be freed after its segment is closed, and
+ * in another thread.
+ */
+struct r_spare {
+	size_t refs;
+	/* NULL or a malloc'd array; its capacity in its first bytes */
+	struct scales_metric *metrics;
+};
+
+/* Arrays smaller than this are not kept: malloc's free lists reuse them,
+ * and a reader of many small segments keeps no second copy of each. */
+#define R_SPARE_MIN_BYTES ((size_t)1 << 20)
+
+/* A new spare holding one reference, or NULL. */
+R_HIDDEN struct r_spare *r_spare_new(void);
+R_HIDDEN void r_spare_unref(struct r_spare *sp);
+
+/* Makes s (empty) hold a reference to sp, and gives it sp's array if there
+ * is one; scales_snapshot_free() puts s's array back. */
+R_HIDDEN void r_snapshot_use_spare(struct scales_snapshot *s,
+                                   struct r_spare *sp);
+
 struct scales_snapshot_priv {
 	struct r_arena arena;
 	size_t cap; /* allocated metrics */
@@ -233,6 +261,7 @@ struct scales_snapshot_priv {
 	int32_t *pids;             /* merged: member pids */
 	struct r_pblock **pblocks; /* referenced path blocks (in the arena) */
 	size_t npblocks;
+	struct r_spare *spare; /* NULL, or where the metrics array goes */
 };
 
 /* Allocates an empty snapshot (metrics array of cap entries). */

@@ -48,11 +48,63 @@ int r_snapshot_reserve(struct scales_snapshot *s, size_t more)
 	return 0;
 }
 
+struct r_spare *r_spare_new(void)
+{
+	struct r_spare *sp = calloc(1, sizeof(*sp));
+	if (sp)
+		sp->refs = 1;
+	return sp;
+}
+
+void r_spare_unref(struct r_spare *sp)
+{
+	if (!sp || __atomic_sub_fetch(&sp->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	/* the last reference: no one else can reach the slot */
+	free(sp->metrics);
+	free(sp);
+}
+
+void r_snapshot_use_spare(struct scales_snapshot *s, struct r_spare *sp)
+{
+	__atomic_add_fetch(&sp->refs, 1, __ATOMIC_RELAXED);
+	s->priv->spare = sp;
+	/* acquire: the array's bytes (its capacity) as the thread that put
+	 * it there wrote them */
+	struct scales_metric *m =
+	    __atomic_exchange_n(&sp->metrics, NULL, __ATOMIC_ACQUIRE);
+	if (m) {
+		size_t cap;
+		memcpy(&cap, m, sizeof(cap));
+		s->metrics = m;
+		s->priv->cap = cap;
+	}
+}
+
+/* Puts s's metrics array into its spare if it is worth keeping. */
+static void spare_put(struct scales_snapshot *s)
+{
+	struct scales_snapshot_priv *p = s->priv;
+	if (!s->metrics || p->cap * sizeof(*s->metrics) < R_SPARE_MIN_BYTES)
+		return;
+	size_t cap = p->cap;
+	memcpy(s->metrics, &cap, sizeof(cap));
+	/* release: the capacity just written, for the acquire that takes it;
+	 * a spare already there is the older one: freed */
+	free(__atomic_exchange_n(&p->spare->metrics, s->metrics,
+	                         __ATOMIC_ACQ_REL));
+	s->metrics = NULL;
+}
+
 void scales_snapshot_free(struct scales_snapshot **snap)
 {
 	if (!snap || !*snap)
 		return;
 	struct scales_snapshot *s = *snap;
+	if (s->priv && s->priv->spare) {
+		spare_put(s);
+		r_spare_unref(s->priv->spare);
+	}
 	if (s->priv) {
 		r_pblocks_unref(s->priv->pblocks, s->priv->npblocks);
 		r_arena_free(&s->priv->arena);

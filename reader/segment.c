@@ -391,6 +391,7 @@ void scales_segment_close(scales_segment **segp)
 		close(seg->fd);
 	free(seg->path);
 	r_cache_reset(&seg->cache); /* snapshots keep their blocks */
+	r_spare_unref(seg->spare);  /* and their spare */
 	free(seg);
 	*segp = NULL;
 }

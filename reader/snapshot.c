@@ -751,6 +751,13 @@ int scales_snapshot_take(scales_segment *seg, unsigned flags,
 	struct scales_snapshot *s = r_snapshot_new(0);
 	if (!s)
 		return r_fail(err, errlen, -ENOMEM, "out of memory");
+	/* the previous snapshot's metrics array, if it was freed: its pages
+	 * are faulted in already. Without a spare (out of memory), a fresh
+	 * array as before */
+	if (!seg->spare)
+		seg->spare = r_spare_new();
+	if (seg->spare)
+		r_snapshot_use_spare(s, seg->spare);
 	struct copy_ctx ctx;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.seg = seg;

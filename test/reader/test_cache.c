@@ -579,3 +579,55 @@ Test(cache, snapshots_outlive_their_segment)
 	scales_snapshot_free(&s2);
 	sb_free(b);
 }
+
+/* A large snapshot's metrics array, freed, serves the segment's next
+ * snapshot (no fresh pages to fault in), which shows what a fresh reader
+ * shows; a snapshot freed on another thread after its segment is closed
+ * still finds its spare. */
+static void *free_later(void *arg)
+{
+	scales_snapshot_free(arg);
+	return NULL;
+}
+
+Test(cache, large_metrics_array_reused)
+{
+	enum {
+		N = 20000
+	}; /* 2^15 slots, several MiB: kept */
+	struct sb_config cfg = { .dir_capacity = N + 64,
+		                 .stripe_size = 8 * N + 4096,
+		                 .strings_capacity = 8192 };
+	struct segbuild *b = sb_new("big", 7, 7, &cfg);
+	for (uint32_t i = 0; i < N; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "/big/%05u", i);
+		sb_counter_add(b, sb_counter(b, p, NULL), 0, i);
+	}
+	struct live lv;
+	live_open(&lv, b);
+	struct scales_snapshot *s1 = check(&lv, 0);
+	const struct scales_metric *a1 = s1->metrics;
+	scales_snapshot_free(&s1);
+	cr_assert_eq(lv.seg->spare->metrics, a1, "the array is kept");
+	/* changed values and a renamed entry: the reused array's old
+	 * contents show nowhere */
+	*counter_word(&lv, 5, 0) += 1000;
+	set_path(&lv, 7, "/big/zz");
+	ent(&lv, 7)->generation += 2;
+	struct scales_snapshot *s2 = check(&lv, 1);
+	cr_assert_eq(s2->metrics, a1, "the next snapshot reuses it");
+	cr_assert_null(lv.seg->spare->metrics);
+	cr_assert_eq(must_find(s2, "/big/00005")->v.u64, 1005);
+	cr_assert_str_eq(s2->metrics[N - 1].path, "/big/zz");
+	struct scales_snapshot *s3 = check(&lv, 2); /* a fresh array */
+	cr_assert_neq(s3->metrics, s2->metrics);
+	live_close(&lv);
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, free_later, &s2), 0);
+	pthread_join(t, NULL);
+	cr_assert_null(s2);
+	cr_assert_eq(must_find(s3, "/big/00005")->v.u64, 1005);
+	scales_snapshot_free(&s3); /* the last reference: frees the spare */
+	sb_free(b);
+}

@@ -598,7 +598,10 @@ struct scales_snapshot {
  * changed are sorted. Any difference, even a path rewritten in place under
  * the same generation, means full validation. This costs about 24 bytes per
  * entry plus the paths, kept until scales_segment_close(); open the segment
- * once and keep it to benefit. *out is owned by the caller.
+ * once and keep it to benefit. The metrics array of the segment's last
+ * freed snapshot, if 1 MiB or more, is kept for its next one (its pages
+ * faulted in already), until that snapshot or scales_segment_close().
+ * *out is owned by the caller.
  * Not concurrent with other calls on the same seg.
  */
 SCALES_READER_API int scales_snapshot_take(scales_segment *seg, unsigned flags,
