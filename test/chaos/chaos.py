@@ -578,8 +578,21 @@ def prom_families(text):
                 base = base[:-len(suf)]
         if base not in fam_path:
             continue
-        out.setdefault(fam_path[base], {})[(name, labels)] = value
+        out.setdefault(expand_labels(fam_path[base], labels),
+                       {})[(name, labels)] = value
     return out
+
+
+def expand_labels(path, labels):
+    """A labelled family's # HELP path (/endpoint/<endpoint>/latency) made
+    the sample's own path with its label values (docs/http.md)."""
+    if '<' not in path:
+        return path
+    vals = {k: re.sub(r'\\(.)', lambda m: '\n' if m.group(1) == 'n'
+                      else m.group(1), v)
+            for k, v in re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', labels)}
+    return re.sub(r'<(\w+)>', lambda m: vals.get(m.group(1), m.group(0)),
+                  path)
 
 
 def loop_metrics():
