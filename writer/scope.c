@@ -525,9 +525,7 @@ static int dict_init(scales_registry *reg, const char *path,
 SCALES_API int scales_dict_get(scales_registry *reg, const char *path,
                                const struct scales_info *info, scales_dict *out)
 {
-	if (!out)
-		return -EINVAL;
-	return dict_init(reg, path, NULL, info, out, NULL);
+	return scales_labelled_dict_get(reg, path, NULL, info, out);
 }
 
 SCALES_API int scales_labelled_dict_get(scales_registry *reg, const char *path,

@@ -230,11 +230,15 @@ static void render_group(struct render *r, const struct scales_group *g)
 		if (glen + 4 * plen + 4 > NAME_MAX_BYTES)
 			continue;
 		const char *slash = strrchr(m->path, '/');
-		if ((m->flags & SCALES_MF_DERIVED) &&
-		    m->agg == SCALES_AGG_STATES && slash && slash != m->path) {
-			/* a state aggregate's count of children in one state:
-			 * the last component is a state value, named as such
-			 * (gname_state()), never as a child stat */
+		bool state = (m->flags & SCALES_MF_DERIVED) &&
+		             m->agg == SCALES_AGG_STATES;
+		bool key = m->flags & SCALES_MF_KEY;
+		if ((state || key) && slash && slash != m->path) {
+			/* the last component is a value the reader escaped
+			 * into a path component (docs/format.md, "Derived
+			 * paths"): a state aggregate's state value
+			 * (gname_state(), never a child stat) or a dict key
+			 * as written (gname_key(), Graphite's escaping) */
 			char dir[NAME_MAX_BYTES];
 			size_t dl = (size_t)(slash - m->path);
 			memcpy(dir, m->path, dl);
@@ -242,26 +246,12 @@ static void render_group(struct render *r, const struct scales_group *g)
 			l->base = glen + gname_path(l->name + glen, dir,
 			                            r->c->seed_names);
 			l->name[l->base++] = '.';
-			/* the reader escaped the value into a path component
-			 * (docs/format.md, "Derived paths"): name the value */
 			char val[NAME_MAX_BYTES];
 			size_t vl = scales_derived_value(slash + 1, val);
-			l->base += gname_state(l->name + l->base, val, vl);
-		} else if ((m->flags & SCALES_MF_KEY) && slash &&
-		           slash != m->path) {
-			/* a dict key: named as written (decoded from its
-			 * escaped path component), in Graphite's escaping */
-			char dir[NAME_MAX_BYTES];
-			size_t dl = (size_t)(slash - m->path);
-			memcpy(dir, m->path, dl);
-			dir[dl] = 0;
-			l->base = glen + gname_path(l->name + glen, dir,
-			                            r->c->seed_names);
-			l->name[l->base++] = '.';
-			char key[NAME_MAX_BYTES];
-			size_t kl = scales_derived_value(slash + 1, key);
-			l->base += gname_key(l->name + l->base, key, kl,
-			                     r->c->seed_names);
+			l->base += state ?
+			               gname_state(l->name + l->base, val, vl) :
+			               gname_key(l->name + l->base, val, vl,
+			                         r->c->seed_names);
 		} else {
 			l->base = glen + gname_path(l->name + glen, m->path,
 			                            r->c->seed_names);
