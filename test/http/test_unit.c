@@ -93,8 +93,13 @@ Test(escape, prometheus_label_and_help)
 	s = escaped(prom_help_escape, "a\"b\\c\nd");
 	cr_expect_str_eq(s, "a\"b\\\\c\\nd");
 	free(s);
-	s = escaped(prom_label_escape, "x\xffy\x01z\xc3\xa9");
-	cr_expect_str_eq(s, "x\xef\xbf\xbdy\xef\xbf\xbdz\xc3\xa9");
+	/* only invalid UTF-8 is replaced: a tab or another control
+	 * character is a valid label value and stands as itself */
+	s = escaped(prom_label_escape, "x\xffy\x01\t\rz\xc3\xa9");
+	cr_expect_str_eq(s, "x\xef\xbf\xbdy\x01\t\rz\xc3\xa9");
+	free(s);
+	s = escaped(prom_help_escape, "a\tb\x7f\xc3");
+	cr_expect_str_eq(s, "a\tb\x7f\xef\xbf\xbd");
 	free(s);
 	s = escaped(prom_label_escape, "<script>alert(1)</script>");
 	cr_expect_str_eq(s, "<script>alert(1)</script>");

@@ -200,8 +200,9 @@ enum prom_type {
 size_t prom_name(char *out, size_t len, const char *path, enum prom_type type,
                  unsigned unit);
 
-/* Appends s escaped as a label value (\\, \", \n; invalid UTF-8 and other
- * control characters as U+FFFD), without quotes. */
+/* Appends s escaped as a label value (\\, \", \n; every other UTF-8
+ * character as itself, tab and other control characters included; each
+ * byte of invalid UTF-8 as U+FFFD), without quotes. */
 void prom_label_escape(struct scales_buf *b, const char *s);
 
 /* Appends s escaped for a # HELP line (\\ and \n; as above). */

@@ -249,6 +249,10 @@ static bool canonical(const char *path)
 
 /* -------------------------------------------------------------- escaping */
 
+/* The text format escapes only \\, \n and (in a label value) \"; every
+ * other UTF-8 character, control characters included, stands as itself,
+ * so that a label value reads back as written. Only bytes that are not
+ * UTF-8 (never in a dict key: the writer refuses them) become U+FFFD. */
 static void escape(struct scales_buf *b, const char *str, bool quote)
 {
 	static const char fffd[] = "\xef\xbf\xbd";
@@ -264,8 +268,6 @@ static void escape(struct scales_buf *b, const char *str, bool quote)
 			buf_puts(b, "\\n");
 		} else if (c == '"' && quote) {
 			buf_puts(b, "\\\"");
-		} else if (c < 0x20 || c == 0x7f) {
-			buf_puts(b, fffd);
 		} else {
 			size_t l = scales_utf8_decode(s + i, n - i, NULL);
 			if (!l) {
