@@ -282,12 +282,27 @@ static int copy_histogram(struct kind_copy *k)
 		*k->hbuf = hbuf;
 		*k->hcap = nb + 1;
 	}
+	/* min and max first: a record adds its bucket before it lowers min
+	 * or raises max (docs/format.md, section 6), so with min <= max every
+	 * bucket outside [index(min), index(max)] is zero but for records
+	 * still in flight, which a copy may miss anyway. Both only move
+	 * outwards: a later copy reads a superset. Relaxed, as every word
+	 * here (only the range read depends on them). min > max (nothing
+	 * landed yet, or a first record in flight): every bucket */
+	uint64_t mn = map_u64(k->c, x->data_offset);
+	uint64_t mx = map_u64(k->c, x->data_offset + 8);
+	uint32_t lo = 0, hi = nb - 1;
+	if (mn <= mx) {
+		lo = scales_shm_bucket(mn, sb, us, nb - 1);
+		hi = scales_shm_bucket(mx, sb, us, nb - 1);
+	}
 	uint64_t off = l->stripe_offset + x->stripe_offset;
 	/* word 0, the sum, is added without wrapping: each stripe holds up
 	 * to 2^64 - 1, their sum more (docs/format.md, section 8); a carry
 	 * per stripe at most, so 32 bits of carries. The first stripe is
-	 * copied rather than added to zeroes: no memset() of the buckets
-	 * (a tenth of a pass over many processes' histograms) */
+	 * copied rather than added to zeroes: no memset() of the buckets in
+	 * range (a tenth of a pass over many processes' histograms) */
+	uint64_t *bk = hbuf + 1;
 	uint32_t carries = 0;
 	/* the slots in use and the shared stripe: at least one stripe */
 	uint32_t ns = entry_slots(k->c, x->stripe_offset);
@@ -295,28 +310,35 @@ static int copy_histogram(struct kind_copy *k)
 		const uint64_t *sw =
 		    map_words(k->c,
 		              off + stripe_index(k->c, i, ns) * l->stripe_size);
+		const uint64_t *sb1 = sw + 1;
 		if (i == 0) {
-			for (uint32_t w = 0; w <= nb; w++)
-				hbuf[w] = LOAD_RLX(&sw[w]);
+			hbuf[0] = LOAD_RLX(&sw[0]);
+			for (uint32_t b = lo; b <= hi; b++)
+				bk[b] = LOAD_RLX(&sb1[b]);
 			continue;
 		}
 		carries +=
 		    __builtin_add_overflow(hbuf[0], LOAD_RLX(&sw[0]), &hbuf[0]);
-		for (uint32_t w = 1; w <= nb; w++)
-			hbuf[w] += LOAD_RLX(&sw[w]);
+		for (uint32_t b = lo; b <= hi; b++)
+			bk[b] += LOAD_RLX(&sb1[b]);
 	}
-	m->hist.min = map_u64(k->c, x->data_offset);
-	m->hist.max = map_u64(k->c, x->data_offset + 8);
+	/* the buckets outside the range are zero (not read) */
+	if (lo)
+		memset(bk, 0, (size_t)lo * 8);
+	if (hi + 1 < nb)
+		memset(bk + hi + 1, 0, (size_t)(nb - 1 - hi) * 8);
+	m->hist.min = mn;
+	m->hist.max = mx;
 	m->hist.sum = hbuf[0];
 	m->hist.sum_hi = carries;
 	m->hist.scale = x->scale;
 	m->hist.sub_bits = sb;
 	m->hist.unit_shift = us;
 	m->hist.nbuckets = nb;
-	m->hist.buckets = hbuf + 1;
+	m->hist.buckets = bk;
 	uint64_t n = 0;
-	for (uint32_t b = 0; b < nb; b++)
-		n += m->hist.buckets[b];
+	for (uint32_t b = lo; b <= hi; b++)
+		n += bk[b];
 	m->hist.count = n;
 	/* a record between our loads of min and max */
 	if (n && m->hist.min > m->hist.max)
