@@ -22,6 +22,10 @@
  * /foo_bar) would make one family of two metrics: the path whose name is
  * its plain spelling (/a_b, /foo_bar) keeps the name and the others get
  * "_p" and 8 hex digits of a hash of their path before the _total suffix.
+ * A counter's name counts without its _total (scales_x_total and scales_x
+ * are one family name to OpenMetrics readers), and one path of several
+ * types (a counter in one process, a gauge in another) keeps its name for
+ * the first type in the order counter, gauge, histogram.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -313,16 +317,39 @@ struct pitem {
 	enum prom_type type;
 	enum plabel label;
 	size_t group;
-	size_t mi; /* metric index in the group's snapshot */
+	size_t mi;   /* metric index in the group's snapshot */
+	size_t base; /* base_len(), kept with name */
 	bool canonical;
 };
 
+/* The family's name as OpenMetrics and prometheus_client read it: a
+ * counter's without its "_total" (prom_name() gives every counter that
+ * suffix and no other type), so that a counter scales_x_total and a gauge
+ * scales_x count as one name. */
+static size_t base_len(const struct pitem *it)
+{
+	size_t n = strlen(it->name);
+	if (it->type == PROM_COUNTER && n >= 6 &&
+	    !strcmp(it->name + n - 6, "_total"))
+		n -= 6;
+	return n;
+}
+
+static bool same_base(const struct pitem *a, const struct pitem *b)
+{
+	return a->base == b->base && !memcmp(a->name, b->name, a->base);
+}
+
+/* By base name, then type: one name's items are next to each other. */
 static int item_cmp(const void *a, const void *b)
 {
 	const struct pitem *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
+	size_t xn = x->base, yn = y->base;
+	int c = memcmp(x->name, y->name, xn < yn ? xn : yn);
 	if (c)
 		return c;
+	if (xn != yn)
+		return xn < yn ? -1 : 1;
 	if (x->type != y->type)
 		return (int)x->type - (int)y->type;
 	if (x->label != y->label)
@@ -361,6 +388,7 @@ static void rename_item(struct pitem *it)
 		room = sizeof(it->name) - strlen(it->name) - 1;
 		strncat(it->name, "_total", room);
 	}
+	it->base = base_len(it);
 }
 
 static bool same_family(const struct pitem *a, const struct pitem *b)
@@ -369,40 +397,49 @@ static bool same_family(const struct pitem *a, const struct pitem *b)
 	       !strcmp(a->fam, b->fam);
 }
 
-/* Renames the items of each name shared by different metrics; see the
- * comment at the top. items is sorted. */
+/* The item of items[i..k) (one base name, several families) that keeps
+ * the name, or NULL: the only canonical family with labels, else the only
+ * canonical one (a sum declared over labelled scopes yields), else the
+ * only family path at all. Families that differ only in type (one path, a
+ * counter here and a gauge there) count as one: the first in sort order
+ * (counter, gauge, histogram) keeps the name, whatever process came
+ * first. */
+static const struct pitem *keeper(const struct pitem *items, size_t i, size_t k)
+{
+	for (int pass = 0; pass < 3; pass++) {
+		const struct pitem *keep = NULL;
+		bool unique = true;
+		for (size_t x = i; x < k; x++) {
+			const struct pitem *y = &items[x];
+			bool labelled = y->fam[y->fpath_len + 1] != 0;
+			if ((pass < 2 && !y->canonical) ||
+			    (pass == 0 && !labelled))
+				continue;
+			if (!keep)
+				keep = y;
+			else if (strcmp(keep->fam, y->fam))
+				unique = false;
+		}
+		if (keep)
+			return unique ? keep : NULL;
+	}
+	return NULL;
+}
+
+/* Renames the items of each (base) name shared by different metrics; see
+ * the comment at the top. items is sorted. */
 static void resolve(struct pitem *items, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		size_t k = i + 1;
 		bool conflict = false;
-		while (k < n && !strcmp(items[k].name, items[i].name)) {
+		while (k < n && same_base(&items[k], &items[i])) {
 			if (!same_family(&items[k], &items[i]))
 				conflict = true;
 			k++;
 		}
 		if (conflict) {
-			/* the keeper: the only canonical family with
-			 * labels, else the only canonical one, if any (a
-			 * sum declared over labelled scopes yields) */
-			const struct pitem *keep = NULL;
-			for (int pass = 0; pass < 2 && !keep; pass++) {
-				bool unique = true;
-				for (size_t x = i; x < k; x++) {
-					const struct pitem *y = &items[x];
-					bool labelled =
-					    y->fam[y->fpath_len + 1] != 0;
-					if (!items[x].canonical ||
-					    (pass == 0 && !labelled))
-						continue;
-					if (!keep)
-						keep = &items[x];
-					else if (!same_family(keep, &items[x]))
-						unique = false;
-				}
-				if (!unique)
-					keep = NULL;
-			}
+			const struct pitem *keep = keeper(items, i, k);
 			/* renaming changes names only: keep stays valid */
 			for (size_t x = i; x < k; x++)
 				if (!keep || !same_family(&items[x], keep))
@@ -893,6 +930,7 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 			it->canonical = canonical(it->fam);
 			prom_name(it->name, sizeof(it->name), it->fam, it->type,
 			          m->kind == SCALES_KIND_STATE ? 0 : m->unit);
+			it->base = base_len(it);
 			it->fam[it->fpath_len] = '{'; /* its list follows */
 			ni++;
 		}
