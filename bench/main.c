@@ -99,6 +99,8 @@ static void print_targets(void)
 	       result_get("render_json_100k", 1) / 1e6, true, 20);
 	target("render_graphite_1m in ms",
 	       result_get("render_graphite_1m", 1) / 1e6, true, 1000);
+	target("render_prom_1m in ms", result_get("render_prom_1m", 1) / 1e6,
+	       true, 1000);
 	target("many_top_json in ms (CPU)",
 	       result_get("many_top_json", 1) / 1e6, true, 100);
 	target("many_top_json_private in MiB",

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * readers.c: snapshots of 1,000, 100,000 and 1,000,000 counters, the
- * memcpy floor of the 100,000 one, and rendering 100,000 metrics as JSON
- * and as Graphite plaintext.
+ * memcpy floor of the 100,000 one, rendering 100,000 metrics as JSON
+ * and as Graphite plaintext, and 1,000,000 as Graphite and as /metrics.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +20,9 @@
 #include "bench.h"
 
 #include "export.h"
+#ifdef BENCH_PROM
+#include "http.h"
+#endif
 
 /* ------------------------------------------------------- the registries */
 
@@ -223,6 +226,21 @@ static void op_graphite(void *arg)
 		          a->buf.len, st.points);
 }
 
+#ifdef BENCH_PROM
+/* The /metrics text of the collector's groups, as --textfile and --http
+ * write it. */
+static void op_prom(void *arg)
+{
+	struct render_arg *a = arg;
+	a->buf.len = 0;
+	size_t n;
+	const struct scales_group *g = scales_collector_groups(a->col, &n);
+	if (export_prom_render(&a->buf, g, n, false, true) != 0 || a->buf.oom ||
+	    a->buf.len < a->min_len)
+		bench_die("export_prom_render failed (%zu bytes)", a->buf.len);
+}
+#endif
+
 /* ---------------------------------------------------------------- entry */
 
 int bench_readers(const struct reader_config *cfg)
@@ -359,10 +377,21 @@ int bench_readers(const struct reader_config *cfg)
 		if (scales_collector_new(&co, &gm.col) ||
 		    scales_collector_sample_snapshots(gm.col, &sg1m, 1))
 			bench_die("collector");
-		struct rcase gbig[] = {
+		struct rcase gbig[2] = {
 			{ "render_graphite_1m", op_graphite, &gm, 0, { 0 }, 0 },
 		};
-		rrun(gbig, 1, rounds < 3 ? rounds : 3, 1);
+		int nbig = 1;
+#ifdef BENCH_PROM
+		/* the /metrics text of the same collection (issue 17.4) */
+		gbig[nbig++] = (struct rcase){
+			"render_prom_1m", op_prom, &gm, 0, { 0 }, 0
+		};
+		op_prom(&gm);
+		bench_log("readers: /metrics: %zu bytes, first line: %.*s\n",
+		          gm.buf.len, (int)strcspn(gm.buf.data, "\n"),
+		          gm.buf.data);
+#endif
+		rrun(gbig, nbig, rounds < 3 ? rounds : 3, 1);
 		scales_buf_free(&gm.buf);
 		scales_collector_free(&gm.col);
 		scales_snapshot_free(&s1m);
