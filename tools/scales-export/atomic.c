@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * atomic.c: writing a whole file atomically (--json-file): readers see the
- * previous file or the new one, never a part.
+ * atomic.c: writing a whole file atomically (--json-file, --textfile):
+ * readers see the previous file or the new one, never a part.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +13,28 @@
 #include <unistd.h>
 
 #include "main.h"
+
+/* The process's umask, read without changing it: umask(0) then umask(old)
+ * would give files that another thread creates in between mode 0666.
+ * Linux shows it in /proc/self/status (since 4.7). Returns -1 where it
+ * cannot be read. */
+static int umask_read(mode_t *out)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	if (!f)
+		return -1;
+	char line[256];
+	int rc = -1;
+	while (rc && fgets(line, sizeof(line), f)) {
+		unsigned m;
+		if (sscanf(line, "Umask: %o", &m) == 1 && m <= 0777) {
+			*out = (mode_t)m;
+			rc = 0;
+		}
+	}
+	fclose(f);
+	return rc;
+}
 
 int atomic_write_file(const char *path, const char *data, size_t len,
                       const char **why, int *errp)
@@ -40,10 +62,17 @@ int atomic_write_file(const char *path, const char *data, size_t len,
 		free(tmp);
 		return -1;
 	}
-	/* mkostemp makes it 0600: give it the mode a plain open() would */
-	mode_t um = umask(0);
-	umask(um);
-	fchmod(fd, 0666 & ~um);
+	/* mkostemp makes it 0600: give it the mode a plain open() would; an
+	 * umask that cannot be read leaves 0600 (never more than asked) */
+	mode_t um;
+	if (!umask_read(&um) && fchmod(fd, 0666 & ~um) < 0) {
+		*errp = errno;
+		*why = "cannot set the file mode";
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
 	size_t off = 0;
 	while (off < len) {
 		ssize_t w = write(fd, data + off, len - off);
