@@ -211,6 +211,9 @@ struct r_arena {
 R_HIDDEN void *r_arena_alloc(struct r_arena *a, size_t n);
 R_HIDDEN char *r_arena_strndup(struct r_arena *a, const char *s, size_t n);
 R_HIDDEN void r_arena_free(struct r_arena *a);
+/* snapshot.c: sorts a timed state's times by value and adds up equal
+ * values; returns how many are left. */
+R_HIDDEN size_t r_state_times_fold(struct scales_state_time *t, size_t n);
 
 /* An aggregate declared in the segment, waiting for
  * scales_snapshot_aggregate(). */

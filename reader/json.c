@@ -486,6 +486,19 @@ static void render_metric(struct jw *w, const struct scales_metric *m,
 			}
 			jw_close(w, "}");
 		}
+		if (m->flags & SCALES_MF_TIMED) {
+			/* time in state (format 1.4): seconds per value, the
+			 * current one running; "" is "other" */
+			JW_CKEY(w, "\"seconds\"");
+			jw_open(w, "{");
+			for (uint32_t i = 0; i < m->ntimes; i++) {
+				jw_key(w, m->times[i].value);
+				scales_json_double(w->b,
+				                   (double)m->times[i].ns *
+				                       1e-9);
+			}
+			jw_close(w, "}");
+		}
 		break;
 	case SCALES_KIND_HISTOGRAM: {
 		struct scales_hstats st;

@@ -185,6 +185,36 @@ static int count_states(struct r_arena *a, const char **vals, size_t nvals,
 	return 0;
 }
 
+/* The times of the timed states among items[0..n), added up per value
+ * (time in state, format 1.4). Returns 0 or -ENOMEM. */
+static int merge_times(struct r_arena *a, const struct item *it, size_t n,
+                       uint16_t kind, struct scales_metric *out)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		if (it[i].m->kind == kind)
+			total += it[i].m->ntimes;
+	if (!total)
+		return 0;
+	struct scales_state_time *t = r_arena_alloc(a, total * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct scales_metric *m = it[i].m;
+		for (uint32_t j = 0; m->kind == kind && j < m->ntimes; j++) {
+			t[k].value = dup_str(a, m->times[j].value);
+			if (!t[k].value)
+				return -ENOMEM;
+			t[k++].ns = m->times[j].ns;
+		}
+	}
+	out->times = t;
+	out->ntimes = (uint32_t)r_state_times_fold(t, k);
+	out->flags |= SCALES_MF_TIMED;
+	return 0;
+}
+
 /* Combines items[0..n) (same path) into *out. */
 static int merge_group(struct scales_snapshot *dst,
                        const struct scales_snapshot *const *snaps,
@@ -206,6 +236,9 @@ static int merge_group(struct scales_snapshot *dst,
 	out->flags |= SCALES_MF_MERGED;
 	out->states = NULL;
 	out->nstates = 0;
+	out->times = NULL;
+	out->ntimes = 0;
+	out->flags &= (uint16_t)~SCALES_MF_TIMED;
 
 	uint16_t kind = f->kind;
 	bool any_f64 = false;
@@ -274,6 +307,8 @@ static int merge_group(struct scales_snapshot *dst,
 	if (kind == SCALES_KIND_STATE) {
 		int rc = count_states(a, vals, nvals, out);
 		free(vals);
+		if (!rc)
+			rc = merge_times(a, it, n, f->kind, out);
 		if (rc)
 			return rc;
 	}

@@ -256,11 +256,86 @@ static int copy_gauge(struct kind_copy *k)
 	return E_OK;
 }
 
-/* The data word is a string ref. */
+static int state_time_cmp(const void *a, const void *b)
+{
+	const struct scales_state_time *x = a, *y = b;
+	return strcmp(x->value, y->value);
+}
+
+/* Sorts t[0..n) by value and adds up equal values: returns how many are
+ * left. (A forked writer interns a value on its own: two slots, one
+ * value.) */
+size_t r_state_times_fold(struct scales_state_time *t, size_t n)
+{
+	if (n > 1)
+		qsort(t, n, sizeof(*t), state_time_cmp);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (k && strcmp(t[k - 1].value, t[i].value) == 0)
+			t[k - 1].ns += t[i].ns;
+		else
+			t[k++] = t[i];
+	}
+	return k;
+}
+
+/*
+ * A timed state's table (format 1.4, docs/format.md 6.3): param[0] value
+ * slots and "other" after the 8 data bytes. The current word is loaded
+ * first, with acquire (the set's release: the claim of its slot is
+ * visible), then each slot's time with acquire before its ref (the set's
+ * release add: the claim of a slot that has time is visible). The current
+ * value runs until the snapshot's mono_ns.
+ */
+static int copy_state_times(struct kind_copy *k)
+{
+	struct copy_ctx *c = k->c;
+	struct scales_metric *m = k->m;
+	uint32_t n = k->x->param[0];
+	uint64_t t = k->x->data_offset + 8;
+	uint32_t size = scales_shm_state_table_size(n);
+	if (!size || !data_ok(c, t, size, size))
+		return E_INVALID;
+	uint64_t cur = LOAD_ACQ(map_words(c, t));
+	uint32_t at = (uint32_t)(cur >> SCALES_SHM_STATE_NS_BITS);
+	uint64_t run =
+	    scales_shm_state_interval(cur & SCALES_SHM_STATE_NS_MASK,
+	                              c->s->mono_ns & SCALES_SHM_STATE_NS_MASK);
+	struct scales_state_time *st =
+	    r_arena_alloc(&c->s->priv->arena, (n + 1) * sizeof(*st));
+	if (!st)
+		return E_NOMEM;
+	size_t nt = 0;
+	for (uint32_t i = 0; i <= n; i++) {
+		uint64_t so = t + 8 + (uint64_t)i * 16;
+		uint64_t ns = LOAD_ACQ(map_words(c, so + 8));
+		uint32_t ref = i < n ? map_u32(c, so) : 0;
+		const char *v = NULL;
+		if (!resolve(c, ref, &v))
+			return E_INVALID;
+		if (at == i + 1) {
+			ns += run;
+			if (v)
+				m->v.state = v; /* the slot is the truth */
+		}
+		if (!v && (i < n || (!ns && at != i + 1)))
+			continue; /* a free slot; "other" never used */
+		st[nt].value = v ? v : "";
+		st[nt++].ns = ns;
+	}
+	m->times = st;
+	m->ntimes = (uint32_t)r_state_times_fold(st, nt);
+	m->flags |= SCALES_MF_TIMED;
+	return E_OK;
+}
+
+/* The data word is a string ref; a timed state's table follows it. */
 static int copy_state(struct kind_copy *k)
 {
 	uint32_t ref = map_u32(k->c, k->x->data_offset);
-	return resolve(k->c, ref, &k->m->v.state) ? E_OK : E_INVALID;
+	if (!resolve(k->c, ref, &k->m->v.state))
+		return E_INVALID;
+	return k->x->param[0] ? copy_state_times(k) : E_OK;
 }
 
 /* The stripes' sum word and buckets added up, min and max from data. */

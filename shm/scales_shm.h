@@ -33,7 +33,7 @@
 
 #define SCALES_SHM_MAGIC "SCALESHM" /* 8 bytes, no NUL */
 #define SCALES_SHM_VERSION_MAJOR 1
-#define SCALES_SHM_VERSION_MINOR 3
+#define SCALES_SHM_VERSION_MINOR 4
 #define SCALES_SHM_BYTE_ORDER_LE 1
 #define SCALES_SHM_HEADER_REGION 4096 /* the header owns the first page */
 #define SCALES_SHM_HEADER_1_0 320     /* header_size of a 1.0 to 1.2 file */
@@ -74,7 +74,9 @@ enum scales_shm_kind {
 	SCALES_SHM_GAUGE_F64 = SCALES_KIND_GAUGE_F64, /* data: IEEE-754 double
 	                                                 bits */
 	SCALES_SHM_STATE = SCALES_KIND_STATE, /* data: u32 string ref of current
-	                                         value, u32 0 */
+	                                         value, u32 0 (a timed state,
+	                                         1.4: param[0]; its table
+	                                         follows) */
 	SCALES_SHM_HISTOGRAM = SCALES_KIND_HISTOGRAM, /* data: u64 min, u64 max;
 	                                                 stripes: u64 sum, u64
 	                                                 bucket[nbuckets] */
@@ -108,6 +110,26 @@ enum scales_shm_merge {
 	SCALES_SHM_MERGE_MIN = 2,
 	SCALES_SHM_MERGE_MEAN = 3,
 	SCALES_SHM_MERGE_LAST = 3,
+};
+
+/*
+ * A timed state (format 1.4, docs/format.md 6.3): param[0] = n value slots
+ * (1 to SCALES_SHM_STATE_SLOTS_MAX), also at data + 4 for the writer's
+ * handle. data_size stays 8, so older readers show a plain state; its
+ * table follows those 8 bytes in the data area:
+ *   +8:  u64 current: (slot + 1) << 56 | the CLOCK_MONOTONIC ns (modulo
+ *        2^56) at which the state entered that slot; 0 = never set
+ *   +16: n + 1 slots: slots 0 .. n-1 hold values (ref 0: free; claimed
+ *        once with a compare-and-swap, never freed), slot n is "other"
+ *        (values that found no slot; its ref stays 0)
+ */
+#define SCALES_SHM_STATE_SLOTS_MAX 254
+#define SCALES_SHM_STATE_NS_BITS 56
+#define SCALES_SHM_STATE_NS_MASK ((UINT64_C(1) << SCALES_SHM_STATE_NS_BITS) - 1)
+struct scales_shm_state_slot {
+	uint32_t ref;  /* string ref of the value (atomic), 0 = free */
+	uint32_t zero; /* 0 */
+	uint64_t ns;   /* time spent in the value, ns (atomic) */
 };
 
 /*
@@ -300,6 +322,14 @@ SCALES_SHM_HIDDEN bool scales_shm_histo_shape(uint64_t highest,
  * unknown kind, or too many buckets). */
 SCALES_SHM_HIDDEN bool scales_shm_kind_sizes(uint32_t kind, uint32_t nbuckets,
                                              uint32_t *data, uint32_t *stripe);
+
+/* kinds.c, section 6.3: bytes of a timed state's table (the current
+ * word and nslots + 1 slots) after its 8 data bytes; 0 for nslots 0. */
+SCALES_SHM_HIDDEN uint32_t scales_shm_state_table_size(uint32_t nslots);
+/* The ns from time from to time to, both modulo 2^56: 0 if to is before
+ * from (a difference of 2^55 or more modulo 2^56). */
+SCALES_SHM_HIDDEN uint64_t scales_shm_state_interval(uint64_t from,
+                                                     uint64_t to);
 
 /* name.c, section 2 "Names": app name bytes; in made an app name (NULL or
  * empty: "_"); "<app>.<pid>.<start>.seg" made (snprintf's result) and

@@ -214,21 +214,31 @@ void zero_stripes(scales_registry *reg, const struct scales_shm_entry *e)
 	}
 }
 
+/* Data bytes an entry has past its data_size: a timed state's table. A
+ * retired entry keeps its kind and param[0] until published again. */
+uint32_t entry_extra(const struct scales_shm_entry *e)
+{
+	return e->kind == SCALES_SHM_STATE ?
+	           scales_shm_state_table_size(e->param[0]) :
+	           0;
+}
+
 /*
- * Finds room for an entry with the given data and stripe sizes: a retired
- * entry of exactly those sizes in the same region (its data is reused;
- * the caller zeroes it), else a new directory slot with fresh (zero)
- * space; top: its stripe words go to the top region. Does not publish.
+ * Finds room for an entry with the given data and stripe sizes (and extra
+ * data bytes past data_size): a retired entry of exactly those sizes in
+ * the same region (its data is reused; the caller zeroes it), else a new
+ * directory slot with fresh (zero) space; top: its stripe words go to the
+ * top region. Does not publish.
  */
-int alloc_entry(scales_registry *reg, uint32_t data_size, uint32_t stripe_size,
-                bool top, uint32_t *idx, bool *reused)
+int alloc_entry(scales_registry *reg, uint32_t data_size, uint32_t extra,
+                uint32_t stripe_size, bool top, uint32_t *idx, bool *reused)
 {
 	struct scales_shm_header *h = reg->hdr;
 	uint32_t prev = 0, cur = h->free_head;
 	uint32_t guard = h->dir_capacity;
 	while (cur != 0 && cur <= h->dir_capacity && guard-- > 0) {
 		struct scales_shm_entry *e = entry_at(reg, cur - 1);
-		if (e->data_size == data_size &&
+		if (e->data_size == data_size && entry_extra(e) == extra &&
 		    e->stripe_size == stripe_size &&
 		    (!stripe_size ||
 		     (e->stripe_offset >= h->stripe_top) == top)) {
@@ -251,7 +261,8 @@ int alloc_entry(scales_registry *reg, uint32_t data_size, uint32_t stripe_size,
 	uint32_t used = h->dir_used;
 	uint64_t dused = h->data_used, sused = h->stripe_used;
 	uint64_t stop = h->stripe_top;
-	uint64_t dsz = round_up(data_size, 64), ssz = round_up(stripe_size, 8);
+	uint64_t dsz = round_up((uint64_t)data_size + extra, 64),
+	         ssz = round_up(stripe_size, 8);
 	/* A cache line of data each: gauges and min/max words of unrelated
 	 * stats, written from different CPUs, must not share a line. */
 	if (used >= h->dir_capacity || dsz > h->data_capacity - dused ||

@@ -37,6 +37,9 @@ SCALES_API const char *scales_strerror(int err)
 	case SCALES_E_LABEL:
 		return "invalid or repeated label name (see the label rules in "
 		       "docs/api.md)";
+	case SCALES_E_STATES:
+		return "the timed state's table of values is full: the value "
+		       "is set, its time counts as \"other\"";
 	default:
 		break;
 	}

@@ -114,8 +114,9 @@ SCALES_HIDDEN void reg_unlock(scales_registry *reg);
 
 /* alloc.c: space in the segment; caller holds the registry lock */
 SCALES_HIDDEN int alloc_entry(scales_registry *reg, uint32_t data_size,
-                              uint32_t stripe_size, bool top, uint32_t *idx,
-                              bool *reused);
+                              uint32_t extra, uint32_t stripe_size, bool top,
+                              uint32_t *idx, bool *reused);
+SCALES_HIDDEN uint32_t entry_extra(const struct scales_shm_entry *e);
 SCALES_HIDDEN int alloc_slot(scales_registry *reg, uint32_t cpu);
 SCALES_HIDDEN uint32_t stripes_in_use(const scales_registry *reg, bool top);
 SCALES_HIDDEN void zero_stripes(scales_registry *reg,
@@ -164,6 +165,13 @@ SCALES_HIDDEN extern void (*test_hook_registering)(void);
  * generation is odd. NULL otherwise. */
 SCALES_HIDDEN extern void (*test_hook_publishing)(void);
 SCALES_HIDDEN int count_refused(scales_registry *reg, int rc);
+
+/* statetime.c: a timed state's set; 0, or SCALES_E_STATES if the value
+ * found no slot (its time counts as "other"). */
+SCALES_HIDDEN int state_set_timed(const scales_state *s, uint32_t id);
+/* Tests only: the clock of timed states (ns), instead of CLOCK_MONOTONIC.
+ * NULL otherwise. */
+SCALES_HIDDEN extern uint64_t (*test_hook_state_clock)(void);
 
 /* stripe.c */
 SCALES_HIDDEN uint32_t possible_cpus(void);

@@ -21,7 +21,8 @@
 static uint64_t sink_counter_words[1];
 static int64_t sink_gauge_word;
 static double sink_f64_word;
-static uint32_t sink_state_word;
+/* the ref and the timed-state word (0: a plain state) */
+static uint32_t sink_state_word[2];
 static uint64_t sink_hist_words[2];
 static uint64_t sink_hist_minmax[2] = { UINT64_MAX, 0 };
 
@@ -118,8 +119,15 @@ static void publish(scales_registry *reg, uint32_t idx, bool reused,
 		if (e->data_size)
 			zero_words((uint64_t *)(void *)(reg->base +
 			                                e->data_offset),
-			           e->data_size / 8);
+			           (e->data_size + entry_extra(e)) / 8);
 	}
+	if (kind == SCALES_SHM_STATE && param0)
+		/* the slot count at data + 4, for the handle (format 6.3):
+		 * relaxed, like the zeroing above; the handle is handed out
+		 * after the lock is released */
+		__atomic_store_n(
+		    (uint32_t *)(void *)(reg->base + e->data_offset) + 1,
+		    param0, __ATOMIC_RELAXED);
 	if (kind == SCALES_SHM_HISTOGRAM)
 		__atomic_store_n((uint64_t *)(void *)(reg->base +
 		                                      e->data_offset),
@@ -202,14 +210,20 @@ int stat_register_labelled(scales_registry *reg, const char *path,
 		 * gauge (docs/api.md); a gauge records it in param[0] */
 		unsigned u = (unsigned)info->unit;
 		unsigned merge = (u & SCALES_MERGE_MASK) >> 8;
+		unsigned timed = (u & SCALES_STATE_TIMED_MASK) >> 16;
 		bool gauge = kind == SCALES_SHM_GAUGE_I64 ||
 		             kind == SCALES_SHM_GAUGE_F64;
 		if ((u & SCALES_UNIT_MASK) > SCALES_SHM_UNIT_MAX ||
-		    (u & ~(unsigned)(SCALES_UNIT_MASK | SCALES_MERGE_MASK)) ||
-		    merge > SCALES_SHM_MERGE_LAST || (merge && !gauge))
+		    (u & ~(unsigned)(SCALES_UNIT_MASK | SCALES_MERGE_MASK |
+		                     SCALES_STATE_TIMED_MASK)) ||
+		    merge > SCALES_SHM_MERGE_LAST || (merge && !gauge) ||
+		    (timed && kind != SCALES_SHM_STATE) ||
+		    timed > SCALES_SHM_STATE_SLOTS_MAX)
 			return SCALES_E_CONFIG;
 		if (gauge)
 			param0 = merge;
+		if (kind == SCALES_SHM_STATE)
+			param0 = timed; /* param[0]: its value slots (1.4) */
 	}
 	struct hist_params hp, *hpp = NULL;
 	if (kind == SCALES_SHM_HISTOGRAM) {
@@ -239,8 +253,10 @@ int stat_register_labelled(scales_registry *reg, const char *path,
 	bool reused;
 	scales_shm_kind_sizes(kind, hpp ? hpp->nbuckets : 0, &dsz, &ssz);
 	/* histograms in the top region: fewer slots (docs/format.md 8) */
-	rc = alloc_entry(reg, dsz, ssz, kind == SCALES_SHM_HISTOGRAM, &idx,
-	                 &reused);
+	uint32_t extra =
+	    kind == SCALES_SHM_STATE ? scales_shm_state_table_size(param0) : 0;
+	rc = alloc_entry(reg, dsz, extra, ssz, kind == SCALES_SHM_HISTOGRAM,
+	                 &idx, &reused);
 	if (!rc) {
 		publish(reg, idx, reused, kind, path, len, info, help, hpp,
 		        param0, labels);
@@ -276,7 +292,7 @@ void handle_out(uint16_t kind, int rc, const struct index_node *n, void *out)
 	case SCALES_SHM_STATE:
 		if (rc)
 			*(scales_state *)out =
-			    (scales_state){ &sink_state_word, NULL };
+			    (scales_state){ sink_state_word, NULL };
 		else
 			*(scales_state *)out = n->handle.state;
 		break;
@@ -370,6 +386,8 @@ SCALES_API int scales_state_set_str(const scales_state *s, const char *value)
 	int rc = scales_state_intern(s->reg, value, &id);
 	if (rc)
 		return rc;
+	if (__atomic_load_n(&s->value[1], __ATOMIC_RELAXED))
+		return state_set_timed(s, id);
 	scales_state_set(s, id);
 	return 0;
 }

@@ -462,6 +462,8 @@ enum scales_metric_flags {
 	 * its last component is the key escaped (docs/format.md, "Dict
 	 * keys"); scales_derived_value() gives the key as written */
 	SCALES_MF_KEY = 1u << 4,
+	/* STATE with time in state (format 1.4): times[] holds it */
+	SCALES_MF_TIMED = 1u << 5,
 };
 #define SCALES_MF_MERGE_SHIFT 2
 
@@ -485,6 +487,15 @@ struct scales_histo {
 struct scales_state_count {
 	const char *value;
 	uint64_t count;
+};
+
+/* Time in state (format 1.4, docs/format.md 6.3): a value of a timed
+ * state and the time spent in it, the current value's running time
+ * included (up to the snapshot's mono_ns). The value "" (which no state
+ * has) is "other": the values that found no room in the writer's table. */
+struct scales_state_time {
+	const char *value;
+	uint64_t ns;
 };
 
 struct scales_metric {
@@ -517,6 +528,12 @@ struct scales_metric {
 	const char *labels;
 	/* DICT: the name of its keys' label (format 1.2), NULL if none. */
 	const char *key_label;
+	/* STATE with SCALES_MF_TIMED: the time spent in each value, sorted by
+	 * value ("other", "", first); values of several processes (merged)
+	 * or several slots (forked writers) with the same bytes add up.
+	 * NULL/0 otherwise. */
+	const struct scales_state_time *times;
+	uint32_t ntimes;
 };
 
 /* Room for a label name and its NUL (names have at most 63 bytes). */

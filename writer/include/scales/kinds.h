@@ -35,8 +35,15 @@ enum scales_unit {
 	SCALES_MERGE_MAX = 1 << 8,
 	SCALES_MERGE_MIN = 2 << 8,
 	SCALES_MERGE_MEAN = 3 << 8,
+	/* Time in state (format 1.4): OR into a state's scales_info.unit to
+	 * have it accumulate the time spent in each value, with a table of
+	 * 16 values (SCALES_STATE_TIMED_N(n): n values, 1 to 254; values
+	 * past them count together as "other"). Other kinds refuse it. */
+	SCALES_STATE_TIMED = 16 << 16,
 };
 #define SCALES_UNIT_MASK 0xffu
 #define SCALES_MERGE_MASK 0xff00u
+#define SCALES_STATE_TIMED_MASK 0xff0000u
+#define SCALES_STATE_TIMED_N(n) ((enum scales_unit)((unsigned)(n) << 16))
 
 #endif /* SCALES_KINDS_H */

@@ -103,6 +103,9 @@ enum scales_error {
 	SCALES_E_LABEL = -1010,    /* the label name breaks the label rules, or
 	                           the scope already has a label of that
 	                           name */
+	SCALES_E_STATES = -1011,   /* a timed state's table of values is full:
+	                            the value is set, its time counts as
+	                            "other" */
 };
 
 /*
@@ -498,15 +501,28 @@ static inline void scales_gauge_f64_add(const scales_gauge_f64 *g, double d)
 	                                    __ATOMIC_RELAXED));
 }
 
+/* A timed state's set (SCALES_STATE_TIMED): scales_state_set() calls it. */
+SCALES_API void scales__state_set_timed(const scales_state *s, uint32_t id);
+
 /* Sets the state to an interned id (scales_state_intern()): a relaxed
  * atomic store. The string behind id was published before id was returned,
- * so a reader that sees id can read the string. */
+ * so a reader that sees id can read the string. A timed state
+ * (SCALES_STATE_TIMED; value[1] is its table's size, written once before
+ * the handle was handed out) also reads the clock and moves the time since
+ * the last set to the value it left: a compare-and-swap and an add, no
+ * lock (docs/format.md 6.3). */
 static inline void scales_state_set(const scales_state *s, uint32_t id)
 {
+	if (SCALES_UNLIKELY(__atomic_load_n(&s->value[1], __ATOMIC_RELAXED))) {
+		scales__state_set_timed(s, id);
+		return;
+	}
 	__atomic_store_n(s->value, id, __ATOMIC_RELAXED);
 }
 
-/* Interns value and sets the state: the slow, convenient form. */
+/* Interns value and sets the state: the slow, convenient form. A timed
+ * state whose table of values is full sets it and returns SCALES_E_STATES
+ * (its time counts as "other"). */
 SCALES_API int scales_state_set_str(const scales_state *s, const char *value);
 
 /* The bucket of raw value v: linear below 2^(sub_bits+1), then sub-buckets
@@ -824,6 +840,12 @@ struct scales_stat_desc {
 #define SCALES_DESC_STATE(type, field, help)                                   \
 	{                                                                      \
 		SCALES_STAT_STATE, SCALES_UNIT_NONE, #field,                   \
+		    offsetof(type, field), help, NULL                          \
+	}
+/* A state that accumulates the time spent in each value (16 of them). */
+#define SCALES_DESC_STATE_TIMED(type, field, help)                             \
+	{                                                                      \
+		SCALES_STAT_STATE, SCALES_STATE_TIMED, #field,                 \
 		    offsetof(type, field), help, NULL                          \
 	}
 #define SCALES_DESC_HISTOGRAM(type, field, unit, help)                         \
