@@ -125,6 +125,28 @@ LOOP loop_timer_pair(struct worker *w, uint64_t n)
 	}
 }
 
+/* The floor of timer_pair: two raw TSC reads (as scales_timer_start()
+ * does them) and one record of their difference, in ticks, into the same
+ * histogram. Where there is no TSC, two scales_timer_start() calls. */
+LOOP loop_tsc_pair_record(struct worker *w, uint64_t n)
+{
+	const scales_histogram h = g_timer;
+	for (uint64_t i = 0; i < n; i++) {
+#if defined(__x86_64__)
+		uint32_t lo, hi;
+		__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+		uint64_t a = ((uint64_t)hi << 32) | lo;
+		__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+		uint64_t b = ((uint64_t)hi << 32) | lo;
+#else
+		uint64_t a = scales_timer_start(&h);
+		uint64_t b = scales_timer_start(&h);
+#endif
+		scales_histogram_record(&h, b - a);
+		BENCH_BARRIER();
+	}
+}
+
 LOOP loop_lookup_hot(struct worker *w, uint64_t n)
 {
 	scales_counter c;
@@ -206,6 +228,7 @@ static const struct hot_case cases[] = {
 	{ "gauge_set", loop_gauge_set, NULL, false },
 	{ "state_set", loop_state_set, NULL, false },
 	{ "timer_pair", loop_timer_pair, NULL, false },
+	{ "tsc_pair_record", loop_tsc_pair_record, NULL, false },
 	{ "lookup_hot", loop_lookup_hot, NULL, false },
 	{ "shared_atomic", loop_shared_atomic, NULL, false },
 	{ "mutex", loop_mutex, NULL, true }, /* futex waits */

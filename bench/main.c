@@ -90,6 +90,13 @@ static void print_targets(void)
 	target("top_refresh_10k in ms (CPU per refresh)",
 	       result_get("top_refresh_10k", 1) / 1e6, true, 20);
 	/* issue 17 */
+	target("counter_inc / plain_add, 1 thread (issue 17)",
+	       result_get("counter_inc", 1) / plain1, true, 2);
+	target("histogram_record / plain_add, 1 thread (issue 17)",
+	       result_get("histogram_record", 1) / plain1, true, 5);
+	target("timer_pair / tsc_pair_record, 1 thread",
+	       result_get("timer_pair", 1) / result_get("tsc_pair_record", 1),
+	       true, 1.3);
 	target("snapshot_100k / memcpy_100k (issue 17)",
 	       result_get("snapshot_100k", 1) / result_get("memcpy_100k", 1),
 	       true, 2);
