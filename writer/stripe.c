@@ -113,3 +113,20 @@ SCALES_API void scales__slot_add_slow(uint64_t *base, const uint64_t *slots,
 	}
 	ck_pr_add_64((uint64_t *)(void *)((char *)base + at), n);
 }
+
+SCALES_API void scales__histogram_extreme(uint64_t *minmax, uint64_t v)
+{
+	/* Relaxed, like the loads of the inline check: min and max are
+	 * single words that order nothing; a failed CAS reloads and retries
+	 * only while v is still a new extreme. */
+	uint64_t m = __atomic_load_n(&minmax[1], __ATOMIC_RELAXED);
+	while (v > m &&
+	       !__atomic_compare_exchange_n(&minmax[1], &m, v, true,
+	                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	m = __atomic_load_n(&minmax[0], __ATOMIC_RELAXED);
+	while (v < m &&
+	       !__atomic_compare_exchange_n(&minmax[0], &m, v, true,
+	                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}

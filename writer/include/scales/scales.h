@@ -525,23 +525,46 @@ static inline void scales_state_set(const scales_state *s, uint32_t id)
  * (its time counts as "other"). */
 SCALES_API int scales_state_set_str(const scales_state *s, const char *value);
 
-/* The bucket of raw value v: linear below 2^(sub_bits+1), then sub-buckets
- * of width 2^(octave - sub_bits) per octave. docs/format.md has the inverse. */
+/* Out-of-line part of a histogram record: raises max or lowers min
+ * (compare-and-swap loops); not for direct use. */
+SCALES_API void scales__histogram_extreme(uint64_t *minmax, uint64_t v);
+
+/*
+ * The bucket of raw value v: linear below 2^(sub_bits+1), then sub-buckets
+ * of width 2^(octave - sub_bits) per octave. docs/format.md has the inverse.
+ *
+ * In the hot path the bucket is a chain of dependent instructions between
+ * the value and the add to its bucket, so it is computed in as few steps
+ * as the format allows (docs/performance.md, "The hot path"). With S =
+ * sub_bits, U = unit_shift and m the highest set bit of v | 2^(S+U), the
+ * format's shift of w = v >> U is m - U - S in both ranges, so its index
+ * ((m - U - S) << S) + (w >> (m - U - S)) is
+ * (m << S) + (v >> (m - S)) - ((S + U) << S): one bit scan, two shifts,
+ * no branch on the range. Past the last bucket it clamps with a branch
+ * (rare, and predicted, it keeps the clamp off the chain, where a
+ * conditional move would lengthen it). Needs S + U < 64.
+ */
 static inline uint32_t scales_histogram_bucket(uint64_t v, unsigned sub_bits,
                                                unsigned unit_shift,
                                                uint32_t last_bucket)
 {
-	v >>= unit_shift;
-	unsigned msb = 63u - (unsigned)__builtin_clzll(v | 1);
-	unsigned shift = msb > sub_bits ? msb - sub_bits : 0;
-	uint64_t idx = ((uint64_t)shift << sub_bits) + (v >> shift);
-	return idx > last_bucket ? last_bucket : (uint32_t)idx;
+	unsigned su = sub_bits + unit_shift;
+	unsigned m = 63u ^ (unsigned)__builtin_clzll(v | ((uint64_t)1 << su));
+	uint64_t idx = ((uint64_t)m << sub_bits) + (v >> (m - sub_bits)) -
+	               ((uint64_t)su << sub_bits);
+	if (SCALES_UNLIKELY(idx > last_bucket)) {
+		idx = last_bucket;
+		/* an empty asm, so that the compiler keeps the branch */
+		__asm__("" : "+r"(idx));
+	}
+	return (uint32_t)idx;
 }
 
 /*
  * Records raw value v: adds 1 to its bucket and v to the sum of this CPU's
  * stripe (two per-CPU adds), then raises max or lowers min if v is a new
- * extreme (a relaxed load, and a compare-and-swap only when it is).
+ * extreme (two relaxed loads; the compare-and-swap, out of line, only when
+ * it is: after the first values of a histogram, almost never).
  * The count is the sum of the buckets; readers may see the bucket before
  * the sum (both are exact once the call returns).
  */
@@ -554,16 +577,12 @@ static inline void scales_histogram_record(const scales_histogram *h,
 	                 h->limit, h->shared, 1);
 	scales__slot_add(h->base, h->slots, h->rseq_cpus, h->ncpu, h->limit,
 	                 h->shared, v);
-	uint64_t m = __atomic_load_n(&h->minmax[1], __ATOMIC_RELAXED);
-	while (SCALES_UNLIKELY(v > m) &&
-	       !__atomic_compare_exchange_n(&h->minmax[1], &m, v, true,
-	                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-	m = __atomic_load_n(&h->minmax[0], __ATOMIC_RELAXED);
-	while (SCALES_UNLIKELY(v < m) &&
-	       !__atomic_compare_exchange_n(&h->minmax[0], &m, v, true,
-	                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
+	/* Relaxed: min and max order nothing; the slow path's CAS settles
+	 * races between writers. */
+	uint64_t *mm = h->minmax;
+	if (SCALES_UNLIKELY(v > __atomic_load_n(&mm[1], __ATOMIC_RELAXED) ||
+	                    v < __atomic_load_n(&mm[0], __ATOMIC_RELAXED)))
+		scales__histogram_extreme(mm, v);
 }
 
 /* ---------------------------------------------------------------- timers */
