@@ -253,24 +253,22 @@ static size_t append(char *out, size_t len, size_t o, const char *s)
 	return o;
 }
 
-size_t prom_name(char *out, size_t len, const char *path, enum prom_type type,
-                 unsigned unit)
+/* prom_name() of the path tokenized into t (glued). */
+static size_t name_of(const struct tokens *t, char *out, size_t len,
+                      enum prom_type type, unsigned unit)
 {
-	struct tokens t;
-	tokenize(&t, path);
-	glue(&t);
-	size_t o = join(&t, 0, out, len);
+	size_t o = join(t, 0, out, len);
 	const char *u = unit == SCALES_UNIT_SECONDS ? "seconds" :
 	                unit == SCALES_UNIT_BYTES   ? "bytes" :
 	                                              NULL;
-	if (u && !last_is(&t, u)) {
+	if (u && !last_is(t, u)) {
 		o = append(out, len, o, "_");
 		o = append(out, len, o, u);
 	}
-	bool reserved = !u && (last_is(&t, "total") || last_is(&t, "count") ||
-	                       last_is(&t, "sum") || last_is(&t, "bucket"));
+	bool reserved = !u && (last_is(t, "total") || last_is(t, "count") ||
+	                       last_is(t, "sum") || last_is(t, "bucket"));
 	if (type == PROM_COUNTER) {
-		if (u || !last_is(&t, "total"))
+		if (u || !last_is(t, "total"))
 			o = append(out, len, o, "_total");
 	} else if (reserved) {
 		o = append(out, len, o, "_value");
@@ -278,15 +276,21 @@ size_t prom_name(char *out, size_t len, const char *path, enum prom_type type,
 	return o;
 }
 
-/* Is the name of path its plain spelling (path without the leading "/",
- * "/" as "_")? */
-static bool canonical(const char *path)
+size_t prom_name(char *out, size_t len, const char *path, enum prom_type type,
+                 unsigned unit)
 {
 	struct tokens t;
 	tokenize(&t, path);
 	glue(&t);
+	return name_of(&t, out, len, type, unit);
+}
+
+/* Is the name of path (tokenized into t, glued) its plain spelling (path
+ * without the leading "/", "/" as "_")? */
+static bool canonical(const struct tokens *t, const char *path)
+{
 	char core[PROM_NAME_MAX];
-	join(&t, 1, core, sizeof(core));
+	join(t, 1, core, sizeof(core));
 	const char *p = path[0] == '/' ? path + 1 : path;
 	size_t i = 0;
 	for (; p[i] && core[i]; i++)
@@ -308,27 +312,32 @@ static void escape(struct scales_buf *b, const char *str, bool quote)
 		return;
 	const unsigned char *s = (const unsigned char *)str;
 	size_t n = strlen(str);
-	for (size_t i = 0; i < n;) {
+	/* runs of bytes that stand as themselves go out in one append */
+	size_t i = 0, from = 0;
+	while (i < n) {
 		unsigned char c = s[i];
-		if (c == '\\') {
-			buf_puts(b, "\\\\");
-		} else if (c == '\n') {
-			buf_puts(b, "\\n");
-		} else if (c == '"' && quote) {
-			buf_puts(b, "\\\"");
-		} else {
+		if (c >= 0x80) {
 			size_t l = scales_utf8_decode(s + i, n - i, NULL);
-			if (!l) {
-				buf_puts(b, fffd);
-				i++;
+			if (l) {
+				i += l;
 				continue;
 			}
-			scales_buf_append(b, s + i, l);
-			i += l;
+		} else if (c != '\\' && c != '\n' && (c != '"' || !quote)) {
+			i++;
 			continue;
 		}
-		i++;
+		scales_buf_append(b, s + from, i - from);
+		if (c == '\\')
+			buf_puts(b, "\\\\");
+		else if (c == '\n')
+			buf_puts(b, "\\n");
+		else if (c == '"')
+			buf_puts(b, "\\\"");
+		else
+			buf_puts(b, fffd);
+		from = ++i;
 	}
+	scales_buf_append(b, s + from, i - from);
 }
 
 void prom_label_escape(struct scales_buf *b, const char *s)
@@ -349,24 +358,61 @@ enum plabel {
 	PL_STATE
 };
 
+/* ------------------------------------------------------------ the arena */
+
+/* The items' strings: bump-allocated in chunks, freed at once. */
+struct pchunk {
+	struct pchunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+#define PCHUNK_BYTES ((size_t)1 << 20)
+
+static char *parena_alloc(struct pchunk **head, size_t n)
+{
+	struct pchunk *c = *head;
+	if (!c || c->cap - c->used < n) {
+		size_t cap = n > PCHUNK_BYTES ? n : PCHUNK_BYTES;
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->next = *head;
+		c->used = 0;
+		c->cap = cap;
+		*head = c;
+	}
+	char *p = c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+static void parena_free(struct pchunk *c)
+{
+	while (c) {
+		struct pchunk *next = c->next;
+		free(c);
+		c = next;
+	}
+}
+
 /* An item's strings live in the rendering's arena: with them inline an
  * item took 1 KiB, and sorting a million of them most of a /metrics
  * render of 1,000,000 metrics (issue 17.4). */
 struct pitem {
-	char *name;      /* name_cap bytes: room for rename_item() */
-	size_t name_cap; /* at most PROM_NAME_MAX */
+	char *name; /* under PROM_NAME_MAX bytes */
 	const char *path;
 	/* the family: the path without its labelled components, then the
 	 * label list (positions included, so that distinct paths of one
 	 * family always differ in a label value) */
 	char *fam;
-	size_t fpath_len;   /* fam[0..fpath_len) is that path */
 	const char *labels; /* the writer's, or a label rule's */
-	enum prom_type type;
-	enum plabel label;
-	size_t group;
-	size_t mi;   /* metric index in the group's snapshot */
-	size_t base; /* base_len(), kept with name */
+	uint32_t group;
+	uint32_t mi;        /* metric index in the group's snapshot */
+	uint16_t fpath_len; /* fam[0..fpath_len) is that path */
+	uint16_t base;      /* base_len(), kept with name */
+	uint8_t type;       /* enum prom_type */
+	uint8_t label;      /* enum plabel */
 	bool canonical;
 };
 
@@ -435,24 +481,33 @@ static uint32_t fnv1a(const char *s, unsigned salt)
 	return h;
 }
 
-/* Gives it a name of its own: "_p" + hash before the _total suffix. */
-static void rename_item(struct pitem *it)
+/* Gives it a name of its own: "_p" + hash before the _total suffix.
+ * -ENOMEM or 0. */
+static int rename_item(struct pitem *it, struct pchunk **arena)
 {
-	char tag[16];
+	char tag[16], name[PROM_NAME_MAX];
 	snprintf(tag, sizeof(tag), "_p%08" PRIx32,
 	         fnv1a(it->fam, (unsigned)it->type * 3u + (unsigned)it->label));
-	size_t n = strlen(it->name);
+	snprintf(name, sizeof(name), "%s", it->name);
+	size_t n = strlen(name);
 	bool total = it->type == PROM_COUNTER && n >= 6 &&
-	             !strcmp(it->name + n - 6, "_total");
+	             !strcmp(name + n - 6, "_total");
 	if (total)
-		it->name[n - 6] = 0;
-	size_t room = it->name_cap - strlen(it->name) - 1;
-	strncat(it->name, tag, room);
+		name[n - 6] = 0;
+	size_t room = sizeof(name) - strlen(name) - 1;
+	strncat(name, tag, room);
 	if (total) {
-		room = it->name_cap - strlen(it->name) - 1;
-		strncat(it->name, "_total", room);
+		room = sizeof(name) - strlen(name) - 1;
+		strncat(name, "_total", room);
 	}
-	it->base = base_len(it);
+	n = strlen(name);
+	char *copy = parena_alloc(arena, n + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, name, n + 1);
+	it->name = copy;
+	it->base = (uint16_t)base_len(it);
+	return 0;
 }
 
 static bool same_family(const struct pitem *a, const struct pitem *b)
@@ -491,10 +546,11 @@ static const struct pitem *keeper(struct pitem *const *v, size_t i, size_t k)
 }
 
 /* Renames the items of each (base) name shared by different metrics; see
- * the comment at the top. v is sorted. Returns whether any was renamed. */
-static bool resolve(struct pitem *const *v, size_t n)
+ * the comment at the top. v is sorted. Returns 1 if any was renamed, 0 if
+ * none, -ENOMEM. */
+static int resolve(struct pitem *const *v, size_t n, struct pchunk **arena)
 {
-	bool renamed = false;
+	int renamed = 0;
 	for (size_t i = 0; i < n;) {
 		size_t k = i + 1;
 		bool conflict = false;
@@ -508,8 +564,9 @@ static bool resolve(struct pitem *const *v, size_t n)
 			/* renaming changes names only: keep stays valid */
 			for (size_t x = i; x < k; x++)
 				if (!keep || !same_family(v[x], keep)) {
-					rename_item(v[x]);
-					renamed = true;
+					if (rename_item(v[x], arena))
+						return -ENOMEM;
+					renamed = 1;
 				}
 		}
 		i = k;
@@ -663,7 +720,7 @@ static size_t family(struct pitem *it, char *fam, const struct scales_metric *m)
 		p += n;
 	}
 	fam[o] = 0;
-	it->fpath_len = o;
+	it->fpath_len = (uint16_t)o; /* below cap / 2 */
 	int w = snprintf(fam + o + 1, cap - o - 1, "%s%s%s",
 	                 m->labels ? m->labels : "", m->key_label ? "+" : "",
 	                 m->key_label ? m->key_label : "");
@@ -671,44 +728,6 @@ static size_t family(struct pitem *it, char *fam, const struct scales_metric *m)
 	if (lw > cap - o - 2)
 		lw = cap - o - 2; /* truncated */
 	return o + 1 + lw + 1;
-}
-
-/* ------------------------------------------------------------ the arena */
-
-/* The items' strings: bump-allocated in chunks, freed at once. */
-struct pchunk {
-	struct pchunk *next;
-	size_t used, cap;
-	char data[];
-};
-
-#define PCHUNK_BYTES ((size_t)1 << 20)
-
-static char *parena_alloc(struct pchunk **head, size_t n)
-{
-	struct pchunk *c = *head;
-	if (!c || c->cap - c->used < n) {
-		size_t cap = n > PCHUNK_BYTES ? n : PCHUNK_BYTES;
-		c = malloc(sizeof(*c) + cap);
-		if (!c)
-			return NULL;
-		c->next = *head;
-		c->used = 0;
-		c->cap = cap;
-		*head = c;
-	}
-	char *p = c->data + c->used;
-	c->used += n;
-	return p;
-}
-
-static void parena_free(struct pchunk *c)
-{
-	while (c) {
-		struct pchunk *next = c->next;
-		free(c);
-		c = next;
-	}
 }
 
 /* ------------------------------------------------------------- rendering */
@@ -774,9 +793,23 @@ static void labels(struct pctx *c, const struct hgroup *g,
 	buf_puts(b, "}");
 }
 
+/* Appends the decimal digits of v (no printf: a sample per metric). */
+static void put_u64(struct scales_buf *b, uint64_t v)
+{
+	char d[20];
+	size_t i = sizeof(d);
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	scales_buf_append(b, d + i, sizeof(d) - i);
+}
+
 static void value_u64(struct scales_buf *b, uint64_t v)
 {
-	buf_printf(b, " %" PRIu64 "\n", v);
+	scales_buf_append(b, " ", 1);
+	put_u64(b, v);
+	scales_buf_append(b, "\n", 1);
 }
 
 static void value_f64(struct scales_buf *b, double v)
@@ -790,7 +823,13 @@ static void value_metric(struct scales_buf *b, const struct scales_metric *m)
 {
 	switch (m->kind) {
 	case SCALES_KIND_GAUGE:
-		buf_printf(b, " %" PRId64 "\n", m->v.i64);
+		if (m->v.i64 < 0) {
+			scales_buf_append(b, " -", 2);
+			put_u64(b, -(uint64_t)m->v.i64);
+			scales_buf_append(b, "\n", 1);
+		} else {
+			value_u64(b, (uint64_t)m->v.i64);
+		}
 		break;
 	case SCALES_KIND_GAUGE_F64:
 		value_f64(b, m->v.f64);
@@ -986,6 +1025,7 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 	size_t ni = 0;
 	int rc = 0;
 	struct pchunk *arena = NULL;
+	struct tokens tok;
 	for (size_t g = 0; g < n && !rc; g++) {
 		const struct scales_snapshot *s = groups[g].snap;
 		bool *used = calloc(s->n ? s->n : 1, sizeof(bool));
@@ -1033,35 +1073,33 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 				continue;
 			}
 			it->path = m->path;
-			it->group = g;
-			it->mi = i;
+			it->group = (uint32_t)g;
+			it->mi =
+			    (uint32_t)i; /* entries are counted in 32 bits */
 			it->labels = rule_labels(m);
 			struct scales_metric mm = *m;
 			mm.labels = it->labels;
 			char fam[2 * PROM_PATH_MAX], name[PROM_NAME_MAX];
 			size_t fl = family(it, fam, &mm);
-			it->canonical = canonical(fam);
+			/* one tokenization for both */
+			tokenize(&tok, fam);
+			glue(&tok);
+			it->canonical = canonical(&tok, fam);
 			size_t nl =
-			    prom_name(name, sizeof(name), fam, it->type,
-			              m->kind == SCALES_KIND_STATE ? 0 :
-			                                             m->unit);
+			    name_of(&tok, name, sizeof(name), it->type,
+			            m->kind == SCALES_KIND_STATE ? 0 : m->unit);
 			if (nl > sizeof(name) - 1)
 				nl = sizeof(name) - 1;
-			/* room for rename_item()'s tag, as the fixed array
-			 * had up to its size */
-			it->name_cap = nl + 1 + 16;
-			if (it->name_cap > PROM_NAME_MAX)
-				it->name_cap = PROM_NAME_MAX;
-			it->name = parena_alloc(&arena, it->name_cap + fl);
+			it->name = parena_alloc(&arena, nl + 1 + fl);
 			if (!it->name) {
 				rc = -ENOMEM;
 				break;
 			}
 			memcpy(it->name, name, nl);
 			it->name[nl] = 0;
-			it->fam = it->name + it->name_cap;
+			it->fam = it->name + nl + 1;
 			memcpy(it->fam, fam, fl);
-			it->base = base_len(it);
+			it->base = (uint16_t)base_len(it);
 			it->fam[it->fpath_len] = '{'; /* its list follows */
 			ni++;
 		}
@@ -1082,17 +1120,47 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 	for (size_t i = 0; i < ni; i++)
 		v[i] = &items[i];
 	sort_items(v, ni);
-	if (resolve(v, ni))
+	rc = resolve(v, ni, &arena);
+	if (rc < 0) {
+		free(v);
+		parena_free(arena);
+		free(items);
+		return rc;
+	}
+	if (rc)
 		sort_items(v, ni);
 
 	struct pctx c = { b, groups, per_process };
-	struct scales_buf tmp = { 0 };
 	for (size_t i = 0; i < ni;) {
 		/* one family: same name; anything still different is left
 		 * out (a hash collision) */
 		size_t k = i;
-		tmp.len = 0;
-		c.b = &tmp;
+		/* the family's header, taken back if no sample follows */
+		size_t mark = b->len;
+		const struct scales_metric *m =
+		    &groups[v[i]->group].snap->metrics[v[i]->mi];
+		buf_puts(b, "# HELP ");
+		buf_puts(b, v[i]->name);
+		if (m->help && *m->help) {
+			buf_puts(b, " ");
+			prom_help_escape(b, m->help);
+			buf_puts(b, " (");
+		} else {
+			buf_puts(b, " scales ");
+			buf_puts(b, scales_kind_name(m->kind));
+			buf_puts(b, " ");
+		}
+		struct scales_metric hm = *m;
+		hm.labels = v[i]->labels;
+		help_path(b, &hm);
+		if (m->help && *m->help)
+			buf_puts(b, ")");
+		buf_puts(b, "\n# TYPE ");
+		buf_puts(b, v[i]->name);
+		buf_puts(b, " ");
+		buf_puts(b, type_name(v[i]->type));
+		buf_puts(b, "\n");
+		size_t body = b->len;
 		for (; k < ni && !strcmp(v[k]->name, v[i]->name); k++) {
 			if (!same_family(v[k], v[i]))
 				continue;
@@ -1103,27 +1171,8 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 				continue;
 			samples(&c, v[k]);
 		}
-		c.b = b;
-		if (tmp.len) {
-			const struct scales_metric *m =
-			    &groups[v[i]->group].snap->metrics[v[i]->mi];
-			buf_printf(b, "# HELP %s ", v[i]->name);
-			if (m->help && *m->help) {
-				prom_help_escape(b, m->help);
-				buf_puts(b, " (");
-			} else {
-				buf_printf(b, "scales %s ",
-				           scales_kind_name(m->kind));
-			}
-			struct scales_metric hm = *m;
-			hm.labels = v[i]->labels;
-			help_path(b, &hm);
-			if (m->help && *m->help)
-				buf_puts(b, ")");
-			buf_printf(b, "\n# TYPE %s %s\n", v[i]->name,
-			           type_name(v[i]->type));
-			scales_buf_append(b, tmp.data, tmp.len);
-		}
+		if (b->len == body && !b->oom)
+			b->len = mark;
 		i = k;
 	}
 	/* each writer's refused registrations (docs/http.md); no stat's
@@ -1138,9 +1187,6 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 		labels(&c, &groups[g], NULL, NULL, NULL, NULL);
 		value_u64(b, groups[g].snap->proc.refused);
 	}
-	if (tmp.oom)
-		b->oom = true;
-	scales_buf_free(&tmp);
 	free(v);
 	parena_free(arena);
 	free(items);
