@@ -16,7 +16,8 @@
  *   /server/status/<code> (a dict stat; its keys are the label "code"),
  *   /endpoint/<name>/requests and /endpoint/<name>/latency (per endpoint;
  *   <name> is the label "endpoint" in /metrics),
- *   /workers/worker-<n>/state and /handled, aggregated as
+ *   /workers/worker-<n>/state (timed: seconds per value) and /handled,
+ *   aggregated as
  *   /workers/state/<value> and /workers/handled.
  *
  * Usage: demo-server [-p PORT] [-w WORKERS]. Prints "listening PORT" and
@@ -57,7 +58,9 @@ struct worker_stats {
 };
 
 static const struct scales_stat_desc worker_desc[] = {
-	SCALES_DESC_STATE(struct worker_stats, state, "what the worker does"),
+	/* timed: seconds per value (time in state, format 1.4) */
+	SCALES_DESC_STATE_TIMED(struct worker_stats, state,
+	                        "what the worker does"),
 	SCALES_DESC_COUNTER(struct worker_stats, handled, "requests handled"),
 	SCALES_DESC_END
 };
