@@ -494,8 +494,8 @@ static void render_metric(struct jw *w, const struct scales_metric *m,
 			for (uint32_t i = 0; i < m->ntimes; i++) {
 				jw_key(w, m->times[i].value);
 				scales_json_double(w->b,
-				                   (double)m->times[i].ns *
-				                       1e-9);
+				                   (double)m->times[i].ns /
+				                       1e9);
 			}
 			jw_close(w, "}");
 		}

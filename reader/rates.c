@@ -106,6 +106,27 @@ void scales_snapshot_rates(const struct scales_snapshot *prev,
 	}
 }
 
+double scales_state_time_rate(const struct scales_snapshot *prev,
+                              const struct scales_snapshot *cur,
+                              const struct scales_metric *m, uint32_t k)
+{
+	if (!prev || !cur || !m || k >= m->ntimes ||
+	    cur->mono_ns <= prev->mono_ns)
+		return NAN;
+	const struct scales_metric *p = scales_snapshot_find(prev, m->path);
+	if (!p || !(p->flags & SCALES_MF_TIMED) ||
+	    p->generation != m->generation)
+		return NAN;
+	uint64_t before = 0; /* a value new since prev */
+	for (uint32_t i = 0; i < p->ntimes; i++)
+		if (strcmp(p->times[i].value, m->times[k].value) == 0)
+			before = p->times[i].ns;
+	if (m->times[k].ns < before)
+		return NAN;
+	return (double)(m->times[k].ns - before) /
+	       (double)(cur->mono_ns - prev->mono_ns);
+}
+
 /* -------------------------------------------------------------- tracker */
 
 struct track {

@@ -472,6 +472,23 @@ static void metric_row(struct scales_buf *b, const struct hgroup *g, size_t i,
 		}
 		buf_puts(b, "</span><br>");
 	}
+	if (m->flags & SCALES_MF_TIMED) {
+		/* time in state: seconds per value; "" is "other" */
+		buf_puts(b, "<span class=\"states\">");
+		for (uint32_t k = 0; k < m->ntimes; k++) {
+			char h[64];
+			scales_human(h, sizeof(h), (double)m->times[k].ns / 1e9,
+			             SCALES_UNIT_SECONDS, 0);
+			buf_puts(b, k ? ", " : "");
+			if (m->times[k].value[0])
+				html_escape_str(b, m->times[k].value);
+			else
+				buf_puts(b, "(other)");
+			buf_puts(b, ": ");
+			html_escape_str(b, h);
+		}
+		buf_puts(b, "</span><br>");
+	}
 	buf_puts(b, "<span class=\"help\">");
 	html_escape_str(b, m->help);
 	buf_puts(b, "</span></td></tr>\n");

@@ -355,7 +355,8 @@ void prom_help_escape(struct scales_buf *b, const char *s)
 enum plabel {
 	PL_NONE,
 	PL_KEY,
-	PL_STATE
+	PL_STATE,
+	PL_STATE_TIME /* a timed state's seconds counter (format 1.4) */
 };
 
 /* ------------------------------------------------------------ the arena */
@@ -955,6 +956,16 @@ static void samples(struct pctx *c, const struct pitem *it)
 		}
 		break;
 	case SCALES_KIND_STATE:
+		if (it->label == PL_STATE_TIME) {
+			/* seconds per value; "other" is the value "" */
+			for (uint32_t k = 0; k < m->ntimes; k++) {
+				buf_puts(b, it->name);
+				labels(c, g, m, "state", m->times[k].value,
+				       NULL);
+				value_f64(b, (double)m->times[k].ns / 1e9);
+			}
+			break;
+		}
 		if (m->states && m->nstates) {
 			for (uint32_t k = 0; k < m->nstates; k++) {
 				buf_puts(b, it->name);
@@ -1018,7 +1029,10 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 {
 	size_t total = 0;
 	for (size_t g = 0; g < n; g++)
-		total += groups[g].snap->n;
+		for (size_t i = 0; i < groups[g].snap->n; i++)
+			/* a timed state makes two families */
+			total += 1 + !!(groups[g].snap->metrics[i].flags &
+			                SCALES_MF_TIMED);
 	struct pitem *items = calloc(total ? total : 1, sizeof(*items));
 	if (!items)
 		return -ENOMEM;
@@ -1039,12 +1053,15 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 			    m->agg == SCALES_AGG_STATES)
 				consume(s, i, used);
 		}
-		for (size_t i = 0; i < s->n; i++) {
+		for (size_t i = 0, timed = 0; i < s->n; i += !timed) {
 			const struct scales_metric *m = &s->metrics[i];
 			if (used[i])
 				continue;
 			struct pitem *it = &items[ni];
 			it->label = PL_NONE;
+			/* a timed state: its state family, then (timed) its
+			 * seconds counter, labelled by value */
+			timed = !timed && (m->flags & SCALES_MF_TIMED);
 			switch (m->kind) {
 			case SCALES_KIND_COUNTER:
 				it->type = PROM_COUNTER;
@@ -1063,8 +1080,12 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 					it->label = PL_STATE;
 				break;
 			case SCALES_KIND_STATE:
-				it->type = PROM_GAUGE;
-				it->label = PL_STATE;
+				it->type = timed ? PROM_GAUGE : PROM_COUNTER;
+				it->label = timed ? PL_STATE : PL_STATE_TIME;
+				if (!(m->flags & SCALES_MF_TIMED)) {
+					it->type = PROM_GAUGE;
+					it->label = PL_STATE;
+				}
 				break;
 			case SCALES_KIND_HISTOGRAM:
 				it->type = PROM_HISTOGRAM;
@@ -1087,7 +1108,10 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 			it->canonical = canonical(&tok, fam);
 			size_t nl =
 			    name_of(&tok, name, sizeof(name), it->type,
-			            m->kind == SCALES_KIND_STATE ? 0 : m->unit);
+			            it->label == PL_STATE_TIME ?
+			                SCALES_UNIT_SECONDS :
+			            m->kind == SCALES_KIND_STATE ? 0 :
+			                                           m->unit);
 			if (nl > sizeof(name) - 1)
 				nl = sizeof(name) - 1;
 			it->name = parena_alloc(&arena, nl + 1 + fl);

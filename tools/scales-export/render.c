@@ -160,12 +160,37 @@ static void emit_counter(struct render *r, const struct scales_group *g,
 	}
 }
 
-static void emit_state(struct render *r, const struct scales_metric *m)
+/* Time in state: <path>.~<value>.seconds per value (gname_state(), as
+ * the state's own series; "other", the value "", is "~"), and its rate in
+ * seconds per second. */
+static void emit_times(struct render *r, const struct scales_group *g,
+                       const struct scales_metric *m)
 {
 	struct line_ctx *l = r->l;
 	size_t base = l->base;
-	if (l->base + 2 + 3 * 512 + 5 > sizeof(l->name))
+	for (uint32_t k = 0; k < m->ntimes; k++) {
+		const char *v = m->times[k].value;
+		l->name[l->base++] = '.';
+		l->base += gname_state(l->name + l->base, v, strnlen(v, 512));
+		memcpy(l->name + l->base, ".seconds", 9);
+		l->base += 8;
+		emit_f64(l, NULL, (double)m->times[k].ns / 1e9);
+		if (r->c->rates)
+			emit_f64(l, "rate",
+			         scales_state_time_rate(g->prev, g->cur, m, k));
+		l->base = base;
+	}
+}
+
+static void emit_state(struct render *r, const struct scales_group *g,
+                       const struct scales_metric *m)
+{
+	struct line_ctx *l = r->l;
+	size_t base = l->base;
+	if (l->base + 2 + 3 * 512 + 5 + 8 > sizeof(l->name))
 		return;
+	if (m->flags & SCALES_MF_TIMED)
+		emit_times(r, g, m);
 	if (m->states && m->nstates) {
 		for (uint32_t k = 0; k < m->nstates; k++) {
 			const char *v = m->states[k].value;
@@ -269,7 +294,7 @@ static void render_group(struct render *r, const struct scales_group *g)
 			emit_f64(l, NULL, m->v.f64);
 			break;
 		case SCALES_KIND_STATE:
-			emit_state(r, m);
+			emit_state(r, g, m);
 			break;
 		case SCALES_KIND_HISTOGRAM:
 			emit_hist(r, g, i);

@@ -183,6 +183,33 @@ static void metric_cells(char cell[NCOLS][TOP_NUM_LEN],
 	}
 }
 
+/* A timed state's line: "value seconds (rate)" per value, from the value
+ * column to the end of the line; "other" (the value "") as (other). */
+static void draw_times_row(const struct top_source *src,
+                           const struct scales_metric *m, const char *name,
+                           const struct layout *l, int y, int attr)
+{
+	char line[1024] = "";
+	size_t o = 0;
+	for (uint32_t k = 0; m && k < m->ntimes && o < sizeof(line); k++) {
+		char sec[TOP_NUM_LEN], rate[TOP_NUM_LEN] = "";
+		const char *v = m->times[k].value;
+		top_fmt_unit(sec, (double)m->times[k].ns / 1e9,
+		             SCALES_UNIT_SECONDS);
+		double r = scales_state_time_rate(src->prev, src->cur, m, k);
+		if (!isnan(r))
+			top_fmt_rate(rate, r, SCALES_UNIT_SECONDS);
+		int w = snprintf(line + o, sizeof(line) - o, "%s%s %s%s%s%s",
+		                 k ? "  " : "", v[0] ? v : "(other)", sec,
+		                 rate[0] ? " (" : "", rate, rate[0] ? ")" : "");
+		o += w > 0 ? (size_t)w : 0;
+	}
+	attrset(attr);
+	put(y, 0, l->name_w, name, false);
+	put(y, l->x[C_VALUE], COLS - l->x[C_VALUE], line, false);
+	attrset(A_NORMAL);
+}
+
 static void draw_metric_row(struct top_ui *u, const struct layout *l, int y,
                             size_t ri)
 {
@@ -198,6 +225,20 @@ static void draw_metric_row(struct top_ui *u, const struct layout *l, int y,
 	char name[512];
 	int attr = 0;
 
+	if (row->kind == TOP_ROW_TIMES) {
+		int indent = t->flat_mode ? 4 : 2 * n->depth + 4;
+		snprintf(name, sizeof(name), "%*s%s seconds", indent, "",
+		         utf8 ? "\xe2\x94\x94" : "`");
+		attr = A_DIM | (ri == u->cur ? A_REVERSE : 0);
+		if (ri == u->cur) {
+			attrset(attr);
+			mvhline(y, 0, ' ', COLS);
+		}
+		draw_times_row(src,
+		               m && (m->flags & SCALES_MF_TIMED) ? m : NULL,
+		               name, l, y, attr);
+		return;
+	}
 	if (row->kind == TOP_ROW_INTERVAL) {
 		struct scales_hstats st;
 		double secs = 0;

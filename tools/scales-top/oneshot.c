@@ -138,7 +138,28 @@ static void end_line(const struct scales_metric *m, bool verbose)
 	putchar('\n');
 }
 
-static void print_metric(const struct scales_metric *m,
+/* Time in state: seconds per value, then (with -i) seconds per second;
+ * "other" (the value "") as (other). */
+static void print_times(const struct top_source *src,
+                        const struct scales_metric *m, bool rates)
+{
+	char b[TOP_NUM_LEN];
+	for (uint32_t i = 0; i < m->ntimes; i++) {
+		const char *v = m->times[i].value;
+		printf(" %s=%s", v[0] ? top_esc(v) : "(other)",
+		       top_fmt_unit(b, (double)m->times[i].ns / 1e9,
+		                    SCALES_UNIT_SECONDS));
+		double r =
+		    rates ? scales_state_time_rate(src->prev, src->cur, m, i) :
+		            NAN;
+		if (!isnan(r))
+			printf(" (%s)",
+			       top_fmt_rate(b, r, SCALES_UNIT_SECONDS));
+	}
+}
+
+static void print_metric(const struct top_source *src,
+                         const struct scales_metric *m,
                          const struct scales_rate *r, int width, bool verbose)
 {
 	printf("%-*s ", width, top_name(m, m->path, strlen(m->path)));
@@ -158,6 +179,8 @@ static void print_metric(const struct scales_metric *m,
 		for (uint32_t i = 0; i < m->nstates; i++)
 			printf(" %s=%llu", top_esc(m->states[i].value),
 			       (unsigned long long)m->states[i].count);
+		if (m->flags & SCALES_MF_TIMED)
+			print_times(src, m, r != NULL);
 		break;
 	case SCALES_KIND_HISTOGRAM: {
 		struct scales_hstats st;
@@ -229,8 +252,8 @@ static void print_text(const struct top_source *src,
 			width = l;
 	}
 	for (size_t i = 0; i < s->n; i++)
-		print_metric(&s->metrics[i], rates ? &rates[i] : NULL, width,
-		             verbose);
+		print_metric(src, &s->metrics[i], rates ? &rates[i] : NULL,
+		             width, verbose);
 }
 
 static void sleep_seconds(double secs)

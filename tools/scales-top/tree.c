@@ -399,8 +399,16 @@ static int push_row(struct top_tree *t, int32_t node, uint8_t kind)
 static bool is_hist(const struct top_tree *t, const struct top_sampler *s,
                     const struct top_node *n)
 {
+	(void)t;
 	return n->metric >= 0 && s->v[n->src].cur->metrics[n->metric].kind ==
 	                             SCALES_KIND_HISTOGRAM;
+}
+
+/* A timed state: a line of seconds per value under it (time in state). */
+static bool is_timed(const struct top_sampler *s, const struct top_node *n)
+{
+	return n->metric >= 0 &&
+	       (s->v[n->src].cur->metrics[n->metric].flags & SCALES_MF_TIMED);
 }
 
 static int push_node(struct top_tree *t, const struct top_sampler *s, int32_t i)
@@ -410,6 +418,8 @@ static int push_node(struct top_tree *t, const struct top_sampler *s, int32_t i)
 		return -ENOMEM;
 	if (is_hist(t, s, n) && !n->collapsed)
 		return push_row(t, i, TOP_ROW_INTERVAL);
+	if (is_timed(s, n) && !n->collapsed)
+		return push_row(t, i, TOP_ROW_TIMES);
 	return 0;
 }
 
@@ -490,7 +500,8 @@ bool top_tree_foldable(const struct top_tree *t, const struct top_sampler *s,
 	const struct top_node *n = &t->nodes[node];
 	if (n->parent < 0)
 		return true;
-	return is_hist(t, s, n) || (!t->flat_mode && n->nkids > 0);
+	return is_hist(t, s, n) || is_timed(s, n) ||
+	       (!t->flat_mode && n->nkids > 0);
 }
 
 void top_tree_fold(struct top_tree *t, const struct top_sampler *s,

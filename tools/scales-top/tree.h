@@ -57,6 +57,7 @@ struct top_node {
 enum top_row_kind {
 	TOP_ROW_NODE = 0,
 	TOP_ROW_INTERVAL, /* a histogram's last-interval line */
+	TOP_ROW_TIMES,    /* a timed state's seconds per value */
 };
 
 struct top_row {

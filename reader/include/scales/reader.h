@@ -777,6 +777,19 @@ SCALES_READER_API void scales_snapshot_rates(const struct scales_snapshot *prev,
                                              double *out);
 
 /*
+ * Time in state (SCALES_MF_TIMED): the rate of times[k] of m, a metric of
+ * cur, in seconds per second since prev (the previous snapshot of the
+ * same process or group): its ns delta against the same value of the same
+ * path and generation in prev, over the CLOCK_MONOTONIC seconds between
+ * them. NaN if prev is NULL or has no such metric or value, or no time
+ * elapsed. A value new since prev counts from 0.
+ */
+SCALES_READER_API double
+scales_state_time_rate(const struct scales_snapshot *prev,
+                       const struct scales_snapshot *cur,
+                       const struct scales_metric *m, uint32_t k);
+
+/*
  * An exponentially weighted moving average meter with 1, 5 and 15 minute
  * rates, as the seed's (Coda Hale's) meter: every tick (5 s) the events of
  * the tick give instant = events / tick seconds; the first tick sets each
