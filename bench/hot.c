@@ -36,7 +36,7 @@ static scales_registry *reg, *reg_norseq;
 static scales_counter g_counter, g_counter_norseq, g_cross;
 static scales_histogram g_hist, g_timer;
 static scales_gauge g_gauge;
-static scales_state g_state;
+static scales_state g_state, g_state_timed;
 static uint32_t g_state_ids[2];
 
 /* Values recorded by histogram_record: log-uniform from 100 ns to 10 ms. */
@@ -109,6 +109,17 @@ LOOP loop_gauge_set(struct worker *w, uint64_t n)
 LOOP loop_state_set(struct worker *w, uint64_t n)
 {
 	const scales_state s = g_state;
+	for (uint64_t i = 0; i < n; i++) {
+		scales_state_set(&s, g_state_ids[i & 1]);
+		BENCH_BARRIER();
+	}
+}
+
+/* Time in state: a clock read, a compare-and-swap of the current word
+ * and an add of the closed interval per set (docs/format.md 6.3). */
+LOOP loop_state_set_timed(struct worker *w, uint64_t n)
+{
+	const scales_state s = g_state_timed;
 	for (uint64_t i = 0; i < n; i++) {
 		scales_state_set(&s, g_state_ids[i & 1]);
 		BENCH_BARRIER();
@@ -227,6 +238,7 @@ static const struct hot_case cases[] = {
 	{ "histogram_record", loop_histogram_record, NULL, false },
 	{ "gauge_set", loop_gauge_set, NULL, false },
 	{ "state_set", loop_state_set, NULL, false },
+	{ "state_set_timed", loop_state_set_timed, NULL, false },
 	{ "timer_pair", loop_timer_pair, NULL, false },
 	{ "tsc_pair_record", loop_tsc_pair_record, NULL, false },
 	{ "lookup_hot", loop_lookup_hot, NULL, false },
@@ -313,6 +325,10 @@ static void registries_open(const char *dir)
 	      "timer histogram");
 	check(scales_gauge_get(reg, "/bench/gauge", NULL, &g_gauge), "gauge");
 	check(scales_state_get(reg, "/bench/state", NULL, &g_state), "state");
+	struct scales_info timed = { NULL, SCALES_STATE_TIMED };
+	check(scales_state_get(reg, "/bench/state_timed", &timed,
+	                       &g_state_timed),
+	      "timed state");
 	check(scales_state_intern(reg, "waitingForTask", &g_state_ids[0]),
 	      "intern");
 	check(scales_state_intern(reg, "running", &g_state_ids[1]), "intern");

@@ -36,9 +36,3 @@ uint32_t scales_shm_state_table_size(uint32_t nslots)
 	return 8 +
 	       (nslots + 1) * (uint32_t)sizeof(struct scales_shm_state_slot);
 }
-
-uint64_t scales_shm_state_interval(uint64_t from, uint64_t to)
-{
-	uint64_t d = (to - from) & SCALES_SHM_STATE_NS_MASK;
-	return d >> (SCALES_SHM_STATE_NS_BITS - 1) ? 0 : d;
-}

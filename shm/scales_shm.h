@@ -327,9 +327,13 @@ SCALES_SHM_HIDDEN bool scales_shm_kind_sizes(uint32_t kind, uint32_t nbuckets,
  * word and nslots + 1 slots) after its 8 data bytes; 0 for nslots 0. */
 SCALES_SHM_HIDDEN uint32_t scales_shm_state_table_size(uint32_t nslots);
 /* The ns from time from to time to, both modulo 2^56: 0 if to is before
- * from (a difference of 2^55 or more modulo 2^56). */
-SCALES_SHM_HIDDEN uint64_t scales_shm_state_interval(uint64_t from,
-                                                     uint64_t to);
+ * from (a difference of 2^55 or more modulo 2^56). Inline: a timed
+ * state's set uses it twice. */
+static inline uint64_t scales_shm_state_interval(uint64_t from, uint64_t to)
+{
+	uint64_t d = (to - from) & SCALES_SHM_STATE_NS_MASK;
+	return d >> (SCALES_SHM_STATE_NS_BITS - 1) ? 0 : d;
+}
 
 /* name.c, section 2 "Names": app name bytes; in made an app name (NULL or
  * empty: "_"); "<app>.<pid>.<start>.seg" made (snprintf's result) and
