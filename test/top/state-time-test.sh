@@ -5,14 +5,14 @@
 # each, end = 0: see stt-writer.c); scales-top -1, -j and -j -m (merged
 # processes add up), scales-export --stdout (Graphite), --textfile
 # (/metrics, promtool-clean if promtool is installed) and the HTML page.
-# Prints TAP.
+# The live view (through tmux, if installed). Prints TAP.
 
 . "$(dirname "$0")/lib.sh"
 
 EXPORT=${SCALES_EXPORT:?SCALES_EXPORT is not set}
 STT=${STT_WRITER:?STT_WRITER is not set}
 
-plan 7
+plan 8
 
 out=$WORK/out
 start_writer a "$STT" --app stt --a 1.5 || exit 1
@@ -87,4 +87,20 @@ if "$EXPORT" --help | grep -q -- '--http '; then
 else
 	echo "ok $((tap_n += 1)) - HTML page # SKIP built without --http"
 fi
-finish 7
+if command -v tmux >/dev/null && "$TOP" --help 2>&1 | grep -q -- '-i'; then
+	TMUX_SOCK=$WORK/tmux.sock
+	tmux -S "$TMUX_SOCK" new-session -d -x 150 -y 20 \
+		"SCALES_DIR=$SCALES_DIR $TOP -i 1 $a"
+	ok=1
+	for _ in $(seq 100); do
+		tmux -S "$TMUX_SOCK" capture-pane -p >"$out" 2>/dev/null
+		grep -q 'seconds  *a 1.5 s (0 s/s)  b 250 ms (0 s/s)  end 0 s' \
+			"$out" && { ok=0; break; }
+		sleep 0.1
+	done
+	diag "$(grep -A1 state "$out")"
+	ok $ok "the live view: a line of seconds (and rates) per value"
+else
+	echo "ok $((tap_n += 1)) - live view # SKIP needs tmux"
+fi
+finish 8
