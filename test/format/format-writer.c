@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <scales/scales.h>
 
@@ -195,6 +196,49 @@ static void full(scales_registry *reg)
 	counter(reg, "/r/old", 1, 0); /* the old path, registered again */
 }
 
+/* Time in state (section 6.3), on a clock of the writer's test hook whose
+ * last set lies 2^50 ns ahead of CLOCK_MONOTONIC: the current values have
+ * no running time for either reader, so both compute the same seconds. */
+extern uint64_t (*test_hook_state_clock)(void);
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+static void timed(scales_registry *reg)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t end = (uint64_t)ts.tv_sec * 1000000000u +
+	               (uint64_t)ts.tv_nsec + ((uint64_t)1 << 50);
+	test_hook_state_clock = fake_clock;
+	struct scales_info ti = { "timed", SCALES_STATE_TIMED };
+	scales_state t;
+	check(scales_state_get(reg, "/t/state", &ti, &t), "/t/state");
+	fake_now = end - 1750000000u;
+	scales_state_set_str(&t, "a");
+	fake_now = end - 250000000u;
+	scales_state_set_str(&t, "b");
+	fake_now = end;
+	scales_state_set_str(&t, "end");
+	/* one value slot: b and c count as "other", current at the end */
+	struct scales_info t1 = { NULL, SCALES_STATE_TIMED_N(1) };
+	check(scales_state_get(reg, "/t/one", &t1, &t), "/t/one");
+	fake_now = end - 3000;
+	scales_state_set_str(&t, "a");
+	fake_now = end - 2000;
+	scales_state_set_str(&t, "b");
+	fake_now = end - 1999;
+	scales_state_set_str(&t, "a");
+	fake_now = end - 1000;
+	scales_state_set_str(&t, "c");
+	fake_now = end;
+	scales_state_set_str(&t, "b");
+	test_hook_state_clock = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2 && !(argc == 3 && strcmp(argv[2], "full") == 0)) {
@@ -210,6 +254,7 @@ int main(int argc, char **argv)
 	check(scales_open(&o, &reg), "scales_open");
 	if (argc == 3) {
 		full(reg);
+		timed(reg);
 		printf("%s\n", scales_registry_path(reg));
 		fflush(stdout);
 		check(scales_close(&reg), "scales_close");
