@@ -130,3 +130,17 @@ SCALES_API void scales__histogram_extreme(uint64_t *minmax, uint64_t v)
 	                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 }
+
+SCALES_API void scales__histogram_add_slow(uint64_t *base, uint32_t b,
+                                           uint64_t v, int bucket_done,
+                                           const uint64_t *slots,
+                                           uint16_t rseq_cpus, uint16_t ncpu,
+                                           uint64_t limit, uint64_t shared)
+{
+	if (!base)
+		return; /* a zeroed handle, never registered: absorb */
+	if (!bucket_done)
+		scales__slot_add_slow(base + 1 + b, slots, rseq_cpus, ncpu,
+		                      limit, shared, 1);
+	scales__slot_add_slow(base, slots, rseq_cpus, ncpu, limit, shared, v);
+}

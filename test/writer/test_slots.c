@@ -8,8 +8,10 @@
  */
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -331,4 +333,116 @@ Test(slots, exact_with_histograms_on_the_shared_stripe, .timeout = 300)
 	setenv("SCALES_TEST_POSSIBLE_CPUS", "16", 1);
 	setenv("SCALES_TEST_TAKEN_SLOTS", "6", 1);
 	exact_under_churn(0);
+}
+
+/* ------------------------------------ exactness under a signal storm */
+
+/*
+ * A signal delivered while a thread is inside a restartable sequence
+ * aborts it: the kernel sends the thread to the sequence's abort handler
+ * before the signal handler runs. A storm of signals at the recording
+ * threads, with the affinity churn above, sends histogram records through
+ * aborts of both sequences of scales__histogram_add() (the second one
+ * restarts at its own arming, not at the first one's, which would add to
+ * the bucket again) and through its slow path after a move between them.
+ * The threads record until STORM_SIGNALS signals were handled (a count,
+ * not a time), then each add must have landed exactly once.
+ */
+#define STORM_SIGNALS 50000
+/* long rounds: few system calls, at whose return most signals would be
+ * delivered, outside any sequence */
+#define STORM_PER_ROUND 100000
+
+static long g_sigs;
+static int g_storm_stop, g_storm_done;
+static uint64_t g_storm_n[THREADS], g_storm_sum[THREADS];
+
+static void on_storm(int sig)
+{
+	(void)sig;
+	__atomic_add_fetch(&g_sigs, 1, __ATOMIC_RELAXED);
+}
+
+static void *storm(void *arg)
+{
+	pthread_t *t = arg;
+	while (!__atomic_load_n(&g_storm_stop, __ATOMIC_ACQUIRE))
+		for (int i = 0; i < THREADS; i++)
+			pthread_kill(t[i], SIGUSR1);
+	return NULL;
+}
+
+static void *record_in_storm(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+	cpu_set_t all;
+	CPU_ZERO(&all);
+	for (int i = 0; i < g_ncpus; i++)
+		CPU_SET(g_cpus[i], &all);
+	uint64_t n = 0, sum = 0;
+	for (int r = 0;
+	     __atomic_load_n(&g_sigs, __ATOMIC_RELAXED) < STORM_SIGNALS; r++) {
+		int k = (r + id) % 3;
+		if (k < 2)
+			pin(g_cpus[k % g_ncpus]);
+		else
+			sched_setaffinity(0, sizeof all, &all);
+		for (int i = 0; i < STORM_PER_ROUND; i++) {
+			scales_counter_inc(&g_count);
+			scales_histogram_record(&g_hist, (uint64_t)i + 1);
+		}
+		n += STORM_PER_ROUND;
+		sum += (uint64_t)STORM_PER_ROUND * (STORM_PER_ROUND + 1) / 2;
+	}
+	g_storm_n[id] = n;
+	g_storm_sum[id] = sum;
+	__atomic_add_fetch(&g_storm_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+Test(slots, exact_under_signal_storm, .timeout = 300)
+{
+	fresh_dir();
+	g_ncpus = online_cpus(g_cpus, 2);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_storm;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	cr_assert_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	scales_registry *reg = open_reg("storm", 0, 0);
+	cr_assert_eq(scales_counter_get(reg, "/churn/count", NULL, &g_count),
+	             0);
+	cr_assert_eq(scales_histogram_get(reg, "/churn/hist", NULL, NULL,
+	                                  &g_hist),
+	             0);
+	pthread_t t[THREADS], s;
+	for (int i = 0; i < THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, record_in_storm,
+		                            (void *)(intptr_t)i),
+		             0);
+	cr_assert_eq(pthread_create(&s, NULL, storm, t), 0);
+	/* the storm stops before any recording thread is joined, so that
+	 * it never signals a thread that is gone */
+	struct timespec ms = { 0, 1000000 };
+	while (__atomic_load_n(&g_storm_done, __ATOMIC_ACQUIRE) < THREADS)
+		nanosleep(&ms, NULL);
+	__atomic_store_n(&g_storm_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(s, NULL);
+	uint64_t n = 0, sum = 0;
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		n += g_storm_n[i];
+		sum += g_storm_sum[i];
+	}
+
+	uint64_t v[3];
+	read_totals(scales_registry_path(reg), v);
+	cr_assert_eq(v[0], n, "counter: %lu, want %lu", (unsigned long)v[0],
+	             (unsigned long)n);
+	cr_assert_eq(v[1], n, "histogram count: %lu, want %lu",
+	             (unsigned long)v[1], (unsigned long)n);
+	cr_assert_eq(v[2], sum, "histogram sum: %lu, want %lu",
+	             (unsigned long)v[2], (unsigned long)sum);
+	scales_close(&reg);
 }

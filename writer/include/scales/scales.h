@@ -560,6 +560,121 @@ static inline uint32_t scales_histogram_bucket(uint64_t v, unsigned sub_bits,
 	return (uint32_t)idx;
 }
 
+/* Out-of-line part of a histogram record: adds 1 to bucket b (unless
+ * bucket_done) and v to the sum (word 0), through scales__slot_add_slow();
+ * not for direct use. The handle's fields come by value, so that the
+ * caller's copy of the handle can stay in registers. */
+SCALES_API void scales__histogram_add_slow(uint64_t *base, uint32_t b,
+                                           uint64_t v, int bucket_done,
+                                           const uint64_t *slots,
+                                           uint16_t rseq_cpus, uint16_t ncpu,
+                                           uint64_t limit, uint64_t shared);
+
+#if defined(__GNUC__)
+#define SCALES__ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define SCALES__ALWAYS_INLINE
+#endif
+
+/*
+ * Adds 1 to bucket b and v to the sum in the current CPU's slot: what
+ * scales__slot_add() does twice, in one asm statement whose second
+ * restartable sequence reuses the slot the first one looked up.
+ *
+ * One sequence cannot commit two adds (an abort after the first would
+ * replay it), so there are two, back to back. The first is
+ * scales__slot_add()'s: arm, read the cpu number and its slot, commit the
+ * bucket's add. The second arms its own descriptor, reads the cpu number
+ * again and, if it is the first sequence's cpu, commits the sum's add to
+ * the slot already in hand: a CPU's slot never changes, so the same cpu
+ * means the same slot, and the kernel restarts the second sequence (at
+ * its arming, registers intact) if the thread is preempted, migrated or
+ * signalled between that read and the add. A thread that moved to another
+ * CPU between the two sequences adds the sum through the slow path: each
+ * add still lands exactly once. Between the sequences the ip is in
+ * neither, so a preemption there only clears rseq_cs (the kernel does),
+ * and the second arming sets it again. rseq_cs is cleared after the last
+ * commit and before either slow path, as in scales__slot_add().
+ */
+static inline SCALES__ALWAYS_INLINE void
+scales__histogram_add(const struct scales_histogram *h, uint32_t b, uint64_t v)
+{
+#if SCALES_HAVE_RSEQ_ASM
+	/* Descriptors 3 (section [1, 2), abort 4: back to 0) and 7 (section
+	 * [6, 8), abort 9: back to 5). ecx keeps the cpu and rax the slot's
+	 * offset from the first section to the second. */
+	__asm__ goto(
+	    ".pushsection __rseq_cs, \"aw\"\n\t"
+	    ".balign 32\n\t"
+	    "3:\n\t"
+	    ".long 0x0, 0x0\n\t"
+	    ".quad 1f, (2f - 1f), 4f\n\t"
+	    ".balign 32\n\t"
+	    "7:\n\t"
+	    ".long 0x0, 0x0\n\t"
+	    ".quad 6f, (8f - 6f), 9f\n\t"
+	    ".popsection\n\t"
+	    ".pushsection __rseq_failure, \"ax\"\n\t"
+	    ".byte 0x0f, 0xb9, 0x3d\n\t"
+	    ".long 0x53053053\n\t"
+	    "4:\n\t"
+	    "jmp 0f\n\t"
+	    ".byte 0x0f, 0xb9, 0x3d\n\t"
+	    ".long 0x53053053\n\t"
+	    "9:\n\t"
+	    "jmp 5f\n\t"
+	    ".popsection\n\t"
+	    "0:\n\t"
+	    "leaq 3b(%%rip), %%rax\n\t"
+	    "movq %%rax, %%fs:8(%[off])\n\t"
+	    "1:\n\t"
+	    "movl %%fs:4(%[off]), %%ecx\n\t"
+	    "cmpl %k[ncpu], %%ecx\n\t"
+	    "jae %l[slow2]\n\t"
+	    "movq (%[slots], %%rcx, 8), %%rax\n\t"
+	    "cmpq %[limit], %%rax\n\t"
+	    "jae %l[slow2]\n\t"
+	    "addq $1, (%[bucket], %%rax)\n\t"
+	    "2:\n\t"
+	    "5:\n\t"
+	    "leaq 7b(%%rip), %%rdx\n\t"
+	    "movq %%rdx, %%fs:8(%[off])\n\t"
+	    "6:\n\t"
+	    "cmpl %%fs:4(%[off]), %%ecx\n\t"
+	    "jne %l[slow1]\n\t"
+	    "addq %[v], (%[sum], %%rax)\n\t"
+	    "8:\n\t"
+	    "movq $0, %%fs:8(%[off])\n\t"
+	    :
+	    : [off] "r"(__rseq_offset), [ncpu] "r"((uint32_t)h->rseq_cpus),
+	      [slots] "r"(h->slots), [limit] "r"(h->limit),
+	      [bucket] "r"(h->base + 1 + b), [sum] "r"(h->base), [v] "r"(v)
+	    : "rax", "rcx", "rdx", "memory", "cc"
+	    : slow2, slow1);
+	return;
+slow2:
+	/* Neither add committed; see scales__slot_add() for the clear. */
+	__asm__ __volatile__("movq $0, %%fs:8(%0)"
+	                     :
+	                     : "r"(__rseq_offset)
+	                     : "memory");
+	scales__histogram_add_slow(h->base, b, v, 0, h->slots, h->rseq_cpus,
+	                           h->ncpu, h->limit, h->shared);
+	return;
+slow1:
+	/* The bucket's add committed; the thread changed CPUs since. */
+	__asm__ __volatile__("movq $0, %%fs:8(%0)"
+	                     :
+	                     : "r"(__rseq_offset)
+	                     : "memory");
+	scales__histogram_add_slow(h->base, b, v, 1, h->slots, h->rseq_cpus,
+	                           h->ncpu, h->limit, h->shared);
+#else
+	scales__histogram_add_slow(h->base, b, v, 0, h->slots, h->rseq_cpus,
+	                           h->ncpu, h->limit, h->shared);
+#endif
+}
+
 /*
  * Records raw value v: adds 1 to its bucket and v to the sum of this CPU's
  * stripe (two per-CPU adds), then raises max or lowers min if v is a new
@@ -568,15 +683,12 @@ static inline uint32_t scales_histogram_bucket(uint64_t v, unsigned sub_bits,
  * The count is the sum of the buckets; readers may see the bucket before
  * the sum (both are exact once the call returns).
  */
-static inline void scales_histogram_record(const scales_histogram *h,
-                                           uint64_t v)
+static inline SCALES__ALWAYS_INLINE void
+scales_histogram_record(const scales_histogram *h, uint64_t v)
 {
 	uint32_t b = scales_histogram_bucket(v, h->sub_bits, h->unit_shift,
 	                                     h->last_bucket);
-	scales__slot_add(h->base + 1 + b, h->slots, h->rseq_cpus, h->ncpu,
-	                 h->limit, h->shared, 1);
-	scales__slot_add(h->base, h->slots, h->rseq_cpus, h->ncpu, h->limit,
-	                 h->shared, v);
+	scales__histogram_add(h, b, v);
 	/* Relaxed: min and max order nothing; the slow path's CAS settles
 	 * races between writers. */
 	uint64_t *mm = h->minmax;
