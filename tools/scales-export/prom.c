@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "http_internal.h"
@@ -369,13 +370,47 @@ struct pchunk {
 };
 
 #define PCHUNK_BYTES ((size_t)1 << 20)
+#define PCHUNK_MAX ((size_t)32 << 20)
+#define REGION_MIN ((size_t)4 << 20)
+
+/*
+ * Zeroed memory for a render's large arrays, freed with region_free() and
+ * the same n. From REGION_MIN up, an anonymous mapping that asks for huge
+ * pages: a render of 1,000,000 metrics allocates some 130 MB, and with 4
+ * KiB pages the kernel took a fault per page, a fifth of the render's time.
+ */
+static void *region_alloc(size_t n)
+{
+	if (n < REGION_MIN)
+		return calloc(1, n);
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, n, MADV_HUGEPAGE); /* a hint: fine if refused */
+#endif
+	return p;
+}
+
+static void region_free(void *p, size_t n)
+{
+	if (n < REGION_MIN)
+		free(p);
+	else if (p)
+		munmap(p, n);
+}
 
 static char *parena_alloc(struct pchunk **head, size_t n)
 {
 	struct pchunk *c = *head;
 	if (!c || c->cap - c->used < n) {
-		size_t cap = n > PCHUNK_BYTES ? n : PCHUNK_BYTES;
-		c = malloc(sizeof(*c) + cap);
+		/* chunks grow: few of them for a million items */
+		size_t cap =
+		    c && c->cap < PCHUNK_MAX ? 2 * c->cap : PCHUNK_BYTES;
+		if (cap < n)
+			cap = n;
+		c = region_alloc(sizeof(*c) + cap);
 		if (!c)
 			return NULL;
 		c->next = *head;
@@ -392,7 +427,7 @@ static void parena_free(struct pchunk *c)
 {
 	while (c) {
 		struct pchunk *next = c->next;
-		free(c);
+		region_free(c, sizeof(*c) + c->cap);
 		c = next;
 	}
 }
@@ -1033,7 +1068,8 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 			/* a timed state makes two families */
 			total += 1 + !!(groups[g].snap->metrics[i].flags &
 			                SCALES_MF_TIMED);
-	struct pitem *items = calloc(total ? total : 1, sizeof(*items));
+	size_t items_bytes = (total ? total : 1) * sizeof(struct pitem);
+	struct pitem *items = region_alloc(items_bytes);
 	if (!items)
 		return -ENOMEM;
 	size_t ni = 0;
@@ -1131,14 +1167,15 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 	}
 	if (rc) {
 		parena_free(arena);
-		free(items);
+		region_free(items, items_bytes);
 		return rc;
 	}
 
-	struct pitem **v = malloc((ni ? ni : 1) * sizeof(*v));
+	size_t v_bytes = (ni ? ni : 1) * sizeof(struct pitem *);
+	struct pitem **v = region_alloc(v_bytes);
 	if (!v) {
 		parena_free(arena);
-		free(items);
+		region_free(items, items_bytes);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < ni; i++)
@@ -1146,9 +1183,9 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 	sort_items(v, ni);
 	rc = resolve(v, ni, &arena);
 	if (rc < 0) {
-		free(v);
+		region_free(v, v_bytes);
 		parena_free(arena);
-		free(items);
+		region_free(items, items_bytes);
 		return rc;
 	}
 	if (rc)
@@ -1211,9 +1248,9 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 		labels(&c, &groups[g], NULL, NULL, NULL, NULL);
 		value_u64(b, groups[g].snap->proc.refused);
 	}
-	free(v);
+	region_free(v, v_bytes);
 	parena_free(arena);
-	free(items);
+	region_free(items, items_bytes);
 	return b->oom ? -ENOMEM : 0;
 }
 
