@@ -6,6 +6,9 @@
  * register, update and retire paths of their own (so entries are rewritten
  * under the readers' feet); READERS threads each open the segment and take
  * snapshots in a loop (seqlock retries, aggregates, JSON, rates, merge).
+ * The writers also share a timed state (time in state: its compare-and-
+ * swap chain and release adds against the readers' acquire loads) with
+ * two value slots for three values, so "other" is used too.
  * Checked: no reader error, no invalid entry, counters never go down
  * between two snapshots of the same reader, and exact totals at the end.
  *
@@ -27,6 +30,8 @@
 static scales_registry *reg;
 static scales_counter total;
 static scales_histogram lat;
+static scales_state timed;
+static uint32_t timed_ids[3];
 static long iters = 200000;
 static atomic_bool writing = true;
 static atomic_int reader_errors, reader_snaps;
@@ -51,6 +56,8 @@ static void *writer(void *arg)
 	for (long i = 0; i < iters; i++) {
 		scales_counter_inc(&total);
 		scales_histogram_record(&lat, (uint64_t)(i & 1023));
+		if (i % 16 == 0)
+			scales_state_set(&timed, timed_ids[(i / 16) % 3]);
 		if (i % 997 == 0) {
 			/* an entry rewritten under the readers' feet */
 			snprintf(p, sizeof p, "/tmp%d/%ld", k, (i / 997) % 8);
@@ -95,6 +102,12 @@ static void *reader(void *arg)
 		    prev ? scales_snapshot_find(prev, "/total") : NULL;
 		if (m && o && m->v.u64 < o->v.u64)
 			rerror("/total went down");
+		const struct scales_metric *t =
+		    scales_snapshot_find(s, "/timed");
+		if (!t || !(t->flags & SCALES_MF_TIMED))
+			rerror("/timed is not a timed state");
+		for (uint32_t k = 0; t && k < t->ntimes; k++)
+			(void)scales_state_time_rate(prev, s, t, k);
 		struct scales_buf b = { 0 };
 		const struct scales_snapshot *arr[2] = { s, prev };
 		if (scales_json_render(&b, arr, NULL, 1, 0))
@@ -137,8 +150,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct scales_histogram_config cfg = { 1u << 12, 5, 0, 0 };
+	struct scales_info ti = { NULL, SCALES_STATE_TIMED_N(2) };
 	if (scales_counter_get(reg, "/total", NULL, &total) ||
-	    scales_histogram_get(reg, "/lat", NULL, &cfg, &lat)) {
+	    scales_histogram_get(reg, "/lat", NULL, &cfg, &lat) ||
+	    scales_state_get(reg, "/timed", &ti, &timed) ||
+	    scales_state_intern(reg, "x", &timed_ids[0]) ||
+	    scales_state_intern(reg, "y", &timed_ids[1]) ||
+	    scales_state_intern(reg, "z", &timed_ids[2])) {
 		printf("Bail out! registration failed\n");
 		return 1;
 	}
