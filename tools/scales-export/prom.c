@@ -40,6 +40,26 @@
 
 #include "http_internal.h"
 
+/* scales_buf_append() without the call while the bytes fit: a render
+ * appends some 16 pieces per metric, and at 1,000,000 metrics the calls
+ * (and memmove()'s for a few bytes) were a seventh of its time. */
+static inline void pput(struct scales_buf *b, const void *bytes, size_t n)
+{
+	if (!b->oom && b->cap - b->len > n) {
+		memcpy(b->data + b->len, bytes, n);
+		b->len += n;
+		b->data[b->len] = 0;
+		return;
+	}
+	scales_buf_append(b, bytes, n);
+}
+
+/* strlen() of a literal folds once this is inlined */
+static inline void pputs(struct scales_buf *b, const char *s)
+{
+	pput(b, s, strlen(s));
+}
+
 /* ---------------------------------------------------------------- naming */
 
 #define MAX_TOKENS 160
@@ -327,18 +347,18 @@ static void escape(struct scales_buf *b, const char *str, bool quote)
 			i++;
 			continue;
 		}
-		scales_buf_append(b, s + from, i - from);
+		pput(b, s + from, i - from);
 		if (c == '\\')
-			buf_puts(b, "\\\\");
+			pputs(b, "\\\\");
 		else if (c == '\n')
-			buf_puts(b, "\\n");
+			pputs(b, "\\n");
 		else if (c == '"')
-			buf_puts(b, "\\\"");
+			pputs(b, "\\\"");
 		else
-			buf_puts(b, fffd);
+			pputs(b, fffd);
 		from = ++i;
 	}
-	scales_buf_append(b, s + from, i - from);
+	pput(b, s + from, i - from);
 }
 
 void prom_label_escape(struct scales_buf *b, const char *s)
@@ -802,7 +822,7 @@ static void metric_labels(struct scales_buf *b, const struct scales_metric *m)
 		/* names passed the label rules: [A-Za-z0-9_] */
 		buf_printf(b, ",%.*s=\"", (int)l.name_len, l.name);
 		prom_label_escape(b, value);
-		buf_puts(b, "\"");
+		pputs(b, "\"");
 	}
 }
 
@@ -811,9 +831,9 @@ static void labels(struct pctx *c, const struct hgroup *g,
                    const char *value, const char *le)
 {
 	struct scales_buf *b = c->b;
-	buf_puts(b, "{app=\"");
+	pputs(b, "{app=\"");
 	prom_label_escape(b, g->snap->proc.app);
-	buf_puts(b, "\"");
+	pputs(b, "\"");
 	if (c->per_process)
 		buf_printf(b, ",pid=\"%" PRId32 "\"", g->snap->proc.pid);
 	if (g->show_owner)
@@ -822,11 +842,11 @@ static void labels(struct pctx *c, const struct hgroup *g,
 	if (extra) {
 		buf_printf(b, ",%s=\"", extra);
 		prom_label_escape(b, value);
-		buf_puts(b, "\"");
+		pputs(b, "\"");
 	}
 	if (le)
 		buf_printf(b, ",le=\"%s\"", le);
-	buf_puts(b, "}");
+	pputs(b, "}");
 }
 
 /* Appends the decimal digits of v (no printf: a sample per metric). */
@@ -838,14 +858,14 @@ static void put_u64(struct scales_buf *b, uint64_t v)
 		d[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	scales_buf_append(b, d + i, sizeof(d) - i);
+	pput(b, d + i, sizeof(d) - i);
 }
 
 static void value_u64(struct scales_buf *b, uint64_t v)
 {
-	scales_buf_append(b, " ", 1);
+	pput(b, " ", 1);
 	put_u64(b, v);
-	scales_buf_append(b, "\n", 1);
+	pput(b, "\n", 1);
 }
 
 static void value_f64(struct scales_buf *b, double v)
@@ -860,9 +880,9 @@ static void value_metric(struct scales_buf *b, const struct scales_metric *m)
 	switch (m->kind) {
 	case SCALES_KIND_GAUGE:
 		if (m->v.i64 < 0) {
-			scales_buf_append(b, " -", 2);
+			pput(b, " -", 2);
 			put_u64(b, -(uint64_t)m->v.i64);
-			scales_buf_append(b, "\n", 1);
+			pput(b, "\n", 1);
 		} else {
 			value_u64(b, (uint64_t)m->v.i64);
 		}
@@ -958,14 +978,14 @@ static void samples(struct pctx *c, const struct pitem *it)
 					return;
 				}
 				scales_derived_value(rest, val);
-				buf_puts(b, it->name);
+				pputs(b, it->name);
 				labels(c, g, m, "state", val, NULL);
 				free(val);
 				value_metric(b, &s->metrics[j]);
 			}
 			break;
 		}
-		buf_puts(b, it->name);
+		pputs(b, it->name);
 		labels(c, g, m, NULL, NULL, NULL);
 		value_metric(b, m);
 		break;
@@ -983,7 +1003,7 @@ static void samples(struct pctx *c, const struct pitem *it)
 				return;
 			}
 			scales_derived_value(rest, key);
-			buf_puts(b, it->name);
+			pputs(b, it->name);
 			labels(c, g, m, m->key_label ? m->key_label : "key",
 			       key, NULL);
 			free(key);
@@ -994,7 +1014,7 @@ static void samples(struct pctx *c, const struct pitem *it)
 		if (it->label == PL_STATE_TIME) {
 			/* seconds per value; "other" is the value "" */
 			for (uint32_t k = 0; k < m->ntimes; k++) {
-				buf_puts(b, it->name);
+				pputs(b, it->name);
 				labels(c, g, m, "state", m->times[k].value,
 				       NULL);
 				value_f64(b, (double)m->times[k].ns / 1e9);
@@ -1003,15 +1023,15 @@ static void samples(struct pctx *c, const struct pitem *it)
 		}
 		if (m->states && m->nstates) {
 			for (uint32_t k = 0; k < m->nstates; k++) {
-				buf_puts(b, it->name);
+				pputs(b, it->name);
 				labels(c, g, m, "state", m->states[k].value,
 				       NULL);
 				value_u64(b, m->states[k].count);
 			}
 		} else if (m->v.state) {
-			buf_puts(b, it->name);
+			pputs(b, it->name);
 			labels(c, g, m, "state", m->v.state, NULL);
-			buf_puts(b, " 1\n");
+			pputs(b, " 1\n");
 		}
 		break;
 	case SCALES_KIND_HISTOGRAM:
@@ -1200,27 +1220,27 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 		size_t mark = b->len;
 		const struct scales_metric *m =
 		    &groups[v[i]->group].snap->metrics[v[i]->mi];
-		buf_puts(b, "# HELP ");
-		buf_puts(b, v[i]->name);
+		pputs(b, "# HELP ");
+		pputs(b, v[i]->name);
 		if (m->help && *m->help) {
-			buf_puts(b, " ");
+			pputs(b, " ");
 			prom_help_escape(b, m->help);
-			buf_puts(b, " (");
+			pputs(b, " (");
 		} else {
-			buf_puts(b, " scales ");
-			buf_puts(b, scales_kind_name(m->kind));
-			buf_puts(b, " ");
+			pputs(b, " scales ");
+			pputs(b, scales_kind_name(m->kind));
+			pputs(b, " ");
 		}
 		struct scales_metric hm = *m;
 		hm.labels = v[i]->labels;
 		help_path(b, &hm);
 		if (m->help && *m->help)
-			buf_puts(b, ")");
-		buf_puts(b, "\n# TYPE ");
-		buf_puts(b, v[i]->name);
-		buf_puts(b, " ");
-		buf_puts(b, type_name(v[i]->type));
-		buf_puts(b, "\n");
+			pputs(b, ")");
+		pputs(b, "\n# TYPE ");
+		pputs(b, v[i]->name);
+		pputs(b, " ");
+		pputs(b, type_name(v[i]->type));
+		pputs(b, "\n");
 		size_t body = b->len;
 		for (; k < ni && !strcmp(v[k]->name, v[i]->name); k++) {
 			if (!same_family(v[k], v[i]))
@@ -1239,12 +1259,11 @@ int prom_render(struct scales_buf *b, const struct hgroup *groups, size_t n,
 	/* each writer's refused registrations (docs/http.md); no stat's
 	 * family is this one: a path's name never holds "__" */
 	if (n)
-		buf_puts(b,
-		         "# HELP scales__refused_registrations registrations "
+		pputs(b, "# HELP scales__refused_registrations registrations "
 		         "the writer refused (segment full, no memory)\n"
 		         "# TYPE scales__refused_registrations gauge\n");
 	for (size_t g = 0; g < n; g++) {
-		buf_puts(b, "scales__refused_registrations");
+		pputs(b, "scales__refused_registrations");
 		labels(&c, &groups[g], NULL, NULL, NULL, NULL);
 		value_u64(b, groups[g].snap->proc.refused);
 	}
