@@ -11,7 +11,11 @@
 
 #include "internal.h"
 
-#define R_PBLOCK_MIN (64u * 1024)
+/* The first block: a process's hundred paths fit in it. It was 64 KiB:
+ * 64 MB of blocks, mostly empty, over 1,000 processes (issue 17.2). */
+#define R_PBLOCK_MIN (4u * 1024)
+/* Garbage tolerated beyond the live bytes before compacting. */
+#define R_PBLOCK_SLACK (64u * 1024)
 
 static void pblock_unref(struct r_pblock *b)
 {
@@ -105,7 +109,7 @@ const char *r_cache_store(struct r_cache *c, struct r_ecache *ce,
 	struct r_pblock *b = c->nblocks ? c->blocks[c->nblocks - 1] : NULL;
 	if (!b || b->cap - b->used < bytes) {
 		/* geometric: few blocks for a snapshot to reference */
-		size_t cap = c->bytes / 2;
+		size_t cap = c->bytes;
 		if (cap < R_PBLOCK_MIN)
 			cap = R_PBLOCK_MIN;
 		b = pblock_new(c, cap);
@@ -128,7 +132,7 @@ const char *r_cache_store(struct r_cache *c, struct r_ecache *ce,
 void r_cache_compact(struct r_cache *c)
 {
 	/* garbage: paths no entry has any more */
-	if (c->stored - c->live <= c->live + R_PBLOCK_MIN)
+	if (c->stored - c->live <= c->live + R_PBLOCK_SLACK)
 		return;
 	struct r_pblock **old = c->blocks;
 	size_t nold = c->nblocks, capold = c->capblocks;

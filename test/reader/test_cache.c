@@ -631,3 +631,33 @@ Test(cache, large_metrics_array_reused)
 	scales_snapshot_free(&s3); /* the last reference: frees the spare */
 	sb_free(b);
 }
+
+/* The path blocks grow with the paths: a process of 100 metrics costs a
+ * reader one small block, not 64 KiB (a reader of 1,000 such processes
+ * kept 64 MB of blocks, mostly empty). */
+Test(cache, path_blocks_sized_by_the_paths)
+{
+	struct sb_config cfg = { .dir_capacity = 128 };
+	struct segbuild *b = sb_new("small", 1, 1, &cfg);
+	uint64_t paths = 0;
+	for (int i = 0; i < 100; i++) {
+		char p[64];
+		snprintf(p, sizeof p, "/crowd/requests-%03d", i);
+		sb_counter(b, p, NULL);
+		paths += (strlen(p) + 8) / 8 * 8;
+	}
+	struct live lv;
+	live_open(&lv, b);
+	struct scales_snapshot *s = NULL;
+	char err[256];
+	cr_assert_eq(scales_snapshot_take(lv.seg, 0, &s, err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_eq(s->n, 100);
+	const struct r_cache *c = &lv.seg->cache;
+	cr_assert_eq(c->stored, paths);
+	cr_assert_leq(c->bytes, 2 * paths + 4096, "%llu bytes for %llu",
+	              (unsigned long long)c->bytes, (unsigned long long)paths);
+	scales_snapshot_free(&s);
+	live_close(&lv);
+	sb_free(b);
+}
