@@ -102,8 +102,10 @@ static void coll_free(struct coll *k)
 	for (size_t i = 0; i < k->n; i++) {
 		struct scales_group *g = &k->pub[i];
 		struct cgroup *p = &k->priv[i];
-		bool own = g->nmembers != 1 || g->cur != p->members[0];
-		for (uint32_t m = 0; m < g->nmembers; m++)
+		/* no members: merged as taken (SCALES_COLLECT_NO_MEMBERS) */
+		bool own =
+		    !p->members || g->nmembers != 1 || g->cur != p->members[0];
+		for (uint32_t m = 0; p->members && m < g->nmembers; m++)
 			scales_snapshot_free(&p->members[m]);
 		if (own)
 			scales_snapshot_free(&g->cur);
@@ -215,6 +217,9 @@ static struct scales_group *prev_group(scales_collector *c, const char *key,
 	return NULL;
 }
 
+static int group_rates(scales_collector *c, struct scales_group *g,
+                       struct cgroup *p);
+
 /* Builds group g from tk[0..n) (same key); takes their snapshots. */
 static int group_build(scales_collector *c, struct scales_group *g,
                        struct cgroup *p, struct taken *tk, size_t n)
@@ -249,6 +254,13 @@ static int group_build(scales_collector *c, struct scales_group *g,
 		if (rc)
 			return rc;
 	}
+	return group_rates(c, g, p);
+}
+
+/* Links group g (cur built) to its previous one and updates its rates. */
+static int group_rates(scales_collector *c, struct scales_group *g,
+                       struct cgroup *p)
+{
 	const struct scales_group *old = prev_group(c, p->key, &p->tracker);
 	g->prev = old ? old->cur : NULL;
 	if (!p->tracker && !(p->tracker = scales_rates_new(c->o.tick_ns)))
@@ -286,13 +298,15 @@ static int index_prev(scales_collector *c)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < c->prev.n; i++)
-		n += c->prev.pub[i].nmembers;
+		n += c->prev.priv[i].members ? c->prev.pub[i].nmembers : 0;
 	const struct scales_snapshot **v = malloc((n ? n : 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	size_t k = 0;
 	for (size_t i = 0; i < c->prev.n; i++)
-		for (uint32_t m = 0; m < c->prev.pub[i].nmembers; m++)
+		for (uint32_t m = 0;
+		     c->prev.priv[i].members && m < c->prev.pub[i].nmembers;
+		     m++)
 			v[k++] = c->prev.priv[i].members[m];
 	qsort(v, n, sizeof(*v), member_pcmp);
 	free(c->pmem);
@@ -351,8 +365,190 @@ static int take_add(scales_collector *c, struct taken *tk, size_t *n,
 	return 0;
 }
 
+/* ------------------------------------------------- merging as taken */
+
+/* A selected file, its group known before its snapshot is taken. */
+struct pend {
+	size_t item; /* in the selection: its order */
+	const char *app;
+	char *key;
+};
+
+static int pend_cmp(const void *a, const void *b)
+{
+	const struct pend *x = a, *y = b;
+	int c = strcmp(x->app, y->app);
+	if (c)
+		return c;
+	c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	return (x->item > y->item) - (x->item < y->item);
+}
+
+/* The key group_key() gives seg's snapshots when merging: from the
+ * header's app and the file's owner (fstat now, as the snapshot does). */
+static char *seg_key(const scales_collector *c, const scales_segment *seg)
+{
+	char buf[600];
+	if (c->o.flags & SCALES_COLLECT_ALL_OWNERS)
+		snprintf(buf, sizeof(buf), "*:%s", seg->lay.app);
+	else
+		snprintf(buf, sizeof(buf), "%" PRIu32 ":%s", seg->uid,
+		         seg->lay.app);
+	return strdup(buf);
+}
+
+/* Takes the snapshot of selected item i (NULL: left out, said once). */
+static struct scales_snapshot *take(scales_collector *c, size_t i)
+{
+	const struct scales_selected *it = &c->sel.items[i];
+	struct scales_snapshot *s;
+	char err[256];
+	if (scales_snapshot_take(it->seg, 0, &s, err, sizeof(err))) {
+		/* vanished or hostile: left out, said once */
+		warn_once(c, it->path, err);
+		return NULL;
+	}
+	if (c->o.nglobs)
+		scales_snapshot_filter(s, c->o.globs, c->o.nglobs);
+	return s;
+}
+
+/*
+ * Builds group g from the files pd[0..n) (one key): each snapshot is
+ * merged as soon as it is taken and freed, so a group of a thousand
+ * processes holds one of them at a time. A single member stays the
+ * group's snapshot, as in group_build(). *built: false if no file could
+ * be read (no group).
+ */
+static int group_stream(scales_collector *c, struct scales_group *g,
+                        struct cgroup *p, struct pend *pd, size_t n,
+                        bool *built)
+{
+	*built = false;
+	struct scales_snapshot *first = NULL;
+	struct r_merger *mg = NULL;
+	uint32_t nm = 0;
+	int live = SCALES_LIVE_DEAD, rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct scales_snapshot *s = take(c, pd[i].item);
+		if (!s)
+			continue;
+		if (liveness_rank(s->proc.liveness) < liveness_rank(live))
+			live = s->proc.liveness;
+		if (nm++ == 0) {
+			first = s;
+			snprintf(g->app, sizeof(g->app), "%s", s->proc.app);
+			g->uid = s->proc.uid;
+			continue;
+		}
+		if (!mg) {
+			/* a second member: the first one goes in too */
+			if (!(mg = r_merger_new()) ||
+			    (rc = r_merger_add(mg, first)) != 0)
+				rc = rc ? rc : -ENOMEM;
+			else
+				scales_snapshot_free(&first);
+		}
+		if (!rc)
+			rc = r_merger_add(mg, s);
+		scales_snapshot_free(&s);
+	}
+	if (!rc && mg)
+		rc = r_merger_finish(&mg, &g->cur);
+	r_merger_free(&mg);
+	if (rc || nm == 0) {
+		scales_snapshot_free(&first);
+		return rc;
+	}
+	*built = true;
+	p->key = pd[0].key;
+	pd[0].key = NULL;
+	g->key = p->key;
+	g->nmembers = nm;
+	g->liveness = live;
+	if (first) {
+		/* one member: its own snapshot, as group_build() keeps it */
+		if (!(p->members = calloc(1, sizeof(*p->members)))) {
+			scales_snapshot_free(&first);
+			return -ENOMEM;
+		}
+		p->members[0] = first;
+		g->members = p->members;
+		g->cur = first;
+	}
+	return group_rates(c, g, p);
+}
+
+/* scales_collector_sample() with SCALES_COLLECT_MERGE and
+ * SCALES_COLLECT_NO_MEMBERS: grouped by the segments' headers first,
+ * then each group's members are taken and merged one at a time. */
+static int sample_merging(scales_collector *c)
+{
+	const struct scales_selection *sel = &c->sel;
+	struct pend *pd = calloc(sel->n ? sel->n : 1, sizeof(*pd));
+	if (!pd)
+		return -ENOMEM;
+	size_t n = 0;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < sel->n; i++) {
+		const struct scales_selected *it = &sel->items[i];
+		if (!it->seg || (c->o.pick && !c->o.pick(c->o.pick_arg, it)))
+			continue;
+		char err[256];
+		/* the owner as the snapshot will see it */
+		if (r_segment_refresh(it->seg, err, sizeof(err))) {
+			warn_once(c, it->path, err);
+			continue;
+		}
+		pd[n].item = i;
+		pd[n].app = it->seg->lay.app;
+		if (!(pd[n].key = seg_key(c, it->seg)))
+			rc = -ENOMEM;
+		else
+			n++;
+	}
+	qsort(pd, n, sizeof(*pd), pend_cmp);
+	coll_free(&c->prev);
+	c->prev = c->cur;
+	memset(&c->cur, 0, sizeof(c->cur));
+	if (!rc)
+		rc = index_prev(c);
+	struct coll k = { calloc(n ? n : 1, sizeof(*k.pub)),
+		          calloc(n ? n : 1, sizeof(*k.priv)), 0 };
+	if (!k.pub || !k.priv)
+		rc = rc ? rc : -ENOMEM;
+	for (size_t i = 0; !rc && i < n;) {
+		size_t j = i + 1;
+		while (j < n && !strcmp(pd[j].key, pd[i].key))
+			j++;
+		bool built;
+		rc = group_stream(c, &k.pub[k.n], &k.priv[k.n], pd + i, j - i,
+		                  &built);
+		/* counted if built (or half built: freed with the rest) */
+		if (built || k.priv[k.n].key || k.pub[k.n].cur)
+			k.n++;
+		i = j;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(pd[i].key);
+	free(pd);
+	c->count++;
+	if (rc) {
+		coll_free(&k);
+		return rc;
+	}
+	c->cur = k;
+	return 0;
+}
+
 int scales_collector_sample(scales_collector *c)
 {
+	if ((c->o.flags & SCALES_COLLECT_MERGE) &&
+	    (c->o.flags & SCALES_COLLECT_NO_MEMBERS))
+		return sample_merging(c);
+
 	const struct scales_selection *sel = &c->sel;
 	struct taken *tk = calloc(sel->n ? sel->n : 1, sizeof(*tk));
 	if (!tk)
@@ -454,6 +650,8 @@ int scales_collector_interval(scales_collector *c, const struct scales_group *g,
 	if (!g->cur || idx >= g->cur->n ||
 	    g->cur->metrics[idx].kind != SCALES_KIND_HISTOGRAM)
 		return -EINVAL;
+	if (!g->members)
+		return -EINVAL; /* merged as taken: no members to compare */
 	if (c->count < 2)
 		return -EAGAIN;
 	const struct scales_metric *m = &g->cur->metrics[idx];

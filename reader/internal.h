@@ -309,6 +309,17 @@ R_HIDDEN void r_accum_add(struct r_accum *acc, const struct scales_metric *m);
 R_HIDDEN void r_accum_value(const struct r_accum *acc, unsigned mode,
                             struct scales_metric *out);
 
+/* A merge fed one snapshot at a time (merge.c): the same result as
+ * scales_snapshot_merge() of them all, in the order added, holding only
+ * the running accumulators. r_merger_finish() gives the merged snapshot
+ * and frees the merger (also on failure); r_merger_free() drops it. */
+struct r_merger;
+R_HIDDEN struct r_merger *r_merger_new(void);
+R_HIDDEN int r_merger_add(struct r_merger *mg, const struct scales_snapshot *s);
+R_HIDDEN int r_merger_finish(struct r_merger **mg,
+                             struct scales_snapshot **out);
+R_HIDDEN void r_merger_free(struct r_merger **mg);
+
 /* 128-bit sums (GCC and Clang on 64-bit targets, which the reader
  * requires). */
 __extension__ typedef unsigned __int128 r_u128;

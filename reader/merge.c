@@ -11,20 +11,6 @@
 
 #include "internal.h"
 
-struct item {
-	const struct scales_metric *m;
-	size_t snap;
-};
-
-static int item_cmp(const void *a, const void *b)
-{
-	const struct item *x = a, *y = b;
-	int c = strcmp(x->m->path, y->m->path);
-	if (c)
-		return c;
-	return x->snap < y->snap ? -1 : x->snap > y->snap;
-}
-
 static uint64_t mix64(uint64_t z)
 {
 	/* splitmix64's finaliser */
@@ -185,133 +171,335 @@ static int count_states(struct r_arena *a, const char **vals, size_t nvals,
 	return 0;
 }
 
-/* The times of the timed states among items[0..n), added up per value
- * (time in state, format 1.4). Returns 0 or -ENOMEM. */
-static int merge_times(struct r_arena *a, const struct item *it, size_t n,
-                       uint16_t kind, struct scales_metric *out)
+/*
+ * The running merge of one path: the first process's metric (its strings
+ * copied), the accumulator, and what decides the merged kind at the end.
+ * Lives in the merged snapshot's arena (acc.hist points into out).
+ */
+struct macc {
+	struct scales_metric out;
+	uint16_t fkind; /* the first metric's kind: the others must match */
+	bool any_f64;
+	unsigned mode; /* a gauge's SCALES_MF_MERGE_* */
+	uint64_t gh;   /* the members' (pid, start, generation) hash */
+	struct r_accum acc;
+	const char **vals; /* states: every value, copied (malloc'd) */
+	size_t nvals, capvals;
+	struct scales_state_time *times; /* timed states (1.4), malloc'd */
+	size_t ntimes, captimes;
+};
+
+/*
+ * A merge fed one snapshot at a time: only the running accumulators are
+ * kept, so a caller may free each input once added (a one-shot pass over
+ * many processes holds one of them at a time). The result is the same as
+ * scales_snapshot_merge() of them all in that order.
+ */
+struct r_merger {
+	struct scales_snapshot *d;
+	struct macc **v; /* sorted by path */
+	size_t n, cap;
+	struct macc **nv; /* scratch: paths new in this input, sorted */
+	size_t capnv;
+	size_t npids, cappids;
+	size_t nin; /* snapshots added */
+};
+
+struct r_merger *r_merger_new(void)
 {
-	size_t total = 0;
-	for (size_t i = 0; i < n; i++)
-		if (it[i].m->kind == kind)
-			total += it[i].m->ntimes;
-	if (!total)
-		return 0;
-	struct scales_state_time *t = r_arena_alloc(a, total * sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct scales_metric *m = it[i].m;
-		for (uint32_t j = 0; m->kind == kind && j < m->ntimes; j++) {
-			t[k].value = dup_str(a, m->times[j].value);
-			if (!t[k].value)
-				return -ENOMEM;
-			t[k++].ns = m->times[j].ns;
-		}
+	struct r_merger *mg = calloc(1, sizeof(*mg));
+	if (mg && !(mg->d = r_snapshot_new(0))) {
+		free(mg);
+		return NULL;
 	}
-	out->times = t;
-	out->ntimes = (uint32_t)r_state_times_fold(t, k);
-	out->flags |= SCALES_MF_TIMED;
-	return 0;
+	return mg;
 }
 
-/* Combines items[0..n) (same path) into *out. */
-static int merge_group(struct scales_snapshot *dst,
-                       const struct scales_snapshot *const *snaps,
-                       const struct item *it, size_t n,
-                       struct scales_metric *out)
+void r_merger_free(struct r_merger **mgp)
 {
-	struct r_arena *a = &dst->priv->arena;
-	const struct scales_metric *f = it[0].m;
-	*out = *f;
-	out->path = dup_str(a, f->path);
-	out->help = dup_str(a, f->help);
-	/* the labels of the first process, as its help */
-	out->labels = dup_str(a, f->labels);
-	out->key_label = dup_str(a, f->key_label);
-	if (!out->path || (f->help && !out->help) ||
-	    (f->labels && !out->labels) || (f->key_label && !out->key_label))
-		return -ENOMEM;
-	out->entry = UINT32_MAX;
-	out->flags |= SCALES_MF_MERGED;
-	out->states = NULL;
-	out->nstates = 0;
-	out->times = NULL;
-	out->ntimes = 0;
-	out->flags &= (uint16_t)~SCALES_MF_TIMED;
-
-	uint16_t kind = f->kind;
-	bool any_f64 = false;
-	for (size_t i = 0; i < n; i++) {
-		if (!compatible(f->kind, it[i].m->kind))
-			continue;
-		if (it[i].m->kind == SCALES_KIND_GAUGE_F64)
-			any_f64 = true;
+	struct r_merger *mg = *mgp;
+	if (!mg)
+		return;
+	for (size_t i = 0; i < mg->n; i++) {
+		free(mg->v[i]->vals);
+		free(mg->v[i]->times);
 	}
+	free(mg->v);
+	free(mg->nv);
+	scales_snapshot_free(&mg->d);
+	free(mg);
+	*mgp = NULL;
+}
+
+/* A new running merge started by f (not yet added). */
+static struct macc *macc_new(struct r_merger *mg, const struct scales_metric *f)
+{
+	struct r_arena *a = &mg->d->priv->arena;
+	struct macc *c = r_arena_alloc(a, sizeof(*c));
+	if (!c)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	c->out = *f;
+	c->out.path = dup_str(a, f->path);
+	c->out.help = dup_str(a, f->help);
+	/* the labels of the first process, as its help */
+	c->out.labels = dup_str(a, f->labels);
+	c->out.key_label = dup_str(a, f->key_label);
+	if (!c->out.path || (f->help && !c->out.help) ||
+	    (f->labels && !c->out.labels) ||
+	    (f->key_label && !c->out.key_label))
+		return NULL;
+	c->out.entry = UINT32_MAX;
+	c->out.flags |= SCALES_MF_MERGED;
+	c->out.states = NULL;
+	c->out.nstates = 0;
+	c->out.times = NULL;
+	c->out.ntimes = 0;
+	c->out.flags &= (uint16_t)~SCALES_MF_TIMED;
+	c->fkind = f->kind;
 	/* a gauge merges as its first process declares (the writer's
 	 * SCALES_MERGE_*); counters, dicts and histograms always add */
 	bool gauge =
 	    f->kind == SCALES_KIND_GAUGE || f->kind == SCALES_KIND_GAUGE_F64;
-	unsigned mode = gauge ? (f->flags & SCALES_MF_MERGE_MASK) : 0;
-	if (numeric(kind) && (any_f64 || mode == SCALES_MF_MERGE_MEAN))
-		kind = SCALES_KIND_GAUGE_F64; /* a mean has fractions */
-	out->kind = kind;
-	out->flags = (uint16_t)((out->flags & ~SCALES_MF_MERGE_MASK) | mode);
+	c->mode = gauge ? (f->flags & SCALES_MF_MERGE_MASK) : 0;
+	r_accum_init(&c->acc);
+	if (f->kind == SCALES_KIND_HISTOGRAM &&
+	    r_accum_histo(&c->acc, a, &f->hist, &c->out.hist))
+		return NULL;
+	return c;
+}
 
-	uint64_t gh = 0;
-	struct r_accum acc;
-	r_accum_init(&acc);
-	const char **vals = NULL;
-	size_t nvals = 0;
-	if (kind == SCALES_KIND_HISTOGRAM &&
-	    r_accum_histo(&acc, a, &f->hist, &out->hist))
-		return -ENOMEM;
-	if (kind == SCALES_KIND_STATE) {
-		vals = malloc(n * sizeof(*vals));
-		if (!vals)
+/* The times of timed state m (time in state, format 1.4), copied: added
+ * up per value at the end. Returns 0 or -ENOMEM. */
+static int macc_times(struct r_merger *mg, struct macc *c,
+                      const struct scales_metric *m)
+{
+	if (!m->ntimes)
+		return 0;
+	if (c->ntimes + m->ntimes > c->captimes) {
+		size_t cap = c->captimes ? 2 * c->captimes : 8;
+		while (cap < c->ntimes + m->ntimes)
+			cap *= 2;
+		struct scales_state_time *t =
+		    realloc(c->times, cap * sizeof(*t));
+		if (!t)
 			return -ENOMEM;
+		c->times = t;
+		c->captimes = cap;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct scales_metric *m = it[i].m;
-		if (!compatible(f->kind, m->kind)) {
-			dst->invalid++;
-			continue;
+	for (uint32_t j = 0; j < m->ntimes; j++) {
+		struct scales_state_time *t = &c->times[c->ntimes];
+		t->value = dup_str(&mg->d->priv->arena, m->times[j].value);
+		if (!t->value)
+			return -ENOMEM;
+		t->ns = m->times[j].ns;
+		c->ntimes++;
+	}
+	return 0;
+}
+
+/* The times of c into out, folded per value. */
+static int finish_times(struct r_arena *a, const struct macc *c,
+                        struct scales_metric *out)
+{
+	if (!c->ntimes)
+		return 0;
+	struct scales_state_time *t = r_arena_alloc(a, c->ntimes * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	memcpy(t, c->times, c->ntimes * sizeof(*t));
+	out->times = t;
+	out->ntimes = (uint32_t)r_state_times_fold(t, c->ntimes);
+	out->flags |= SCALES_MF_TIMED;
+	return 0;
+}
+
+/* Adds metric m of snapshot s to c. */
+static int macc_add(struct r_merger *mg, struct macc *c,
+                    const struct scales_snapshot *s,
+                    const struct scales_metric *m)
+{
+	if (!compatible(c->fkind, m->kind)) {
+		mg->d->invalid++;
+		return 0;
+	}
+	if (m->kind == SCALES_KIND_GAUGE_F64)
+		c->any_f64 = true;
+	c->gh += mix64(((uint64_t)(uint32_t)s->proc.pid << 32 | m->generation) ^
+	               mix64(s->proc.start_time));
+	if (m->kind != SCALES_KIND_STATE) {
+		r_accum_add(&c->acc, m);
+		return 0;
+	}
+	/* the values outlive s: copied (merging merged snapshots: each
+	 * value as many times as it counts) */
+	uint64_t more = m->states ? 0 : m->v.state != NULL;
+	for (uint32_t k = 0; m->states && k < m->nstates; k++)
+		more += m->states[k].count;
+	if (c->nvals + more > c->capvals) {
+		size_t cap = c->capvals ? 2 * c->capvals : 8;
+		while (cap < c->nvals + more)
+			cap *= 2;
+		const char **nv = realloc(c->vals, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		c->vals = nv;
+		c->capvals = cap;
+	}
+	struct r_arena *a = &mg->d->priv->arena;
+	for (uint32_t k = 0; m->states && k < m->nstates; k++) {
+		const char *v = dup_str(a, m->states[k].value);
+		if (!v)
+			return -ENOMEM;
+		for (uint64_t x = 0; x < m->states[k].count; x++)
+			c->vals[c->nvals++] = v;
+	}
+	if (!m->states && m->v.state) {
+		if (!(c->vals[c->nvals] = dup_str(a, m->v.state)))
+			return -ENOMEM;
+		c->nvals++;
+	}
+	return macc_times(mg, c, m);
+}
+
+/* The proc fields, pids and counts of s, added to d. */
+static int merge_proc(struct r_merger *mg, const struct scales_snapshot *s)
+{
+	struct scales_snapshot *d = mg->d;
+	if (mg->npids + s->nmembers > mg->cappids) {
+		size_t cap = mg->cappids ? 2 * mg->cappids : 16;
+		while (cap < mg->npids + s->nmembers)
+			cap *= 2;
+		int32_t *p = realloc(d->priv->pids, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		d->priv->pids = p;
+		mg->cappids = cap;
+	}
+	if (mg->nin++ == 0) {
+		/* the first input: app and the rest of proc from it */
+		d->proc = s->proc;
+		d->proc.pid = 0;
+		d->proc.alive = false;
+		d->proc.live_metrics = 0;
+		d->proc.file_size = 0;
+		d->proc.refused = 0;
+		d->proc.generation = 0;
+	}
+	for (uint32_t p = 0; p < s->nmembers; p++)
+		d->priv->pids[mg->npids++] = s->member_pids[p];
+	d->proc.alive = d->proc.alive || s->proc.alive;
+	d->proc.live_metrics += s->proc.live_metrics;
+	d->proc.file_size += s->proc.file_size;
+	d->proc.refused += s->proc.refused;
+	d->proc.generation += s->proc.generation;
+	d->skipped += s->skipped;
+	d->invalid += s->invalid;
+	if (s->mono_ns > d->mono_ns)
+		d->mono_ns = s->mono_ns;
+	if (s->real_ns > d->real_ns)
+		d->real_ns = s->real_ns;
+	return 0;
+}
+
+/* Merges the sorted new paths mg->nv[0..k) into mg->v. */
+static int insert_new(struct r_merger *mg, size_t k)
+{
+	size_t n = mg->n + k;
+	struct macc **v = malloc((n ? n : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	size_t i = 0, j = 0, o = 0;
+	while (i < mg->n || j < k)
+		v[o++] =
+		    j == k || (i < mg->n && strcmp(mg->v[i]->out.path,
+		                                   mg->nv[j]->out.path) < 0) ?
+		        mg->v[i++] :
+		        mg->nv[j++];
+	free(mg->v);
+	mg->v = v;
+	mg->n = mg->cap = n;
+	return 0;
+}
+
+int r_merger_add(struct r_merger *mg, const struct scales_snapshot *s)
+{
+	int rc = merge_proc(mg, s);
+	if (rc)
+		return rc;
+	if (s->n > mg->capnv) {
+		struct macc **nv = realloc(mg->nv, s->n * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		mg->nv = nv;
+		mg->capnv = s->n;
+	}
+	/* both sorted by path: one walk; paths seen before are added where
+	 * they are, new ones start a merge of their own */
+	size_t j = 0, k = 0;
+	for (size_t i = 0; i < s->n && !rc; i++) {
+		const struct scales_metric *m = &s->metrics[i];
+		int c = 1;
+		while (j < mg->n &&
+		       (c = strcmp(mg->v[j]->out.path, m->path)) < 0)
+			j++;
+		struct macc *t = NULL;
+		if (j < mg->n && c == 0)
+			t = mg->v[j];
+		else if (k && strcmp(mg->nv[k - 1]->out.path, m->path) == 0)
+			t = mg->nv[k - 1]; /* a duplicate path in s */
+		else if ((t = macc_new(mg, m)) != NULL)
+			mg->nv[k++] = t;
+		rc = t ? macc_add(mg, t, s, m) : -ENOMEM;
+	}
+	if (k && !rc)
+		rc = insert_new(mg, k);
+	else if (k)
+		for (size_t x = 0; x < k; x++) {
+			free(mg->nv[x]->vals);
+			free(mg->nv[x]->times);
 		}
-		const struct scales_snapshot *s = snaps[it[i].snap];
-		gh += mix64(
-		    ((uint64_t)(uint32_t)s->proc.pid << 32 | m->generation) ^
-		    mix64(s->proc.start_time));
-		if (m->kind != SCALES_KIND_STATE) {
-			r_accum_add(&acc, m);
-		} else if (m->states) { /* merging merged snapshots */
-			for (uint32_t k = 0; k < m->nstates; k++) {
-				const char **nv =
-				    realloc(vals,
-				            (nvals + m->states[k].count + n) *
-				                sizeof(*vals));
-				if (!nv) {
-					free(vals);
-					return -ENOMEM;
-				}
-				vals = nv;
-				for (uint64_t c = 0; c < m->states[k].count;
-				     c++)
-					vals[nvals++] = m->states[k].value;
-			}
-		} else if (m->v.state) {
-			vals[nvals++] = m->v.state;
-		}
+	return rc;
+}
+
+int r_merger_finish(struct r_merger **mgp, struct scales_snapshot **out)
+{
+	struct r_merger *mg = *mgp;
+	struct scales_snapshot *d = mg->d;
+	*out = NULL;
+	int rc = r_snapshot_reserve(d, mg->n ? mg->n : 1);
+	for (size_t i = 0; i < mg->n && !rc; i++) {
+		struct macc *c = mg->v[i];
+		uint16_t kind = c->fkind;
+		if (numeric(kind) &&
+		    (c->any_f64 || c->mode == SCALES_MF_MERGE_MEAN))
+			kind = SCALES_KIND_GAUGE_F64; /* a mean has fractions */
+		c->out.kind = kind;
+		c->out.flags =
+		    (uint16_t)((c->out.flags & ~SCALES_MF_MERGE_MASK) |
+		               c->mode);
+		c->out.generation = (uint32_t)(c->gh ^ (c->gh >> 32));
+		r_accum_value(&c->acc, c->mode, &c->out);
+		if (kind == SCALES_KIND_STATE)
+			rc = count_states(&d->priv->arena, c->vals, c->nvals,
+			                  &c->out);
+		if (kind == SCALES_KIND_STATE && !rc)
+			rc = finish_times(&d->priv->arena, c, &c->out);
+		d->metrics[d->n++] = c->out;
 	}
-	out->generation = (uint32_t)(gh ^ (gh >> 32));
-	r_accum_value(&acc, mode, out);
-	if (kind == SCALES_KIND_STATE) {
-		int rc = count_states(a, vals, nvals, out);
-		free(vals);
-		if (!rc)
-			rc = merge_times(a, it, n, f->kind, out);
-		if (rc)
-			return rc;
+	if (rc) {
+		r_merger_free(mgp);
+		return rc;
 	}
+	d->priv->aggregated = true; /* the inputs were aggregated */
+	if (d->proc.alive)
+		d->proc.liveness = SCALES_LIVE_ALIVE;
+	d->nmembers = (uint32_t)mg->npids;
+	d->member_pids = d->priv->pids;
+	d->segment_path = NULL;
+	mg->d = NULL;
+	r_merger_free(mgp);
+	*out = d;
 	return 0;
 }
 
@@ -321,79 +509,15 @@ int scales_snapshot_merge(const struct scales_snapshot *const *snaps, size_t n,
 	*out = NULL;
 	if (n == 0)
 		return -EINVAL;
-	size_t total = 0;
-	for (size_t i = 0; i < n; i++)
-		total += snaps[i]->n;
-	struct item *items = malloc((total ? total : 1) * sizeof(*items));
-	struct scales_snapshot *d = r_snapshot_new(total ? total : 1);
-	int32_t *pids = malloc(n * sizeof(*pids) + sizeof(*pids));
-	if (!items || !d || !pids) {
-		free(items);
-		free(pids);
-		scales_snapshot_free(&d);
+	struct r_merger *mg = r_merger_new();
+	if (!mg)
 		return -ENOMEM;
-	}
-	d->priv->pids = pids;
-	d->priv->aggregated = true; /* the inputs were aggregated */
-	size_t k = 0, np = 0;
-	d->proc = snaps[0]->proc;
-	d->proc.pid = 0;
-	d->proc.alive = false;
-	d->proc.live_metrics = 0;
-	d->proc.file_size = 0;
-	d->proc.refused = 0;
-	d->proc.generation = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct scales_snapshot *s = snaps[i];
-		for (size_t j = 0; j < s->n; j++) {
-			items[k].m = &s->metrics[j];
-			items[k++].snap = i;
+		int rc = r_merger_add(mg, snaps[i]);
+		if (rc) {
+			r_merger_free(&mg);
+			return rc;
 		}
-		for (uint32_t p = 0; p < s->nmembers; p++) {
-			int32_t *np2 =
-			    realloc(d->priv->pids, (np + 1) * sizeof(*np2));
-			if (!np2) {
-				free(items);
-				scales_snapshot_free(&d);
-				return -ENOMEM;
-			}
-			d->priv->pids = np2;
-			np2[np++] = s->member_pids[p];
-		}
-		d->proc.alive = d->proc.alive || s->proc.alive;
-		d->proc.live_metrics += s->proc.live_metrics;
-		d->proc.file_size += s->proc.file_size;
-		d->proc.refused += s->proc.refused;
-		d->proc.generation += s->proc.generation;
-		d->skipped += s->skipped;
-		d->invalid += s->invalid;
-		if (s->mono_ns > d->mono_ns)
-			d->mono_ns = s->mono_ns;
-		if (s->real_ns > d->real_ns)
-			d->real_ns = s->real_ns;
 	}
-	if (d->proc.alive)
-		d->proc.liveness = SCALES_LIVE_ALIVE;
-	d->nmembers = (uint32_t)np;
-	d->member_pids = d->priv->pids;
-	d->segment_path = NULL;
-	qsort(items, total, sizeof(*items), item_cmp);
-	int rc = 0;
-	for (size_t i = 0; i < total && !rc;) {
-		size_t j = i + 1;
-		while (j < total &&
-		       strcmp(items[i].m->path, items[j].m->path) == 0)
-			j++;
-		rc = merge_group(d, snaps, &items[i], j - i, &d->metrics[d->n]);
-		if (!rc)
-			d->n++;
-		i = j;
-	}
-	free(items);
-	if (rc) {
-		scales_snapshot_free(&d);
-		return rc;
-	}
-	*out = d;
-	return 0;
+	return r_merger_finish(&mg, out);
 }

@@ -239,3 +239,125 @@ Test(collector, merged_intervals_across_shapes_and_a_new_member)
 	sb_free(w1);
 	sb_free(w2);
 }
+
+/* One process of the "many" app: every kind that merges, values from k. */
+static struct segbuild *many_proc(int32_t pid, uint64_t k)
+{
+	struct segbuild *b = sb_new("many", pid, 1000 + (uint64_t)pid, NULL);
+	sb_counter_add(b, sb_counter(b, "/c", NULL), 0, 3 * k + 1);
+	uint32_t g = sb_gauge(b, "/mean", (int64_t)k - 7);
+	sb_entry(b, g)->param[0] = SCALES_SHM_MERGE_MEAN;
+	sb_gauge_f64(b, "/f", 0.1 * (double)k);
+	sb_state(b, "/s", k % 3 ? "up" : "down");
+	uint32_t h = sb_histogram(b, "/h", 5, 0, NB, 1e-9, 1);
+	for (uint64_t v = 1; v < 1000000; v = v * 7 + k)
+		sb_hist_record(b, h, 0, v);
+	if (k % 2) /* a path only some processes have */
+		sb_counter_add(b, sb_counter(b, "/odd", NULL), 0, k);
+	return b;
+}
+
+static void assert_same_metric(const struct scales_metric *x,
+                               const struct scales_metric *y)
+{
+	cr_assert_str_eq(x->path, y->path);
+	cr_assert_eq(x->kind, y->kind, "%s", x->path);
+	cr_assert_eq(x->flags, y->flags, "%s", x->path);
+	cr_assert_eq(x->generation, y->generation, "%s", x->path);
+	if (x->kind == SCALES_KIND_HISTOGRAM) {
+		cr_assert_eq(x->hist.count, y->hist.count);
+		cr_assert_eq(x->hist.sum, y->hist.sum);
+		cr_assert_eq(x->hist.min, y->hist.min);
+		cr_assert_eq(x->hist.max, y->hist.max);
+		cr_assert_eq(memcmp(x->hist.buckets, y->hist.buckets,
+		                    8 * (size_t)x->hist.nbuckets),
+		             0);
+	} else if (x->kind == SCALES_KIND_STATE) {
+		cr_assert_str_eq(x->v.state, y->v.state);
+		cr_assert_eq(x->nstates, y->nstates);
+		for (uint32_t i = 0; i < x->nstates; i++) {
+			cr_assert_str_eq(x->states[i].value,
+			                 y->states[i].value);
+			cr_assert_eq(x->states[i].count, y->states[i].count);
+		}
+	} else {
+		cr_assert_eq(memcmp(&x->v, &y->v, sizeof(x->v)), 0, "%s",
+		             x->path);
+	}
+}
+
+/* SCALES_COLLECT_NO_MEMBERS merges each member as it is taken and keeps
+ * none (members NULL): the merged snapshot is the one of the usual
+ * collection, to the bit (means, doubles in member order, states, a path
+ * some members lack, histograms), a single member stays its own group,
+ * and rates and prev work across collections. */
+Test(collector, merged_as_taken_equals_the_merge_of_all)
+{
+	char *dir = sb_tmpdir();
+	char path[4096];
+	enum {
+		N = 40
+	};
+	struct segbuild *b[N + 1];
+	for (int i = 0; i < N; i++) {
+		b[i] = many_proc(100 + i, (uint64_t)i);
+		cr_assert_eq(sb_write(b[i], dir, path, sizeof(path)), 0);
+	}
+	b[N] = web("solo", 999, 5);
+	cr_assert_eq(sb_write(b[N], dir, path, sizeof(path)), 0);
+	scales_collector *all =
+	    new_collector(dir, SCALES_COLLECT_MERGE, NULL, NULL);
+	scales_collector *one =
+	    new_collector(dir, SCALES_COLLECT_MERGE | SCALES_COLLECT_NO_MEMBERS,
+	                  NULL, NULL);
+	char err[512];
+	for (int round = 0; round < 2; round++) {
+		cr_assert_eq(scales_collector_collect(all, err, sizeof(err)),
+		             0);
+		cr_assert_eq(scales_collector_collect(one, err, sizeof(err)),
+		             0);
+		size_t na, no;
+		const struct scales_group *ga =
+		    scales_collector_groups(all, &na);
+		const struct scales_group *go =
+		    scales_collector_groups(one, &no);
+		cr_assert_eq(na, 2);
+		cr_assert_eq(no, 2);
+		for (size_t i = 0; i < na; i++) {
+			cr_assert_str_eq(ga[i].key, go[i].key);
+			cr_assert_eq(ga[i].nmembers, go[i].nmembers);
+			cr_assert_eq(ga[i].liveness, go[i].liveness);
+			const struct scales_snapshot *x = ga[i].cur,
+			                             *y = go[i].cur;
+			cr_assert_eq(x->n, y->n);
+			cr_assert_eq(x->nmembers, y->nmembers);
+			for (uint32_t m = 0; m < x->nmembers; m++)
+				cr_assert_eq(x->member_pids[m],
+				             y->member_pids[m]);
+			for (size_t k = 0; k < x->n; k++)
+				assert_same_metric(&x->metrics[k],
+				                   &y->metrics[k]);
+			cr_assert_eq(go[i].prev != NULL, round == 1);
+			cr_assert_not_null(go[i].rates);
+		}
+		const struct scales_group *m = group_of(one, "many");
+		cr_assert_eq(m->nmembers, N);
+		cr_assert_null(m->members);
+		struct scales_histo h;
+		double secs;
+		size_t hi = (size_t)(scales_snapshot_find(m->cur, "/h") -
+		                     m->cur->metrics);
+		cr_assert_eq(m->cur->metrics[hi].kind, SCALES_KIND_HISTOGRAM);
+		cr_assert_eq(scales_collector_interval(one, m, hi, &h, &secs),
+		             -EINVAL);
+		const struct scales_group *s = group_of(one, "solo");
+		cr_assert_eq(s->nmembers, 1);
+		cr_assert_eq(s->cur, s->members[0]);
+		cr_assert_eq(s->cur->proc.pid, 999);
+	}
+	scales_collector_free(&all);
+	scales_collector_free(&one);
+	for (int i = 0; i <= N; i++)
+		sb_free(b[i]);
+	sb_rmdir(dir);
+}

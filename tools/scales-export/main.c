@@ -95,7 +95,9 @@ static int selection_open(struct selection *sel, const struct export_args *a,
 		.selectors = (const char *const *)a->selectors,
 		.nselectors = a->nselectors,
 		.warn = collect_warn,
-		.flags = export_collect_flags(cfg),
+		/* one-shot and periodic passes need no members (no per-interval
+		 * histograms here): a merged app holds one process at a time */
+		.flags = export_collect_flags(cfg) | SCALES_COLLECT_NO_MEMBERS,
 		/* each period is one tick of the meters */
 		.tick_ns = SCALES_METER_EVERY_MARK,
 	};

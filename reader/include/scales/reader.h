@@ -902,6 +902,13 @@ enum scales_collect_flags {
 	 * (the operator asked for it: one user's processes then add to
 	 * another's). */
 	SCALES_COLLECT_ALL_OWNERS = 1u << 1,
+	/* With SCALES_COLLECT_MERGE: each member snapshot of a group of
+	 * several is merged as soon as it is taken and freed at once, so a
+	 * pass over many processes holds one of them at a time, not all
+	 * (issue 17.2). Such a group has members NULL (nmembers counts them)
+	 * and scales_collector_interval() of it returns -EINVAL; the merged
+	 * snapshot is the one scales_snapshot_merge() of them all gives. */
+	SCALES_COLLECT_NO_MEMBERS = 1u << 2,
 };
 
 struct scales_collector_options {
@@ -934,7 +941,8 @@ struct scales_group {
 	int liveness;      /* best member's: ALIVE, else CLOSED, else DEAD */
 	uint32_t nmembers; /* files sampled */
 	struct scales_snapshot *const *members; /* their snapshots, in
-	                                          selection order */
+	                                          selection order (NULL:
+	                                          SCALES_COLLECT_NO_MEMBERS) */
 	/* The group's snapshot: the member's own, or their merge. */
 	struct scales_snapshot *cur;
 	/* The previous collection's snapshot of this group, or NULL. */
@@ -1010,7 +1018,8 @@ SCALES_READER_API uint64_t scales_collector_count(const scales_collector *c);
  * in the layout of g->cur's metric. *out's buckets live in the collector
  * until the next call. *secs receives the interval's length. Returns 0,
  * -EAGAIN if there is no previous collection, -EINVAL if idx is not a
- * histogram of g->cur, -ENOMEM.
+ * histogram of g->cur or g has no members (SCALES_COLLECT_NO_MEMBERS),
+ * -ENOMEM.
  */
 SCALES_READER_API int
 scales_collector_interval(scales_collector *c, const struct scales_group *g,
