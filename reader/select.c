@@ -463,13 +463,11 @@ int scales_select(struct scales_selection *sel, char *err, size_t errlen)
 	int rc = 0;
 	if (!b.kinds || !b.pids)
 		rc = -ENOMEM;
-	bool discover = !(sel->flags & SCALES_SEL_NO_DISCOVERY) &&
-	                (ns == 0 || (sel->flags & SCALES_SEL_ALWAYS_DISCOVER));
+	bool discover = ns == 0;
 	for (size_t i = 0; !rc && i < ns; i++) {
 		b.kinds[i] =
 		    scales_selector_kind(sel->selectors[i], &b.pids[i]);
-		if (b.kinds[i] != SCALES_SELECTOR_PATH &&
-		    !(sel->flags & SCALES_SEL_NO_DISCOVERY))
+		if (b.kinds[i] != SCALES_SELECTOR_PATH)
 			discover = true;
 	}
 	if (!rc)

@@ -317,19 +317,6 @@ Test(select, path_selectors_only_read_no_directory)
 	cr_assert_eq(s.items[0].start_time, 5);
 	cr_assert_not(s.items[0].info.alive);
 	cr_assert_eq(value_of(&s.items[0]), 3);
-
-	/* as scales-top: the directory read all the same, nothing more
-	 * selected from it */
-	s.flags = SCALES_SEL_ALWAYS_DISCOVER;
-	run(&s);
-	cr_assert_eq(w.n, 1, "the junk reported");
-	cr_assert(strstr(w.last, "junk.txt"), "%s", w.last);
-	cr_assert_eq(s.n, 1);
-	cr_assert_str_eq(s.items[0].path, dead);
-	s.dir = "/nonexistent/scales-dir";
-	char err[512];
-	cr_assert_eq(scales_select(&s, err, sizeof(err)), -ENOENT);
-	cr_assert_eq(s.n, 1, "the named file is still there");
 	scales_selection_free(&s);
 }
 

@@ -7,7 +7,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-plan 55
+plan 57
 
 out=$WORK/out
 err=$WORK/err
@@ -260,6 +260,10 @@ run -l
 [ $rc -eq 0 ] && has "^alpha +$alpha +alive" && ! has 'planted' &&
 	! has 'junk' && grep -q 'junk.7.7.seg' "$err"
 ok $? "-l lists the real processes, skips junk with a warning (a symlink is not followed)"
+# only a file named: the directory is read all the same, for its junk
+run -1 "$alpha_seg"
+[ $rc -eq 0 ] && has '^/test/count +42$' && grep -q 'planted.8.8.seg' "$err"
+ok $? "a file named alone: shown, and the directory's symlink reported"
 # hostile names: a newline and an escape sequence never reach the terminal
 touch "$SCALES_DIR/nl$(printf '\nx').1.1.seg" "$SCALES_DIR/esc$(printf '\033')[2J.1.1.seg"
 cp "$WORK/copies/garbage.1.2.seg" "$SCALES_DIR/bad$(printf '\033')]0;x$(printf '\007').3.3.seg"
@@ -273,6 +277,9 @@ rm -f "$SCALES_DIR"/nl*.seg "$SCALES_DIR"/esc*.seg "$SCALES_DIR"/bad*.seg
 rm -rf "$SCALES_DIR/junk.7.7.seg" "$SCALES_DIR/planted.8.8.seg" \
 	"$SCALES_DIR/adir.9.9.seg" "$SCALES_DIR/notes.txt"
 
+run -1 -d "$WORK/no-such-dir" "$alpha_seg"
+[ $rc -eq 2 ] && grep -q 'no-such-dir' "$err"
+ok $? "a file named alone, -d a missing directory: exit 2, the directory named"
 run -1 -d "$WORK/copies" "$alpha"
 [ $rc -eq 0 ] && has "^== alpha pid $alpha .*$WORK/copies/" &&
 	has '^/test/count +42$'
@@ -426,4 +433,4 @@ run -1 infw
 	has '^/inf/nan +-$'
 ok $? "-1: +Inf is inf, -Inf is -inf, NaN is -, in any unit"
 
-finish 55
+finish 57

@@ -32,6 +32,7 @@
 #include "export.h"
 #include "http.h"
 #include "main.h"
+#include "tool_select.h"
 
 static bool quiet;
 
@@ -86,6 +87,17 @@ static void collect_warn(void *arg, const char *path, const char *msg)
 	free(m);
 }
 
+/* The first named segment file that cannot be read at the start (then
+ * exit 2). */
+static void named_bad(void *arg, size_t selector, const char *msg)
+{
+	bool *said = arg;
+	(void)selector;
+	if (!*said)
+		logmsg(true, "%s", msg);
+	*said = true;
+}
+
 static int selection_open(struct selection *sel, const struct export_args *a,
                           const struct export_config *cfg)
 {
@@ -109,19 +121,17 @@ static int selection_open(struct selection *sel, const struct export_args *a,
  * named segment files always, dead or alive, copies too; discovered
  * segments if they match (no selector or an app name: live writers only;
  * a pid: also a dead one), never a copy of another process's segment;
- * each process once, named ones first). named_only: only the named files
- * (no discovery, nothing sampled). strict: a named file that cannot be
- * read, or a directory that cannot be, is an error (returns 2).
+ * each process once, named ones first). strict: a named file that cannot
+ * be read, or a directory that cannot be, is an error (returns 2).
  */
-static int collect(struct selection *sel, bool strict, bool named_only)
+static int collect(struct selection *sel, bool strict)
 {
 	const struct export_args *a = sel->a;
 	struct scales_selection *s = scales_collector_selection(sel->col);
-	s->flags = named_only ? SCALES_SEL_NO_DISCOVERY : 0;
 	char err[512];
 	int drc = scales_collector_select(sel->col, err, sizeof(err));
 	int rc = drc == -ENOMEM ? -ENOMEM : 0;
-	if (!rc && !named_only)
+	if (!rc)
 		rc = scales_collector_sample(sel->col);
 	for (size_t i = 0; !rc && i < a->nselectors; i++) {
 		if (scales_selector_kind(a->selectors[i], NULL) !=
@@ -408,7 +418,7 @@ static int push_batch(struct run *r, struct scales_buf *b, size_t npoints,
 
 static int run_once(struct run *r)
 {
-	int rc = collect(&r->sel, true, false);
+	int rc = collect(&r->sel, true);
 	if (rc)
 		return rc == 2 ? 2 : 1;
 	size_t ngroups;
@@ -459,7 +469,7 @@ static int run_once(struct run *r)
 static void period(struct run *r, int64_t ts, bool *warned)
 {
 	uint64_t t0 = mono_ns();
-	if (collect(&r->sel, false, false) < 0)
+	if (collect(&r->sel, false) < 0)
 		logmsg(true, "out of memory while collecting");
 	size_t ngroups;
 	scales_collector_groups(r->sel.col, &ngroups);
@@ -498,7 +508,7 @@ static int run_loop(struct run *r)
 	bool pushing =
 	    r->nd || r->a->to_stdout || r->a->json_file || r->a->textfile;
 	if (pushing) /* the baseline of the first interval */
-		collect(&r->sel, false, false);
+		collect(&r->sel, false);
 	unsigned p = r->a->period;
 	double next = (floor(real_s() / p) + 1) * p;
 	bool warned = false;
@@ -642,13 +652,14 @@ int main(int argc, char **argv)
 		          r.dests, r.nd);
 		status = run_once(&r);
 	} else {
-		/* named segment files must be readable at the start */
-		if (r.sel.any_named_file) {
-			int c = collect(&r.sel, true, true);
-			if (c == 2) {
-				status = 2;
-				goto out;
-			}
+		/* named segment files must be readable at the start, before
+		 * any discovery warning */
+		bool said = false;
+		if (r.sel.any_named_file &&
+		    tool_check_named((const char *const *)a.selectors,
+		                     a.nselectors, named_bad, &said)) {
+			status = 2;
+			goto out;
 		}
 		self_open(&r.self, &a, r.dests, r.nd);
 		bool http = false;

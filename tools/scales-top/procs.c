@@ -6,6 +6,7 @@
 #include "procs.h"
 
 #include "cli.h"
+#include "tool_select.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +15,10 @@
 
 /* Every file (dead writers and unreadable files too, but not copies of
  * another process's segment: skipped with a warning, as scales-export
- * does), one segment per pid selector; the directory is read (and its junk
- * reported) even when only paths are named. */
+ * does), one segment per pid selector. */
 #define TOP_SEL_FLAGS                                                          \
 	(SCALES_SEL_INCLUDE_DEAD | SCALES_SEL_ONE_PER_PID |                    \
-	 SCALES_SEL_KEEP_INVALID | SCALES_SEL_ALWAYS_DISCOVER)
+	 SCALES_SEL_KEEP_INVALID)
 
 const char *top_pstate_name(enum top_pstate s)
 {
@@ -168,20 +168,29 @@ static int procs_rebuild(struct top_procs *p, bool warn)
 	return 0;
 }
 
+/* The first named file that cannot be read: the error of init. */
+static void named_bad(void *arg, size_t selector, const char *msg)
+{
+	char **first = arg;
+	if (!*first)
+		*first = strdup(msg);
+}
+
 int top_procs_init(struct top_procs *p, const struct top_args *a,
                    top_warn_f warn, void *warn_arg, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
 	p->warn = warn;
 	p->warn_arg = warn_arg;
+	p->dir = a->dir;
+	p->all_paths =
+	    tool_all_paths((const char *const *)a->selectors, a->nselectors);
 	bool oneshot = a->mode == TOP_MODE_ONCE || a->mode == TOP_MODE_JSON;
 	struct scales_collector_options o = {
 		.dir = a->dir,
 		.selectors = (const char *const *)a->selectors,
 		.nselectors = a->nselectors,
-		/* first the files named by path: any of them unreadable is
-		 * fatal, before any discovery warning */
-		.select_flags = TOP_SEL_FLAGS | SCALES_SEL_NO_DISCOVERY,
+		.select_flags = TOP_SEL_FLAGS,
 		.warn = discover_warn,
 		.warn_arg = p,
 		.flags = a->merge ? SCALES_COLLECT_MERGE : 0,
@@ -199,25 +208,33 @@ int top_procs_init(struct top_procs *p, const struct top_args *a,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	struct scales_selection *sel = scales_collector_selection(p->col);
-	int rc = scales_collector_select(p->col, err, errlen);
-	sel->flags = TOP_SEL_FLAGS;
+	/* first the files named by path: any of them unreadable is fatal,
+	 * before any discovery warning */
+	char *first = NULL;
+	int rc = tool_check_named((const char *const *)a->selectors,
+	                          a->nselectors, named_bad, &first);
 	if (rc)
-		return -1;
-	if (sel->nerrors) {
-		snprintf(err, errlen, "%s", sel->errors[0].msg);
-		return -1;
-	}
-	if (procs_rebuild(p, false)) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 0;
+		snprintf(err, errlen, "%s", first ? first : "out of memory");
+	free(first);
+	return rc ? -1 : 0;
+}
+
+/* Only files named: scales-top reads the directory all the same, for its
+ * warnings (junk beside the segments) and its error. */
+static int discover_anyway(struct top_procs *p, char *err, size_t errlen)
+{
+	struct scales_seg_list list;
+	int rc = scales_discover(p->dir, discover_warn, p, &list, err, errlen);
+	if (!rc)
+		scales_seg_list_free(&list);
+	return rc;
 }
 
 int top_procs_refresh(struct top_procs *p, char *err, size_t errlen)
 {
 	int rc = scales_collector_select(p->col, err, errlen);
+	if (!rc && p->all_paths)
+		rc = discover_anyway(p, err, errlen);
 	/* the list borrows the selection's segments: rebuilt either way */
 	if (procs_rebuild(p, rc == 0) && !rc) {
 		snprintf(err, errlen, "out of memory");

@@ -63,6 +63,9 @@ struct top_procs {
 	size_t n;
 	top_warn_f warn;
 	void *warn_arg;
+	/* only files named: the directory is read all the same */
+	const char *dir;
+	bool all_paths;
 };
 
 /*

@@ -257,8 +257,7 @@ SCALES_READER_API int scales_segment_info(scales_segment *seg,
  *  - anything else (also "") is an app name: the discovered segments whose
  *    file name has that app.
  * No selector at all selects every discovered segment. Selectors that are
- * all paths select nothing else: no directory is read (unless
- * SCALES_SEL_ALWAYS_DISCOVER). Segments are
+ * all paths select nothing else: no directory is read. Segments are
  * discovered as scales_discover() does (dir, else $SCALES_DIR, else every
  * readable /dev/shm/scales-* directory and the writer's fallbacks).
  */
@@ -303,15 +302,7 @@ enum scales_select_flags {
 	 * with seg NULL and error set (they are reported in errors too when
 	 * named by path or selected by pid). Without it they are left out. */
 	SCALES_SEL_KEEP_INVALID = 1u << 3,
-	/* Take only the segments named by path: no directory is read, pid and
-	 * app selectors select nothing and report nothing. For checking the
-	 * named files first (scales-top exits 2 before any discovery
-	 * warning). */
-	SCALES_SEL_NO_DISCOVERY = 1u << 4,
-	/* Read the directory even when every selector is a path (selecting
-	 * nothing from it): its warnings are reported and its error returned
-	 * all the same, as scales-top always did. */
-	SCALES_SEL_ALWAYS_DISCOVER = 1u << 5,
+	/* (1u << 4 and 1u << 5 were tool policy, now in tools/common: unused) */
 };
 
 /* scales_selected.by: why an item was selected (bits). */
@@ -393,9 +384,7 @@ struct scales_selection {
 
 /*
  * (Re)computes the selection: opens the segments named by path, discovers
- * the others (unless SCALES_SEL_NO_DISCOVERY, or all selectors are paths
- * without SCALES_SEL_ALWAYS_DISCOVER),
- * keeps those the selectors and flags select, reads each one's
+ * the others (unless all selectors are paths), keeps those the selectors and flags select, reads each one's
  * scales_segment_info() (liveness) and records, per path or pid selector,
  * why it failed. A discovered file that cannot be opened or read, a dead
  * writer's segment (without SCALES_SEL_INCLUDE_DEAD and not selected by

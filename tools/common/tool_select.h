@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tool_select.h: the selection policy both tools share on top of the
+ * reader's scales_select(): segment files named on the command line are
+ * checked first, alone, so that a bad one ends the tool (exit 2) before
+ * any directory is read or any discovery warning is printed.
+ */
+#ifndef SCALES_TOOLS_SELECT_H
+#define SCALES_TOOLS_SELECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Is every selector a segment file path (and there is one at least)? */
+bool tool_all_paths(const char *const *selectors, size_t n);
+
+/*
+ * Opens the segment files named by path among selectors (pid and app
+ * selectors are left out; no directory is read, as scales_select() does
+ * when every selector is a path) and calls bad(arg, i, msg) for each
+ * selector i whose file cannot be opened or read, in selector order.
+ * Returns how many failed, or -ENOMEM.
+ */
+int tool_check_named(const char *const *selectors, size_t n,
+                     void (*bad)(void *arg, size_t selector, const char *msg),
+                     void *arg);
+
+#endif /* SCALES_TOOLS_SELECT_H */
