@@ -184,18 +184,26 @@ static int taken_cmp(const void *a, const void *b)
 }
 
 /* The group key of snapshot s (see struct scales_group). */
+/* The group of a merged process: its app, and its owner unless all
+ * owners merge. The one rule for group_key() and seg_key(). */
+static char *merge_key(const scales_collector *c, const char *app, uint32_t uid)
+{
+	char buf[600];
+	if (c->o.flags & SCALES_COLLECT_ALL_OWNERS)
+		snprintf(buf, sizeof(buf), "*:%s", app);
+	else
+		snprintf(buf, sizeof(buf), "%" PRIu32 ":%s", uid, app);
+	return strdup(buf);
+}
+
 static char *group_key(const scales_collector *c,
                        const struct scales_snapshot *s)
 {
+	if (c->o.flags & SCALES_COLLECT_MERGE)
+		return merge_key(c, s->proc.app, s->proc.uid);
 	char buf[600];
-	if (!(c->o.flags & SCALES_COLLECT_MERGE))
-		snprintf(buf, sizeof(buf), "%s#%" PRId32,
-		         s->segment_path ? s->segment_path : "", s->proc.pid);
-	else if (c->o.flags & SCALES_COLLECT_ALL_OWNERS)
-		snprintf(buf, sizeof(buf), "*:%s", s->proc.app);
-	else
-		snprintf(buf, sizeof(buf), "%" PRIu32 ":%s", s->proc.uid,
-		         s->proc.app);
+	snprintf(buf, sizeof(buf), "%s#%" PRId32,
+	         s->segment_path ? s->segment_path : "", s->proc.pid);
 	return strdup(buf);
 }
 
@@ -350,11 +358,17 @@ static int regroup(scales_collector *c, struct taken *tk, size_t n)
 	return 0;
 }
 
-static int take_add(scales_collector *c, struct taken *tk, size_t *n,
-                    struct scales_snapshot *s, size_t order)
+/* Leaves in s only the metrics the collector's -f globs match. */
+static void keep_globs(const scales_collector *c, struct scales_snapshot *s)
 {
 	if (c->o.nglobs)
 		scales_snapshot_filter(s, c->o.globs, c->o.nglobs);
+}
+
+static int take_add(scales_collector *c, struct taken *tk, size_t *n,
+                    struct scales_snapshot *s, size_t order)
+{
+	keep_globs(c, s);
 	tk[*n].snap = s;
 	tk[*n].order = order;
 	if (!(tk[*n].key = group_key(c, s))) {
@@ -390,16 +404,11 @@ static int pend_cmp(const void *a, const void *b)
  * header's app and the file's owner (fstat now, as the snapshot does). */
 static char *seg_key(const scales_collector *c, const scales_segment *seg)
 {
-	char buf[600];
-	if (c->o.flags & SCALES_COLLECT_ALL_OWNERS)
-		snprintf(buf, sizeof(buf), "*:%s", seg->lay.app);
-	else
-		snprintf(buf, sizeof(buf), "%" PRIu32 ":%s", seg->uid,
-		         seg->lay.app);
-	return strdup(buf);
+	return merge_key(c, seg->lay.app, seg->uid);
 }
 
-/* Takes the snapshot of selected item i (NULL: left out, said once). */
+/* Takes the snapshot of selected item i (NULL: left out, said once);
+ * its metrics are not filtered yet. */
 static struct scales_snapshot *take(scales_collector *c, size_t i)
 {
 	const struct scales_selected *it = &c->sel.items[i];
@@ -410,8 +419,6 @@ static struct scales_snapshot *take(scales_collector *c, size_t i)
 		warn_once(c, it->path, err);
 		return NULL;
 	}
-	if (c->o.nglobs)
-		scales_snapshot_filter(s, c->o.globs, c->o.nglobs);
 	return s;
 }
 
@@ -435,6 +442,7 @@ static int group_stream(scales_collector *c, struct scales_group *g,
 		struct scales_snapshot *s = take(c, pd[i].item);
 		if (!s)
 			continue;
+		keep_globs(c, s);
 		if (liveness_rank(s->proc.liveness) < liveness_rank(live))
 			live = s->proc.liveness;
 		if (nm++ == 0) {
@@ -559,14 +567,9 @@ int scales_collector_sample(scales_collector *c)
 		const struct scales_selected *it = &sel->items[i];
 		if (!it->seg || (c->o.pick && !c->o.pick(c->o.pick_arg, it)))
 			continue;
-		struct scales_snapshot *s;
-		char err[256];
-		if (scales_snapshot_take(it->seg, 0, &s, err, sizeof(err))) {
-			/* vanished or hostile: left out, said once */
-			warn_once(c, it->path, err);
-			continue;
-		}
-		rc = take_add(c, tk, &n, s, i);
+		struct scales_snapshot *s = take(c, i);
+		if (s)
+			rc = take_add(c, tk, &n, s, i);
 	}
 	if (!rc)
 		rc = regroup(c, tk, n);
