@@ -183,7 +183,6 @@ static int taken_cmp(const void *a, const void *b)
 	return (x->order > y->order) - (x->order < y->order);
 }
 
-/* The group key of snapshot s (see struct scales_group). */
 /* The group of a merged process: its app, and its owner unless all
  * owners merge. The one rule for group_key() and seg_key(). */
 static char *merge_key(const scales_collector *c, const char *app, uint32_t uid)
@@ -196,6 +195,7 @@ static char *merge_key(const scales_collector *c, const char *app, uint32_t uid)
 	return strdup(buf);
 }
 
+/* The group key of snapshot s (see struct scales_group). */
 static char *group_key(const scales_collector *c,
                        const struct scales_snapshot *s)
 {
