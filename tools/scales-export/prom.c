@@ -38,6 +38,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "export.h"
 #include "http_internal.h"
 
 /* scales_buf_append() without the call while the bytes fit: a render
@@ -852,19 +853,22 @@ static void labels(struct pctx *c, const struct hgroup *g,
 /* Appends the decimal digits of v (no printf: a sample per metric). */
 static void put_u64(struct scales_buf *b, uint64_t v)
 {
-	char d[20];
-	size_t i = sizeof(d);
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	pput(b, d + i, sizeof(d) - i);
+	char d[24];
+	pput(b, d, (size_t)gfmt_u64(d, v));
 }
 
 static void value_u64(struct scales_buf *b, uint64_t v)
 {
 	pput(b, " ", 1);
 	put_u64(b, v);
+	pput(b, "\n", 1);
+}
+
+static void value_i64(struct scales_buf *b, int64_t v)
+{
+	char d[24];
+	pput(b, " ", 1);
+	pput(b, d, (size_t)gfmt_i64(d, v));
 	pput(b, "\n", 1);
 }
 
@@ -879,13 +883,7 @@ static void value_metric(struct scales_buf *b, const struct scales_metric *m)
 {
 	switch (m->kind) {
 	case SCALES_KIND_GAUGE:
-		if (m->v.i64 < 0) {
-			pput(b, " -", 2);
-			put_u64(b, -(uint64_t)m->v.i64);
-			pput(b, "\n", 1);
-		} else {
-			value_u64(b, (uint64_t)m->v.i64);
-		}
+		value_i64(b, m->v.i64);
 		break;
 	case SCALES_KIND_GAUGE_F64:
 		value_f64(b, m->v.f64);
