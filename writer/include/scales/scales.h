@@ -50,9 +50,12 @@
 
 #include <scales/kinds.h>
 
+/* The histogram's sequence is an asm goto with an output: gcc 11, clang 11;
+ * older compilers take the atomic path (scales__slot_add_slow()). */
 #if defined(__x86_64__) && defined(__GLIBC__) &&                               \
     (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35)) &&            \
-    !defined(SCALES_NO_RSEQ_ASM)
+    !defined(SCALES_NO_RSEQ_ASM) &&                                            \
+    (defined(__clang__) ? __clang_major__ >= 11 : __GNUC__ >= 11)
 #include <sys/rseq.h>
 #define SCALES_HAVE_RSEQ_ASM 1
 #else
@@ -540,24 +543,43 @@ SCALES_API void scales__histogram_extreme(uint64_t *minmax, uint64_t v);
  * format's shift of w = v >> U is m - U - S in both ranges, so its index
  * ((m - U - S) << S) + (w >> (m - U - S)) is
  * (m << S) + (v >> (m - S)) - ((S + U) << S): one bit scan, two shifts,
- * no branch on the range. Past the last bucket it clamps with a branch
- * (rare, and predicted, it keeps the clamp off the chain, where a
- * conditional move would lengthen it). Needs S + U < 64.
+ * no branch on the range. scales__histogram_biased() is that index plus
+ * (S + U) << S, the constant a record folds into its bucket pointer
+ * instead of subtracting it on the chain. Needs S + U < 64.
  */
+static inline uint64_t scales__histogram_biased(uint64_t v, unsigned sub_bits,
+                                                unsigned unit_shift)
+{
+	unsigned su = sub_bits + unit_shift;
+	unsigned m = 63u ^ (unsigned)__builtin_clzll(v | ((uint64_t)1 << su));
+	return ((uint64_t)m << sub_bits) + (v >> (m - sub_bits));
+}
+
+/*
+ * Clamps a (biased) index to its last bucket with a branch: rare, and
+ * predicted, it keeps the clamp off the chain, where a conditional move
+ * would lengthen it.
+ */
+static inline uint64_t scales__histogram_clamp(uint64_t idx, uint64_t last)
+{
+	if (SCALES_UNLIKELY(idx > last)) {
+		idx = last;
+		/* an empty asm, so that the compiler keeps the branch */
+		__asm__("" : "+r"(idx));
+	}
+	return idx;
+}
+
+/* The bucket of v, past the last bucket clamped to it. */
 static inline uint32_t scales_histogram_bucket(uint64_t v, unsigned sub_bits,
                                                unsigned unit_shift,
                                                uint32_t last_bucket)
 {
-	unsigned su = sub_bits + unit_shift;
-	unsigned m = 63u ^ (unsigned)__builtin_clzll(v | ((uint64_t)1 << su));
-	uint64_t idx = ((uint64_t)m << sub_bits) + (v >> (m - sub_bits)) -
-	               ((uint64_t)su << sub_bits);
-	if (SCALES_UNLIKELY(idx > last_bucket)) {
-		idx = last_bucket;
-		/* an empty asm, so that the compiler keeps the branch */
-		__asm__("" : "+r"(idx));
-	}
-	return (uint32_t)idx;
+	uint64_t bias = (uint64_t)(sub_bits + unit_shift) << sub_bits;
+	return (uint32_t)(scales__histogram_clamp(
+	                      scales__histogram_biased(v, sub_bits, unit_shift),
+	                      last_bucket + bias) -
+	                  bias);
 }
 
 /* Out-of-line part of a histogram record: adds 1 to bucket b (unless
@@ -577,9 +599,10 @@ SCALES_API void scales__histogram_add_slow(uint64_t *base, uint32_t b,
 #endif
 
 /*
- * Adds 1 to bucket b and v to the sum in the current CPU's slot: what
- * scales__slot_add() does twice, in one asm statement whose second
- * restartable sequence reuses the slot the first one looked up.
+ * Adds 1 to the bucket at *bucket (in stripe 0) and v to the sum in the
+ * current CPU's slot: what scales__slot_add() does twice, in one asm
+ * statement whose second restartable sequence reuses the slot the first
+ * one looked up.
  *
  * One sequence cannot commit two adds (an abort after the first would
  * replay it), so there are two, back to back. The first is
@@ -595,15 +618,22 @@ SCALES_API void scales__histogram_add_slow(uint64_t *base, uint32_t b,
  * neither, so a preemption there only clears rseq_cs (the kernel does),
  * and the second arming sets it again. rseq_cs is cleared after the last
  * commit and before either slow path, as in scales__slot_add().
+ *
+ * The bucket's pointer is dead once its add committed, so the second
+ * arming uses its register (an output, hence the compiler versions in
+ * SCALES_HAVE_RSEQ_ASM): one register fewer for the caller's loop. The
+ * slow paths take the bucket's index again from v.
  */
 static inline SCALES__ALWAYS_INLINE void
-scales__histogram_add(const struct scales_histogram *h, uint32_t b, uint64_t v)
+scales__histogram_add(const struct scales_histogram *h, uint64_t *bucket,
+                      uint64_t v)
 {
 #if SCALES_HAVE_RSEQ_ASM
 	/* Descriptors 3 (section [1, 2), abort 4: back to 0) and 7 (section
 	 * [6, 8), abort 9: back to 5). ecx keeps the cpu and rax the slot's
-	 * offset from the first section to the second. */
-	__asm__ goto(
+	 * offset from the first section to the second. An abort of the second
+	 * restarts at 5, after the bucket's add, with ecx and rax intact. */
+	__asm__ __volatile__ goto(
 	    ".pushsection __rseq_cs, \"aw\"\n\t"
 	    ".balign 32\n\t"
 	    "3:\n\t"
@@ -637,19 +667,19 @@ scales__histogram_add(const struct scales_histogram *h, uint32_t b, uint64_t v)
 	    "addq $1, (%[bucket], %%rax)\n\t"
 	    "2:\n\t"
 	    "5:\n\t"
-	    "leaq 7b(%%rip), %%rdx\n\t"
-	    "movq %%rdx, %%fs:8(%[off])\n\t"
+	    "leaq 7b(%%rip), %[bucket]\n\t"
+	    "movq %[bucket], %%fs:8(%[off])\n\t"
 	    "6:\n\t"
 	    "cmpl %%fs:4(%[off]), %%ecx\n\t"
 	    "jne %l[slow1]\n\t"
 	    "addq %[v], (%[sum], %%rax)\n\t"
 	    "8:\n\t"
 	    "movq $0, %%fs:8(%[off])\n\t"
-	    :
+	    : [bucket] "+r"(bucket)
 	    : [off] "r"(__rseq_offset), [ncpu] "r"((uint32_t)h->rseq_cpus),
-	      [slots] "r"(h->slots), [limit] "r"(h->limit),
-	      [bucket] "r"(h->base + 1 + b), [sum] "r"(h->base), [v] "r"(v)
-	    : "rax", "rcx", "rdx", "memory", "cc"
+	      [slots] "r"(h->slots), [limit] "r"(h->limit), [sum] "r"(h->base),
+	      [v] "r"(v)
+	    : "rax", "rcx", "memory", "cc"
 	    : slow2, slow1);
 	return;
 slow2:
@@ -658,8 +688,12 @@ slow2:
 	                     :
 	                     : "r"(__rseq_offset)
 	                     : "memory");
-	scales__histogram_add_slow(h->base, b, v, 0, h->slots, h->rseq_cpus,
-	                           h->ncpu, h->limit, h->shared);
+	scales__histogram_add_slow(h->base,
+	                           scales_histogram_bucket(v, h->sub_bits,
+	                                                   h->unit_shift,
+	                                                   h->last_bucket),
+	                           v, 0, h->slots, h->rseq_cpus, h->ncpu,
+	                           h->limit, h->shared);
 	return;
 slow1:
 	/* The bucket's add committed; the thread changed CPUs since. */
@@ -667,11 +701,12 @@ slow1:
 	                     :
 	                     : "r"(__rseq_offset)
 	                     : "memory");
-	scales__histogram_add_slow(h->base, b, v, 1, h->slots, h->rseq_cpus,
+	scales__histogram_add_slow(h->base, 0, v, 1, h->slots, h->rseq_cpus,
 	                           h->ncpu, h->limit, h->shared);
 #else
-	scales__histogram_add_slow(h->base, b, v, 0, h->slots, h->rseq_cpus,
-	                           h->ncpu, h->limit, h->shared);
+	scales__histogram_add_slow(h->base, (uint32_t)(bucket - h->base - 1), v,
+	                           0, h->slots, h->rseq_cpus, h->ncpu, h->limit,
+	                           h->shared);
 #endif
 }
 
@@ -686,9 +721,18 @@ slow1:
 static inline SCALES__ALWAYS_INLINE void
 scales_histogram_record(const scales_histogram *h, uint64_t v)
 {
-	uint32_t b = scales_histogram_bucket(v, h->sub_bits, h->unit_shift,
-	                                     h->last_bucket);
-	scales__histogram_add(h, b, v);
+	/* The bucket's index plus bias, and a pointer biased to match, so
+	 * that the chain from v to the add has no subtraction (the bias
+	 * depends on the handle only: in a loop the compiler hoists it).
+	 * The pointer is formed in integers: it may point outside the
+	 * histogram, only the sum with the index is dereferenced. */
+	uint64_t bias = (uint64_t)(h->sub_bits + h->unit_shift) << h->sub_bits;
+	uint64_t idx =
+	    scales__histogram_clamp(scales__histogram_biased(v, h->sub_bits,
+	                                                     h->unit_shift),
+	                            h->last_bucket + bias);
+	uintptr_t first = (uintptr_t)(h->base + 1) - (uintptr_t)(bias * 8);
+	scales__histogram_add(h, (uint64_t *)(first + (uintptr_t)(idx * 8)), v);
 	/* Relaxed: min and max order nothing; the slow path's CAS settles
 	 * races between writers. */
 	uint64_t *mm = h->minmax;
