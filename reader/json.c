@@ -535,72 +535,156 @@ static void render_metric(struct jw *w, const struct scales_metric *m,
 	jw_close(w, "}");
 }
 
+/* The document's opening, up to the processes' array. */
+static void render_begin(struct jw *w)
+{
+	jw_open(w, "{");
+	JW_CKEY(w, "\"processes\"");
+	jw_open(w, "[");
+}
+
+/* One element of the processes' array; r: s->n rates or NULL. */
+static void render_process(struct jw *w, const struct scales_snapshot *s,
+                           const struct scales_rate *r)
+{
+	struct scales_buf *b = w->b;
+	jw_key(w, NULL);
+	jw_open(w, "{");
+	bool merged = s->segment_path == NULL && s->proc.pid == 0;
+	JW_CKEY(w, "\"pid\"");
+	ji64(b, s->proc.pid);
+	if (merged) {
+		JW_CKEY(w, "\"pids\"");
+		puts_(b, "[");
+		for (uint32_t k = 0; k < s->nmembers; k++) {
+			if (k)
+				puts_(b, ",");
+			ji64(b, s->member_pids[k]);
+		}
+		puts_(b, "]");
+	}
+	JW_CKEY(w, "\"app\"");
+	jstr(b, s->proc.app);
+	JW_CKEY(w, "\"alive\"");
+	puts_(b, s->proc.alive ? "true" : "false");
+	JW_CKEY(w, "\"start_time\"");
+	ju64(b, s->proc.start_time);
+	JW_CKEY(w, "\"uid\"");
+	ju64(b, s->proc.uid);
+	JW_CKEY(w, "\"refused\"");
+	ju64(b, s->proc.refused);
+	JW_CKEY(w, "\"segment\"");
+	jstr(b, s->segment_path);
+	JW_CDOUBLE(w, "\"time\"", (double)s->real_ns / 1e9);
+	JW_CKEY(w, "\"metrics\"");
+	jw_open(w, "{");
+	for (size_t k = 0; k < s->n; k++)
+		render_metric(w, &s->metrics[k], r ? &r[k] : NULL);
+	jw_close(w, "}");
+	jw_close(w, "}");
+}
+
+static void render_end(struct jw *w)
+{
+	jw_close(w, "]");
+	jw_close(w, "}");
+	bterm(w->b); /* bput() left the NUL out */
+}
+
 int scales_json_render(struct scales_buf *b,
                        const struct scales_snapshot *const *snaps,
                        const struct scales_rate *const *rates, size_t n,
                        unsigned flags)
 {
 	struct jw w = { b, (flags & SCALES_JSON_PRETTY) != 0, 0, true };
-	jw_open(&w, "{");
-	JW_CKEY(&w, "\"processes\"");
-	jw_open(&w, "[");
-	for (size_t i = 0; i < n; i++) {
-		const struct scales_snapshot *s = snaps[i];
-		jw_key(&w, NULL);
-		jw_open(&w, "{");
-		bool merged = s->segment_path == NULL && s->proc.pid == 0;
-		JW_CKEY(&w, "\"pid\"");
-		ji64(b, s->proc.pid);
-		if (merged) {
-			JW_CKEY(&w, "\"pids\"");
-			puts_(b, "[");
-			for (uint32_t k = 0; k < s->nmembers; k++) {
-				if (k)
-					puts_(b, ",");
-				ji64(b, s->member_pids[k]);
-			}
-			puts_(b, "]");
-		}
-		JW_CKEY(&w, "\"app\"");
-		jstr(b, s->proc.app);
-		JW_CKEY(&w, "\"alive\"");
-		puts_(b, s->proc.alive ? "true" : "false");
-		JW_CKEY(&w, "\"start_time\"");
-		ju64(b, s->proc.start_time);
-		JW_CKEY(&w, "\"uid\"");
-		ju64(b, s->proc.uid);
-		JW_CKEY(&w, "\"refused\"");
-		ju64(b, s->proc.refused);
-		JW_CKEY(&w, "\"segment\"");
-		jstr(b, s->segment_path);
-		JW_CDOUBLE(&w, "\"time\"", (double)s->real_ns / 1e9);
-		JW_CKEY(&w, "\"metrics\"");
-		jw_open(&w, "{");
-		const struct scales_rate *r = rates ? rates[i] : NULL;
-		for (size_t k = 0; k < s->n; k++)
-			render_metric(&w, &s->metrics[k], r ? &r[k] : NULL);
-		jw_close(&w, "}");
-		jw_close(&w, "}");
-	}
-	jw_close(&w, "]");
-	jw_close(&w, "}");
-	bterm(b); /* bput() left the NUL out */
+	render_begin(&w);
+	for (size_t i = 0; i < n; i++)
+		render_process(&w, snaps[i], rates ? rates[i] : NULL);
+	render_end(&w);
 	return b->oom ? -ENOMEM : 0;
+}
+
+/* ------------------------------------------------------------- streaming */
+
+/* The same renderer into a buffer written out whenever it holds this
+ * much: the document's size no longer bounds the memory (issue 17.2). */
+#define STREAM_FLUSH (64u * 1024u)
+
+struct scales_json_stream {
+	FILE *f;
+	struct scales_buf b;
+	struct jw w;
+	int rc; /* the first error: later calls do nothing */
+};
+
+/* Writes out what b holds once it reaches at least min bytes. */
+static void stream_flush(scales_json_stream *js, size_t min)
+{
+	if (!js->rc && js->b.oom)
+		js->rc = -ENOMEM;
+	if (js->rc || js->b.len < min || js->b.len == 0)
+		return;
+	if (fwrite(js->b.data, 1, js->b.len, js->f) != js->b.len)
+		js->rc = -EIO;
+	js->b.len = 0;
+}
+
+int scales_json_stream_open(FILE *f, unsigned flags, scales_json_stream **out)
+{
+	*out = NULL;
+	scales_json_stream *js = calloc(1, sizeof(*js));
+	if (!js)
+		return -ENOMEM;
+	js->f = f;
+	js->w =
+	    (struct jw){ &js->b, (flags & SCALES_JSON_PRETTY) != 0, 0, true };
+	render_begin(&js->w);
+	if (js->b.oom) {
+		scales_buf_free(&js->b);
+		free(js);
+		return -ENOMEM;
+	}
+	*out = js;
+	return 0;
+}
+
+int scales_json_stream_add(scales_json_stream *js,
+                           const struct scales_snapshot *s,
+                           const struct scales_rate *rates)
+{
+	if (!js->rc) {
+		render_process(&js->w, s, rates);
+		stream_flush(js, STREAM_FLUSH);
+	}
+	return js->rc;
+}
+
+int scales_json_stream_close(scales_json_stream **jsp)
+{
+	scales_json_stream *js = *jsp;
+	if (!js)
+		return 0;
+	if (!js->rc) {
+		render_end(&js->w);
+		PUTL(&js->b, "\n");
+		stream_flush(js, 0);
+	}
+	int rc = js->rc;
+	scales_buf_free(&js->b);
+	free(js);
+	*jsp = NULL;
+	return rc;
 }
 
 int scales_json_write(FILE *f, const struct scales_snapshot *const *snaps,
                       const struct scales_rate *const *rates, size_t n,
                       unsigned flags)
 {
-	struct scales_buf b = { 0 };
-	int rc = scales_json_render(&b, snaps, rates, n, flags);
-	if (!rc) {
-		scales_buf_append(&b, "\n", 1);
-		if (b.oom)
-			rc = -ENOMEM;
-		else if (fwrite(b.data, 1, b.len, f) != b.len)
-			rc = -EIO;
-	}
-	scales_buf_free(&b);
-	return rc;
+	scales_json_stream *js;
+	int rc = scales_json_stream_open(f, flags, &js);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = scales_json_stream_add(js, snaps[i],
+		                            rates ? rates[i] : NULL);
+	int crc = scales_json_stream_close(&js);
+	return rc ? rc : crc;
 }

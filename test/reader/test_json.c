@@ -4,6 +4,7 @@
  * backslash, invalid UTF-8), round-trip number formatting, and rendered
  * snapshots that a strict JSON parser accepts.
  */
+#include <errno.h>
 #include <float.h>
 #include <inttypes.h>
 #include <locale.h>
@@ -545,6 +546,76 @@ Test(json, render_rates_merge_and_empty)
 	scales_snapshot_free(&m);
 	scales_snapshot_free(&s1);
 	scales_snapshot_free(&s2);
+	sb_free(b);
+}
+
+/* The streaming writer gives the bytes of the rendering into a buffer, a
+ * newline after, in pieces (more than its 64 KiB flush threshold here),
+ * compact and pretty, for no process too; a write error is -EIO. */
+Test(json, stream_equals_render)
+{
+	struct segbuild *b = render_image();
+	enum {
+		N = 200
+	};
+	struct scales_snapshot *s = build_snap(b, 0);
+	struct scales_rate *r = calloc(s->n, sizeof(*r));
+	for (size_t i = 0; i < s->n; i++)
+		r[i] = (struct scales_rate){ 1.5, 2, NAN, 0.25 };
+	const struct scales_snapshot *ss[N];
+	const struct scales_rate *rr[N];
+	for (size_t i = 0; i < N; i++) {
+		ss[i] = s;
+		rr[i] = i % 3 ? r : NULL;
+	}
+	const unsigned flags[] = { 0, SCALES_JSON_PRETTY };
+	const size_t counts[] = { 0, 1, N };
+	for (size_t fi = 0; fi < 2; fi++)
+		for (size_t ci = 0; ci < 3; ci++) {
+			size_t n = counts[ci];
+			struct scales_buf want = { 0 };
+			cr_assert_eq(scales_json_render(&want, ss, rr, n,
+			                                flags[fi]),
+			             0);
+			scales_buf_append(&want, "\n", 1);
+			char *mem = NULL;
+			size_t memlen = 0;
+			FILE *f = open_memstream(&mem, &memlen);
+			scales_json_stream *js;
+			cr_assert_eq(scales_json_stream_open(f, flags[fi], &js),
+			             0);
+			for (size_t i = 0; i < n; i++)
+				cr_assert_eq(scales_json_stream_add(js, ss[i],
+				                                    rr[i]),
+				             0);
+			cr_assert_eq(scales_json_stream_close(&js), 0);
+			cr_assert_null(js);
+			fclose(f);
+			cr_assert_eq(memlen, want.len,
+			             "flags %u, %zu: %zu != %zu", flags[fi], n,
+			             memlen, want.len);
+			cr_assert(memcmp(mem, want.data, want.len) == 0);
+			if (n == N)
+				cr_assert_gt(want.len, 2 * 64 * 1024);
+			free(mem);
+			scales_buf_free(&want);
+		}
+
+	FILE *full = fopen("/dev/full", "w");
+	cr_assert_not_null(full);
+	setvbuf(full, NULL, _IONBF, 0);
+	scales_json_stream *js;
+	cr_assert_eq(scales_json_stream_open(full, 0, &js), 0);
+	int rc = 0;
+	for (size_t i = 0; i < N && !rc; i++)
+		rc = scales_json_stream_add(js, s, NULL);
+	cr_assert_eq(rc, -EIO);
+	cr_assert_eq(scales_json_stream_close(&js), -EIO);
+	cr_assert_eq(scales_json_write(full, ss, NULL, N, 0), -EIO);
+	fclose(full);
+
+	free(r);
+	scales_snapshot_free(&s);
 	sb_free(b);
 }
 

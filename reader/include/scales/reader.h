@@ -1142,12 +1142,33 @@ SCALES_READER_API int scales_json_render(
     struct scales_buf *b, const struct scales_snapshot *const *snaps,
     const struct scales_rate *const *rates, size_t n, unsigned flags);
 
-/* As scales_json_render() into f, followed by a newline. Returns 0, -ENOMEM
+/* As scales_json_render() into f, followed by a newline, written out in
+ * pieces as it is rendered (scales_json_stream_open()). Returns 0, -ENOMEM
  * or -EIO (write error). */
 SCALES_READER_API int
 scales_json_write(FILE *f, const struct scales_snapshot *const *snaps,
                   const struct scales_rate *const *rates, size_t n,
                   unsigned flags);
+
+/*
+ * The same document written to f one process at a time, for a pass that
+ * takes, renders and frees each snapshot in turn (scales_collector_each()):
+ * what it holds is one process's rendering, whatever the number of
+ * processes. _open() writes the opening, _add() one element of
+ * "processes" (rates: s->n results, or NULL for null rates and meters),
+ * _close() the end and a newline, flushes what is left, frees the stream
+ * and sets *js to NULL. The bytes are those of scales_json_write() of the
+ * same snapshots. Each returns 0, -ENOMEM or -EIO (write error); after an
+ * error later _add() calls do nothing and _close() returns the first one.
+ */
+typedef struct scales_json_stream scales_json_stream;
+
+SCALES_READER_API int scales_json_stream_open(FILE *f, unsigned flags,
+                                              scales_json_stream **out);
+SCALES_READER_API int scales_json_stream_add(scales_json_stream *js,
+                                             const struct scales_snapshot *s,
+                                             const struct scales_rate *rates);
+SCALES_READER_API int scales_json_stream_close(scales_json_stream **js);
 
 #ifdef __cplusplus
 }
