@@ -97,23 +97,25 @@ int scales_collector_new(const struct scales_collector_options *o,
 	return 0;
 }
 
+/* Frees what group g and its private part hold (built or half built). */
+static void group_free(struct scales_group *g, struct cgroup *p)
+{
+	/* no members: merged as taken (SCALES_COLLECT_NO_MEMBERS) */
+	bool own = !p->members || g->nmembers != 1 || g->cur != p->members[0];
+	for (uint32_t m = 0; p->members && m < g->nmembers; m++)
+		scales_snapshot_free(&p->members[m]);
+	if (own)
+		scales_snapshot_free(&g->cur);
+	free(p->members);
+	free(p->rates);
+	free(p->key);
+	scales_rates_free(&p->tracker);
+}
+
 static void coll_free(struct coll *k)
 {
-	for (size_t i = 0; i < k->n; i++) {
-		struct scales_group *g = &k->pub[i];
-		struct cgroup *p = &k->priv[i];
-		/* no members: merged as taken (SCALES_COLLECT_NO_MEMBERS) */
-		bool own =
-		    !p->members || g->nmembers != 1 || g->cur != p->members[0];
-		for (uint32_t m = 0; p->members && m < g->nmembers; m++)
-			scales_snapshot_free(&p->members[m]);
-		if (own)
-			scales_snapshot_free(&g->cur);
-		free(p->members);
-		free(p->rates);
-		free(p->key);
-		scales_rates_free(&p->tracker);
-	}
+	for (size_t i = 0; i < k->n; i++)
+		group_free(&k->pub[i], &k->priv[i]);
 	free(k->pub);
 	free(k->priv);
 	memset(k, 0, sizeof(*k));
@@ -195,16 +197,22 @@ static char *merge_key(const scales_collector *c, const char *app, uint32_t uid)
 	return strdup(buf);
 }
 
+/* The group of a process of its own: its file and pid. The one rule for
+ * group_key() and seg_key(). */
+static char *file_key(const char *path, int32_t pid)
+{
+	char buf[600];
+	snprintf(buf, sizeof(buf), "%s#%" PRId32, path ? path : "", pid);
+	return strdup(buf);
+}
+
 /* The group key of snapshot s (see struct scales_group). */
 static char *group_key(const scales_collector *c,
                        const struct scales_snapshot *s)
 {
 	if (c->o.flags & SCALES_COLLECT_MERGE)
 		return merge_key(c, s->proc.app, s->proc.uid);
-	char buf[600];
-	snprintf(buf, sizeof(buf), "%s#%" PRId32,
-	         s->segment_path ? s->segment_path : "", s->proc.pid);
-	return strdup(buf);
+	return file_key(s->segment_path, s->proc.pid);
 }
 
 static int liveness_rank(int l)
@@ -400,11 +408,13 @@ static int pend_cmp(const void *a, const void *b)
 	return (x->item > y->item) - (x->item < y->item);
 }
 
-/* The key group_key() gives seg's snapshots when merging: from the
- * header's app and the file's owner (fstat now, as the snapshot does). */
+/* The key group_key() gives seg's snapshots: from the header's app and
+ * pid, the file's path and its owner (fstat now, as the snapshot does). */
 static char *seg_key(const scales_collector *c, const scales_segment *seg)
 {
-	return merge_key(c, seg->lay.app, seg->uid);
+	if (c->o.flags & SCALES_COLLECT_MERGE)
+		return merge_key(c, seg->lay.app, seg->uid);
+	return file_key(seg->path, seg->lay.pid);
 }
 
 /* Takes the snapshot of selected item i (NULL: left out, said once);
@@ -486,16 +496,24 @@ static int group_stream(scales_collector *c, struct scales_group *g,
 		g->members = p->members;
 		g->cur = first;
 	}
-	return group_rates(c, g, p);
+	return 0;
 }
 
-/* scales_collector_sample() with SCALES_COLLECT_MERGE and
- * SCALES_COLLECT_NO_MEMBERS: grouped by the segments' headers first,
- * then each group's members are taken and merged one at a time. */
-static int sample_merging(scales_collector *c)
+static void plan_free(struct pend *pd, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(pd[i].key);
+	free(pd);
+}
+
+/* The selected (and picked) readable files with their groups' keys, from
+ * their headers, in the order of the groups (pend_cmp): *pd[0..*n). */
+static int plan(scales_collector *c, struct pend **pdp, size_t *np)
 {
 	const struct scales_selection *sel = &c->sel;
 	struct pend *pd = calloc(sel->n ? sel->n : 1, sizeof(*pd));
+	*pdp = pd;
+	*np = 0;
 	if (!pd)
 		return -ENOMEM;
 	size_t n = 0;
@@ -518,6 +536,29 @@ static int sample_merging(scales_collector *c)
 			n++;
 	}
 	qsort(pd, n, sizeof(*pd), pend_cmp);
+	*np = n;
+	return rc;
+}
+
+/* The end of the run of pd[i]'s key: one group. */
+static size_t plan_group_end(const struct pend *pd, size_t i, size_t n)
+{
+	size_t j = i + 1;
+	while (j < n && !strcmp(pd[j].key, pd[i].key))
+		j++;
+	return j;
+}
+
+/* scales_collector_sample() with SCALES_COLLECT_MERGE and
+ * SCALES_COLLECT_NO_MEMBERS: grouped by the segments' headers first,
+ * then each group's members are taken and merged one at a time. */
+static int sample_merging(scales_collector *c)
+{
+	struct pend *pd;
+	size_t n;
+	int rc = plan(c, &pd, &n);
+	if (!pd)
+		return rc;
 	coll_free(&c->prev);
 	c->prev = c->cur;
 	memset(&c->cur, 0, sizeof(c->cur));
@@ -528,20 +569,18 @@ static int sample_merging(scales_collector *c)
 	if (!k.pub || !k.priv)
 		rc = rc ? rc : -ENOMEM;
 	for (size_t i = 0; !rc && i < n;) {
-		size_t j = i + 1;
-		while (j < n && !strcmp(pd[j].key, pd[i].key))
-			j++;
+		size_t j = plan_group_end(pd, i, n);
 		bool built;
 		rc = group_stream(c, &k.pub[k.n], &k.priv[k.n], pd + i, j - i,
 		                  &built);
+		if (!rc && built)
+			rc = group_rates(c, &k.pub[k.n], &k.priv[k.n]);
 		/* counted if built (or half built: freed with the rest) */
 		if (built || k.priv[k.n].key || k.pub[k.n].cur)
 			k.n++;
 		i = j;
 	}
-	for (size_t i = 0; i < n; i++)
-		free(pd[i].key);
-	free(pd);
+	plan_free(pd, n);
 	c->count++;
 	if (rc) {
 		coll_free(&k);
@@ -579,6 +618,28 @@ int scales_collector_sample(scales_collector *c)
 			free(tk[i].key);
 		}
 	free(tk);
+	return rc;
+}
+
+int scales_collector_each(scales_collector *c,
+                          int (*each)(void *arg, const struct scales_group *g),
+                          void *arg)
+{
+	struct pend *pd;
+	size_t n;
+	int rc = plan(c, &pd, &n);
+	for (size_t i = 0; !rc && i < n;) {
+		size_t j = plan_group_end(pd, i, n);
+		struct scales_group g = { 0 };
+		struct cgroup p = { 0 };
+		bool built;
+		rc = group_stream(c, &g, &p, pd + i, j - i, &built);
+		if (!rc && built)
+			rc = each(arg, &g);
+		group_free(&g, &p);
+		i = j;
+	}
+	plan_free(pd, n);
 	return rc;
 }
 

@@ -361,3 +361,77 @@ Test(collector, merged_as_taken_equals_the_merge_of_all)
 		sb_free(b[i]);
 	sb_rmdir(dir);
 }
+
+/* What scales_collector_each() passed, checked against a collection. */
+struct each_check {
+	const struct scales_group *want; /* the collection's groups */
+	size_t nwant, seen;
+	int stop_at; /* return 7 at this call (1-based; 0: never) */
+};
+
+static int each_cb(void *arg, const struct scales_group *g)
+{
+	struct each_check *e = arg;
+	cr_assert_lt(e->seen, e->nwant);
+	const struct scales_group *w = &e->want[e->seen++];
+	cr_assert_str_eq(g->key, w->key);
+	cr_assert_str_eq(g->app, w->app);
+	cr_assert_eq(g->uid, w->uid);
+	cr_assert_eq(g->nmembers, w->nmembers);
+	cr_assert_eq(g->liveness, w->liveness);
+	cr_assert_null(g->prev);
+	cr_assert_null(g->rates);
+	const struct scales_snapshot *x = w->cur, *y = g->cur;
+	cr_assert_eq(x->n, y->n);
+	cr_assert_eq(x->proc.pid, y->proc.pid);
+	cr_assert_eq(x->nmembers, y->nmembers);
+	for (uint32_t m = 0; m < x->nmembers; m++)
+		cr_assert_eq(x->member_pids[m], y->member_pids[m]);
+	for (size_t k = 0; k < x->n; k++)
+		assert_same_metric(&x->metrics[k], &y->metrics[k]);
+	return (int)e->seen == e->stop_at ? 7 : 0;
+}
+
+/* scales_collector_each() passes, one at a time and in order, the groups
+ * a collection makes (per file and merged per app), leaves the last
+ * collection as it was, and stops when its callback says so. */
+Test(collector, each_passes_the_groups_of_a_collection)
+{
+	char *dir = sb_tmpdir();
+	char path[4096];
+	enum {
+		N = 12
+	};
+	struct segbuild *b[N + 2];
+	for (int i = 0; i < N; i++)
+		b[i] = many_proc(300 - i, (uint64_t)i); /* pids against order */
+	b[N] = web("solo", 999, 5);
+	b[N + 1] = web("db", 50, 6);
+	for (int i = 0; i < N + 2; i++)
+		cr_assert_eq(sb_write(b[i], dir, path, sizeof(path)), 0);
+	const unsigned modes[] = { 0, SCALES_COLLECT_MERGE };
+	for (size_t mi = 0; mi < 2; mi++) {
+		scales_collector *c = new_collector(dir, modes[mi], NULL, NULL);
+		char err[512];
+		cr_assert_eq(scales_collector_collect(c, err, sizeof(err)), 0);
+		size_t n;
+		const struct scales_group *g = scales_collector_groups(c, &n);
+		cr_assert_eq(n, mi ? 3 : N + 2);
+		struct each_check e = { g, n, 0, 0 };
+		cr_assert_eq(scales_collector_each(c, each_cb, &e), 0);
+		cr_assert_eq(e.seen, n);
+		/* the last collection is untouched */
+		size_t n2;
+		cr_assert_eq(scales_collector_groups(c, &n2), g);
+		cr_assert_eq(n2, n);
+		cr_assert_eq(scales_collector_count(c), 1);
+		struct each_check s = { g, n, 0, 2 };
+		cr_assert_eq(scales_collector_each(c, each_cb, &s), 7);
+		cr_assert_eq(s.seen, 2);
+		scales_collector_free(&c);
+	}
+	for (int i = 0; i < N + 2; i++)
+		sb_free(b[i]);
+	sb_rmdir(dir);
+	free(dir);
+}

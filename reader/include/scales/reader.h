@@ -991,6 +991,23 @@ SCALES_READER_API int
 scales_collector_sample_snapshots(scales_collector *c,
                                   struct scales_snapshot **snaps, size_t n);
 
+/*
+ * One collection that no one keeps (issue 17.2): the groups
+ * scales_collector_sample() would make, in the order
+ * scales_collector_groups() gives them, each built, passed to each() and
+ * freed before the next is taken, so a pass over many processes holds one
+ * group at a time (the members of a group are merged as they are taken,
+ * as with SCALES_COLLECT_NO_MEMBERS). Each group has prev and rates NULL;
+ * the collector's last collection (scales_collector_groups(), rates,
+ * intervals) stays as it was. A file whose snapshot fails is left out,
+ * with a warning (once). A non-zero return of each() ends the pass.
+ * Returns 0, what each() returned, or -ENOMEM.
+ */
+SCALES_READER_API int
+scales_collector_each(scales_collector *c,
+                      int (*each)(void *arg, const struct scales_group *g),
+                      void *arg);
+
 /* The groups of the last collection, sorted by app, then uid, then key
  * (pointer valid until the next collection); *n receives their number. */
 SCALES_READER_API const struct scales_group *
