@@ -264,8 +264,74 @@ static void sleep_seconds(double secs)
 		;
 }
 
+/* Exit 1 says "nothing" (no process, or with -f no metric, matched);
+ * one line on stderr says what. Returns the exit status. */
+static int say_nothing(const struct top_args *a, size_t n, size_t metrics)
+{
+	if (n != 0 && !(a->nglobs && metrics == 0))
+		return 0;
+	const char *what = n == 0 ? "no process matched" : "no metric matched";
+	const char *const *v =
+	    (const char *const *)(n == 0 ? a->selectors : a->globs);
+	size_t nv = n == 0 ? a->nselectors : a->nglobs;
+	fprintf(stderr, "scales-top: %s%s", what, nv ? ":" : "");
+	for (size_t i = 0; i < nv; i++)
+		fprintf(stderr, " %s%s", n == 0 ? "" : "-f ", top_esc(v[i]));
+	fputc('\n', stderr);
+	return 1;
+}
+
+static int flush_stdout(void)
+{
+	if (fflush(stdout)) {
+		fprintf(stderr, "scales-top: write error: %s\n",
+		        strerror(errno));
+		return 2;
+	}
+	return 0;
+}
+
+/* -j without -i: each process (or merged app) is taken, written out and
+ * freed in turn, so the memory does not grow with the number of
+ * processes (issue 17.2); the bytes are those of scales_json_write(). */
+struct json_pass {
+	scales_json_stream *js;
+	size_t n, metrics;
+};
+
+static int json_one(void *arg, const struct scales_group *g)
+{
+	struct json_pass *jp = arg;
+	jp->n++;
+	jp->metrics += g->cur->n;
+	return scales_json_stream_add(jp->js, g->cur, NULL);
+}
+
+static int run_json_stream(const struct top_args *a, struct top_procs *p)
+{
+	scales_collector_set_flags(p->col, a->merge ? SCALES_COLLECT_MERGE : 0);
+	struct json_pass jp = { 0 };
+	int rc = scales_json_stream_open(stdout, SCALES_JSON_PRETTY, &jp.js);
+	if (!rc)
+		rc = scales_collector_each(p->col, json_one, &jp);
+	int crc = scales_json_stream_close(&jp.js);
+	rc = rc ? rc : crc;
+	if (rc == -ENOMEM) {
+		fprintf(stderr, "scales-top: out of memory\n");
+		return 2;
+	}
+	if (rc) {
+		fprintf(stderr, "scales-top: cannot write the JSON\n");
+		return 2;
+	}
+	int out = say_nothing(a, jp.n, jp.metrics);
+	return out ? out : flush_stdout();
+}
+
 static int run_snapshot(const struct top_args *a, struct top_procs *p)
 {
+	if (a->mode == TOP_MODE_JSON && !a->interval_set)
+		return run_json_stream(a, p);
 	struct top_sampler s = { 0 };
 	s.merge = a->merge;
 	int rc = top_sampler_refresh(&s, p, false);
@@ -306,25 +372,10 @@ static int run_snapshot(const struct top_args *a, struct top_procs *p)
 		for (size_t i = 0; i < s.n; i++)
 			print_text(&s.v[i], rates[i], a->verbose);
 	}
-	if (!out && (n == 0 || (a->nglobs && metrics == 0))) {
-		/* exit 1 says "nothing"; one line on stderr says what */
-		const char *what =
-		    n == 0 ? "no process matched" : "no metric matched";
-		const char *const *v =
-		    (const char *const *)(n == 0 ? a->selectors : a->globs);
-		size_t nv = n == 0 ? a->nselectors : a->nglobs;
-		fprintf(stderr, "scales-top: %s%s", what, nv ? ":" : "");
-		for (size_t i = 0; i < nv; i++)
-			fprintf(stderr, " %s%s", n == 0 ? "" : "-f ",
-			        top_esc(v[i]));
-		fputc('\n', stderr);
-		out = 1;
-	}
-	if (!out && fflush(stdout)) {
-		fprintf(stderr, "scales-top: write error: %s\n",
-		        strerror(errno));
-		out = 2;
-	}
+	if (!out)
+		out = say_nothing(a, n, metrics);
+	if (!out)
+		out = flush_stdout();
 	free(snaps);
 	free(rates);
 	top_sampler_free(&s);

@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# many-test.sh: scales-top -1 --json over many processes holds one of them
+# at a time (issue 17.2). 120 writers of bench/crowd.c's (80 counters and
+# 20 default histograms each, 9 KB of buckets a histogram in a snapshot:
+# some 30 MB if every snapshot were held to the end, plus the document)
+# are read with the private memory limited to 16 MiB (RLIMIT_DATA, which
+# the shared segment mappings do not count): the pass must exit 0 with
+# the whole document. Also -1 --merge --json under the same limit.
+# Prints TAP.
+
+. "$(dirname "$0")/lib.sh"
+
+CROWD=${TOP_CROWD:?TOP_CROWD is not set}
+N=120
+LIMIT_KIB=16384
+
+plan 4
+
+mkfifo "$WORK/in"
+"$CROWD" $N <"$WORK/in" >"$WORK/crowd.log" 2>&1 &
+crowd=$!
+pids="$pids $crowd"
+exec 3>"$WORK/in"
+wait_until 600 grep -q "^ready $N\$" "$WORK/crowd.log"
+ok $? "$N writers ready"
+
+# count MODE: the processes (or merged groups) of the document and their
+# metrics, "P M"
+count() {
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(len(d["processes"]), sum(len(p["metrics"]) for p in d["processes"]))
+' "$WORK/out"
+}
+
+(ulimit -d $LIMIT_KIB && exec "$TOP" -1 --json) >"$WORK/out" 2>"$WORK/err"
+rc=$?
+got=$(count 2>/dev/null)
+[ $rc -eq 0 ] && [ ! -s "$WORK/err" ] && [ "${got%% *}" = $N ] &&
+	[ "${got##* }" -ge $((N * 100)) ]
+st=$?
+[ $st -eq 0 ] || diag "exit $rc, got '$got', stderr:" "$(head -3 "$WORK/err")"
+ok $st "-1 --json over $N processes within $LIMIT_KIB KiB of private memory"
+
+(ulimit -d $LIMIT_KIB && exec "$TOP" -1 --merge --json) >"$WORK/out" \
+	2>"$WORK/err"
+rc=$?
+got=$(count 2>/dev/null)
+[ $rc -eq 0 ] && [ ! -s "$WORK/err" ] && [ "${got%% *}" = 1 ]
+st=$?
+[ $st -eq 0 ] || diag "exit $rc, got '$got', stderr:" "$(head -3 "$WORK/err")"
+ok $st "-1 --merge --json over $N processes within $LIMIT_KIB KiB"
+
+exec 3>&-
+wait "$crowd"
+ok $? "every writer ended cleanly"
+pids=
+finish 4
