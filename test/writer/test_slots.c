@@ -446,3 +446,170 @@ Test(slots, exact_under_signal_storm, .timeout = 300)
 	             (unsigned long)v[2], (unsigned long)sum);
 	scales_close(&reg);
 }
+
+/* ------------------------- a move between the two sequences of a record */
+
+/*
+ * scales__histogram_add() commits the bucket's add in its first sequence,
+ * then arms the second and compares the cpu number with the first one's:
+ * a thread that changed CPUs in between must add the sum through the slow
+ * path (bucket_done set), not to the first CPU's slot. A signal storm
+ * reaches that branch only by chance; here a breakpoint does, every time.
+ * record_once() is alone in a section of its own, so its two descriptors
+ * in __rseq_cs are found by address: the bucket sequence's end (its start
+ * plus its post-commit offset) is the first instruction after its commit,
+ * outside both sequences. An int3 written there traps; the handler moves
+ * the thread to the other CPU, puts the byte back and resumes at that
+ * instruction. Nothing of this is in the library: the hot path is
+ * unchanged.
+ */
+#if SCALES_HAVE_RSEQ_ASM
+#include <sys/mman.h>
+#include <sys/ucontext.h>
+
+__attribute__((noinline, section("scales_test_move"))) static void
+record_once(const scales_histogram *h, uint64_t v)
+{
+	scales_histogram_record(h, v);
+}
+
+extern const char __start_scales_test_move[], __stop_scales_test_move[];
+extern const struct rseq_cs __start___rseq_cs[], __stop___rseq_cs[];
+
+#define MOVES 200
+
+static volatile unsigned char *g_trap_at;
+static unsigned char g_trap_byte;
+static volatile int g_traps, g_trap_bad;
+static volatile int g_trap_from;
+
+static void on_trap(int sig, siginfo_t *si, void *ucv)
+{
+	(void)sig;
+	(void)si;
+	ucontext_t *uc = ucv;
+	greg_t *ip = &uc->uc_mcontext.gregs[REG_RIP];
+	if ((unsigned char *)*ip - 1 != g_trap_at) {
+		g_trap_bad = 1; /* not our breakpoint: stop here */
+		_exit(3);
+	}
+	*g_trap_at = g_trap_byte;
+	*ip = (greg_t)(uintptr_t)g_trap_at;
+	/* ecx holds the cpu the first sequence read: its slot took the
+	 * bucket's add */
+	int from = (int)(uint32_t)uc->uc_mcontext.gregs[REG_RCX];
+	int to = g_cpus[0] == from ? g_cpus[1] : g_cpus[0];
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(to, &set);
+	if (sched_setaffinity(0, sizeof set, &set) || sched_getcpu() != to)
+		g_trap_bad = 1;
+	g_trap_from = from;
+	g_traps++;
+}
+
+static uint64_t slot_word(const uint64_t *w, uint64_t slot_offset)
+{
+	return __atomic_load_n((const uint64_t *)((const char *)w +
+	                                          slot_offset),
+	                       __ATOMIC_RELAXED);
+}
+
+Test(slots, record_moved_between_its_two_sequences, .timeout = 120)
+{
+	fresh_dir();
+	g_ncpus = online_cpus(g_cpus, 2);
+	if (g_ncpus < 2)
+		cr_skip_test("needs two CPUs");
+	scales_registry *reg = open_reg("moved", SCALES_NO_SAMPLER, 0);
+	cr_assert_eq(scales_histogram_get(reg, "/moved/hist", NULL, NULL,
+	                                  &g_hist),
+	             0);
+	if (g_hist.rseq_cpus == 0)
+		cr_skip_test("no rseq in this process");
+
+	/* record_once's descriptors: two, the bucket's sequence first */
+	const struct rseq_cs *d[2];
+	int nd = 0;
+	for (const struct rseq_cs *c = __start___rseq_cs; c < __stop___rseq_cs;
+	     c++)
+		if (c->start_ip >= (uintptr_t)__start_scales_test_move &&
+		    c->start_ip < (uintptr_t)__stop_scales_test_move) {
+			cr_assert_lt(nd, 2, "more than two sequences");
+			d[nd++] = c;
+		}
+	cr_assert_eq(nd, 2, "record_once holds %d sequences, not 2", nd);
+	if (d[0]->start_ip > d[1]->start_ip) {
+		const struct rseq_cs *t = d[0];
+		d[0] = d[1];
+		d[1] = t;
+	}
+	uintptr_t gap = d[0]->start_ip + d[0]->post_commit_offset;
+	cr_assert(gap <= d[1]->start_ip && d[1]->start_ip - gap < 32,
+	          "the second sequence does not follow the first");
+	g_trap_at = (unsigned char *)gap;
+	g_trap_byte = *g_trap_at;
+
+	long pg = sysconf(_SC_PAGESIZE);
+	void *page = (void *)(gap & ~(uintptr_t)(pg - 1));
+	cr_assert_eq(mprotect(page, (size_t)pg,
+	                      PROT_READ | PROT_WRITE | PROT_EXEC),
+	             0);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_trap;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	cr_assert_eq(sigaction(SIGTRAP, &sa, NULL), 0);
+
+	/* both CPUs take their slots (the first record of a CPU without one
+	 * takes the slow path); both must hold histograms */
+	for (int i = 0; i < 2; i++) {
+		pin(g_cpus[i]);
+		record_once(&g_hist, 1);
+		cr_assert_lt(g_hist.slots[g_cpus[i]], g_hist.limit);
+	}
+	uint64_t n = 2, sum = 2;
+
+	for (int i = 1; i <= MOVES; i++) {
+		uint64_t v = (uint64_t)i * 1000;
+		uint32_t b = scales_histogram_bucket(v, g_hist.sub_bits,
+		                                     g_hist.unit_shift,
+		                                     g_hist.last_bucket);
+		pin(g_cpus[i % 2]);
+		uint64_t bucket[2], own_sum[2];
+		for (int k = 0; k < 2; k++) {
+			uint64_t o = g_hist.slots[g_cpus[k]];
+			bucket[k] = slot_word(g_hist.base + 1 + b, o);
+			own_sum[k] = slot_word(g_hist.base, o);
+		}
+		*g_trap_at = 0xcc; /* int3 */
+		record_once(&g_hist, v);
+		n++;
+		sum += v;
+		cr_assert_eq(g_traps, i, "the breakpoint was not reached");
+		cr_assert_not(g_trap_bad, "the thread did not move");
+		cr_assert_eq(*g_trap_at, g_trap_byte);
+		int from = g_trap_from == g_cpus[0] ? 0 : 1;
+		cr_assert_eq(g_cpus[from], g_trap_from);
+		uint64_t o = g_hist.slots[g_cpus[from]];
+		/* the bucket in the first CPU's slot, once; the sum not there */
+		cr_assert_eq(slot_word(g_hist.base + 1 + b, o),
+		             bucket[from] + 1);
+		cr_assert_eq(slot_word(g_hist.base, o), own_sum[from],
+		             "the sum was added to the slot of a CPU the "
+		             "thread had left");
+	}
+	cr_assert_eq(mprotect(page, (size_t)pg, PROT_READ | PROT_EXEC), 0);
+	signal(SIGTRAP, SIG_DFL);
+
+	struct scales_snapshot *s = snap(reg);
+	const struct scales_metric *m = must_find(s, "/moved/hist");
+	cr_assert_eq(m->hist.count, n, "histogram count: %lu, want %lu",
+	             (unsigned long)m->hist.count, (unsigned long)n);
+	cr_assert_eq(m->hist.sum, sum, "histogram sum: %lu, want %lu",
+	             (unsigned long)m->hist.sum, (unsigned long)sum);
+	scales_snapshot_free(&s);
+	scales_close(&reg);
+}
+#endif
