@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -42,6 +43,8 @@ struct copy_ctx {
 	size_t nhit;       /* warm: metrics placed at their previous rank */
 	size_t nmiss;      /* warm: metrics in cache->miss */
 	size_t ndicts;
+	uint64_t *scratch; /* read_stripe()'s words */
+	size_t scap;
 };
 
 /* The entry words a reader needs, copied with relaxed loads. */
@@ -342,6 +345,41 @@ static int copy_state(struct kind_copy *k)
 	return k->x->param[0] ? copy_state_times(k) : E_OK;
 }
 
+/*
+ * A histogram stripe's sum word and buckets lo..hi (stripe words at file
+ * offset so), read with pread() into the context's scratch words rather
+ * than loaded through the mapping: a page of a fresh mapping costs a
+ * fault, and on a virtual machine more, where the kernel's copy costs
+ * nothing of the kind (docs/performance.md, "Many processes"). Returns
+ * the words (index 0 the sum, 1 + b bucket b; only those read are
+ * meaningful) or NULL: a short read, the file shrank under us.
+ *
+ * Ordering: the words carry none (docs/format.md, section 10, item 4), so
+ * a kernel copy serves as the relaxed loads did; what a copy must not do
+ * is split an aligned word between two loads. The copy lands at the file
+ * offset's alignment modulo 64, so every chunk the kernel moves starts
+ * and ends at the same place in each word: a word is read whole.
+ */
+static const uint64_t *read_stripe(struct copy_ctx *c, uint64_t so, uint32_t lo,
+                                   uint32_t hi)
+{
+	uint64_t *w = c->scratch; /* hi + 10 words: room to align */
+	while (((uintptr_t)w - so) % 64)
+		w++;
+	/* one read when the buckets below lo are few */
+	if (lo < 64) {
+		size_t n = 8 * ((size_t)hi + 2);
+		return pread(c->seg->fd, w, n, (off_t)so) == (ssize_t)n ? w :
+		                                                          NULL;
+	}
+	size_t n = 8 * ((size_t)hi - lo + 1);
+	if (pread(c->seg->fd, w, 8, (off_t)so) != 8 ||
+	    pread(c->seg->fd, w + 1 + lo, n, (off_t)(so + 8 + 8 * lo)) !=
+	        (ssize_t)n)
+		return NULL;
+	return w;
+}
+
 /* The stripes' sum word and buckets added up, min and max from data. */
 static int copy_histogram(struct kind_copy *k)
 {
@@ -360,6 +398,14 @@ static int copy_histogram(struct kind_copy *k)
 			return E_NOMEM;
 		*k->hbuf = hbuf;
 		*k->hcap = nb + 1;
+	}
+	if ((size_t)nb + 10 > k->c->scap) {
+		uint64_t *v =
+		    r_arena_alloc(&k->c->s->priv->arena, 8 * ((size_t)nb + 10));
+		if (!v)
+			return E_NOMEM;
+		k->c->scratch = v;
+		k->c->scap = (size_t)nb + 10;
 	}
 	/* min and max first: a record adds its bucket before it lowers min
 	 * or raises max (docs/format.md, section 6), so with min <= max every
@@ -380,26 +426,25 @@ static int copy_histogram(struct kind_copy *k)
 	 * to 2^64 - 1, their sum more (docs/format.md, section 8); a carry
 	 * per stripe at most, so 32 bits of carries. The first stripe is
 	 * copied rather than added to zeroes: no memset() of the buckets in
-	 * range (a tenth of a pass over many processes' histograms) */
+	 * range */
 	uint64_t *bk = hbuf + 1;
 	uint32_t carries = 0;
 	/* the slots in use and the shared stripe: at least one stripe */
 	uint32_t ns = entry_slots(k->c, x->stripe_offset);
 	for (uint32_t i = 0; i <= ns; i++) {
-		const uint64_t *sw =
-		    map_words(k->c,
-		              off + stripe_index(k->c, i, ns) * l->stripe_size);
+		uint64_t so = off + stripe_index(k->c, i, ns) * l->stripe_size;
+		const uint64_t *sw = read_stripe(k->c, so, lo, hi);
+		if (!sw)
+			return E_INVALID;
 		const uint64_t *sb1 = sw + 1;
 		if (i == 0) {
-			hbuf[0] = LOAD_RLX(&sw[0]);
-			for (uint32_t b = lo; b <= hi; b++)
-				bk[b] = LOAD_RLX(&sb1[b]);
+			hbuf[0] = sw[0];
+			memcpy(bk + lo, sb1 + lo, 8 * ((size_t)hi - lo + 1));
 			continue;
 		}
-		carries +=
-		    __builtin_add_overflow(hbuf[0], LOAD_RLX(&sw[0]), &hbuf[0]);
+		carries += __builtin_add_overflow(hbuf[0], sw[0], &hbuf[0]);
 		for (uint32_t b = lo; b <= hi; b++)
-			bk[b] += LOAD_RLX(&sb1[b]);
+			bk[b] += sb1[b];
 	}
 	/* the buckets outside the range are zero (not read) */
 	if (lo)

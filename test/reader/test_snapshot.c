@@ -9,6 +9,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -486,6 +487,89 @@ Test(snapshot, nested_aggregates_and_histogram_sums)
 	cr_assert_eq(m->kind, SCALES_KIND_COUNTER);
 	cr_assert_eq(m->v.u64, 0);
 	scales_snapshot_free(&s);
+	sb_free(b);
+}
+
+/* Is the page holding addr in this process's page tables (bit 63 of its
+ * /proc/self/pagemap word)? */
+static bool page_mapped(const void *addr)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0, "open /proc/self/pagemap");
+	uint64_t e = 0;
+	long pg = sysconf(_SC_PAGESIZE);
+	off_t at = (off_t)((uintptr_t)addr / (uintptr_t)pg * 8);
+	cr_assert_eq(pread(fd, &e, 8, at), 8);
+	close(fd);
+	return e >> 63;
+}
+
+/* Where this process maps path read-only and shared (the reader's map). */
+static const unsigned char *reader_map_of(const char *path)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	cr_assert_not_null(f);
+	char line[8192];
+	const unsigned char *at = NULL;
+	while (!at && fgets(line, sizeof(line), f)) {
+		unsigned long lo, off;
+		char perms[8], file[4096] = "";
+		if (sscanf(line, "%lx-%*x %7s %lx %*s %*s %4095s", &lo, perms,
+		           &off, file) == 4 &&
+		    !strcmp(perms, "r--s") && off == 0 && !strcmp(file, path))
+			at = (const unsigned char *)lo;
+	}
+	fclose(f);
+	cr_assert_not_null(at, "%s is not mapped", path);
+	return at;
+}
+
+/* A snapshot reads a histogram's stripe words with pread(): its pages are
+ * never mapped, which on a virtual machine costs far more than the copy
+ * (docs/performance.md, "Many processes"). The strings area puts the
+ * stripes in another 2 MiB block than what the copy maps, so that the
+ * kernel's fault-around cannot map them either. */
+Test(snapshot, histogram_stripes_are_read_not_mapped)
+{
+	struct sb_config cfg = { .strings_capacity = 4u << 20,
+		                 .stripe_size = 65536 };
+	struct segbuild *b = sb_new("web", 11, 22, &cfg);
+	uint32_t h = sb_histogram(b, "/web/latency", 7, 0, 1600, 1e-9, 1);
+	uint64_t vals[] = { 3, 1000, 77777, 1u << 20, 123456789, 1ull << 40 };
+	uint64_t sum = 0;
+	for (uint32_t i = 0; i < 6; i++) {
+		sb_hist_record(b, h, i % 3, vals[i]);
+		sum += vals[i];
+	}
+	char *dir = sb_tmpdir();
+	char path[4096];
+	cr_assert_eq(sb_write(b, dir, path, sizeof(path)), 0);
+	scales_segment *seg = must_open(path);
+	struct scales_snapshot *s = must_snap(seg, 0);
+	const struct scales_metric *m = must_find(s, "/web/latency");
+	cr_assert_eq(m->hist.count, 6);
+	cr_assert_eq(m->hist.sum, sum);
+	cr_assert_eq(m->hist.min, 3);
+	cr_assert_eq(m->hist.max, 1ull << 40);
+	uint64_t n = 0;
+	for (uint32_t k = 0; k < m->hist.nbuckets; k++)
+		n += m->hist.buckets[k];
+	cr_assert_eq(n, 6);
+	const unsigned char *map = reader_map_of(path);
+	const struct scales_shm_header *hd = sb_header(b);
+	long pg = sysconf(_SC_PAGESIZE);
+	for (uint32_t st = 0; st < hd->nstripes; st++) {
+		size_t off = sb_counter_offset(b, h, st);
+		size_t end = off + sb_entry(b, h)->stripe_size;
+		for (size_t o = off / (size_t)pg * (size_t)pg; o < end;
+		     o += (size_t)pg)
+			cr_assert(!page_mapped(map + o),
+			          "stripe %u: page at %zu is mapped", st, o);
+	}
+	scales_snapshot_free(&s);
+	scales_segment_close(&seg);
+	sb_rmdir(dir);
+	free(dir);
 	sb_free(b);
 }
 
