@@ -158,13 +158,13 @@ static void check_snapshot(const struct scales_snapshot *s)
 		uint64_t v;
 		(void)scales_metric_counter(m, &v);
 		if (m->kind == SCALES_KIND_HISTOGRAM)
-			check_histo(&m->hist);
+			check_histo(&m->side->hist);
 		if (m->kind == SCALES_KIND_STATE && m->v.state)
 			(void)strlen(m->v.state);
 		if (m->help)
 			(void)strlen(m->help);
-		for (uint32_t k = 0; k < m->nstates; k++)
-			CHECK(m->states[k].value);
+		for (uint32_t k = 0; k < m->side->nstates; k++)
+			CHECK(m->side->states[k].value);
 	}
 }
 

@@ -628,7 +628,7 @@ static PyObject *metric_value(const struct scales_metric *m)
 		return PyUnicode_DecodeUTF8(m->v.state, strlen(m->v.state),
 		                            "replace");
 	case SCALES_KIND_HISTOGRAM:
-		return hstats_dict(&m->hist);
+		return hstats_dict(&m->side->hist);
 	}
 	Py_RETURN_NONE;
 }

@@ -30,6 +30,7 @@ static struct scales_metric *mlist_push(struct mlist *l)
 	}
 	struct scales_metric *m = &l->m[l->n++];
 	memset(m, 0, sizeof(*m));
+	m->side = &scales_no_side;
 	return m;
 }
 
@@ -385,6 +386,7 @@ static int agg_sum(struct scales_snapshot *s, const struct r_decl *d,
 	}
 	struct scales_metric r;
 	memset(&r, 0, sizeof(r));
+	r.side = &scales_no_side;
 	r.path = d->path;
 	r.help = d->help;
 	r.labels = d->labels;
@@ -397,8 +399,11 @@ static int agg_sum(struct scales_snapshot *s, const struct r_decl *d,
 	r_accum_init(&acc);
 	if (hist) {
 		rc = -ENOMEM;
-		if (r_accum_histo(&acc, a, &first_hist->hist, &r.hist))
+		struct scales_metric_side *sd = r_side_new(a);
+		if (!sd ||
+		    r_accum_histo(&acc, a, &first_hist->side->hist, &sd->hist))
 			goto out;
+		r.side = sd;
 		r.kind = SCALES_KIND_HISTOGRAM;
 		for (size_t i = 0; i < x.nkids; i++)
 			if (x.kids[i]->kind == SCALES_KIND_HISTOGRAM)

@@ -719,11 +719,11 @@ int scales_collector_interval(scales_collector *c, const struct scales_group *g,
 	if (c->count < 2)
 		return -EAGAIN;
 	const struct scales_metric *m = &g->cur->metrics[idx];
-	uint32_t nb = m->hist.nbuckets;
+	uint32_t nb = m->side->hist.nbuckets;
 	if (!grow(&c->acc, &c->acccap, nb ? nb : 1))
 		return -ENOMEM;
 	memset(c->acc, 0, (nb ? nb : 1) * sizeof(*c->acc));
-	*out = m->hist;
+	*out = m->side->hist;
 	out->count = out->sum = out->min = out->max = 0;
 	out->buckets = c->acc;
 	uint64_t since = 0;
@@ -738,15 +738,16 @@ int scales_collector_interval(scales_collector *c, const struct scales_group *g,
 		    ps ? scales_snapshot_find(ps, m->path) : NULL;
 		if (ps && (!since || ps->mono_ns < since))
 			since = ps->mono_ns;
-		struct scales_histo d = cm->hist;
+		struct scales_histo d = cm->side->hist;
 		if (pm && pm->kind == SCALES_KIND_HISTOGRAM &&
 		    pm->generation == cm->generation) {
-			if (!grow(&c->tmp, &c->tmpcap, cm->hist.nbuckets + 1))
+			if (!grow(&c->tmp, &c->tmpcap,
+			          cm->side->hist.nbuckets + 1))
 				return -ENOMEM;
 			/* a reset (a bucket went down): everything of cur */
-			if (scales_histo_delta(&pm->hist, &cm->hist, c->tmp,
-			                       &d))
-				d = cm->hist;
+			if (scales_histo_delta(&pm->side->hist, &cm->side->hist,
+			                       c->tmp, &d))
+				d = cm->side->hist;
 		}
 		scales_histo_add(out, c->acc, &d);
 	}

@@ -210,6 +210,8 @@ struct r_arena {
 /* Returns n bytes aligned to 16, or NULL. Stable until r_arena_free(). */
 R_HIDDEN void *r_arena_alloc(struct r_arena *a, size_t n);
 R_HIDDEN char *r_arena_strndup(struct r_arena *a, const char *s, size_t n);
+/* A zeroed metric side in a (NULL: out of memory). */
+R_HIDDEN struct scales_metric_side *r_side_new(struct r_arena *a);
 R_HIDDEN void r_arena_free(struct r_arena *a);
 /* snapshot.c: sorts a timed state's times by value and adds up equal
  * values; returns how many are left. */

@@ -457,9 +457,9 @@ static void render_metric(struct jw *w, const struct scales_metric *m,
 	}
 	if (nl)
 		jw_close(w, "}");
-	if (m->key_label) {
+	if (m->side->key_label) {
 		jw_key(w, "key_label");
-		jstr(w->b, m->key_label);
+		jstr(w->b, m->side->key_label);
 	}
 	switch (m->kind) {
 	case SCALES_KIND_COUNTER:
@@ -480,9 +480,9 @@ static void render_metric(struct jw *w, const struct scales_metric *m,
 		if (m->flags & SCALES_MF_MERGED) {
 			JW_CKEY(w, "\"values\"");
 			jw_open(w, "{");
-			for (uint32_t i = 0; i < m->nstates; i++) {
-				jw_key(w, m->states[i].value);
-				ju64(w->b, m->states[i].count);
+			for (uint32_t i = 0; i < m->side->nstates; i++) {
+				jw_key(w, m->side->states[i].value);
+				ju64(w->b, m->side->states[i].count);
 			}
 			jw_close(w, "}");
 		}
@@ -491,25 +491,24 @@ static void render_metric(struct jw *w, const struct scales_metric *m,
 			 * current one running; "" is "other" */
 			JW_CKEY(w, "\"seconds\"");
 			jw_open(w, "{");
-			for (uint32_t i = 0; i < m->ntimes; i++) {
-				jw_key(w, m->times[i].value);
-				scales_json_double(w->b,
-				                   (double)m->times[i].ns /
-				                       1e9);
+			for (uint32_t i = 0; i < m->side->ntimes; i++) {
+				jw_key(w, m->side->times[i].value);
+				scales_json_double(
+				    w->b, (double)m->side->times[i].ns / 1e9);
 			}
 			jw_close(w, "}");
 		}
 		break;
 	case SCALES_KIND_HISTOGRAM: {
 		struct scales_hstats st;
-		scales_histo_stats(&m->hist, &st);
+		scales_histo_stats(&m->side->hist, &st);
 		JW_CKEY(w, "\"count\"");
 		ju64(w->b, st.count);
-		if (m->hist.scale == 1.0) {
+		if (m->side->hist.scale == 1.0) {
 			/* an integer sum is exact in JSON, even beyond 2^64
 			 * (docs/json.md) */
 			JW_CKEY(w, "\"sum\"");
-			ju128(w->b, r_hsum(&m->hist));
+			ju128(w->b, r_hsum(&m->side->hist));
 		} else {
 			JW_CDOUBLE(w, "\"sum\"", st.sum);
 		}

@@ -101,7 +101,7 @@ void r_accum_add(struct r_accum *acc, const struct scales_metric *m)
 		break;
 	case SCALES_KIND_HISTOGRAM:
 		if (acc->hist)
-			r_histo_add(acc->hist, acc->buckets, &m->hist);
+			r_histo_add(acc->hist, acc->buckets, &m->side->hist);
 		break;
 	default:
 		break;
@@ -133,11 +133,12 @@ void r_accum_value(const struct r_accum *acc, unsigned mode,
 
 /* --------------------------------------------------------------- merging */
 
-/* The states of a merged state metric: out->states the distinct values of
- * vals (sorted here) with their counts, out->v.state the most frequent
+/* The states of a merged state metric: side->states the distinct values
+ * of vals (sorted here) with their counts, out->v.state the most frequent
  * (ties: the smallest). Returns 0 or -ENOMEM. */
 static int count_states(struct r_arena *a, const char **vals, size_t nvals,
-                        struct scales_metric *out)
+                        struct scales_metric *out,
+                        struct scales_metric_side *side)
 {
 	out->v.state = NULL;
 	if (nvals)
@@ -166,18 +167,20 @@ static int count_states(struct r_arena *a, const char **vals, size_t nvals,
 		k++;
 		i = j;
 	}
-	out->states = sc;
-	out->nstates = (uint32_t)ndist;
+	side->states = sc;
+	side->nstates = (uint32_t)ndist;
 	return 0;
 }
 
 /*
  * The running merge of one path: the first process's metric (its strings
  * copied), the accumulator, and what decides the merged kind at the end.
- * Lives in the merged snapshot's arena (acc.hist points into out).
+ * Lives in the merged snapshot's arena (out.side is side, acc.hist points
+ * into it).
  */
 struct macc {
 	struct scales_metric out;
+	struct scales_metric_side side;
 	uint16_t fkind; /* the first metric's kind: the others must match */
 	bool any_f64;
 	unsigned mode; /* a gauge's SCALES_MF_MERGE_* */
@@ -244,17 +247,15 @@ static struct macc *macc_new(struct r_merger *mg, const struct scales_metric *f)
 	c->out.help = dup_str(a, f->help);
 	/* the labels of the first process, as its help */
 	c->out.labels = dup_str(a, f->labels);
-	c->out.key_label = dup_str(a, f->key_label);
+	/* states and times are the merge's own, added up at the end */
+	c->out.side = &c->side;
+	c->side.key_label = dup_str(a, f->side->key_label);
 	if (!c->out.path || (f->help && !c->out.help) ||
 	    (f->labels && !c->out.labels) ||
-	    (f->key_label && !c->out.key_label))
+	    (f->side->key_label && !c->side.key_label))
 		return NULL;
 	c->out.entry = UINT32_MAX;
 	c->out.flags |= SCALES_MF_MERGED;
-	c->out.states = NULL;
-	c->out.nstates = 0;
-	c->out.times = NULL;
-	c->out.ntimes = 0;
 	c->out.flags &= (uint16_t)~SCALES_MF_TIMED;
 	c->fkind = f->kind;
 	/* a gauge merges as its first process declares (the writer's
@@ -264,7 +265,7 @@ static struct macc *macc_new(struct r_merger *mg, const struct scales_metric *f)
 	c->mode = gauge ? (f->flags & SCALES_MF_MERGE_MASK) : 0;
 	r_accum_init(&c->acc);
 	if (f->kind == SCALES_KIND_HISTOGRAM &&
-	    r_accum_histo(&c->acc, a, &f->hist, &c->out.hist))
+	    r_accum_histo(&c->acc, a, &f->side->hist, &c->side.hist))
 		return NULL;
 	return c;
 }
@@ -274,11 +275,12 @@ static struct macc *macc_new(struct r_merger *mg, const struct scales_metric *f)
 static int macc_times(struct r_merger *mg, struct macc *c,
                       const struct scales_metric *m)
 {
-	if (!m->ntimes)
+	const struct scales_metric_side *ms = m->side;
+	if (!ms->ntimes)
 		return 0;
-	if (c->ntimes + m->ntimes > c->captimes) {
+	if (c->ntimes + ms->ntimes > c->captimes) {
 		size_t cap = c->captimes ? 2 * c->captimes : 8;
-		while (cap < c->ntimes + m->ntimes)
+		while (cap < c->ntimes + ms->ntimes)
 			cap *= 2;
 		struct scales_state_time *t =
 		    realloc(c->times, cap * sizeof(*t));
@@ -287,19 +289,19 @@ static int macc_times(struct r_merger *mg, struct macc *c,
 		c->times = t;
 		c->captimes = cap;
 	}
-	for (uint32_t j = 0; j < m->ntimes; j++) {
+	for (uint32_t j = 0; j < ms->ntimes; j++) {
 		struct scales_state_time *t = &c->times[c->ntimes];
-		t->value = dup_str(&mg->d->priv->arena, m->times[j].value);
+		t->value = dup_str(&mg->d->priv->arena, ms->times[j].value);
 		if (!t->value)
 			return -ENOMEM;
-		t->ns = m->times[j].ns;
+		t->ns = ms->times[j].ns;
 		c->ntimes++;
 	}
 	return 0;
 }
 
-/* The times of c into out, folded per value. */
-static int finish_times(struct r_arena *a, const struct macc *c,
+/* The times of c into its side, folded per value. */
+static int finish_times(struct r_arena *a, struct macc *c,
                         struct scales_metric *out)
 {
 	if (!c->ntimes)
@@ -308,8 +310,8 @@ static int finish_times(struct r_arena *a, const struct macc *c,
 	if (!t)
 		return -ENOMEM;
 	memcpy(t, c->times, c->ntimes * sizeof(*t));
-	out->times = t;
-	out->ntimes = (uint32_t)r_state_times_fold(t, c->ntimes);
+	c->side.times = t;
+	c->side.ntimes = (uint32_t)r_state_times_fold(t, c->ntimes);
 	out->flags |= SCALES_MF_TIMED;
 	return 0;
 }
@@ -333,9 +335,10 @@ static int macc_add(struct r_merger *mg, struct macc *c,
 	}
 	/* the values outlive s: copied (merging merged snapshots: each
 	 * value as many times as it counts) */
-	uint64_t more = m->states ? 0 : m->v.state != NULL;
-	for (uint32_t k = 0; m->states && k < m->nstates; k++)
-		more += m->states[k].count;
+	const struct scales_metric_side *ms = m->side;
+	uint64_t more = ms->states ? 0 : m->v.state != NULL;
+	for (uint32_t k = 0; ms->states && k < ms->nstates; k++)
+		more += ms->states[k].count;
 	if (c->nvals + more > c->capvals) {
 		size_t cap = c->capvals ? 2 * c->capvals : 8;
 		while (cap < c->nvals + more)
@@ -347,14 +350,14 @@ static int macc_add(struct r_merger *mg, struct macc *c,
 		c->capvals = cap;
 	}
 	struct r_arena *a = &mg->d->priv->arena;
-	for (uint32_t k = 0; m->states && k < m->nstates; k++) {
-		const char *v = dup_str(a, m->states[k].value);
+	for (uint32_t k = 0; ms->states && k < ms->nstates; k++) {
+		const char *v = dup_str(a, ms->states[k].value);
 		if (!v)
 			return -ENOMEM;
-		for (uint64_t x = 0; x < m->states[k].count; x++)
+		for (uint64_t x = 0; x < ms->states[k].count; x++)
 			c->vals[c->nvals++] = v;
 	}
-	if (!m->states && m->v.state) {
+	if (!ms->states && m->v.state) {
 		if (!(c->vals[c->nvals] = dup_str(a, m->v.state)))
 			return -ENOMEM;
 		c->nvals++;
@@ -482,7 +485,7 @@ int r_merger_finish(struct r_merger **mgp, struct scales_snapshot **out)
 		r_accum_value(&c->acc, c->mode, &c->out);
 		if (kind == SCALES_KIND_STATE)
 			rc = count_states(&d->priv->arena, c->vals, c->nvals,
-			                  &c->out);
+			                  &c->out, &c->side);
 		if (kind == SCALES_KIND_STATE && !rc)
 			rc = finish_times(&d->priv->arena, c, &c->out);
 		d->metrics[d->n++] = c->out;

@@ -12,6 +12,21 @@
 
 /* ------------------------------------------------------ snapshot objects */
 
+const struct scales_metric_side scales_no_side;
+
+/* Pointers and 32-bit words as on every LP64 target: the size the
+ * snapshot benches (docs/performance.md, issue 17.4) count on. */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct scales_metric) == 56,
+               "struct scales_metric is 56 bytes");
+
+struct scales_metric_side *r_side_new(struct r_arena *a)
+{
+	struct scales_metric_side *sd = r_arena_alloc(a, sizeof(*sd));
+	if (sd)
+		memset(sd, 0, sizeof(*sd));
+	return sd;
+}
+
 struct scales_snapshot *r_snapshot_new(size_t cap)
 {
 	struct scales_snapshot *s = calloc(1, sizeof(*s));

@@ -19,7 +19,7 @@ bool scales_metric_counter(const struct scales_metric *m, uint64_t *value)
 		*value = m->v.u64;
 		return true;
 	case SCALES_KIND_HISTOGRAM:
-		*value = m->hist.count;
+		*value = m->side->hist.count;
 		return true;
 	default:
 		return false;
@@ -110,7 +110,7 @@ double scales_state_time_rate(const struct scales_snapshot *prev,
                               const struct scales_snapshot *cur,
                               const struct scales_metric *m, uint32_t k)
 {
-	if (!prev || !cur || !m || k >= m->ntimes ||
+	if (!prev || !cur || !m || k >= m->side->ntimes ||
 	    cur->mono_ns <= prev->mono_ns)
 		return NAN;
 	const struct scales_metric *p = scales_snapshot_find(prev, m->path);
@@ -118,12 +118,13 @@ double scales_state_time_rate(const struct scales_snapshot *prev,
 	    p->generation != m->generation)
 		return NAN;
 	uint64_t before = 0; /* a value new since prev */
-	for (uint32_t i = 0; i < p->ntimes; i++)
-		if (strcmp(p->times[i].value, m->times[k].value) == 0)
-			before = p->times[i].ns;
-	if (m->times[k].ns < before)
+	for (uint32_t i = 0; i < p->side->ntimes; i++)
+		if (strcmp(p->side->times[i].value, m->side->times[k].value) ==
+		    0)
+			before = p->side->times[i].ns;
+	if (m->side->times[k].ns < before)
 		return NAN;
-	return (double)(m->times[k].ns - before) /
+	return (double)(m->side->times[k].ns - before) /
 	       (double)(cur->mono_ns - prev->mono_ns);
 }
 

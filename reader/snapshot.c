@@ -208,7 +208,7 @@ enum {
 
 /* Copied rather than memset: a rep stos cannot forward to the loads that
  * copy the metric out a moment later. */
-static const struct scales_metric zero_metric;
+static const struct scales_metric zero_metric = { .side = &scales_no_side };
 
 /* ---------------------------------------------------- per-kind copies */
 
@@ -221,11 +221,27 @@ struct kind_copy {
 	struct scales_metric *m;
 	uint64_t **hbuf; /* histogram words, reused by a retry */
 	uint32_t *hcap;
-	const char **child; /* an aggregate's child name */
+	struct scales_metric_side **side; /* k->m's side, reused by a retry */
+	const char **child;               /* an aggregate's child name */
 };
 
 /* Fills k->m from the mapping. Returns E_OK, E_INVALID or E_NOMEM. */
 typedef int copy_kind_fn(struct kind_copy *k);
+
+/* Gives k->m a zeroed side of its own (only the kinds that fill one: a
+ * counter's metric points at scales_no_side and no side is touched).
+ * NULL: out of memory. */
+static struct scales_metric_side *own_side(struct kind_copy *k)
+{
+	struct scales_metric_side *sd = *k->side;
+	if (sd)
+		memset(sd, 0, sizeof(*sd)); /* a retry's */
+	else
+		sd = *k->side = r_side_new(&k->c->s->priv->arena);
+	if (sd)
+		k->m->side = sd;
+	return sd;
+}
 
 /* The u64 stripes summed. */
 static int copy_counter(struct kind_copy *k)
@@ -308,9 +324,10 @@ static int copy_state_times(struct kind_copy *k)
 	uint64_t run =
 	    scales_shm_state_interval(cur & SCALES_SHM_STATE_NS_MASK,
 	                              c->s->mono_ns & SCALES_SHM_STATE_NS_MASK);
+	struct scales_metric_side *sd = own_side(k);
 	struct scales_state_time *st =
 	    r_arena_alloc(&c->s->priv->arena, (n + 1) * sizeof(*st));
-	if (!st)
+	if (!sd || !st)
 		return E_NOMEM;
 	size_t nt = 0;
 	for (uint32_t i = 0; i <= n; i++) {
@@ -330,8 +347,8 @@ static int copy_state_times(struct kind_copy *k)
 		st[nt].value = v ? v : "";
 		st[nt++].ns = ns;
 	}
-	m->times = st;
-	m->ntimes = (uint32_t)r_state_times_fold(st, nt);
+	sd->times = st;
+	sd->ntimes = (uint32_t)r_state_times_fold(st, nt);
 	m->flags |= SCALES_MF_TIMED;
 	return E_OK;
 }
@@ -385,11 +402,14 @@ static int copy_histogram(struct kind_copy *k)
 {
 	const struct r_layout *l = &k->c->seg->lay;
 	const struct scales_shm_entry *x = k->x;
-	struct scales_metric *m = k->m;
 	uint32_t sb = x->param[0], us = x->param[1], nb = x->param[2];
 	if (!scales_shm_histo_shape_ok(sb, us, nb) || !isfinite(x->scale) ||
 	    !(x->scale > 0))
 		return E_INVALID;
+	struct scales_metric_side *sd = own_side(k);
+	if (!sd)
+		return E_NOMEM;
+	struct scales_histo *h = &sd->hist;
 	uint64_t *hbuf = *k->hbuf;
 	if (nb + 1 > *k->hcap) {
 		size_t bytes = 8 * ((size_t)nb + 1);
@@ -451,22 +471,22 @@ static int copy_histogram(struct kind_copy *k)
 		memset(bk, 0, (size_t)lo * 8);
 	if (hi + 1 < nb)
 		memset(bk + hi + 1, 0, (size_t)(nb - 1 - hi) * 8);
-	m->hist.min = mn;
-	m->hist.max = mx;
-	m->hist.sum = hbuf[0];
-	m->hist.sum_hi = carries;
-	m->hist.scale = x->scale;
-	m->hist.sub_bits = sb;
-	m->hist.unit_shift = us;
-	m->hist.nbuckets = nb;
-	m->hist.buckets = bk;
+	h->min = mn;
+	h->max = mx;
+	h->sum = hbuf[0];
+	h->sum_hi = carries;
+	h->scale = x->scale;
+	h->sub_bits = sb;
+	h->unit_shift = us;
+	h->nbuckets = nb;
+	h->buckets = bk;
 	uint64_t n = 0;
 	for (uint32_t b = lo; b <= hi; b++)
 		n += bk[b];
-	m->hist.count = n;
+	h->count = n;
 	/* a record between our loads of min and max */
-	if (n && m->hist.min > m->hist.max)
-		r_histo_fix_minmax(&m->hist);
+	if (n && h->min > h->max)
+		r_histo_fix_minmax(h);
 	return E_OK;
 }
 
@@ -487,8 +507,12 @@ static int copy_dict(struct kind_copy *k)
 {
 	const char *name;
 	if (resolve(k->c, k->x->param[0], &name) && name &&
-	    scales_shm_label_name_ok(name, strlen(name)))
-		k->m->key_label = name;
+	    scales_shm_label_name_ok(name, strlen(name))) {
+		struct scales_metric_side *sd = own_side(k);
+		if (!sd)
+			return E_NOMEM;
+		sd->key_label = name;
+	}
 	return E_OK;
 }
 
@@ -584,6 +608,7 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 	struct r_ecache *ce = &c->cache->e[i];
 	uint64_t *hbuf = NULL;
 	uint32_t hcap = 0;
+	struct scales_metric_side *side = NULL;
 
 	for (int attempt = 0; attempt < R_ATTEMPTS; attempt++) {
 		uint32_t st = LOAD_ACQ(&e->state);
@@ -636,7 +661,8 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 		if (valid) {
 			m->kind = x->kind;
 			m->unit = x->unit;
-			struct kind_copy k = { c, x, m, &hbuf, &hcap, &child };
+			struct kind_copy k = { c,     x,     m,     &hbuf,
+				               &hcap, &side, &child };
 			int r = copy(&k);
 			if (r == E_NOMEM)
 				return E_NOMEM;

@@ -549,11 +549,11 @@ Test(agree, histogram_shapes)
 		if (!m)
 			continue;
 		cr_assert_eq(m->kind, SCALES_KIND_HISTOGRAM);
-		cr_assert_eq(m->hist.sub_bits, x->s);
-		cr_assert_eq(m->hist.unit_shift, x->u);
-		cr_assert_eq(m->hist.nbuckets, x->nb, "%s", x->path);
+		cr_assert_eq(m->side->hist.sub_bits, x->s);
+		cr_assert_eq(m->side->hist.unit_shift, x->u);
+		cr_assert_eq(m->side->hist.nbuckets, x->nb, "%s", x->path);
 		uint64_t lo, hi;
-		range(&m->hist, m->hist.nbuckets - 1, &lo, &hi);
+		range(&m->side->hist, m->side->hist.nbuckets - 1, &lo, &hi);
 		cr_assert(lo <= x->highest && x->highest <= hi,
 		          "%s: highest %" PRIu64 " outside the last bucket",
 		          x->path, x->highest);
@@ -659,13 +659,13 @@ Test(agree, values_and_bucket_ranges)
 				    snap_path(scales_registry_path(reg));
 				const struct scales_metric *m =
 				    must_find(s, path);
-				cr_assert_eq(m->hist.count, n);
-				cr_assert_eq(m->hist.sum, sum);
-				cr_assert_eq(m->hist.min, mn);
-				cr_assert_eq(m->hist.max, mx);
-				cr_assert_eq(m->hist.nbuckets, nb);
+				cr_assert_eq(m->side->hist.count, n);
+				cr_assert_eq(m->side->hist.sum, sum);
+				cr_assert_eq(m->side->hist.min, mn);
+				cr_assert_eq(m->side->hist.max, mx);
+				cr_assert_eq(m->side->hist.nbuckets, nb);
 				for (uint32_t bkt = 0; bkt < nb; bkt++)
-					cr_assert_eq(m->hist.buckets[bkt],
+					cr_assert_eq(m->side->hist.buckets[bkt],
 					             want[bkt],
 					             "%s bucket %" PRIu32, path,
 					             bkt);

@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 			dbl(m->path, "value", m->v.f64);
 			break;
 		case SCALES_KIND_HISTOGRAM:
-			scales_histo_stats(&m->hist, &h);
+			scales_histo_stats(&m->side->hist, &h);
 			printf("%s\tcount\t%" PRIu64 "\n", m->path, h.count);
 			dbl(m->path, "sum", h.sum);
 			dbl(m->path, "min", h.min);

@@ -470,7 +470,7 @@ Test(hist, interval_holds_only_the_new_values)
 	cr_assert_eq(scales_collector_interval(col, g, 0, &d, &secs), 0);
 	struct scales_hstats s, all;
 	scales_histo_stats(&d, &s);
-	scales_histo_stats(&g->cur->metrics[0].hist, &all);
+	scales_histo_stats(&g->cur->metrics[0].side->hist, &all);
 	cr_assert_eq(s.count, 100);
 	cr_assert_float_eq(s.sum, 5.05, 1e-12);
 	cr_assert_float_eq(s.mean, 0.0505, 1e-12);
@@ -499,13 +499,13 @@ Test(hist, add_rebuckets_other_layouts)
 	struct scales_snapshot *s = snap_of(b);
 	const struct scales_metric *m1 = scales_snapshot_find(s, "/a");
 	uint64_t acc[NB] = { 0 };
-	struct scales_histo h = m1->hist;
+	struct scales_histo h = m1->side->hist;
 	h.count = h.sum = h.min = h.max = 0;
 	h.buckets = acc;
 	/* the reader's one histogram sum (the collector's and the merge's) */
-	scales_histo_add(&h, acc, &m1->hist);
-	scales_histo_add(&h, acc, &scales_snapshot_find(s, "/b")->hist);
-	scales_histo_add(&h, acc, &scales_snapshot_find(s, "/c")->hist);
+	scales_histo_add(&h, acc, &m1->side->hist);
+	scales_histo_add(&h, acc, &scales_snapshot_find(s, "/b")->side->hist);
+	scales_histo_add(&h, acc, &scales_snapshot_find(s, "/c")->side->hist);
 	struct scales_hstats st;
 	scales_histo_stats(&h, &st);
 	cr_assert_eq(st.count, 300);

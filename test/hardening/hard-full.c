@@ -465,7 +465,7 @@ static void check_reader(const char *path)
 			break;
 		case W_HIST:
 			ok = m->kind == SCALES_KIND_HISTOGRAM &&
-			     m->hist.count == w->u;
+			     m->side->hist.count == w->u;
 			break;
 		case W_DICT:
 			ok = m->kind == SCALES_KIND_DICT;

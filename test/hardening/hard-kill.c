@@ -181,8 +181,9 @@ static bool check_metric(const struct scales_metric *m, int round)
 	} else if (num_after(p, "/k/h", &n) && n < 4) {
 		want = SCALES_KIND_HISTOGRAM;
 		/* the bucket is added before the sum: the sum may lag */
-		value_ok = m->hist.sum <= 999 * m->hist.count &&
-		           (m->hist.count == 0 || m->hist.max <= 999);
+		value_ok =
+		    m->side->hist.sum <= 999 * m->side->hist.count &&
+		    (m->side->hist.count == 0 || m->side->hist.max <= 999);
 	} else {
 		fail_add(&f_garbage, "round %d: unexpected path [%.80s]", round,
 		         p);

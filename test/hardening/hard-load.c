@@ -99,9 +99,9 @@ static void final_check(const char *path, uint64_t total, const uint64_t *count,
 		         m ? (unsigned long long)m->v.u64 : 0ull,
 		         (unsigned long long)total);
 	m = scales_snapshot_find(s, "/w/lat");
-	if (!m || m->hist.count != total)
+	if (!m || m->side->hist.count != total)
 		fail_add(&f_totals, "/w/lat count = %llu, want %llu",
-		         m ? (unsigned long long)m->hist.count : 0ull,
+		         m ? (unsigned long long)m->side->hist.count : 0ull,
 		         (unsigned long long)total);
 	uint64_t sum = 0;
 	for (int k = 0; k < nthreads; k++) {

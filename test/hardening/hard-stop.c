@@ -62,10 +62,10 @@ static void check_totals(const char *path, int round, uint64_t reported)
 		         round, m ? (unsigned long long)m->v.u64 : 0ull,
 		         (unsigned long long)want);
 	m = scales_snapshot_find(s, "/w/lat");
-	if (!m || m->hist.count != want || m->hist.max != 999 ||
-	    m->hist.min != 0)
+	if (!m || m->side->hist.count != want || m->side->hist.max != 999 ||
+	    m->side->hist.min != 0)
 		fail_add(&f_totals, "round %d: /w/lat count %llu", round,
-		         m ? (unsigned long long)m->hist.count : 0ull);
+		         m ? (unsigned long long)m->side->hist.count : 0ull);
 	for (int k = 0; k < STOP_THREADS; k++) {
 		char p[64];
 		snprintf(p, sizeof p, "/w/t%d", k);

@@ -398,8 +398,8 @@ Test(api, wrong_kind_gives_error_and_sink)
 	cr_expect_eq(m->v.u64, 5);
 	m = h_find(s, "/h");
 	cr_expect_eq(m->kind, SCALES_KIND_HISTOGRAM);
-	cr_expect_eq(m->hist.count, 1);
-	cr_expect_eq(m->hist.sum, 10);
+	cr_expect_eq(m->side->hist.count, 1);
+	cr_expect_eq(m->side->hist.sum, 10);
 	scales_snapshot_free(&s);
 	scales_close(&reg);
 }
@@ -491,11 +491,11 @@ Test(api, absurd_histogram_ranges)
 	cr_expect_eq(s->n, sizeof ok / sizeof ok[0]);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct scales_metric *m = &s->metrics[i];
-		cr_expect_eq(m->hist.count, 3, "%s", m->path);
-		cr_expect_eq(m->hist.min, 0, "%s", m->path);
-		cr_expect_eq(m->hist.max, UINT64_MAX, "%s", m->path);
+		cr_expect_eq(m->side->hist.count, 3, "%s", m->path);
+		cr_expect_eq(m->side->hist.min, 0, "%s", m->path);
+		cr_expect_eq(m->side->hist.max, UINT64_MAX, "%s", m->path);
 		struct scales_hstats st;
-		scales_histo_stats(&m->hist, &st);
+		scales_histo_stats(&m->side->hist, &st);
 		cr_expect_eq(st.count, 3);
 	}
 	scales_snapshot_free(&s);
@@ -727,7 +727,7 @@ Test(api, bind_errors_fill_sinks)
 	struct scales_snapshot *s = h_snap(reg);
 	cr_expect_eq(s->n, 2);
 	cr_expect_eq(h_find(s, "/b/requests")->v.u64, 3);
-	cr_expect_eq(h_find(s, "/b/latency")->hist.count, 1);
+	cr_expect_eq(h_find(s, "/b/latency")->side->hist.count, 1);
 	scales_snapshot_free(&s);
 	scales_scope_release(&sc);
 	scales_close(&reg);
@@ -804,7 +804,7 @@ Test(api, bind_desc_sizes)
 	cr_expect_eq(h_find(s, "/z/old_requests")->v.u64, 5);
 	cr_expect_eq(h_find(s, "/z/old_level")->v.i64, -2);
 	cr_expect_eq(h_find(s, "/z/requests")->v.u64, 11);
-	cr_expect_eq(h_find(s, "/z/latency")->hist.count, 1);
+	cr_expect_eq(h_find(s, "/z/latency")->side->hist.count, 1);
 	cr_expect_null(scales_snapshot_find(s, "/z/level"));
 	scales_snapshot_free(&s);
 	scales_scope_release(&sc);

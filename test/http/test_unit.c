@@ -124,7 +124,7 @@ Test(escape, html)
  * checks): the app name and help are markup, in the page and in /metrics. */
 Test(escape, hostile_app_name_everywhere)
 {
-	struct scales_metric m = { 0 };
+	struct scales_metric m = { .side = &scales_no_side };
 	m.path = "/a/x";
 	m.kind = SCALES_KIND_COUNTER;
 	m.v.u64 = 1;

@@ -228,7 +228,7 @@ Test(collector, merged_intervals_across_shapes_and_a_new_member)
 	cr_assert_eq(n, 1);
 	cr_assert_eq(g->nmembers, 2);
 	const struct scales_metric *m = must_find(g->cur, "/lat");
-	cr_assert_eq(m->hist.count, 62);
+	cr_assert_eq(m->side->hist.count, 62);
 	cr_assert_eq(scales_collector_interval(c, g, 0, &d, &secs), 0);
 	struct scales_hstats st;
 	scales_histo_stats(&d, &st);
@@ -265,20 +265,22 @@ static void assert_same_metric(const struct scales_metric *x,
 	cr_assert_eq(x->flags, y->flags, "%s", x->path);
 	cr_assert_eq(x->generation, y->generation, "%s", x->path);
 	if (x->kind == SCALES_KIND_HISTOGRAM) {
-		cr_assert_eq(x->hist.count, y->hist.count);
-		cr_assert_eq(x->hist.sum, y->hist.sum);
-		cr_assert_eq(x->hist.min, y->hist.min);
-		cr_assert_eq(x->hist.max, y->hist.max);
-		cr_assert_eq(memcmp(x->hist.buckets, y->hist.buckets,
-		                    8 * (size_t)x->hist.nbuckets),
+		cr_assert_eq(x->side->hist.count, y->side->hist.count);
+		cr_assert_eq(x->side->hist.sum, y->side->hist.sum);
+		cr_assert_eq(x->side->hist.min, y->side->hist.min);
+		cr_assert_eq(x->side->hist.max, y->side->hist.max);
+		cr_assert_eq(memcmp(x->side->hist.buckets,
+		                    y->side->hist.buckets,
+		                    8 * (size_t)x->side->hist.nbuckets),
 		             0);
 	} else if (x->kind == SCALES_KIND_STATE) {
 		cr_assert_str_eq(x->v.state, y->v.state);
-		cr_assert_eq(x->nstates, y->nstates);
-		for (uint32_t i = 0; i < x->nstates; i++) {
-			cr_assert_str_eq(x->states[i].value,
-			                 y->states[i].value);
-			cr_assert_eq(x->states[i].count, y->states[i].count);
+		cr_assert_eq(x->side->nstates, y->side->nstates);
+		for (uint32_t i = 0; i < x->side->nstates; i++) {
+			cr_assert_str_eq(x->side->states[i].value,
+			                 y->side->states[i].value);
+			cr_assert_eq(x->side->states[i].count,
+			             y->side->states[i].count);
 		}
 	} else {
 		cr_assert_eq(memcmp(&x->v, &y->v, sizeof(x->v)), 0, "%s",

@@ -82,11 +82,11 @@ static void check_against_exact(enum dist d, unsigned sb, unsigned us, size_t n)
 	const struct scales_metric *m = must_find(s, "/h");
 	for (size_t i = 0; i < 1000; i++) {
 		uint32_t bi = scales_histogram_bucket(v[i], sb, us, nb - 1);
-		cr_assert_gt(m->hist.buckets[bi], 0);
+		cr_assert_gt(m->side->hist.buckets[bi], 0);
 	}
 	qsort(v, n, sizeof(*v), cmp_u64);
 	struct scales_hstats st;
-	scales_histo_stats(&m->hist, &st);
+	scales_histo_stats(&m->side->hist, &st);
 	cr_assert_eq(st.count, n);
 	cr_assert_float_eq(st.sum, sum * 1e-9, sum * 1e-9 * 1e-12);
 	cr_assert_float_eq(st.min, (double)v[0] * 1e-9, 1e-15);
@@ -112,7 +112,7 @@ static void check_against_exact(enum dist d, unsigned sb, unsigned us, size_t n)
 		cr_assert(err <= 0.02 || fabs(got[i] - exact) <= abs_ok,
 		          "dist %d sb %u us %u q %g: %.9g, exact %.9g (%.3f%%)",
 		          d, sb, us, qs[i], got[i], exact, err * 100);
-		cr_assert_float_eq(scales_histo_quantile(&m->hist, qs[i]),
+		cr_assert_float_eq(scales_histo_quantile(&m->side->hist, qs[i]),
 		                   got[i], 0);
 	}
 	free(v);
@@ -153,7 +153,7 @@ Test(histogram, seed_latency)
 		sb_hist_record(b, h, 0, ms * 1000000);
 	struct scales_snapshot *s = build_snap(b, 0);
 	struct scales_hstats st;
-	scales_histo_stats(&must_find(s, "/handler/latency")->hist, &st);
+	scales_histo_stats(&must_find(s, "/handler/latency")->side->hist, &st);
 	cr_assert_eq(st.count, 100);
 	cr_assert(fabs(st.p50 - 0.050) / 0.050 < 0.02, "p50 %g", st.p50);
 	cr_assert(fabs(st.p99 - 0.099) / 0.099 < 0.02, "p99 %g", st.p99);
@@ -173,7 +173,7 @@ Test(histogram, exact_in_the_linear_range)
 	for (uint64_t x = 1; x <= 10; x++)
 		sb_hist_record(b, h, 0, x);
 	struct scales_snapshot *s = build_snap(b, 0);
-	const struct scales_histo *hi = &must_find(s, "/h")->hist;
+	const struct scales_histo *hi = &must_find(s, "/h")->side->hist;
 	cr_assert_eq(scales_histo_quantile(hi, 0.5), 5);
 	cr_assert_eq(scales_histo_quantile(hi, 0.51), 6);
 	cr_assert_eq(scales_histo_quantile(hi, 0.1), 1);
@@ -193,7 +193,7 @@ Test(histogram, empty)
 	sb_histogram(b, "/h", 5, 0, 100, 1e-9, 1);
 	struct scales_snapshot *s = build_snap(b, 0);
 	struct scales_hstats st;
-	scales_histo_stats(&must_find(s, "/h")->hist, &st);
+	scales_histo_stats(&must_find(s, "/h")->side->hist, &st);
 	cr_assert_eq(st.count, 0);
 	cr_assert_eq(st.sum, 0);
 	cr_assert(isnan(st.min) && isnan(st.max) && isnan(st.mean) &&
@@ -212,7 +212,7 @@ Test(histogram, min_max_not_landed)
 	w[0] = 1000;    /* sum */
 	w[1 + 100] = 1; /* bucket 100: 136..139 */
 	struct scales_snapshot *s = build_snap(b, 0);
-	const struct scales_histo *hi = &must_find(s, "/h")->hist;
+	const struct scales_histo *hi = &must_find(s, "/h")->side->hist;
 	uint64_t lo, width;
 	scales_histo_bucket_range(hi, 100, &lo, &width);
 	cr_assert_eq(hi->min, lo);
@@ -249,7 +249,7 @@ Test(histogram, copy_reads_the_min_max_range_only)
 		w[1 + nb - 1] += 7; /* the last bucket */
 	}
 	struct scales_snapshot *s = build_snap(b, 0);
-	const struct scales_histo *hh = &must_find(s, "/h")->hist;
+	const struct scales_histo *hh = &must_find(s, "/h")->side->hist;
 	cr_assert_eq(hh->count, 6);
 	cr_assert_eq(hh->buckets[lo], 3);
 	cr_assert_eq(hh->buckets[hi], 3);
@@ -273,7 +273,7 @@ Test(histogram, overflow_bucket)
 	uint32_t h = sb_histogram(b, "/h", 5, 0, nb, 1, 0);
 	sb_hist_record(b, h, 0, 5000000);
 	struct scales_snapshot *s = build_snap(b, 0);
-	const struct scales_histo *hi = &must_find(s, "/h")->hist;
+	const struct scales_histo *hi = &must_find(s, "/h")->side->hist;
 	cr_assert_eq(hi->buckets[nb - 1], 1);
 	cr_assert_eq(scales_histo_quantile(hi, 0.5), 5000000);
 	scales_snapshot_free(&s);
@@ -291,7 +291,7 @@ Test(histogram, scaled_stats_are_the_nearest_decimal)
 	sb_hist_record(b, h, 0, 110794);
 	struct scales_snapshot *s = build_snap(b, 0);
 	struct scales_hstats st;
-	scales_histo_stats(&must_find(s, "/h")->hist, &st);
+	scales_histo_stats(&must_find(s, "/h")->side->hist, &st);
 	double want = 0.000110794;
 	cr_assert(110794 * 1e-9 != want); /* the noise this avoids */
 	double got[] = { st.sum, st.min, st.max, st.mean, st.p50, st.p999 };
@@ -323,7 +323,7 @@ Test(histogram, overflow_bucket_keeps_its_range)
 		sb_hist_record(b, h, 0, ((uint64_t)1 << 40) - 1);
 	sb_hist_record(b, h, 1, UINT64_MAX);
 	struct scales_snapshot *s = build_snap(b, 0);
-	const struct scales_histo *hi = &must_find(s, "/h")->hist;
+	const struct scales_histo *hi = &must_find(s, "/h")->side->hist;
 	cr_assert_eq(hi->buckets[nb - 1], 11);
 	uint64_t lo, width;
 	scales_histo_bucket_range(hi, nb - 1, &lo, &width);
@@ -381,7 +381,9 @@ Test(histogram, delta_between_snapshots)
 	cr_assert_eq(m1->generation, m2->generation);
 	uint64_t *buf = calloc(nb, 8);
 	struct scales_histo d;
-	cr_assert_eq(scales_histo_delta(&m1->hist, &m2->hist, buf, &d), 0);
+	cr_assert_eq(scales_histo_delta(&m1->side->hist, &m2->side->hist, buf,
+	                                &d),
+	             0);
 	cr_assert_eq(d.count, 100);
 	cr_assert_eq(d.sum, 100ull * 50000000);
 	struct scales_hstats st;
@@ -391,14 +393,18 @@ Test(histogram, delta_between_snapshots)
 	cr_assert(fabs(st.min - 0.050) / 0.050 < 0.02, "min %g", st.min);
 	cr_assert_float_eq(st.mean, 0.050, 1e-12);
 	/* the other way round: a bucket went down (a reset) */
-	cr_assert_eq(scales_histo_delta(&m2->hist, &m1->hist, buf, &d),
+	cr_assert_eq(scales_histo_delta(&m2->side->hist, &m1->side->hist, buf,
+	                                &d),
 	             -EINVAL);
 	/* other parameters */
-	struct scales_histo other = m2->hist;
+	struct scales_histo other = m2->side->hist;
 	other.sub_bits = 6;
-	cr_assert_eq(scales_histo_delta(&m1->hist, &other, buf, &d), -EINVAL);
+	cr_assert_eq(scales_histo_delta(&m1->side->hist, &other, buf, &d),
+	             -EINVAL);
 	/* no new values */
-	cr_assert_eq(scales_histo_delta(&m2->hist, &m2->hist, buf, &d), 0);
+	cr_assert_eq(scales_histo_delta(&m2->side->hist, &m2->side->hist, buf,
+	                                &d),
+	             0);
 	cr_assert_eq(d.count, 0);
 	free(buf);
 	scales_snapshot_free(&s1);
@@ -424,12 +430,12 @@ Test(histogram, add_other_layouts)
 	struct scales_snapshot *s = build_snap(b, 0);
 	const struct scales_metric *a = must_find(s, "/a");
 	uint64_t *acc = calloc(nb, 8);
-	struct scales_histo h = a->hist;
+	struct scales_histo h = a->side->hist;
 	h.count = h.sum = h.min = h.max = 0;
 	h.buckets = acc;
-	scales_histo_add(&h, acc, &a->hist);
-	scales_histo_add(&h, acc, &must_find(s, "/b")->hist);
-	scales_histo_add(&h, acc, &must_find(s, "/c")->hist);
+	scales_histo_add(&h, acc, &a->side->hist);
+	scales_histo_add(&h, acc, &must_find(s, "/b")->side->hist);
+	scales_histo_add(&h, acc, &must_find(s, "/c")->side->hist);
 	struct scales_hstats st;
 	scales_histo_stats(&h, &st);
 	cr_assert_eq(st.count, 300);
@@ -466,37 +472,39 @@ Test(histogram, sum_beyond_2_64)
 	const struct scales_metric *m1 = must_find(s1, "/h"),
 	                           *m2 = must_find(s2, "/h");
 	/* 3 x big = 2^64 + 2^63 + 37035 */
-	cr_assert_eq(m1->hist.sum_hi, 1);
-	cr_assert_eq(m1->hist.sum, ((uint64_t)1 << 63) + 37035);
+	cr_assert_eq(m1->side->hist.sum_hi, 1);
+	cr_assert_eq(m1->side->hist.sum, ((uint64_t)1 << 63) + 37035);
 	/* 3 x (big + mid) = 2 x 2^64 + 2^62 + 37035 */
-	cr_assert_eq(m2->hist.sum_hi, 2);
-	cr_assert_eq(m2->hist.sum, ((uint64_t)1 << 62) + 37035);
+	cr_assert_eq(m2->side->hist.sum_hi, 2);
+	cr_assert_eq(m2->side->hist.sum, ((uint64_t)1 << 62) + 37035);
 
 	struct scales_hstats st;
-	scales_histo_stats(&m2->hist, &st);
+	scales_histo_stats(&m2->side->hist, &st);
 	double exact = ldexp(1, 65) + ldexp(1, 62) + 37035;
 	cr_assert_eq(st.sum, exact);
 	cr_assert_eq(st.mean, exact / 6);
-	scales_histo_stats(&must_find(s1, "/hs")->hist, &st);
+	scales_histo_stats(&must_find(s1, "/hs")->side->hist, &st);
 	cr_assert_eq(st.sum, (ldexp(1, 64) + ldexp(1, 63) + 37035) * 1e-9);
 
 	/* the interval: 3 x mid, below 2^64 again */
 	uint64_t *buf = calloc(nb, 8);
 	struct scales_histo d;
-	cr_assert_eq(scales_histo_delta(&m1->hist, &m2->hist, buf, &d), 0);
+	cr_assert_eq(scales_histo_delta(&m1->side->hist, &m2->side->hist, buf,
+	                                &d),
+	             0);
 	cr_assert_eq(d.sum_hi, 0);
 	cr_assert_eq(d.sum, 3 * mid);
 
 	/* a bucket-wise sum of both snapshots:
 	 * 3 x 2^64 + 2^63 + 2^62 + 74070 */
-	struct scales_histo acc = m1->hist;
+	struct scales_histo acc = m1->side->hist;
 	acc.count = acc.sum = acc.max = 0;
 	acc.sum_hi = 0;
 	acc.min = UINT64_MAX;
 	memset(buf, 0, 8 * (size_t)nb);
 	acc.buckets = buf;
-	scales_histo_add(&acc, buf, &m1->hist);
-	scales_histo_add(&acc, buf, &m2->hist);
+	scales_histo_add(&acc, buf, &m1->side->hist);
+	scales_histo_add(&acc, buf, &m2->side->hist);
 	cr_assert_eq(acc.sum_hi, 3);
 	cr_assert_eq(acc.sum, ((uint64_t)3 << 62) + 74070);
 

@@ -62,14 +62,14 @@ Test(snapshot, values_and_strings)
 	cr_assert_eq(m->kind, SCALES_KIND_HISTOGRAM);
 	cr_assert_eq(m->unit, SCALES_UNIT_SECONDS);
 	cr_assert_str_eq(m->help, "latency \"quoted\"");
-	cr_assert_eq(m->hist.count, 3);
-	cr_assert_eq(m->hist.sum, 60);
-	cr_assert_eq(m->hist.min, 10);
-	cr_assert_eq(m->hist.max, 30);
-	cr_assert_eq(m->hist.nbuckets, 200);
-	cr_assert_eq(m->hist.scale, 1e-3);
-	cr_assert_eq(m->hist.buckets[10] + m->hist.buckets[20] +
-	                 m->hist.buckets[30],
+	cr_assert_eq(m->side->hist.count, 3);
+	cr_assert_eq(m->side->hist.sum, 60);
+	cr_assert_eq(m->side->hist.min, 10);
+	cr_assert_eq(m->side->hist.max, 30);
+	cr_assert_eq(m->side->hist.nbuckets, 200);
+	cr_assert_eq(m->side->hist.scale, 1e-3);
+	cr_assert_eq(m->side->hist.buckets[10] + m->side->hist.buckets[20] +
+	                 m->side->hist.buckets[30],
 	             3);
 	cr_assert_null(scales_snapshot_find(s, "/web"));
 	cr_assert_null(scales_snapshot_find(s, "/web/zzz"));
@@ -472,11 +472,11 @@ Test(snapshot, nested_aggregates_and_histogram_sums)
 	cr_assert_eq(must_find(s, "/a/n")->v.u64, 109);
 	const struct scales_metric *m = must_find(s, "/h/lat");
 	cr_assert_eq(m->kind, SCALES_KIND_HISTOGRAM);
-	cr_assert_eq(m->hist.count, 3);
-	cr_assert_eq(m->hist.sum, 510);
-	cr_assert_eq(m->hist.min, 5);
-	cr_assert_eq(m->hist.max, 500);
-	cr_assert_eq(m->hist.buckets[5], 2);
+	cr_assert_eq(m->side->hist.count, 3);
+	cr_assert_eq(m->side->hist.sum, 510);
+	cr_assert_eq(m->side->hist.min, 5);
+	cr_assert_eq(m->side->hist.max, 500);
+	cr_assert_eq(m->side->hist.buckets[5], 2);
 	cr_assert_eq(m->unit, SCALES_UNIT_SECONDS);
 	cr_assert_eq(must_find(s, "/top")->v.i64, 7);
 	/* an aggregate with no children: a counter 0 */
@@ -624,18 +624,18 @@ Test(snapshot, merge_processes)
 	cr_assert_eq(x->kind, SCALES_KIND_GAUGE_F64);
 	cr_assert_float_eq(x->v.f64, 2.5 + 5 + 2, 1e-12);
 	x = must_find(m, "/lat");
-	cr_assert_eq(x->hist.count, 4);
-	cr_assert_eq(x->hist.sum, 90);
-	cr_assert_eq(x->hist.min, 10);
-	cr_assert_eq(x->hist.max, 40);
-	cr_assert_eq(x->hist.buckets[10] + x->hist.buckets[20], 3);
+	cr_assert_eq(x->side->hist.count, 4);
+	cr_assert_eq(x->side->hist.sum, 90);
+	cr_assert_eq(x->side->hist.min, 10);
+	cr_assert_eq(x->side->hist.max, 40);
+	cr_assert_eq(x->side->hist.buckets[10] + x->side->hist.buckets[20], 3);
 	x = must_find(m, "/mode");
 	cr_assert_eq(x->kind, SCALES_KIND_STATE);
-	cr_assert_eq(x->nstates, 2);
-	cr_assert_str_eq(x->states[0].value, "busy");
-	cr_assert_eq(x->states[0].count, 1);
-	cr_assert_str_eq(x->states[1].value, "idle");
-	cr_assert_eq(x->states[1].count, 2);
+	cr_assert_eq(x->side->nstates, 2);
+	cr_assert_str_eq(x->side->states[0].value, "busy");
+	cr_assert_eq(x->side->states[0].count, 1);
+	cr_assert_str_eq(x->side->states[1].value, "idle");
+	cr_assert_eq(x->side->states[1].count, 2);
 	cr_assert_str_eq(x->v.state, "idle");
 	cr_assert_eq(must_find(m, "/only3")->v.u64, 0);
 	scales_snapshot_free(&m);
@@ -643,6 +643,57 @@ Test(snapshot, merge_processes)
 	sb_free(b1);
 	sb_free(b2);
 	sb_free(b3);
+}
+
+/* Every metric's side is set (never NULL); a kind without side data points
+ * at the shared zeroed scales_no_side, a histogram, a dict with a key label
+ * and a merged state at one of their own; taken, aggregated and merged. */
+static void check_sides(const struct scales_snapshot *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct scales_metric *m = &s->metrics[i];
+		cr_assert_not_null(m->side, "%s", m->path);
+		bool own = m->kind == SCALES_KIND_HISTOGRAM ||
+		           (m->kind == SCALES_KIND_DICT &&
+		            !(m->flags & SCALES_MF_DERIVED) &&
+		            m->agg == SCALES_AGG_NONE) ||
+		           (m->flags & SCALES_MF_MERGED);
+		if (!own)
+			cr_assert_eq(m->side, &scales_no_side, "%s", m->path);
+		else
+			cr_assert_neq(m->side, &scales_no_side, "%s", m->path);
+	}
+	cr_assert_eq(scales_no_side.hist.count, 0);
+	cr_assert_null(scales_no_side.hist.buckets);
+	cr_assert_null(scales_no_side.states);
+	cr_assert_null(scales_no_side.times);
+	cr_assert_null(scales_no_side.key_label);
+}
+
+Test(snapshot, side_only_where_the_kind_has_it)
+{
+	struct segbuild *b = proc_image(100, 10);
+	uint32_t d = sb_dict(b, "/codes");
+	sb_entry(b, d)->param[0] = sb_string(b, "code");
+	sb_counter_add(b, sb_counter(b, "/codes/200", NULL), 0, 5);
+	uint32_t h = sb_histogram(b, "/w/a/lat", 5, 0, 300, 1e-9, 1);
+	sb_hist_record(b, h, 0, 7);
+	sb_agg(b, "/w/lat", SCALES_SHM_AGG_SUM, "lat");
+	struct scales_snapshot *s = build_snap(b, 0);
+	check_sides(s);
+	cr_assert_str_eq(must_find(s, "/codes")->side->key_label, "code");
+	cr_assert_eq(must_find(s, "/w/lat")->side->hist.count, 1);
+	cr_assert_eq(must_find(s, "/req")->side->hist.count, 0);
+	const struct scales_snapshot *in[2] = { s, s };
+	struct scales_snapshot *m = NULL;
+	cr_assert_eq(scales_snapshot_merge(in, 2, &m), 0);
+	check_sides(m);
+	cr_assert_eq(must_find(m, "/lat")->side->hist.count, 4);
+	cr_assert_str_eq(must_find(m, "/codes")->side->key_label, "code");
+	cr_assert_eq(must_find(m, "/mode")->side->nstates, 1);
+	scales_snapshot_free(&m);
+	scales_snapshot_free(&s);
+	sb_free(b);
 }
 
 Test(snapshot, merge_rebuckets_and_keys_generations)
@@ -665,10 +716,10 @@ Test(snapshot, merge_rebuckets_and_keys_generations)
 	struct scales_snapshot *m = NULL;
 	cr_assert_eq(scales_snapshot_merge(in, 2, &m), 0);
 	const struct scales_metric *x = must_find(m, "/lat");
-	cr_assert_eq(x->hist.count, 2);
-	cr_assert_eq(x->hist.scale, 1e-9);
+	cr_assert_eq(x->side->hist.count, 2);
+	cr_assert_eq(x->side->hist.scale, 1e-9);
 	struct scales_hstats st;
-	scales_histo_stats(&x->hist, &st);
+	scales_histo_stats(&x->side->hist, &st);
 	cr_assert_float_eq(st.min, 0.001, 1e-12);
 	cr_assert_float_eq(st.max, 0.003, 1e-12);
 	cr_assert(fabs(st.p50 - 0.001) / 0.001 < 0.02, "p50 %g", st.p50);

@@ -64,9 +64,9 @@ static struct scales_snapshot *snap_reg(scales_registry *reg)
 /* The ns of value v in m's times; UINT64_MAX if absent. */
 static uint64_t time_of(const struct scales_metric *m, const char *v)
 {
-	for (uint32_t i = 0; i < m->ntimes; i++)
-		if (strcmp(m->times[i].value, v) == 0)
-			return m->times[i].ns;
+	for (uint32_t i = 0; i < m->side->ntimes; i++)
+		if (strcmp(m->side->times[i].value, v) == 0)
+			return m->side->times[i].ns;
 	return UINT64_MAX;
 }
 
@@ -166,7 +166,7 @@ Test(statetime, exact_per_state_across_threads_and_processes)
 	cr_assert_eq(time_of(m, "end"),
 	             (s->mono_ns - 4000) & SCALES_SHM_STATE_NS_MASK);
 	cr_assert_eq(time_of(m, ""), UINT64_MAX, "no \"other\" used");
-	cr_assert_eq(m->ntimes, 4);
+	cr_assert_eq(m->side->ntimes, 4);
 	scales_snapshot_free(&s);
 	scales_close(&reg);
 }
@@ -258,14 +258,14 @@ Test(statetime, concurrent_sets_count_every_ns_once)
 	struct scales_snapshot *s = snap_reg(reg);
 	const struct scales_metric *m = must_find(s, "/w/state");
 	uint64_t sum = 0;
-	for (uint32_t i = 0; i < m->ntimes; i++)
-		sum += m->times[i].ns;
+	for (uint32_t i = 0; i < m->side->ntimes; i++)
+		sum += m->side->times[i].ns;
 	/* every interval from the first set to the last, once; "end" has
 	 * not run yet (its time is ahead of the real clock) */
 	cr_assert_eq(sum, end - t0, "sum %llu, elapsed %llu",
 	             (unsigned long long)sum, (unsigned long long)(end - t0));
 	cr_assert_eq(time_of(m, "end"), 0);
-	cr_assert_eq(m->ntimes, 7); /* start, a..e, end */
+	cr_assert_eq(m->side->ntimes, 7); /* start, a..e, end */
 	scales_snapshot_free(&s);
 	scales_close(&reg);
 }
@@ -284,8 +284,8 @@ Test(statetime, running_time_with_the_real_clock)
 	struct scales_snapshot *s = snap_reg(reg);
 	const struct scales_metric *m = must_find(s, "/w/state");
 	uint64_t sum = 0;
-	for (uint32_t i = 0; i < m->ntimes; i++)
-		sum += m->times[i].ns;
+	for (uint32_t i = 0; i < m->side->ntimes; i++)
+		sum += m->side->times[i].ns;
 	/* the sum runs from the first set to the snapshot's clock read */
 	cr_assert_leq(sum, s->mono_ns - before);
 	cr_assert_geq(sum, s->mono_ns - after);

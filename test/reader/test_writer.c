@@ -81,7 +81,7 @@ Test(writer, histogram_quantiles_of_100000_values)
 	cr_assert_str_eq(m->help, "request latency");
 	qsort(v, n, sizeof(*v), cmp_u64);
 	struct scales_hstats st;
-	scales_histo_stats(&m->hist, &st);
+	scales_histo_stats(&m->side->hist, &st);
 	cr_assert_eq(st.count, n);
 	cr_assert_float_eq(st.min, (double)v[0] * 1e-9, 1e-15);
 	cr_assert_float_eq(st.max, (double)v[n - 1] * 1e-9, 1e-15);

@@ -106,7 +106,7 @@ static void *reader(void *arg)
 		    scales_snapshot_find(s, "/timed");
 		if (!t || !(t->flags & SCALES_MF_TIMED))
 			rerror("/timed is not a timed state");
-		for (uint32_t k = 0; t && k < t->ntimes; k++)
+		for (uint32_t k = 0; t && k < t->side->ntimes; k++)
 			(void)scales_state_time_rate(prev, s, t, k);
 		struct scales_buf b = { 0 };
 		const struct scales_snapshot *arr[2] = { s, prev };
@@ -190,7 +190,7 @@ int main(int argc, char **argv)
 	    s ? scales_snapshot_find(s, "/total") : NULL;
 	const struct scales_metric *h =
 	    s ? scales_snapshot_find(s, "/lat") : NULL;
-	bool exact = t && h && t->v.u64 == want && h->hist.count == want;
+	bool exact = t && h && t->v.u64 == want && h->side->hist.count == want;
 	printf("%sok 2 - exact totals (%llu)\n", exact ? "" : "not ",
 	       (unsigned long long)want);
 	bool retired = s != NULL;

@@ -207,7 +207,7 @@ static int check(int round)
 			ok = m->v.state && m->v.state[0] == 'v';
 			break;
 		default:
-			ok = m->hist.count == want;
+			ok = m->side->hist.count == want;
 			break;
 		}
 		if (!ok) {

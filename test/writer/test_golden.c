@@ -34,12 +34,12 @@ Test(golden, v1_0_values)
 	m = must_find(s, "/golden/latency");
 	cr_assert_eq(m->kind, SCALES_KIND_HISTOGRAM);
 	cr_assert_eq(m->unit, SCALES_UNIT_SECONDS);
-	cr_assert_eq(m->hist.count, 1000);
-	cr_assert_eq(m->hist.sum, 500500000u);
-	cr_assert_eq(m->hist.min, 1000);
-	cr_assert_eq(m->hist.max, 1000000);
+	cr_assert_eq(m->side->hist.count, 1000);
+	cr_assert_eq(m->side->hist.sum, 500500000u);
+	cr_assert_eq(m->side->hist.min, 1000);
+	cr_assert_eq(m->side->hist.max, 1000000);
 	struct scales_hstats st;
-	scales_histo_stats(&m->hist, &st);
+	scales_histo_stats(&m->side->hist, &st);
 	cr_assert(fabs(st.p50 - 500e-6) <= 0.02 * 500e-6, "p50 %g", st.p50);
 	cr_assert(fabs(st.p99 - 990e-6) <= 0.02 * 990e-6, "p99 %g", st.p99);
 	cr_assert_eq(must_find(s, "/golden/codes")->kind, SCALES_KIND_DICT);

@@ -112,13 +112,13 @@ Test(kinds, histogram_count_sum_min_max)
 	struct scales_snapshot *s = snap(reg);
 	const struct scales_metric *m = must_find(s, "/handler/latency");
 	cr_assert_eq(m->kind, SCALES_KIND_HISTOGRAM);
-	cr_assert_eq(m->hist.count, 100);
-	cr_assert_eq(m->hist.sum, 5050ull * 1000000u);
-	cr_assert_eq(m->hist.min, 1000000u);
-	cr_assert_eq(m->hist.max, 100000000u);
-	cr_assert_float_eq(m->hist.scale, 1e-9, 1e-18);
+	cr_assert_eq(m->side->hist.count, 100);
+	cr_assert_eq(m->side->hist.sum, 5050ull * 1000000u);
+	cr_assert_eq(m->side->hist.min, 1000000u);
+	cr_assert_eq(m->side->hist.max, 100000000u);
+	cr_assert_float_eq(m->side->hist.scale, 1e-9, 1e-18);
 	struct scales_hstats st;
-	scales_histo_stats(&m->hist, &st);
+	scales_histo_stats(&m->side->hist, &st);
 	cr_assert(fabs(st.p50 - 0.050) <= 0.02 * 0.050, "p50 %g", st.p50);
 	cr_assert(fabs(st.max - 0.100) <= 0.02 * 0.100, "max %g", st.max);
 	cr_assert_float_eq(st.mean, 0.0505, 1e-12);
@@ -134,10 +134,10 @@ Test(kinds, histogram_values_past_highest_land_in_last_bucket)
 	scales_histogram_record(&h, UINT64_MAX);
 	struct scales_snapshot *s = snap(reg);
 	const struct scales_metric *m = must_find(s, "/small");
-	cr_assert_eq(m->hist.count, 2);
-	cr_assert_eq(m->hist.max, UINT64_MAX, "max stays exact");
-	cr_assert_eq(m->hist.min, 5);
-	cr_assert_eq(m->hist.buckets[m->hist.nbuckets - 1], 1);
+	cr_assert_eq(m->side->hist.count, 2);
+	cr_assert_eq(m->side->hist.max, UINT64_MAX, "max stays exact");
+	cr_assert_eq(m->side->hist.min, 5);
+	cr_assert_eq(m->side->hist.buckets[m->side->hist.nbuckets - 1], 1);
 	scales_snapshot_free(&s);
 }
 
@@ -179,10 +179,10 @@ Test(kinds, timer_pair_records_elapsed_time)
 	scales_timer_stop(&h, t0);
 	struct scales_snapshot *s = snap(reg);
 	const struct scales_metric *m = must_find(s, "/t");
-	cr_assert_eq(m->hist.count, 2);
-	cr_assert_geq(m->hist.max, 20000000u, "slept at least 20 ms");
-	cr_assert_geq(m->hist.min, 5000000u, "slept at least 5 ms");
-	cr_assert_lt(m->hist.max, 20000000000u, "not absurd");
+	cr_assert_eq(m->side->hist.count, 2);
+	cr_assert_geq(m->side->hist.max, 20000000u, "slept at least 20 ms");
+	cr_assert_geq(m->side->hist.min, 5000000u, "slept at least 5 ms");
+	cr_assert_lt(m->side->hist.max, 20000000000u, "not absurd");
 	scales_snapshot_free(&s);
 }
 

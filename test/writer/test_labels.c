@@ -144,10 +144,10 @@ Test(labels, lists_reach_the_reader)
 	expect_labels(s, "/http/status/200", "code=200");
 	expect_labels(s, "/endpoint/home/plain/k", "endpoint=home");
 	expect_labels(s, "/endpoint/hits", ""); /* the sum: no endpoint */
-	cr_expect_str_eq(must_find(s, "/endpoint/home/status")->key_label,
+	cr_expect_str_eq(must_find(s, "/endpoint/home/status")->side->key_label,
 	                 "code");
-	cr_expect_str_eq(must_find(s, "/http/status")->key_label, "code");
-	cr_expect_null(must_find(s, "/endpoint/home/plain")->key_label);
+	cr_expect_str_eq(must_find(s, "/http/status")->side->key_label, "code");
+	cr_expect_null(must_find(s, "/endpoint/home/plain")->side->key_label);
 	cr_expect_str_eq(must_find(s, "/endpoint/home/latency")->labels,
 	                 "2=endpoint");
 	scales_snapshot_free(&s);

@@ -87,7 +87,7 @@ Test(seed, class_style_binding)
 	scales_state_set_str(&h.state, "busy");
 	struct scales_snapshot *s = snap(reg);
 	cr_assert_eq(must_find(s, "/handler/requests")->v.u64, 1);
-	cr_assert_eq(must_find(s, "/handler/latency")->hist.count, 1);
+	cr_assert_eq(must_find(s, "/handler/latency")->side->hist.count, 1);
 	cr_assert_eq(must_find(s, "/handler/latency")->unit,
 	             SCALES_UNIT_SECONDS);
 	cr_assert_eq(must_find(s, "/handler/inflight")->v.i64, 1);
@@ -333,7 +333,7 @@ static int reader_loop(const char *path, volatile int *stop_flag)
 				       m->v.u64 > 1;
 			else if (strcmp(leaf, "/lat") == 0)
 				bad += m->kind != SCALES_KIND_HISTOGRAM ||
-				       m->hist.count > 1;
+				       m->side->hist.count > 1;
 			else
 				bad++;
 		}

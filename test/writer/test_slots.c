@@ -140,7 +140,7 @@ Test(slots, memory_follows_cpus_used, .timeout = 120)
 	/* and the values are all there */
 	struct scales_snapshot *s = snap(reg);
 	cr_assert_eq(must_find(s, "/c/16383")->v.u64, (uint64_t)ncpus);
-	cr_assert_eq(must_find(s, "/h/63")->hist.count, (uint64_t)ncpus);
+	cr_assert_eq(must_find(s, "/h/63")->side->hist.count, (uint64_t)ncpus);
 	scales_snapshot_free(&s);
 	scales_close(&reg);
 }
@@ -214,10 +214,10 @@ static void read_totals_here(const char *path, uint64_t v[3])
 		    scales_snapshot_find(s, "/churn/count");
 		const struct scales_metric *h =
 		    scales_snapshot_find(s, "/churn/hist");
-		if (c && h && h->hist.sum_hi == 0) {
+		if (c && h && h->side->hist.sum_hi == 0) {
 			v[0] = c->v.u64;
-			v[1] = h->hist.count;
-			v[2] = h->hist.sum;
+			v[1] = h->side->hist.count;
+			v[2] = h->side->hist.sum;
 		}
 		scales_snapshot_free(&s);
 	}
@@ -247,10 +247,10 @@ static void read_totals(const char *path, uint64_t out[3])
 			    scales_snapshot_find(s, "/churn/count");
 			const struct scales_metric *h =
 			    scales_snapshot_find(s, "/churn/hist");
-			if (c && h && h->hist.sum_hi == 0) {
+			if (c && h && h->side->hist.sum_hi == 0) {
 				v[0] = c->v.u64;
-				v[1] = h->hist.count;
-				v[2] = h->hist.sum;
+				v[1] = h->side->hist.count;
+				v[2] = h->side->hist.sum;
 			}
 		}
 		_exit(write(fds[1], v, sizeof v) == sizeof v ? 0 : 2);
@@ -605,10 +605,10 @@ Test(slots, record_moved_between_its_two_sequences, .timeout = 120)
 
 	struct scales_snapshot *s = snap(reg);
 	const struct scales_metric *m = must_find(s, "/moved/hist");
-	cr_assert_eq(m->hist.count, n, "histogram count: %lu, want %lu",
-	             (unsigned long)m->hist.count, (unsigned long)n);
-	cr_assert_eq(m->hist.sum, sum, "histogram sum: %lu, want %lu",
-	             (unsigned long)m->hist.sum, (unsigned long)sum);
+	cr_assert_eq(m->side->hist.count, n, "histogram count: %lu, want %lu",
+	             (unsigned long)m->side->hist.count, (unsigned long)n);
+	cr_assert_eq(m->side->hist.sum, sum, "histogram sum: %lu, want %lu",
+	             (unsigned long)m->side->hist.sum, (unsigned long)sum);
 	scales_snapshot_free(&s);
 	scales_close(&reg);
 }

@@ -191,9 +191,9 @@ static void host(unsigned flags)
 		     m ? (unsigned long long)m->v.u64 : 0ull,
 		     (unsigned long long)want);
 	m = scales_snapshot_find(s, "/plugin/values");
-	if (!m || m->hist.count != want)
+	if (!m || m->side->hist.count != want)
 		FAIL("/plugin/values: count %llu, want %llu",
-		     m ? (unsigned long long)m->hist.count : 0ull,
+		     m ? (unsigned long long)m->side->hist.count : 0ull,
 		     (unsigned long long)want);
 	m = scales_snapshot_find(s, "/host/signals");
 	uint64_t seen = __atomic_load_n(&g_signals_seen, __ATOMIC_RELAXED);

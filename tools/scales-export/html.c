@@ -383,8 +383,8 @@ static void metric_row(struct scales_buf *b, const struct hgroup *g, size_t i,
 		num = m->v.f64;
 		break;
 	case SCALES_KIND_HISTOGRAM:
-		snprintf(val, sizeof(val), "%" PRIu64, m->hist.count);
-		num = (double)m->hist.count;
+		snprintf(val, sizeof(val), "%" PRIu64, m->side->hist.count);
+		num = (double)m->side->hist.count;
 		break;
 	default:
 		break;
@@ -455,7 +455,7 @@ static void metric_row(struct scales_buf *b, const struct hgroup *g, size_t i,
 	buf_puts(b, "</td><td class=\"det\">");
 	if (m->kind == SCALES_KIND_HISTOGRAM) {
 		struct scales_hstats st;
-		scales_histo_stats(&m->hist, &st);
+		scales_histo_stats(&m->side->hist, &st);
 		hstat(b, "p50", st.p50, m->unit);
 		hstat(b, "p99", st.p99, m->unit);
 		hstat(b, "p999", st.p999, m->unit);
@@ -463,25 +463,26 @@ static void metric_row(struct scales_buf *b, const struct hgroup *g, size_t i,
 		hstat(b, "mean", st.mean, m->unit);
 		buf_puts(b, "<br>");
 	}
-	if (m->kind == SCALES_KIND_STATE && m->nstates) {
+	if (m->kind == SCALES_KIND_STATE && m->side->nstates) {
 		buf_puts(b, "<span class=\"states\">");
-		for (uint32_t k = 0; k < m->nstates; k++) {
+		for (uint32_t k = 0; k < m->side->nstates; k++) {
 			buf_puts(b, k ? ", " : "");
-			html_escape_str(b, m->states[k].value);
-			buf_printf(b, ": %" PRIu64, m->states[k].count);
+			html_escape_str(b, m->side->states[k].value);
+			buf_printf(b, ": %" PRIu64, m->side->states[k].count);
 		}
 		buf_puts(b, "</span><br>");
 	}
 	if (m->flags & SCALES_MF_TIMED) {
 		/* time in state: seconds per value; "" is "other" */
 		buf_puts(b, "<span class=\"states\">");
-		for (uint32_t k = 0; k < m->ntimes; k++) {
+		for (uint32_t k = 0; k < m->side->ntimes; k++) {
 			char h[64];
-			scales_human(h, sizeof(h), (double)m->times[k].ns / 1e9,
+			scales_human(h, sizeof(h),
+			             (double)m->side->times[k].ns / 1e9,
 			             SCALES_UNIT_SECONDS, 0);
 			buf_puts(b, k ? ", " : "");
-			if (m->times[k].value[0])
-				html_escape_str(b, m->times[k].value);
+			if (m->side->times[k].value[0])
+				html_escape_str(b, m->side->times[k].value);
 			else
 				buf_puts(b, "(other)");
 			buf_puts(b, ": ");

@@ -393,7 +393,7 @@ void html_metric_charts(struct scales_buf *b, const struct hgroup *g, size_t i,
 		break;
 	}
 	case SCALES_KIND_HISTOGRAM: {
-		dist_chart(b, &m->hist, m->unit);
+		dist_chart(b, &m->side->hist, m->unit);
 		snprintf(title, sizeof(title),
 		         "quantiles of each interval over the last %s", span);
 		hring_series(r, HRING_P50, keep, v + keep);

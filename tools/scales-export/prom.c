@@ -778,9 +778,10 @@ static size_t family(struct pitem *it, char *fam, const struct scales_metric *m)
 	}
 	fam[o] = 0;
 	it->fpath_len = (uint16_t)o; /* below cap / 2 */
-	int w = snprintf(fam + o + 1, cap - o - 1, "%s%s%s",
-	                 m->labels ? m->labels : "", m->key_label ? "+" : "",
-	                 m->key_label ? m->key_label : "");
+	int w =
+	    snprintf(fam + o + 1, cap - o - 1, "%s%s%s",
+	             m->labels ? m->labels : "", m->side->key_label ? "+" : "",
+	             m->side->key_label ? m->side->key_label : "");
 	size_t lw = w < 0 ? 0 : (size_t)w;
 	if (lw > cap - o - 2)
 		lw = cap - o - 2; /* truncated */
@@ -922,7 +923,7 @@ static void histogram(struct pctx *c, const struct hgroup *g,
                       const struct scales_metric *m, const char *name)
 {
 	struct scales_buf *b = c->b;
-	const struct scales_histo *h = &m->hist;
+	const struct scales_histo *h = &m->side->hist;
 	uint64_t cum = 0;
 	char le[40];
 	for (uint32_t i = 0; h->buckets && i + 1 < h->nbuckets; i++) {
@@ -1002,7 +1003,8 @@ static void samples(struct pctx *c, const struct pitem *it)
 			}
 			scales_derived_value(rest, key);
 			pputs(b, it->name);
-			labels(c, g, m, m->key_label ? m->key_label : "key",
+			labels(c, g, m,
+			       m->side->key_label ? m->side->key_label : "key",
 			       key, NULL);
 			free(key);
 			value_metric(b, &s->metrics[j]);
@@ -1011,20 +1013,21 @@ static void samples(struct pctx *c, const struct pitem *it)
 	case SCALES_KIND_STATE:
 		if (it->label == PL_STATE_TIME) {
 			/* seconds per value; "other" is the value "" */
-			for (uint32_t k = 0; k < m->ntimes; k++) {
+			for (uint32_t k = 0; k < m->side->ntimes; k++) {
 				pputs(b, it->name);
-				labels(c, g, m, "state", m->times[k].value,
-				       NULL);
-				value_f64(b, (double)m->times[k].ns / 1e9);
+				labels(c, g, m, "state",
+				       m->side->times[k].value, NULL);
+				value_f64(b,
+				          (double)m->side->times[k].ns / 1e9);
 			}
 			break;
 		}
-		if (m->states && m->nstates) {
-			for (uint32_t k = 0; k < m->nstates; k++) {
+		if (m->side->states && m->side->nstates) {
+			for (uint32_t k = 0; k < m->side->nstates; k++) {
 				pputs(b, it->name);
-				labels(c, g, m, "state", m->states[k].value,
-				       NULL);
-				value_u64(b, m->states[k].count);
+				labels(c, g, m, "state",
+				       m->side->states[k].value, NULL);
+				value_u64(b, m->side->states[k].count);
 			}
 		} else if (m->v.state) {
 			pputs(b, it->name);

@@ -121,7 +121,7 @@ static void emit_hist(struct render *r, const struct scales_group *g, size_t i)
 		return;
 	}
 	if (rc)
-		h = m->hist;
+		h = m->side->hist;
 	struct scales_hstats s;
 	scales_histo_stats(&h, &s);
 	emit_u64(l, "count", s.count);
@@ -138,7 +138,7 @@ static void emit_hist(struct render *r, const struct scales_group *g, size_t i)
 	emit_f64(l, q[3], s.p98);
 	emit_f64(l, q[4], s.p99);
 	emit_f64(l, q[5], s.p999);
-	emit_u64(l, "total_count", m->hist.count);
+	emit_u64(l, "total_count", m->side->hist.count);
 }
 
 /* The value, then the collector's rate and meters (none, NaN, before the
@@ -168,13 +168,13 @@ static void emit_times(struct render *r, const struct scales_group *g,
 {
 	struct line_ctx *l = r->l;
 	size_t base = l->base;
-	for (uint32_t k = 0; k < m->ntimes; k++) {
-		const char *v = m->times[k].value;
+	for (uint32_t k = 0; k < m->side->ntimes; k++) {
+		const char *v = m->side->times[k].value;
 		l->name[l->base++] = '.';
 		l->base += gname_state(l->name + l->base, v, strnlen(v, 512));
 		memcpy(l->name + l->base, ".seconds", 9);
 		l->base += 8;
-		emit_f64(l, NULL, (double)m->times[k].ns / 1e9);
+		emit_f64(l, NULL, (double)m->side->times[k].ns / 1e9);
 		if (r->c->rates)
 			emit_f64(l, "rate",
 			         scales_state_time_rate(g->prev, g->cur, m, k));
@@ -191,15 +191,15 @@ static void emit_state(struct render *r, const struct scales_group *g,
 		return;
 	if (m->flags & SCALES_MF_TIMED)
 		emit_times(r, g, m);
-	if (m->states && m->nstates) {
-		for (uint32_t k = 0; k < m->nstates; k++) {
-			const char *v = m->states[k].value;
+	if (m->side->states && m->side->nstates) {
+		for (uint32_t k = 0; k < m->side->nstates; k++) {
+			const char *v = m->side->states[k].value;
 			if (!v)
 				continue;
 			l->name[l->base++] = '.';
 			l->base +=
 			    gname_state(l->name + l->base, v, strnlen(v, 512));
-			emit_u64(l, NULL, m->states[k].count);
+			emit_u64(l, NULL, m->side->states[k].count);
 			l->base = base;
 		}
 	} else if (m->v.state) {

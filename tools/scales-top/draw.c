@@ -151,22 +151,23 @@ static void metric_cells(char cell[NCOLS][TOP_NUM_LEN],
 	case SCALES_KIND_STATE:
 		snprintf(cell[C_VALUE], TOP_NUM_LEN, "%s",
 		         m->v.state ? m->v.state : "-");
-		if (m->nstates > 1) {
+		if (m->side->nstates > 1) {
 			/* merged: the most common value, and how many more */
 			uint64_t others = 0;
-			for (uint32_t i = 0; i < m->nstates; i++)
+			for (uint32_t i = 0; i < m->side->nstates; i++)
 				if (!m->v.state ||
-				    strcmp(m->states[i].value, m->v.state))
-					others += m->states[i].count;
+				    strcmp(m->side->states[i].value,
+				           m->v.state))
+					others += m->side->states[i].count;
 			size_t l = strlen(cell[C_VALUE]);
 			snprintf(cell[C_VALUE] + l, TOP_NUM_LEN - l, " +%llu",
 			         (unsigned long long)others);
 		}
 		break;
 	case SCALES_KIND_HISTOGRAM: {
-		top_fmt_unit(cell[C_VALUE], (double)m->hist.count, 0);
+		top_fmt_unit(cell[C_VALUE], (double)m->side->hist.count, 0);
 		struct scales_hstats st;
-		scales_histo_stats(&m->hist, &st);
+		scales_histo_stats(&m->side->hist, &st);
 		hist_cells(cell, &st, m->unit);
 		break;
 	}
@@ -191,10 +192,11 @@ static void draw_times_row(const struct top_source *src,
 {
 	char line[1024] = "";
 	size_t o = 0;
-	for (uint32_t k = 0; m && k < m->ntimes && o < sizeof(line); k++) {
+	for (uint32_t k = 0; m && k < m->side->ntimes && o < sizeof(line);
+	     k++) {
 		char sec[TOP_NUM_LEN], rate[TOP_NUM_LEN] = "";
-		const char *v = m->times[k].value;
-		top_fmt_unit(sec, (double)m->times[k].ns / 1e9,
+		const char *v = m->side->times[k].value;
+		top_fmt_unit(sec, (double)m->side->times[k].ns / 1e9,
 		             SCALES_UNIT_SECONDS);
 		double r = scales_state_time_rate(src->prev, src->cur, m, k);
 		if (!isnan(r))
@@ -348,12 +350,12 @@ static void draw_metric_status(struct top_ui *u, int y)
 			                                         "children per "
 			                                         "state");
 		for (uint32_t i = 0;
-		     i < m->nstates && k > 0 && (size_t)k < sizeof(line); i++)
-			k +=
-			    snprintf(line + k, sizeof(line) - (size_t)k,
-			             "%s%s=%llu",
-			             i ? " " : ", states: ", m->states[i].value,
-			             (unsigned long long)m->states[i].count);
+		     i < m->side->nstates && k > 0 && (size_t)k < sizeof(line);
+		     i++)
+			k += snprintf(
+			    line + k, sizeof(line) - (size_t)k, "%s%s=%llu",
+			    i ? " " : ", states: ", m->side->states[i].value,
+			    (unsigned long long)m->side->states[i].count);
 		if (k > 0 && (size_t)k < sizeof(line))
 			snprintf(line + k, sizeof(line) - (size_t)k, "%s%s",
 			         m->help ? ": " : "", m->help ? m->help : "");

@@ -144,10 +144,10 @@ static void print_times(const struct top_source *src,
                         const struct scales_metric *m, bool rates)
 {
 	char b[TOP_NUM_LEN];
-	for (uint32_t i = 0; i < m->ntimes; i++) {
-		const char *v = m->times[i].value;
+	for (uint32_t i = 0; i < m->side->ntimes; i++) {
+		const char *v = m->side->times[i].value;
 		printf(" %s=%s", v[0] ? top_esc(v) : "(other)",
-		       top_fmt_unit(b, (double)m->times[i].ns / 1e9,
+		       top_fmt_unit(b, (double)m->side->times[i].ns / 1e9,
 		                    SCALES_UNIT_SECONDS));
 		double r =
 		    rates ? scales_state_time_rate(src->prev, src->cur, m, i) :
@@ -176,15 +176,15 @@ static void print_metric(const struct top_source *src,
 		break;
 	case SCALES_KIND_STATE:
 		fputs(m->v.state ? top_esc(m->v.state) : "-", stdout);
-		for (uint32_t i = 0; i < m->nstates; i++)
-			printf(" %s=%llu", top_esc(m->states[i].value),
-			       (unsigned long long)m->states[i].count);
+		for (uint32_t i = 0; i < m->side->nstates; i++)
+			printf(" %s=%llu", top_esc(m->side->states[i].value),
+			       (unsigned long long)m->side->states[i].count);
 		if (m->flags & SCALES_MF_TIMED)
 			print_times(src, m, r != NULL);
 		break;
 	case SCALES_KIND_HISTOGRAM: {
 		struct scales_hstats st;
-		scales_histo_stats(&m->hist, &st);
+		scales_histo_stats(&m->side->hist, &st);
 		const struct {
 			const char *k;
 			double v;

@@ -144,7 +144,7 @@ double top_metric_number(const struct scales_metric *m)
 	case SCALES_KIND_GAUGE_F64:
 		return m->v.f64;
 	case SCALES_KIND_HISTOGRAM:
-		return (double)m->hist.count;
+		return (double)m->side->hist.count;
 	default:
 		return NAN;
 	}

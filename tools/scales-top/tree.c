@@ -262,10 +262,10 @@ static double sort_key(const struct top_tree *t, const struct top_sampler *s,
 	default:
 		break;
 	}
-	if (m->kind != SCALES_KIND_HISTOGRAM || !m->hist.count)
+	if (m->kind != SCALES_KIND_HISTOGRAM || !m->side->hist.count)
 		return NAN;
 	struct scales_hstats st;
-	scales_histo_stats(&m->hist, &st);
+	scales_histo_stats(&m->side->hist, &st);
 	switch (t->sort) {
 	case TOP_SORT_MEAN:
 		return st.mean;

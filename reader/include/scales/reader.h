@@ -487,6 +487,34 @@ struct scales_state_time {
 	uint64_t ns;
 };
 
+/*
+ * What only some kinds of metric carry: a histogram's statistics, a merged
+ * or timed state's values, a dict's key label. Kept out of struct
+ * scales_metric, behind its `side` pointer, so that a metric is 56 bytes:
+ * a snapshot of a million counters writes (and its users read) 56 MB, not
+ * 152 (issue 17.4). Owned by the snapshot, like the metric.
+ */
+struct scales_metric_side {
+	struct scales_histo hist; /* HISTOGRAM only (zeroed otherwise) */
+	/* STATE in a merged snapshot: every value with the number of processes
+	 * having it (v.state is then the most common value, ties broken by
+	 * the smallest string). NULL/0 otherwise. */
+	const struct scales_state_count *states;
+	uint32_t nstates;
+	uint32_t ntimes; /* the number of `times` */
+	/* STATE with SCALES_MF_TIMED: the time spent in each value, sorted by
+	 * value ("other", "", first); values of several processes (merged)
+	 * or several slots (forked writers) with the same bytes add up.
+	 * NULL/0 otherwise. */
+	const struct scales_state_time *times;
+	/* DICT: the name of its keys' label (format 1.2), NULL if none. */
+	const char *key_label;
+};
+
+/* The side of every metric that has none (a counter, a gauge, a state that
+ * is neither merged nor timed): all zeroes, never written. */
+SCALES_READER_API extern const struct scales_metric_side scales_no_side;
+
 struct scales_metric {
 	const char *path;    /* full path, "/web/errors" */
 	const char *help;    /* NULL if none */
@@ -503,26 +531,16 @@ struct scales_metric {
 		double f64;        /* GAUGE_F64 */
 		const char *state; /* STATE: current value, NULL if never set */
 	} v;
-	struct scales_histo hist; /* HISTOGRAM only (zeroed otherwise) */
-	/* STATE in a merged snapshot: every value with the number of processes
-	 * having it (v.state is then the most common value, ties broken by
-	 * the smallest string). NULL/0 otherwise. */
-	const struct scales_state_count *states;
-	uint32_t nstates;
 	/* Labels (format 1.2; docs/format.md section 5, "Labels"): NULL if
 	 * none, or if the entry's list is invalid (ignored, the metric is
 	 * kept); else "K=name" items joined by ",": path component K
 	 * (1-based) is the value of label `name`. An aggregate's results
 	 * carry its declaration's. Read them with scales_metric_label(). */
 	const char *labels;
-	/* DICT: the name of its keys' label (format 1.2), NULL if none. */
-	const char *key_label;
-	/* STATE with SCALES_MF_TIMED: the time spent in each value, sorted by
-	 * value ("other", "", first); values of several processes (merged)
-	 * or several slots (forked writers) with the same bytes add up.
-	 * NULL/0 otherwise. */
-	const struct scales_state_time *times;
-	uint32_t ntimes;
+	/* hist, states, times, key_label: never NULL, so m->side->hist.count
+	 * needs no test of the kind; &scales_no_side if the metric has
+	 * none. A metric built by hand must set it. */
+	const struct scales_metric_side *side;
 };
 
 /* Room for a label name and its NUL (names have at most 63 bytes). */
@@ -855,7 +873,7 @@ SCALES_READER_API int scales_rates_update(scales_rates *r,
  * combined: counters, dicts and i64 gauges summed (an i64 gauge with a
  * double gauge gives a double), histograms summed bucket-wise (re-bucketed
  * into the first one's parameters if they differ; min of mins, max of
- * maxes), states counted per value (metric.states). A path whose kinds
+ * maxes), states counted per value (metric.side->states). A path whose kinds
  * cannot be combined keeps the first snapshot's metric and counts the rest
  * in invalid. proc: app of the first, pid 0, alive if any is alive,
  * numbers summed; member_pids lists the pids. Generation of a merged metric
