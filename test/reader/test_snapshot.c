@@ -547,13 +547,13 @@ Test(snapshot, histogram_stripes_are_read_not_mapped)
 	scales_segment *seg = must_open(path);
 	struct scales_snapshot *s = must_snap(seg, 0);
 	const struct scales_metric *m = must_find(s, "/web/latency");
-	cr_assert_eq(m->hist.count, 6);
-	cr_assert_eq(m->hist.sum, sum);
-	cr_assert_eq(m->hist.min, 3);
-	cr_assert_eq(m->hist.max, 1ull << 40);
+	cr_assert_eq(m->side->hist.count, 6);
+	cr_assert_eq(m->side->hist.sum, sum);
+	cr_assert_eq(m->side->hist.min, 3);
+	cr_assert_eq(m->side->hist.max, 1ull << 40);
 	uint64_t n = 0;
-	for (uint32_t k = 0; k < m->hist.nbuckets; k++)
-		n += m->hist.buckets[k];
+	for (uint32_t k = 0; k < m->side->hist.nbuckets; k++)
+		n += m->side->hist.buckets[k];
 	cr_assert_eq(n, 6);
 	const unsigned char *map = reader_map_of(path);
 	const struct scales_shm_header *hd = sb_header(b);
