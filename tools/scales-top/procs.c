@@ -111,16 +111,50 @@ static int proc_cmp(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
+static int bypath_cmp(const void *a, const void *b, void *arg)
+{
+	const struct top_proc *v = arg;
+	return strcmp(v[*(const size_t *)a].path, v[*(const size_t *)b].path);
+}
+
+/* Indexes p->v by path; returns -1 if out of memory (no index). */
+static int index_paths(struct top_procs *p)
+{
+	free(p->bypath);
+	p->bypath = malloc((p->n ? p->n : 1) * sizeof(*p->bypath));
+	if (!p->bypath)
+		return -1;
+	for (size_t i = 0; i < p->n; i++)
+		p->bypath[i] = i;
+	qsort_r(p->bypath, p->n, sizeof(*p->bypath), bypath_cmp, p->v);
+	return 0;
+}
+
+struct top_proc *top_procs_find(const struct top_procs *p, const char *path)
+{
+	size_t lo = 0, hi = p->bypath ? p->n : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct top_proc *e = &p->v[p->bypath[mid]];
+		int c = strcmp(e->path, path);
+		if (c == 0)
+			return e;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 /* The collector samples the picked processes only (when asked). */
 static bool pick(void *arg, const struct scales_selected *it)
 {
 	const struct top_procs *p = arg;
 	if (!p->use_picked)
 		return true;
-	for (size_t k = 0; k < p->n; k++)
-		if (!strcmp(p->v[k].path, it->path))
-			return p->v[k].picked;
-	return false;
+	const struct top_proc *e = top_procs_find(p, it->path);
+	return e && e->picked;
 }
 
 /*
@@ -141,9 +175,8 @@ static int procs_rebuild(struct top_procs *p, bool warn)
 			break;
 		}
 		proc_state(e, it);
-		for (size_t k = 0; k < p->n; k++)
-			if (!strcmp(p->v[k].path, e->path))
-				e->picked = p->v[k].picked;
+		const struct top_proc *old = top_procs_find(p, e->path);
+		e->picked = old && old->picked;
 		if (it->error && warn && p->warn) {
 			char line[512];
 			snprintf(line, sizeof(line), "skipping %s", it->errmsg);
@@ -155,6 +188,8 @@ static int procs_rebuild(struct top_procs *p, bool warn)
 	free(p->v);
 	p->v = NULL;
 	p->n = 0;
+	free(p->bypath);
+	p->bypath = NULL;
 	if (rc) {
 		for (size_t i = 0; nv && i < sel->n; i++)
 			proc_clear(&nv[i]);
@@ -165,7 +200,7 @@ static int procs_rebuild(struct top_procs *p, bool warn)
 	p->n = sel->n;
 	if (p->n > 1)
 		qsort(p->v, p->n, sizeof(*p->v), proc_cmp);
-	return 0;
+	return index_paths(p);
 }
 
 /* The first named file that cannot be read: the error of init. */
@@ -250,6 +285,8 @@ void top_procs_free(struct top_procs *p)
 	free(p->v);
 	p->v = NULL;
 	p->n = 0;
+	free(p->bypath);
+	p->bypath = NULL;
 	scales_collector_free(&p->col);
 }
 

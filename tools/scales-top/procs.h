@@ -61,6 +61,7 @@ struct top_procs {
 	bool use_picked;    /* sample only the picked processes */
 	struct top_proc *v; /* sorted by app, pid, start time, path */
 	size_t n;
+	size_t *bypath; /* v's indices sorted by path (top_procs_find()) */
 	top_warn_f warn;
 	void *warn_arg;
 	/* only files named: the directory is read all the same */
@@ -87,6 +88,10 @@ int top_procs_init(struct top_procs *p, const struct top_args *a,
 int top_procs_refresh(struct top_procs *p, char *err, size_t errlen);
 
 void top_procs_free(struct top_procs *p);
+
+/* The entry of the segment file path, or NULL: a binary search, so a
+ * refresh over many processes is not quadratic (issue 17.2). */
+struct top_proc *top_procs_find(const struct top_procs *p, const char *path);
 
 /* "alive", "dead", "closed", "invalid". */
 const char *top_pstate_name(enum top_pstate s);

@@ -50,16 +50,14 @@ static enum top_pstate group_state(const struct top_procs *procs,
 	enum top_pstate st = TOP_PS_DEAD;
 	for (uint32_t m = 0; m < g->nmembers; m++) {
 		const char *path = g->members[m]->segment_path;
-		for (size_t k = 0; path && k < procs->n; k++) {
-			const struct top_proc *e = &procs->v[k];
-			if (strcmp(e->path, path) != 0)
-				continue;
-			if (e->state == TOP_PS_ALIVE)
-				st = TOP_PS_ALIVE;
-			else if (e->state == TOP_PS_CLOSED &&
-			         st != TOP_PS_ALIVE)
-				st = TOP_PS_CLOSED;
-		}
+		const struct top_proc *e =
+		    path ? top_procs_find(procs, path) : NULL;
+		if (!e)
+			continue;
+		if (e->state == TOP_PS_ALIVE)
+			st = TOP_PS_ALIVE;
+		else if (e->state == TOP_PS_CLOSED && st != TOP_PS_ALIVE)
+			st = TOP_PS_CLOSED;
 	}
 	return st;
 }
