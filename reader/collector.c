@@ -220,16 +220,30 @@ static int liveness_rank(int l)
 	return l == SCALES_LIVE_ALIVE ? 0 : l == SCALES_LIVE_CLOSED ? 1 : 2;
 }
 
-/* The previous group with key, its tracker moved out (NULL: none). */
-static struct scales_group *prev_group(scales_collector *c, const char *key,
-                                       scales_rates **tracker)
+/* The previous group of app with key, its tracker moved out (NULL:
+ * none). A binary search: a collection's groups are sorted by app, then
+ * key (taken_cmp(), pend_cmp()), so a collection of many groups is not
+ * quadratic (issue 17.2). */
+static struct scales_group *prev_group(scales_collector *c, const char *app,
+                                       const char *key, scales_rates **tracker)
 {
-	for (size_t i = 0; i < c->prev.n; i++)
-		if (c->prev.priv[i].key && !strcmp(c->prev.priv[i].key, key)) {
-			*tracker = c->prev.priv[i].tracker;
-			c->prev.priv[i].tracker = NULL;
-			return &c->prev.pub[i];
+	size_t lo = 0, hi = c->prev.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *k = c->prev.priv[mid].key;
+		int r = k ? strcmp(c->prev.pub[mid].app, app) : -1;
+		if (k && r == 0)
+			r = strcmp(k, key);
+		if (r == 0) {
+			*tracker = c->prev.priv[mid].tracker;
+			c->prev.priv[mid].tracker = NULL;
+			return &c->prev.pub[mid];
 		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -277,7 +291,8 @@ static int group_build(scales_collector *c, struct scales_group *g,
 static int group_rates(scales_collector *c, struct scales_group *g,
                        struct cgroup *p)
 {
-	const struct scales_group *old = prev_group(c, p->key, &p->tracker);
+	const struct scales_group *old =
+	    prev_group(c, g->app, p->key, &p->tracker);
 	g->prev = old ? old->cur : NULL;
 	if (!p->tracker && !(p->tracker = scales_rates_new(c->o.tick_ns)))
 		return -ENOMEM;

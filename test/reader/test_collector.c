@@ -437,3 +437,60 @@ Test(collector, each_passes_the_groups_of_a_collection)
 	sb_rmdir(dir);
 	free(dir);
 }
+
+/* The previous group is found by app and key (a binary search over the
+ * sorted collection): with many groups of several apps, per file and
+ * merged, each group's prev is its own previous snapshot, and a group
+ * new in this collection has none. */
+Test(collector, each_group_finds_its_previous_one)
+{
+	char *dir = sb_tmpdir();
+	char path[4096];
+	enum {
+		N = 30
+	};
+	static const char *const apps[] = { "b", "a", "c" };
+	struct segbuild *b[N + 1];
+	for (int i = 0; i < N; i++) {
+		b[i] = web(apps[i % 3], 500 - 7 * i, (uint64_t)i);
+		cr_assert_eq(sb_write(b[i], dir, path, sizeof(path)), 0);
+	}
+	const unsigned modes[] = { 0, SCALES_COLLECT_MERGE };
+	for (size_t mi = 0; mi < 2; mi++) {
+		scales_collector *c = new_collector(dir, modes[mi], NULL, NULL);
+		char err[512];
+		cr_assert_eq(scales_collector_collect(c, err, sizeof(err)), 0);
+		if (mi == 0) {
+			b[N] = web("b", 7, 1); /* a newcomer */
+			cr_assert_eq(sb_write(b[N], dir, path, sizeof(path)),
+			             0);
+		}
+		cr_assert_eq(scales_collector_collect(c, err, sizeof(err)), 0);
+		size_t n;
+		const struct scales_group *g = scales_collector_groups(c, &n);
+		cr_assert_eq(n, mi ? 3 : N + 1);
+		for (size_t i = 0; i < n; i++) {
+			bool fresh = mi == 0 && g[i].cur->proc.pid == 7;
+			if (fresh) {
+				cr_assert_null(g[i].prev);
+				continue;
+			}
+			cr_assert_not_null(g[i].prev, "%s", g[i].key);
+			cr_assert_eq(g[i].prev->proc.pid, g[i].cur->proc.pid);
+			cr_assert_str_eq(g[i].prev->proc.app,
+			                 g[i].cur->proc.app);
+			cr_assert_eq(g[i].prev->nmembers, g[i].cur->nmembers);
+			cr_assert_str_eq(g[i].prev->segment_path ?
+			                     g[i].prev->segment_path :
+			                     "",
+			                 g[i].cur->segment_path ?
+			                     g[i].cur->segment_path :
+			                     "");
+		}
+		scales_collector_free(&c);
+	}
+	for (int i = 0; i <= N; i++)
+		sb_free(b[i]);
+	sb_rmdir(dir);
+	free(dir);
+}
