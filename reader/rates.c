@@ -43,14 +43,30 @@ static double ewma(double rate, double instant, double alpha)
 	return isnan(rate) ? instant : rate + alpha * (instant - rate);
 }
 
+/* The three alphas of a tick of secs, alpha = 1 - exp(-tick / 60 /
+ * minutes): every meter of a collection ticks by the same length, so the
+ * last one's are kept (per thread) rather than three exp() per metric. */
+static void alphas(double secs, double a[3])
+{
+	static __thread double last_secs = -1, last[3];
+	if (secs != last_secs) {
+		last[0] = 1 - exp(-secs / 60.0 / 1.0);
+		last[1] = 1 - exp(-secs / 60.0 / 5.0);
+		last[2] = 1 - exp(-secs / 60.0 / 15.0);
+		last_secs = secs;
+	}
+	memcpy(a, last, sizeof(last));
+}
+
 static void meter_tick(struct scales_meter *m, double secs)
 {
 	double instant = m->uncounted / secs;
 	m->uncounted = 0;
-	/* alpha = 1 - exp(-tick / 60 / minutes) */
-	m->m1 = ewma(m->m1, instant, 1 - exp(-secs / 60.0 / 1.0));
-	m->m5 = ewma(m->m5, instant, 1 - exp(-secs / 60.0 / 5.0));
-	m->m15 = ewma(m->m15, instant, 1 - exp(-secs / 60.0 / 15.0));
+	double a[3];
+	alphas(secs, a);
+	m->m1 = ewma(m->m1, instant, a[0]);
+	m->m5 = ewma(m->m5, instant, a[1]);
+	m->m15 = ewma(m->m15, instant, a[2]);
 }
 
 void scales_meter_mark(struct scales_meter *m, uint64_t n, uint64_t now_ns)
