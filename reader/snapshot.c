@@ -45,6 +45,11 @@ struct copy_ctx {
 	size_t ndicts;
 	uint64_t *scratch; /* read_stripe()'s words */
 	size_t scap;
+	/* cold: a copy of the bottom region of stripes 0 .. low_slots - 1
+	 * and of the shared stripe (copy_lows()), low_stride bytes apart */
+	const unsigned char *low;
+	uint64_t low_used, low_stride;
+	uint32_t low_slots;
 };
 
 /* The entry words a reader needs, copied with relaxed loads. */
@@ -243,18 +248,41 @@ static struct scales_metric_side *own_side(struct kind_copy *k)
 	return sd;
 }
 
+/* Word soff of stripe idx in the cold copy of the bottom regions, or
+ * NULL if the copy does not hold it. */
+static inline const uint64_t *low_word(const struct copy_ctx *c, uint64_t soff,
+                                       uint64_t idx)
+{
+	const struct r_layout *l = &c->seg->lay;
+	uint64_t k = idx == l->nstripes - 1 ? c->low_slots : idx;
+	uint64_t pad = (l->stripe_offset + idx * l->stripe_size) % 64;
+	return (const uint64_t *)(const void *)(c->low + k * c->low_stride +
+	                                        pad + soff);
+}
+
 /* The u64 stripes summed. */
 static int copy_counter(struct kind_copy *k)
 {
-	const struct r_layout *l = &k->c->seg->lay;
-	uint64_t off = l->stripe_offset + k->x->stripe_offset;
-	uint32_t n = entry_slots(k->c, k->x->stripe_offset);
+	struct copy_ctx *c = k->c;
+	const struct r_layout *l = &c->seg->lay;
+	uint64_t soff = k->x->stripe_offset;
+	uint64_t off = l->stripe_offset + soff;
+	uint32_t n = entry_slots(c, soff);
+	if (c->low && n <= c->low_slots && soff + 8 <= c->low_used &&
+	    !in_top(c, soff)) {
+		/* the cold copy (copy_lows()) */
+		uint64_t sum = *low_word(c, soff, l->nstripes - 1);
+		for (uint32_t i = 0; i < n; i++)
+			sum += *low_word(c, soff, i);
+		k->m->v.u64 = sum;
+		return E_OK;
+	}
 	/* the shared stripe, then slots 0 to n - 1 (stripe_index()) by
 	 * stepping a pointer: no branch or multiply per stripe, and the
 	 * wrapping sum does not depend on the order */
 	uint64_t sum =
-	    map_u64(k->c, off + (uint64_t)(l->nstripes - 1) * l->stripe_size);
-	const unsigned char *p = k->c->seg->map + off;
+	    map_u64(c, off + (uint64_t)(l->nstripes - 1) * l->stripe_size);
+	const unsigned char *p = c->seg->map + off;
 	for (uint32_t i = 0; i < n; i++, p += l->stripe_size)
 		sum += LOAD_RLX((const uint64_t *)(const void *)p);
 	k->m->v.u64 = sum;
@@ -419,7 +447,7 @@ static int copy_histogram(struct kind_copy *k)
 		*k->hbuf = hbuf;
 		*k->hcap = nb + 1;
 	}
-	if ((size_t)nb + 10 > k->c->scap) {
+	if (!k->c->warm && (size_t)nb + 10 > k->c->scap) {
 		uint64_t *v =
 		    r_arena_alloc(&k->c->s->priv->arena, 8 * ((size_t)nb + 10));
 		if (!v)
@@ -453,18 +481,23 @@ static int copy_histogram(struct kind_copy *k)
 	uint32_t ns = entry_slots(k->c, x->stripe_offset);
 	for (uint32_t i = 0; i <= ns; i++) {
 		uint64_t so = off + stripe_index(k->c, i, ns) * l->stripe_size;
-		const uint64_t *sw = read_stripe(k->c, so, lo, hi);
+		/* cold: copied (read_stripe()); warm: through the mapping,
+		 * whose pages an earlier snapshot faulted in */
+		const uint64_t *sw = k->c->warm ? map_words(k->c, so) :
+		                                  read_stripe(k->c, so, lo, hi);
 		if (!sw)
 			return E_INVALID;
 		const uint64_t *sb1 = sw + 1;
 		if (i == 0) {
-			hbuf[0] = sw[0];
-			memcpy(bk + lo, sb1 + lo, 8 * ((size_t)hi - lo + 1));
+			hbuf[0] = LOAD_RLX(&sw[0]);
+			for (uint32_t b = lo; b <= hi; b++)
+				bk[b] = LOAD_RLX(&sb1[b]);
 			continue;
 		}
-		carries += __builtin_add_overflow(hbuf[0], sw[0], &hbuf[0]);
+		carries +=
+		    __builtin_add_overflow(hbuf[0], LOAD_RLX(&sw[0]), &hbuf[0]);
 		for (uint32_t b = lo; b <= hi; b++)
-			bk[b] += sb1[b];
+			bk[b] += LOAD_RLX(&sb1[b]);
 	}
 	/* the buckets outside the range are zero (not read) */
 	if (lo)
@@ -733,6 +766,47 @@ static inline int place(struct copy_ctx *c, uint32_t i,
 	return r_cache_miss(k, &c->nmiss, m);
 }
 
+/* The most a cold snapshot copies of the bottom regions with pread():
+ * past it (a hundred thousand counters) the mapping serves. */
+#define R_LOW_MAX (256 * 1024)
+
+/*
+ * A cold snapshot (the segment's first: its pages are not in our page
+ * tables yet) copies the bottom region of each stripe in use, the
+ * counters' words, with one pread() a stripe rather than faulting in the
+ * pages (read_stripe() says why, and why a copy may stand for the
+ * relaxed loads). Each copy lands at its file offset's alignment modulo
+ * 64. A counter past the copy (registered since) is read from the
+ * mapping. Returns 0 or E_NOMEM; a short read leaves the mapping to
+ * serve.
+ */
+static int copy_lows(struct copy_ctx *c)
+{
+	const struct r_layout *l = &c->seg->lay;
+	uint64_t used = c->u.stripe_used;
+	uint32_t slots = c->u.slots_used;
+	uint64_t stride = (used + 63) / 64 * 64 + 64;
+	if (c->warm || !used || stride * ((uint64_t)slots + 1) > R_LOW_MAX)
+		return 0;
+	unsigned char *b = r_arena_alloc(&c->s->priv->arena,
+	                                 stride * ((size_t)slots + 1) + 64);
+	if (!b)
+		return E_NOMEM;
+	b += (64 - (uintptr_t)b % 64) % 64;
+	for (uint32_t k = 0; k <= slots; k++) {
+		uint64_t idx = k < slots ? k : l->nstripes - 1;
+		uint64_t off = l->stripe_offset + idx * l->stripe_size;
+		if (pread(c->seg->fd, b + (uint64_t)k * stride + off % 64,
+		          (size_t)used, (off_t)off) != (ssize_t)used)
+			return 0;
+	}
+	c->low = b;
+	c->low_used = used;
+	c->low_stride = stride;
+	c->low_slots = slots;
+	return 0;
+}
+
 /* The guarded part: everything that touches the mapping. Returns 0 or an
  * error code (not SIGBUS: that unwinds past it). */
 static __attribute__((noinline)) int copy_all(struct copy_ctx *c, char *err,
@@ -750,7 +824,13 @@ static __attribute__((noinline)) int copy_all(struct copy_ctx *c, char *err,
 	char *strs = r_arena_alloc(&s->priv->arena, c->u.strings_used + 1);
 	if (!strs)
 		return r_fail(err, errlen, -ENOMEM, "out of memory");
-	memcpy(strs, c->seg->map + l->strings_offset, c->u.strings_used);
+	/* immutable below strings_used (loaded with acquire): cold, a copy
+	 * by the kernel rather than faulting the pages in */
+	if (c->warm ||
+	    pread(c->seg->fd, strs, c->u.strings_used,
+	          (off_t)l->strings_offset) != (ssize_t)c->u.strings_used)
+		memcpy(strs, c->seg->map + l->strings_offset,
+		       c->u.strings_used);
 	strs[c->u.strings_used] = 0;
 	c->strs = strs;
 	c->strs_len = c->u.strings_used;
@@ -760,7 +840,7 @@ static __attribute__((noinline)) int copy_all(struct copy_ctx *c, char *err,
 	if (c->warm && c->cache->prev_n > slots)
 		slots = c->cache->prev_n;
 	if (r_snapshot_reserve(s, slots) ||
-	    r_cache_reserve(c->cache, c->u.dir_used))
+	    r_cache_reserve(c->cache, c->u.dir_used) || copy_lows(c))
 		return r_fail(err, errlen, -ENOMEM, "out of memory");
 	const unsigned char *dir = c->seg->map + l->dir_offset;
 	for (uint32_t i = 0; i < c->u.dir_used; i++) {
