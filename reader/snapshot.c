@@ -219,15 +219,16 @@ static const struct scales_metric zero_metric = { .side = &scales_no_side };
 
 /* What a kind's copy works on: the entry's copied fixed words x (sizes
  * already checked against the kind), the metric being filled, and the
- * scratch the entry's attempts share. */
+ * scratch the entry's attempts share. Set up once per entry, not per
+ * attempt. */
 struct kind_copy {
 	struct copy_ctx *c;
 	const struct scales_shm_entry *x;
 	struct scales_metric *m;
-	uint64_t **hbuf; /* histogram words, reused by a retry */
-	uint32_t *hcap;
-	struct scales_metric_side **side; /* k->m's side, reused by a retry */
-	const char **child;               /* an aggregate's child name */
+	uint64_t *hbuf; /* histogram words, reused by a retry */
+	uint32_t hcap;
+	struct scales_metric_side *side; /* m's side, reused by a retry */
+	const char *child;               /* an aggregate's child name */
 };
 
 /* Fills k->m from the mapping. Returns E_OK, E_INVALID or E_NOMEM. */
@@ -238,11 +239,11 @@ typedef int copy_kind_fn(struct kind_copy *k);
  * NULL: out of memory. */
 static struct scales_metric_side *own_side(struct kind_copy *k)
 {
-	struct scales_metric_side *sd = *k->side;
+	struct scales_metric_side *sd = k->side;
 	if (sd)
 		memset(sd, 0, sizeof(*sd)); /* a retry's */
 	else
-		sd = *k->side = r_side_new(&k->c->s->priv->arena);
+		sd = k->side = r_side_new(&k->c->s->priv->arena);
 	if (sd)
 		k->m->side = sd;
 	return sd;
@@ -438,14 +439,14 @@ static int copy_histogram(struct kind_copy *k)
 	if (!sd)
 		return E_NOMEM;
 	struct scales_histo *h = &sd->hist;
-	uint64_t *hbuf = *k->hbuf;
-	if (nb + 1 > *k->hcap) {
+	uint64_t *hbuf = k->hbuf;
+	if (nb + 1 > k->hcap) {
 		size_t bytes = 8 * ((size_t)nb + 1);
 		hbuf = r_arena_alloc(&k->c->s->priv->arena, bytes);
 		if (!hbuf)
 			return E_NOMEM;
-		*k->hbuf = hbuf;
-		*k->hcap = nb + 1;
+		k->hbuf = hbuf;
+		k->hcap = nb + 1;
 	}
 	if (!k->c->warm && (size_t)nb + 10 > k->c->scap) {
 		uint64_t *v =
@@ -526,7 +527,7 @@ static int copy_histogram(struct kind_copy *k)
 /* A declaration: its child's name, one relative path component. */
 static int copy_aggregate(struct kind_copy *k)
 {
-	const char **child = k->child;
+	const char **child = &k->child;
 	return resolve(k->c, k->x->param[0], child) && *child && **child &&
 	               **child != '/' ?
 	           E_OK :
@@ -639,9 +640,8 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 	                   (uint64_t)i * l->entry_size);
 	const uint64_t *ew = (const uint64_t *)(const void *)e;
 	struct r_ecache *ce = &c->cache->e[i];
-	uint64_t *hbuf = NULL;
-	uint32_t hcap = 0;
-	struct scales_metric_side *side = NULL;
+	union entry_copy ec;
+	struct kind_copy k = { .c = c, .x = &ec.e, .m = m };
 
 	for (int attempt = 0; attempt < R_ATTEMPTS; attempt++) {
 		uint32_t st = LOAD_ACQ(&e->state);
@@ -652,7 +652,6 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 			cpu_relax();
 			continue;
 		}
-		union entry_copy ec;
 		const size_t fixed =
 		    offsetof(struct scales_shm_entry, path) / 8;
 		/* 14 loads, not a loop of them */
@@ -668,7 +667,8 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 		             x->kind >= 1 && x->kind <= SCALES_SHM_KIND_MAX;
 		bool hit = false;
 		*m = zero_metric;
-		const char *help = NULL, *child = NULL, *labels = NULL;
+		const char *help = NULL, *labels = NULL;
+		k.child = NULL;
 		valid = valid && copy_path(ce, ew, &ec, gen, &hit) &&
 		        resolve(c, x->help, &help);
 		/* labels (1.2): a list that fails the rules is ignored, the
@@ -694,8 +694,6 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 		if (valid) {
 			m->kind = x->kind;
 			m->unit = x->unit;
-			struct kind_copy k = { c,     x,     m,     &hbuf,
-				               &hcap, &side, &child };
 			int r = copy(&k);
 			if (r == E_NOMEM)
 				return E_NOMEM;
@@ -727,7 +725,7 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 		m->generation = gen;
 		if (m->kind == SCALES_SHM_AGG_SUM ||
 		    m->kind == SCALES_SHM_AGG_STATES)
-			return add_decl(c->s->priv, m, child);
+			return add_decl(c->s->priv, m, k.child);
 		if (m->kind == SCALES_SHM_DICT)
 			c->ndicts++;
 		return E_OK;
