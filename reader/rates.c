@@ -219,11 +219,12 @@ int scales_rates_update(scales_rates *r, const struct scales_snapshot *snap,
 				out[i] = o;
 			continue;
 		}
-		while (j < r->n && strcmp(r->t[j].path, m->path) < 0)
+		/* both sorted by path: walk the tracks along, one strcmp()
+		 * per metric when the paths are those of the last update */
+		int c = 1;
+		while (j < r->n && (c = strcmp(r->t[j].path, m->path)) < 0)
 			j++;
-		const struct track *old =
-		    j < r->n && strcmp(r->t[j].path, m->path) == 0 ? &r->t[j] :
-		                                                     NULL;
+		const struct track *old = j < r->n && c == 0 ? &r->t[j] : NULL;
 		struct track *nt = &t[w++];
 		size_t pl = strlen(m->path) + 1;
 		memcpy(sp, m->path, pl);
