@@ -6,6 +6,7 @@
 #include "tool_select.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 
 #include <scales/reader.h>
@@ -49,4 +50,11 @@ int tool_check_named(const char *const *selectors, size_t n,
 	free(paths);
 	free(index);
 	return rc;
+}
+
+void tool_keep_heap(void)
+{
+#ifdef M_TRIM_THRESHOLD
+	mallopt(M_TRIM_THRESHOLD, 1 << 20);
+#endif
 }

@@ -25,4 +25,15 @@ int tool_check_named(const char *const *selectors, size_t n,
                      void (*bad)(void *arg, size_t selector, const char *msg),
                      void *arg);
 
+/*
+ * Keeps up to 1 MiB of freed heap instead of handing it back to the
+ * kernel (glibc's trim threshold; nothing elsewhere). A pass over many
+ * processes takes and frees each one's snapshot (some 200 KB for 100
+ * metrics) before the next: with the default threshold the heap's top
+ * went back after each and was faulted in again, half the page faults of
+ * a pass over 1,000 processes (docs/performance.md, "Many processes").
+ * Called once, at the start of both tools.
+ */
+void tool_keep_heap(void);
+
 #endif /* SCALES_TOOLS_SELECT_H */

@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -573,14 +572,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 
-#ifdef M_TRIM_THRESHOLD
-	/* a pass takes and frees each process's snapshot (some 200 KB for
-	 * 100 metrics) before the next: with glibc's default threshold the
-	 * heap's top went back to the kernel after each and was faulted in
-	 * again, half the page faults of a pass over 1,000 processes
-	 * (docs/performance.md, "Many processes") */
-	mallopt(M_TRIM_THRESHOLD, 1 << 20);
-#endif
+	tool_keep_heap();
 	static struct run r;
 	r.a = &a;
 	r.sigfd = -1;

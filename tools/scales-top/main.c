@@ -11,11 +11,13 @@
 
 #include "cli.h"
 #include "oneshot.h"
+#include "tool_select.h"
 #include "ui.h"
 
 int main(int argc, char **argv)
 {
 	struct top_args a;
+	tool_keep_heap();
 	int rc = top_args_parse(argc, argv, &a);
 	if (rc) {
 		top_args_free(&a);
