@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +32,15 @@ static inline void cpu_relax(void)
 
 /* ------------------------------------------------------------- the copy */
 
+/* A cold snapshot's copy of bytes [from, to) of stripes 0 .. slots - 1
+ * and of the shared stripe (copy_regions()), stride bytes apart; p NULL:
+ * none. */
+struct region_copy {
+	const unsigned char *p;
+	uint64_t from, to, stride;
+	uint32_t slots;
+};
+
 struct copy_ctx {
 	scales_segment *seg;
 	struct scales_snapshot *s;
@@ -45,11 +55,8 @@ struct copy_ctx {
 	size_t ndicts;
 	uint64_t *scratch; /* read_stripe()'s words */
 	size_t scap;
-	/* cold: a copy of the bottom region of stripes 0 .. low_slots - 1
-	 * and of the shared stripe (copy_lows()), low_stride bytes apart */
-	const unsigned char *low;
-	uint64_t low_used, low_stride;
-	uint32_t low_slots;
+	/* cold: copies of the bottom and top regions (copy_regions()) */
+	struct region_copy low, top;
 };
 
 /* The entry words a reader needs, copied with relaxed loads. */
@@ -249,16 +256,22 @@ static struct scales_metric_side *own_side(struct kind_copy *k)
 	return sd;
 }
 
-/* Word soff of stripe idx in the cold copy of the bottom regions, or
- * NULL if the copy does not hold it. */
-static inline const uint64_t *low_word(const struct copy_ctx *c, uint64_t soff,
-                                       uint64_t idx)
+/* The n bytes at soff of stripe idx in a cold copy (copy_regions()), or
+ * NULL if neither copy holds them. */
+static inline const uint64_t *
+copied_words(const struct copy_ctx *c, uint64_t soff, uint64_t n, uint64_t idx)
 {
 	const struct r_layout *l = &c->seg->lay;
-	uint64_t k = idx == l->nstripes - 1 ? c->low_slots : idx;
-	uint64_t pad = (l->stripe_offset + idx * l->stripe_size) % 64;
-	return (const uint64_t *)(const void *)(c->low + k * c->low_stride +
-	                                        pad + soff);
+	const struct region_copy *r = soff < c->low.to ? &c->low : &c->top;
+	/* the shared stripe's copy follows the slots' */
+	bool shared = idx == l->nstripes - 1;
+	uint64_t k = shared ? r->slots : idx;
+	if (!r->p || (!shared && idx >= r->slots) || soff < r->from ||
+	    soff > r->to || n > r->to - soff)
+		return NULL;
+	uint64_t pad = (l->stripe_offset + idx * l->stripe_size + r->from) % 64;
+	return (const uint64_t *)(const void *)(r->p + k * r->stride + pad +
+	                                        (soff - r->from));
 }
 
 /* The u64 stripes summed. */
@@ -269,12 +282,12 @@ static int copy_counter(struct kind_copy *k)
 	uint64_t soff = k->x->stripe_offset;
 	uint64_t off = l->stripe_offset + soff;
 	uint32_t n = entry_slots(c, soff);
-	if (c->low && n <= c->low_slots && soff + 8 <= c->low_used &&
-	    !in_top(c, soff)) {
-		/* the cold copy (copy_lows()) */
-		uint64_t sum = *low_word(c, soff, l->nstripes - 1);
+	const uint64_t *w = copied_words(c, soff, 8, l->nstripes - 1);
+	if (w && copied_words(c, soff, 8, n ? n - 1 : 0)) {
+		/* the cold copy (copy_regions()) */
+		uint64_t sum = *w;
 		for (uint32_t i = 0; i < n; i++)
-			sum += *low_word(c, soff, i);
+			sum += *copied_words(c, soff, 8, i);
 		k->m->v.u64 = sum;
 		return E_OK;
 	}
@@ -484,8 +497,12 @@ static int copy_histogram(struct kind_copy *k)
 		uint64_t so = off + stripe_index(k->c, i, ns) * l->stripe_size;
 		/* cold: copied (read_stripe()); warm: through the mapping,
 		 * whose pages an earlier snapshot faulted in */
-		const uint64_t *sw = k->c->warm ? map_words(k->c, so) :
-		                                  read_stripe(k->c, so, lo, hi);
+		const uint64_t *sw =
+		    copied_words(k->c, x->stripe_offset, 8 * ((uint64_t)nb + 1),
+		                 stripe_index(k->c, i, ns));
+		if (!sw)
+			sw = k->c->warm ? map_words(k->c, so) :
+			                  read_stripe(k->c, so, lo, hi);
 		if (!sw)
 			return E_INVALID;
 		const uint64_t *sb1 = sw + 1;
@@ -764,45 +781,110 @@ static inline int place(struct copy_ctx *c, uint32_t i,
 	return r_cache_miss(k, &c->nmiss, m);
 }
 
-/* The most a cold snapshot copies of the bottom regions with pread():
- * past it (a hundred thousand counters) the mapping serves. */
-#define R_LOW_MAX (256 * 1024)
+/* The most a cold snapshot copies of a region with pread(): past it
+ * (some 100,000 counters, 100 histograms) each metric is read alone. */
+#define R_COPY_MAX (1024 * 1024)
+
+/* A thread's buffer for the cold copies, kept from one snapshot to the
+ * next: a pass over a thousand segments would otherwise allocate and
+ * fault in a fresh one (half a megabyte each) per segment. Freed at the
+ * thread's exit. */
+struct copy_buf {
+	size_t cap;
+	unsigned char bytes[];
+};
+static pthread_key_t copy_buf_key;
+static pthread_once_t copy_buf_once = PTHREAD_ONCE_INIT;
+static bool copy_buf_ok;
+
+static void copy_buf_init(void)
+{
+	copy_buf_ok = pthread_key_create(&copy_buf_key, free) == 0;
+}
+
+/* The calling thread's buffer of at least n bytes, 64-byte aligned, or
+ * NULL (out of memory: no copy then). */
+static unsigned char *copy_buf_get(size_t n)
+{
+	pthread_once(&copy_buf_once, copy_buf_init);
+	if (!copy_buf_ok)
+		return NULL;
+	struct copy_buf *b = pthread_getspecific(copy_buf_key);
+	if (!b || b->cap < n) {
+		free(b);
+		b = malloc(sizeof(*b) + n + 64);
+		if (b)
+			b->cap = n;
+		if (pthread_setspecific(copy_buf_key, b)) {
+			free(b);
+			return NULL;
+		}
+		if (!b)
+			return NULL;
+	}
+	unsigned char *p = b->bytes;
+	return p + (64 - (uintptr_t)p % 64) % 64;
+}
+
+/* Copies bytes [from, to) of stripes 0 .. slots - 1 and of the shared
+ * stripe to b (stride bytes apart, room checked by the caller) into r,
+ * each at its file offset's alignment modulo 64. A short read leaves r
+ * empty. */
+static void copy_region(struct copy_ctx *c, struct region_copy *r,
+                        unsigned char *b, uint64_t stride, uint64_t from,
+                        uint64_t to, uint32_t slots)
+{
+	const struct r_layout *l = &c->seg->lay;
+	uint64_t len = to - from;
+	for (uint32_t k = 0; k <= slots; k++) {
+		uint64_t idx = k < slots ? k : l->nstripes - 1;
+		uint64_t off = l->stripe_offset + idx * l->stripe_size + from;
+		if (pread(c->seg->fd, b + (uint64_t)k * stride + off % 64,
+		          (size_t)len, (off_t)off) != (ssize_t)len)
+			return;
+	}
+	*r = (struct region_copy){ b, from, to, stride, slots };
+}
+
+/* Bytes a copy of len bytes of n stripes takes (0: none, too large). */
+static uint64_t region_bytes(uint64_t len, uint32_t n, uint64_t *stride)
+{
+	*stride = (len + 63) / 64 * 64 + 64;
+	uint64_t t = *stride * ((uint64_t)n + 1);
+	return len && t <= R_COPY_MAX ? t : 0;
+}
 
 /*
  * A cold snapshot (the segment's first: its pages are not in our page
- * tables yet) copies the bottom region of each stripe in use, the
- * counters' words, with one pread() a stripe rather than faulting in the
- * pages (read_stripe() says why, and why a copy may stand for the
- * relaxed loads). Each copy lands at its file offset's alignment modulo
- * 64. A counter past the copy (registered since) is read from the
- * mapping. Returns 0 or E_NOMEM; a short read leaves the mapping to
- * serve.
+ * tables yet) copies the stripes' words with one pread() per stripe and
+ * region rather than faulting in the pages (read_stripe() says why, and
+ * why a copy may stand for the relaxed loads): the bottom region
+ * (counters) of every slot in use, the top region (histograms) of the
+ * slots it is present in, and both of the shared stripe. A word past a
+ * copy (registered since, or a region too large) is read alone.
  */
-static int copy_lows(struct copy_ctx *c)
+static void copy_regions(struct copy_ctx *c)
 {
 	const struct r_layout *l = &c->seg->lay;
-	uint64_t used = c->u.stripe_used;
+	if (c->warm)
+		return;
 	uint32_t slots = c->u.slots_used;
-	uint64_t stride = (used + 63) / 64 * 64 + 64;
-	if (c->warm || !used || stride * ((uint64_t)slots + 1) > R_LOW_MAX)
-		return 0;
-	unsigned char *b = r_arena_alloc(&c->s->priv->arena,
-	                                 stride * ((size_t)slots + 1) + 64);
+	uint32_t top = !l->slots            ? 0 :
+	               slots < l->top_slots ? slots :
+	                                      l->top_slots;
+	uint64_t ls = 0, ts = 0;
+	uint64_t lb = region_bytes(c->u.stripe_used, slots, &ls);
+	uint64_t tb = l->slots ? region_bytes(l->stripe_size - c->u.stripe_top,
+	                                      top, &ts) :
+	                         0;
+	unsigned char *b = lb + tb ? copy_buf_get(lb + tb) : NULL;
 	if (!b)
-		return E_NOMEM;
-	b += (64 - (uintptr_t)b % 64) % 64;
-	for (uint32_t k = 0; k <= slots; k++) {
-		uint64_t idx = k < slots ? k : l->nstripes - 1;
-		uint64_t off = l->stripe_offset + idx * l->stripe_size;
-		if (pread(c->seg->fd, b + (uint64_t)k * stride + off % 64,
-		          (size_t)used, (off_t)off) != (ssize_t)used)
-			return 0;
-	}
-	c->low = b;
-	c->low_used = used;
-	c->low_stride = stride;
-	c->low_slots = slots;
-	return 0;
+		return;
+	if (lb)
+		copy_region(c, &c->low, b, ls, 0, c->u.stripe_used, slots);
+	if (tb)
+		copy_region(c, &c->top, b + lb, ts, c->u.stripe_top,
+		            l->stripe_size, top);
 }
 
 /* The guarded part: everything that touches the mapping. Returns 0 or an
@@ -833,12 +915,13 @@ static __attribute__((noinline)) int copy_all(struct copy_ctx *c, char *err,
 	c->strs = strs;
 	c->strs_len = c->u.strings_used;
 
+	copy_regions(c);
 	/* warm, ranks below prev_n are slots of the metrics array */
 	size_t slots = c->u.dir_used;
 	if (c->warm && c->cache->prev_n > slots)
 		slots = c->cache->prev_n;
 	if (r_snapshot_reserve(s, slots) ||
-	    r_cache_reserve(c->cache, c->u.dir_used) || copy_lows(c))
+	    r_cache_reserve(c->cache, c->u.dir_used))
 		return r_fail(err, errlen, -ENOMEM, "out of memory");
 	const unsigned char *dir = c->seg->map + l->dir_offset;
 	for (uint32_t i = 0; i < c->u.dir_used; i++) {
