@@ -131,8 +131,9 @@ void r_arena_free(struct r_arena *a)
 /* ---------------------------------------------------------- SIGBUS guard */
 
 /*
- * Why a signal guard: values must be read with atomic 64-bit loads from the
- * shared mapping (a pread() or process_vm_readv() copy may tear words), and
+ * Why a signal guard: values are read with atomic 64-bit loads from the
+ * shared mapping (a copy by the kernel is whole words only at the words'
+ * own alignment: docs/format.md, section 10), and
  * a file truncated while mapped turns those loads into SIGBUS. The handler
  * is installed once per process; the jump buffer is thread-local
  * (initial-exec TLS, so reading it in the handler is async-signal-safe), so

@@ -4,12 +4,17 @@
  * writer (libscales): histogram quantiles of 100,000 random values,
  * aggregates declared through scopes, and snapshots taken while writer
  * threads register, update and retire stats (never a torn or invalid
- * entry), a snapshot of 100,000 metrics.
+ * entry), a snapshot of 100,000 metrics, and a histogram's words read
+ * while another process records into them (never torn, never back).
  */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <scales/scales.h>
 
@@ -288,4 +293,200 @@ Test(writer, snapshot_of_100000_metrics, .timeout = 300)
 	scales_snapshot_free(&s);
 	scales_segment_close(&seg);
 	scales_close(&reg);
+}
+
+/*
+ * A torn-read validator for a histogram's value words (a segment's first
+ * snapshot copies them with pread(), docs/format.md section 10; later ones
+ * load them from the mapping). A forked writer process records on two
+ * threads, one per CPU where it can, at a pace at which each bucket count
+ * passes a multiple of 256 every few milliseconds, and now and then a new
+ * extreme, so that min and max, and with them the bucket range a reader
+ * reads, keep moving.
+ * Every word only grows, so each snapshot's count, 96-bit sum and
+ * buckets must be at least the previous snapshot's and at most the final
+ * ones, and the final ones hold every record. A bucket left out of the
+ * range read (cold or warm), a stripe summed twice or missed, or a word
+ * torn across a carry (the pace keeps a bucket's growth between two
+ * snapshots far below 256) breaks one of these.
+ */
+#define TORN_THREADS 2
+
+__extension__ typedef unsigned __int128 u128;
+
+/* the 96-bit sum of a histogram's stripes */
+static u128 sum96(const struct scales_histo *x)
+{
+	return (u128)x->sum_hi << 64 | x->sum;
+}
+
+struct torn_shared {
+	atomic_bool stop;
+	atomic_uint ready;
+	uint64_t records[TORN_THREADS];
+	char path[4096]; /* the writer's segment */
+};
+
+struct torn_arg {
+	scales_histogram *h;
+	struct torn_shared *sh;
+	int id;
+};
+
+static void pause_ns(uint64_t ns)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	while ((uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u +
+	           (uint64_t)b.tv_nsec - (uint64_t)a.tv_nsec <
+	       ns);
+}
+
+static void *torn_record(void *p)
+{
+	struct torn_arg *a = p;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu > 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(a->id % ncpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	static const uint64_t v[4] = { 255, 0xffff, 0xffffff, 0xffffffffull };
+	uint64_t n = 0, lo = 200, hi = 1ull << 33;
+	atomic_fetch_add(&a->sh->ready, 1);
+	while (!atomic_load_explicit(&a->sh->stop, memory_order_relaxed)) {
+		for (int i = 0; i < 1024; i++, n++) {
+			scales_histogram_record(a->h, v[(n ^ (n >> 3)) & 3]);
+			/* paced: a bucket grows by less than 256 between two
+			 * snapshots, so a word copied in two pieces across a
+			 * carry shows as a count going back */
+			if (i % 4 == 3)
+				pause_ns(5000);
+		}
+		/* a new extreme every 1,024 records, one side per thread */
+		if (a->id == 0 && lo > 1) {
+			scales_histogram_record(a->h, --lo);
+			n++;
+		} else if (a->id == 1 && hi < (1ull << 40)) {
+			hi += hi >> 6;
+			scales_histogram_record(a->h, hi);
+			n++;
+		}
+	}
+	a->sh->records[a->id] = n;
+	return NULL;
+}
+
+Test(writer, histogram_read_while_recorded_never_goes_back)
+{
+	struct torn_shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+	                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(sh, MAP_FAILED);
+	memset(sh, 0, sizeof(*sh));
+	/* The writer opens its registry after the fork: a child forked from
+	 * a process with threads (the registry's) may not malloc() under
+	 * ASan (docs/reliability.md, section 7). */
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct scales_options o;
+		scales_options_init(&o);
+		o.app = "torn";
+		o.flags = SCALES_NO_SAMPLER;
+		o.dir = dir;
+		scales_registry *reg = NULL;
+		scales_histogram h;
+		if (scales_open(&o, &reg) ||
+		    scales_histogram_get(reg, "/h", NULL, NULL, &h))
+			_exit(3);
+		snprintf(sh->path, sizeof(sh->path), "%s",
+		         scales_registry_path(reg));
+		pthread_t t[TORN_THREADS];
+		struct torn_arg a[TORN_THREADS];
+		for (int i = 0; i < TORN_THREADS; i++) {
+			a[i] = (struct torn_arg){ &h, sh, i };
+			if (pthread_create(&t[i], NULL, torn_record, &a[i]))
+				_exit(2);
+		}
+		for (int i = 0; i < TORN_THREADS; i++)
+			pthread_join(t[i], NULL);
+		_exit(0); /* the segment stays for the final snapshot */
+	}
+	while (atomic_load(&sh->ready) < TORN_THREADS) {
+		int status;
+		cr_assert_eq(waitpid(pid, &status, WNOHANG), 0,
+		             "the writer failed to start");
+		usleep(1000);
+	}
+
+	scales_segment *seg = must_open(sh->path);
+	uint32_t nb = 0;
+	uint64_t *prev = NULL, prev_count = 0;
+	u128 prev_sum = 0;
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	long nsnap = 0;
+	for (;;) {
+		/* every other snapshot a segment's first (cold: its stripe
+		 * words copied with pread()), the others through the mapping */
+		scales_segment *cold = nsnap % 2 ? NULL : must_open(sh->path);
+		struct scales_snapshot *s = must_snap(cold ? cold : seg, 0);
+		scales_segment_close(&cold);
+		const struct scales_histo *x = &must_find(s, "/h")->side->hist;
+		if (!prev) {
+			nb = x->nbuckets;
+			prev = calloc(nb, sizeof(*prev));
+		}
+		cr_assert_eq(x->nbuckets, nb);
+		u128 sum = sum96(x);
+		cr_assert_geq(x->count, prev_count, "snapshot %ld", nsnap);
+		cr_assert(sum >= prev_sum, "snapshot %ld: the sum went back",
+		          nsnap);
+		uint64_t total = 0;
+		for (uint32_t b = 0; b < nb; b++) {
+			cr_assert_geq(
+			    x->buckets[b], prev[b],
+			    "snapshot %ld, bucket %u: %llu after %llu", nsnap,
+			    b, (unsigned long long)x->buckets[b],
+			    (unsigned long long)prev[b]);
+			prev[b] = x->buckets[b];
+			total += x->buckets[b];
+		}
+		cr_assert_eq(total, x->count);
+		prev_count = x->count;
+		prev_sum = sum;
+		scales_snapshot_free(&s);
+		nsnap++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000000000 + t.tv_nsec -
+		            t0.tv_nsec >=
+		        2000000000 &&
+		    nsnap >= 100)
+			break;
+	}
+	atomic_store(&sh->stop, true);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* the final words hold every record, and bound every earlier read */
+	struct scales_snapshot *s = must_snap(seg, 0);
+	const struct scales_histo *x = &must_find(s, "/h")->side->hist;
+	uint64_t records = 0;
+	for (int i = 0; i < TORN_THREADS; i++)
+		records += sh->records[i];
+	cr_assert_eq(x->count, records);
+	cr_assert_geq(x->count, prev_count);
+	cr_assert(sum96(x) >= prev_sum);
+	for (uint32_t b = 0; b < nb; b++)
+		cr_assert_geq(x->buckets[b], prev[b], "bucket %u", b);
+	cr_log_info("%ld snapshots of %llu records", nsnap,
+	            (unsigned long long)records);
+	scales_snapshot_free(&s);
+	free(prev);
+	scales_segment_close(&seg);
+	munmap(sh, sizeof(*sh));
 }
