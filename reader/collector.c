@@ -538,8 +538,9 @@ static int plan(scales_collector *c, struct pend **pdp, size_t *np)
 		if (!it->seg || (c->o.pick && !c->o.pick(c->o.pick_arg, it)))
 			continue;
 		char err[256];
-		/* the owner as the snapshot will see it */
-		if (r_segment_refresh(it->seg, err, sizeof(err))) {
+		/* the owner as the snapshot will see it (the selection's
+		 * fstat if it opened the file in this pass) */
+		if (r_segment_refresh_pass(it->seg, err, sizeof(err))) {
 			warn_once(c, it->path, err);
 			continue;
 		}

@@ -241,7 +241,7 @@ int scales_segment_open_pid(const char *dir, int32_t pid, scales_warn_f warn,
 			continue;
 		}
 		struct scales_process_info info;
-		if (scales_segment_info(s, &info, NULL, 0)) {
+		if (r_segment_info_pass(s, &info, NULL, 0)) { /* just opened */
 			scales_segment_close(&s);
 			continue;
 		}

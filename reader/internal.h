@@ -152,6 +152,12 @@ struct scales_segment {
 	size_t map_len;
 	uint64_t file_size; /* st_size at the last fstat */
 	uint32_t uid;       /* st_uid at the last fstat: the owner */
+	dev_t dev;          /* the file's device and inode (fixed for fd) */
+	ino_t ino;
+	/* file_size and uid are from the fstat of this pass: set on open,
+	 * cleared by the selection that takes the segment again and by a
+	 * snapshot (which always fstats: the next one must too) */
+	bool stat_fresh;
 	struct r_layout lay;
 	struct r_cache cache;
 	struct r_spare *spare; /* NULL until the first snapshot */
@@ -160,6 +166,13 @@ struct scales_segment {
 /* Re-fstats seg, remaps if the file grew; SCALES_RE_TRUNCATED if it
  * shrank. */
 R_HIDDEN int r_segment_refresh(scales_segment *seg, char *err, size_t errlen);
+/* r_segment_refresh() unless seg->stat_fresh (one fstat a file a pass). */
+R_HIDDEN int r_segment_refresh_pass(scales_segment *seg, char *err,
+                                    size_t errlen);
+/* scales_segment_info() with r_segment_refresh_pass(). */
+R_HIDDEN int r_segment_info_pass(scales_segment *seg,
+                                 struct scales_process_info *out, char *err,
+                                 size_t errlen);
 
 /* Loads the header atomics (under the SIGBUS guard of the caller) and
  * checks them against the layout and the mapping. */

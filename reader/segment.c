@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +267,11 @@ int r_segment_refresh(scales_segment *seg, char *err, size_t errlen)
 	return 0;
 }
 
+int r_segment_refresh_pass(scales_segment *seg, char *err, size_t errlen)
+{
+	return seg->stat_fresh ? 0 : r_segment_refresh(seg, err, errlen);
+}
+
 /* Validates and maps the open file fd (owned: closed on failure). */
 static int open_fd(int fd, const char *path, scales_segment **out, char *err,
                    size_t errlen)
@@ -297,6 +304,9 @@ static int open_fd(int fd, const char *path, scales_segment **out, char *err,
 	seg->fd = fd;
 	seg->file_size = (uint64_t)st.st_size;
 	seg->uid = (uint32_t)st.st_uid;
+	seg->dev = st.st_dev;
+	seg->ino = st.st_ino;
+	seg->stat_fresh = true;
 
 	/* read the header with pread first: a hostile size cannot make us
 	 * map more than needed before the header is validated */
@@ -411,14 +421,40 @@ int r_proc_start_time(int32_t pid, uint64_t *start)
 	return rc == 0 ? 1 : rc == -ENOENT ? 0 : -1;
 }
 
+/* Our pid namespace's inode, 0 if it cannot be read. A process never
+ * changes its pid namespace (pid_namespaces(7): unshare() and setns()
+ * move its children only), but a child of fork() may be in another:
+ * the stat is kept with the pid it was made for and made again in a
+ * child, once per process instead of once per segment. */
+static uint64_t own_pid_ns(void)
+{
+	static _Atomic uint64_t ns_ino;
+	static _Atomic pid_t ns_pid;
+	pid_t me = getpid();
+	/* acquire: pairs with the release below, ns_ino is the one stored
+	 * for this pid (both are the same for every thread of a process) */
+	if (atomic_load_explicit(&ns_pid, memory_order_acquire) == me)
+		return atomic_load_explicit(&ns_ino, memory_order_relaxed);
+	struct stat st;
+	if (stat("/proc/self/ns/pid", &st) < 0)
+		return 0; /* not kept: /proc may be mounted later */
+	atomic_store_explicit(&ns_ino, (uint64_t)st.st_ino,
+	                      memory_order_relaxed);
+	/* release: ns_ino is visible to whoever sees this pid */
+	atomic_store_explicit(&ns_pid, me, memory_order_release);
+	return (uint64_t)st.st_ino;
+}
+
 /* The writer's pid namespace against ours: 1 same, 0 unknown (pid_ns 0,
  * or ours cannot be read), -1 different. */
 static int pid_ns_match(uint64_t pid_ns)
 {
-	struct stat st;
-	if (!pid_ns || stat("/proc/self/ns/pid", &st) < 0)
+	if (!pid_ns)
 		return 0;
-	return (uint64_t)st.st_ino == pid_ns ? 1 : -1;
+	uint64_t own = own_pid_ns();
+	if (!own)
+		return 0;
+	return own == pid_ns ? 1 : -1;
 }
 
 static bool heartbeat_recent(const struct r_layout *l, uint64_t hb)
@@ -487,13 +523,12 @@ void r_fill_info(const scales_segment *seg, const struct r_used *u,
 	info->alive = live == SCALES_LIVE_ALIVE;
 }
 
-int scales_segment_info(scales_segment *seg, struct scales_process_info *out,
+/* The header's used words and the liveness, seg's stat refreshed. */
+static int segment_info(scales_segment *seg, struct scales_process_info *out,
                         char *err, size_t errlen)
 {
-	int rc = r_segment_refresh(seg, err, errlen);
-	if (rc)
-		return rc;
 	struct r_used u;
+	int rc;
 	sigjmp_buf jb;
 	if (sigsetjmp(jb, 1)) {
 		r_guard_leave();
@@ -508,4 +543,18 @@ int scales_segment_info(scales_segment *seg, struct scales_process_info *out,
 		return rc;
 	r_fill_info(seg, &u, out);
 	return 0;
+}
+
+int scales_segment_info(scales_segment *seg, struct scales_process_info *out,
+                        char *err, size_t errlen)
+{
+	int rc = r_segment_refresh(seg, err, errlen);
+	return rc ? rc : segment_info(seg, out, err, errlen);
+}
+
+int r_segment_info_pass(scales_segment *seg, struct scales_process_info *out,
+                        char *err, size_t errlen)
+{
+	int rc = r_segment_refresh_pass(seg, err, errlen);
+	return rc ? rc : segment_info(seg, out, err, errlen);
 }

@@ -111,6 +111,7 @@ static scales_segment *take_old(struct build *b, const char *path)
 		    !strcmp(b->old[i].path, path)) {
 			scales_segment *s = b->old[i].seg;
 			b->old[i].seg = NULL;
+			s->stat_fresh = false; /* a new pass: fstat again */
 			b->hint = i + 1;
 			return s;
 		}
@@ -130,7 +131,7 @@ static void item_open(struct build *b, struct scales_selected *it)
 		rc = scales_segment_open(it->path, 0, &it->seg, it->errmsg,
 		                         sizeof(it->errmsg));
 	if (!rc)
-		rc = scales_segment_info(it->seg, &it->info, it->errmsg,
+		rc = r_segment_info_pass(it->seg, &it->info, it->errmsg,
 		                         sizeof(it->errmsg));
 	if (rc) {
 		scales_segment_close(&it->seg);
@@ -140,11 +141,8 @@ static void item_open(struct build *b, struct scales_selected *it)
 		it->ino = 0;
 		return;
 	}
-	struct stat st;
-	if (fstat(it->seg->fd, &st) == 0) {
-		it->dev = st.st_dev;
-		it->ino = st.st_ino;
-	}
+	it->dev = it->seg->dev;
+	it->ino = it->seg->ino;
 }
 
 static bool same_process(const struct scales_process_info *a,

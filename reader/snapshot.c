@@ -1072,6 +1072,7 @@ int scales_snapshot_take(scales_segment *seg, unsigned flags,
 {
 	*out = NULL;
 	int rc = r_segment_refresh(seg, err, errlen);
+	seg->stat_fresh = false; /* the next pass fstats again */
 	if (rc)
 		return rc;
 	struct r_cache *k = &seg->cache;

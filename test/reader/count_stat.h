@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+/* count_stat.h: the calls count_stat.c counts (this thread's test only). */
+#ifndef SCALES_TEST_COUNT_STAT_H
+#define SCALES_TEST_COUNT_STAT_H
+
+extern unsigned long count_fstat;   /* fstat() of any file descriptor */
+extern unsigned long count_ns_stat; /* stat("/proc/self/ns/pid") */
+
+#endif
