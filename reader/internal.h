@@ -254,7 +254,31 @@ struct r_spare {
 	size_t refs;
 	/* NULL or a malloc'd array; its capacity in its first bytes */
 	struct scales_metric *metrics;
+	/* NULL or the bucket arrays of a freed snapshot (r_hslab) */
+	struct r_hslab *hslab;
+	/* the histograms of the last snapshot and their largest nbuckets:
+	 * the size of a new slab */
+	uint32_t nhist, maxnb;
 };
+
+/*
+ * A warm snapshot's histogram words (sum, buckets), kept from one snapshot
+ * of the segment to a later one: 20 default histograms are 184 KB a
+ * process, which a refresh over 1,000 processes otherwise writes afresh,
+ * zeroes included (issue 17.2). Array i (stride words) is zero outside
+ * words [z[i].lo, z[i].end): a snapshot taking it again for the same
+ * histogram, whose range only grows, zeroes nothing.
+ */
+struct r_hslab {
+	uint32_t cap, used; /* arrays; taken so far by this snapshot */
+	uint32_t stride;    /* words an array */
+	struct r_hzone {
+		uint32_t lo, end;
+	} * z;
+	uint64_t *words;
+};
+
+R_HIDDEN void r_hslab_free(struct r_hslab *h);
 
 /* Arrays smaller than this are not kept: malloc's free lists reuse them,
  * and a reader of many small segments keeps no second copy of each. */
@@ -280,6 +304,8 @@ struct scales_snapshot_priv {
 	struct r_pblock **pblocks; /* referenced path blocks (in the arena) */
 	size_t npblocks;
 	struct r_spare *spare; /* NULL, or where the metrics array goes */
+	struct r_hslab *hslab; /* NULL, or its histograms' words */
+	uint32_t nhist, maxnb; /* histograms copied, their largest nb */
 };
 
 /* Allocates an empty snapshot (metrics array of cap entries). */

@@ -77,7 +77,17 @@ void r_spare_unref(struct r_spare *sp)
 		return;
 	/* the last reference: no one else can reach the slot */
 	free(sp->metrics);
+	r_hslab_free(sp->hslab);
 	free(sp);
+}
+
+void r_hslab_free(struct r_hslab *h)
+{
+	if (!h)
+		return;
+	free(h->z);
+	free(h->words);
+	free(h);
 }
 
 void r_snapshot_use_spare(struct scales_snapshot *s, struct r_spare *sp)
@@ -118,6 +128,13 @@ void scales_snapshot_free(struct scales_snapshot **snap)
 	struct scales_snapshot *s = *snap;
 	if (s->priv && s->priv->spare) {
 		spare_put(s);
+		/* release: the slab's words and zones as written here, for
+		 * the acquire of the snapshot that takes it; an older slab
+		 * there is freed */
+		r_hslab_free(__atomic_exchange_n(&s->priv->spare->hslab,
+		                                 s->priv->hslab,
+		                                 __ATOMIC_ACQ_REL));
+		s->priv->hslab = NULL;
 		r_spare_unref(s->priv->spare);
 	}
 	if (s->priv) {

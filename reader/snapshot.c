@@ -234,6 +234,7 @@ struct kind_copy {
 	struct scales_metric *m;
 	uint64_t *hbuf; /* histogram words, reused by a retry */
 	uint32_t hcap;
+	struct r_hzone *hz; /* hbuf's zone if it is a slab's array */
 	struct scales_metric_side *side; /* m's side, reused by a retry */
 	const char *child;               /* an aggregate's child name */
 };
@@ -452,14 +453,28 @@ static int copy_histogram(struct kind_copy *k)
 	if (!sd)
 		return E_NOMEM;
 	struct scales_histo *h = &sd->hist;
+	struct scales_snapshot_priv *pv = k->c->s->priv;
 	uint64_t *hbuf = k->hbuf;
 	if (nb + 1 > k->hcap) {
-		size_t bytes = 8 * ((size_t)nb + 1);
-		hbuf = r_arena_alloc(&k->c->s->priv->arena, bytes);
-		if (!hbuf)
-			return E_NOMEM;
+		/* the next array of the slab (taken in entry order, so
+		 * mostly the one this histogram had), else the arena's */
+		struct r_hslab *hs = pv->hslab;
+		k->hz = NULL;
+		if (hs && hs->used < hs->cap && nb + 1 <= hs->stride) {
+			k->hz = &hs->z[hs->used];
+			hbuf = hs->words + (size_t)hs->used++ * hs->stride;
+			k->hcap = hs->stride;
+		} else {
+			size_t bytes = 8 * ((size_t)nb + 1);
+			hbuf = r_arena_alloc(&pv->arena, bytes);
+			if (!hbuf)
+				return E_NOMEM;
+			k->hcap = nb + 1;
+		}
 		k->hbuf = hbuf;
-		k->hcap = nb + 1;
+		pv->nhist++;
+		if (nb > pv->maxnb)
+			pv->maxnb = nb;
 	}
 	if (!k->c->warm && (size_t)nb + 10 > k->c->scap) {
 		uint64_t *v =
@@ -482,6 +497,21 @@ static int copy_histogram(struct kind_copy *k)
 	if (mn <= mx) {
 		lo = scales_shm_bucket(mn, sb, us, nb - 1);
 		hi = scales_shm_bucket(mx, sb, us, nb - 1);
+	}
+	/* a slab's array: its zone widened to cover [lo, hi] before the
+	 * buckets are written, narrowed after the old ones are zeroed, so
+	 * that a SIGBUS in between (the snapshot freed, the slab kept)
+	 * leaves a zone holding every bucket that is not zero. The signal
+	 * fence keeps the compiler from moving the zone's stores past the
+	 * bucket loads that may fault */
+	struct r_hzone *z = k->hz;
+	uint32_t olo = 0, oend = 0;
+	if (z) {
+		olo = z->lo;
+		oend = z->end;
+		z->lo = olo < oend && olo < lo ? olo : lo;
+		z->end = olo < oend && oend > hi + 1 ? oend : hi + 1;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	}
 	uint64_t off = l->stripe_offset + x->stripe_offset;
 	/* word 0, the sum, is added without wrapping: each stripe holds up
@@ -517,11 +547,26 @@ static int copy_histogram(struct kind_copy *k)
 		for (uint32_t b = lo; b <= hi; b++)
 			bk[b] += LOAD_RLX(&sb1[b]);
 	}
-	/* the buckets outside the range are zero (not read) */
-	if (lo)
-		memset(bk, 0, (size_t)lo * 8);
-	if (hi + 1 < nb)
-		memset(bk + hi + 1, 0, (size_t)(nb - 1 - hi) * 8);
+	/* the buckets outside the range are zero (not read): a slab's
+	 * array has only its old zone's to clear, none when the range
+	 * only grew (the same histogram as last time) */
+	if (z) {
+		if (olo < oend && olo < lo)
+			memset(bk + olo, 0,
+			       (size_t)((oend < lo ? oend : lo) - olo) * 8);
+		if (olo < oend && oend > hi + 1) {
+			uint32_t from = olo > hi + 1 ? olo : hi + 1;
+			memset(bk + from, 0, (size_t)(oend - from) * 8);
+		}
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		z->lo = lo;
+		z->end = hi + 1;
+	} else {
+		if (lo)
+			memset(bk, 0, (size_t)lo * 8);
+		if (hi + 1 < nb)
+			memset(bk + hi + 1, 0, (size_t)(nb - 1 - hi) * 8);
+	}
 	h->min = mn;
 	h->max = mx;
 	h->sum = hbuf[0];
@@ -1067,6 +1112,44 @@ static void order_warm(struct copy_ctx *c)
 	stamp_ranks(c);
 }
 
+/* A slab of cap arrays of stride words, all zero (zones empty), or NULL. */
+static struct r_hslab *hslab_new(uint32_t cap, uint32_t stride)
+{
+	struct r_hslab *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->z = calloc(cap, sizeof(*h->z));
+	h->words = calloc((size_t)cap * stride, sizeof(*h->words));
+	if (!h->z || !h->words) {
+		r_hslab_free(h);
+		return NULL;
+	}
+	h->cap = cap;
+	h->stride = stride;
+	return h;
+}
+
+/* Gives a warm snapshot s the slab of a freed one, or a new one as large
+ * as the last snapshot's histograms need (the first warm one, or the
+ * histograms grew); none (the arena's arrays) if that fails. A cold
+ * snapshot (scales-top -1, scales-export --once) takes none: a segment
+ * read once keeps no arrays. */
+static void hslab_take(struct r_spare *sp, struct scales_snapshot *s)
+{
+	/* acquire: the words and zones as the freeing thread left them */
+	struct r_hslab *h =
+	    __atomic_exchange_n(&sp->hslab, NULL, __ATOMIC_ACQUIRE);
+	if (h && (h->cap < sp->nhist || h->stride < sp->maxnb + 1)) {
+		r_hslab_free(h);
+		h = NULL;
+	}
+	if (!h && sp->nhist)
+		h = hslab_new(sp->nhist, sp->maxnb + 1);
+	if (h)
+		h->used = 0;
+	s->priv->hslab = h;
+}
+
 int scales_snapshot_take(scales_segment *seg, unsigned flags,
                          struct scales_snapshot **out, char *err, size_t errlen)
 {
@@ -1101,6 +1184,8 @@ int scales_snapshot_take(scales_segment *seg, unsigned flags,
 	ctx.cache = k;
 	ctx.epoch = k->epoch + 1;
 	ctx.warm = k->ranked;
+	if (ctx.warm && seg->spare)
+		hslab_take(seg->spare, s);
 	struct copy_ctx *volatile cp = &ctx;
 
 	sigjmp_buf jb;
@@ -1129,6 +1214,11 @@ int scales_snapshot_take(scales_segment *seg, unsigned flags,
 	k->ranked = true;
 	k->prev_n = (uint32_t)s->n;
 	s->priv->no_dicts = ctx.ndicts == 0;
+	if (seg->spare) {
+		/* the next warm snapshot's slab size */
+		seg->spare->nhist = s->priv->nhist;
+		seg->spare->maxnb = s->priv->maxnb;
+	}
 
 	/* the snapshot's paths live in the cache's blocks: hold them */
 	struct scales_snapshot_priv *p = s->priv;

@@ -661,3 +661,81 @@ Test(cache, path_blocks_sized_by_the_paths)
 	live_close(&lv);
 	sb_free(b);
 }
+
+/* Both histograms' words equal: a warm snapshot's and a fresh reader's. */
+static void same_histogram(const struct scales_snapshot *w,
+                           const struct scales_snapshot *c, const char *path)
+{
+	const struct scales_histo *x = &must_find(w, path)->side->hist;
+	const struct scales_histo *y = &must_find(c, path)->side->hist;
+	cr_assert_eq(x->nbuckets, y->nbuckets);
+	cr_assert_eq(x->count, y->count, "%s: count", path);
+	cr_assert_eq(x->sum, y->sum, "%s: sum", path);
+	cr_assert_eq(x->min, y->min, "%s: min", path);
+	cr_assert_eq(x->max, y->max, "%s: max", path);
+	for (uint32_t k = 0; k < x->nbuckets; k++)
+		cr_assert_eq(x->buckets[k], y->buckets[k],
+		             "%s: bucket %u is %llu, a fresh reader's %llu",
+		             path, k, (unsigned long long)x->buckets[k],
+		             (unsigned long long)y->buckets[k]);
+}
+
+/* A warm snapshot's histograms take the bucket arrays of a freed one of
+ * the same segment (struct r_hslab): a histogram given the array that
+ * another one filled (here: the first histogram retired, the second
+ * copied first) shows its own buckets only, as a fresh reader does; and
+ * a histogram whose range grew shows the new buckets. */
+Test(cache, histogram_arrays_reused_show_their_own_buckets)
+{
+	struct sb_config cfg = { .stripe_size = 65536 };
+	struct segbuild *b = sb_new("hist", 8, 8, &cfg);
+	uint32_t wide = sb_histogram(b, "/h/a-wide", 5, 0, 1024, 1e-9, 1);
+	uint32_t narrow = sb_histogram(b, "/h/b-narrow", 5, 0, 1024, 1e-9, 1);
+	for (uint64_t v = 1; v < (UINT64_C(1) << 28); v = v * 3 + 1)
+		sb_hist_record(b, wide, 0, v);
+	sb_hist_record(b, narrow, 0, 1000);
+	sb_hist_record(b, narrow, 1, 1000);
+	struct live lv;
+	live_open(&lv, b);
+	/* cold, then warm ones: the slabs fill and go round */
+	struct scales_snapshot *s[4];
+	for (int i = 0; i < 4; i++) {
+		s[i] = must_snap(lv.seg, 0);
+		if (i >= 2)
+			scales_snapshot_free(&s[i - 2]);
+	}
+	struct scales_snapshot *c = cold_snap(&lv, 0);
+	same_histogram(s[3], c, "/h/a-wide");
+	same_histogram(s[3], c, "/h/b-narrow");
+	scales_snapshot_free(&c);
+	/* the wide one retired: the narrow one is the first copied */
+	sb_retire(b, wide);
+	memcpy(lv.map, b->img, b->size);
+	for (int i = 0; i < 3; i++) {
+		struct scales_snapshot *w = must_snap(lv.seg, 0);
+		c = cold_snap(&lv, 0);
+		cr_assert_null(scales_snapshot_find(w, "/h/a-wide"));
+		same_histogram(w, c, "/h/b-narrow");
+		scales_snapshot_free(&c);
+		scales_snapshot_free(&s[2]);
+		s[2] = s[3];
+		s[3] = w;
+	}
+	/* the narrow one's range grows: the buckets past the old one */
+	sb_hist_record(b, narrow, 0, 1);
+	sb_hist_record(b, narrow, 2, UINT64_C(1) << 29);
+	memcpy(lv.map, b->img, b->size);
+	for (int i = 0; i < 3; i++) {
+		struct scales_snapshot *w = must_snap(lv.seg, 0);
+		c = cold_snap(&lv, 0);
+		same_histogram(w, c, "/h/b-narrow");
+		scales_snapshot_free(&c);
+		scales_snapshot_free(&s[2]);
+		s[2] = s[3];
+		s[3] = w;
+	}
+	scales_snapshot_free(&s[2]);
+	scales_snapshot_free(&s[3]);
+	live_close(&lv);
+	sb_free(b);
+}
