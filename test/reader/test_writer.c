@@ -10,8 +10,10 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -357,7 +359,13 @@ static void *torn_record(void *p)
 	static const uint64_t v[4] = { 255, 0xffff, 0xffffff, 0xffffffffull };
 	uint64_t n = 0, lo = 200, hi = 1ull << 33;
 	atomic_fetch_add(&a->sh->ready, 1);
+	/* until the reader says stop, and at most a minute */
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!atomic_load_explicit(&a->sh->stop, memory_order_relaxed)) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 60)
+			break;
 		for (int i = 0; i < 1024; i++, n++) {
 			scales_histogram_record(a->h, v[(n ^ (n >> 3)) & 3]);
 			/* paced: a bucket grows by less than 256 between two
@@ -389,9 +397,14 @@ Test(writer, histogram_read_while_recorded_never_goes_back)
 	/* The writer opens its registry after the fork: a child forked from
 	 * a process with threads (the registry's) may not malloc() under
 	 * ASan (docs/reliability.md, section 7). */
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
+		/* never outlive the test (a failed assertion ends it before
+		 * it sets stop) */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(4);
 		struct scales_options o;
 		scales_options_init(&o);
 		o.app = "torn";
