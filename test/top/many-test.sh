@@ -15,6 +15,20 @@ CROWD=${TOP_CROWD:?TOP_CROWD is not set}
 N=120
 LIMIT_KIB=16384
 
+# Under AddressSanitizer the limit cannot apply (its shadow memory and
+# allocator regions count as data, and it fails to start within 16 MiB):
+# the sanitizer rerun checks the documents, the plain run the memory.
+within="within $LIMIT_KIB KiB of private memory"
+if ldd "$TOP" 2>/dev/null | grep -q libasan; then
+	within="(ASan: no memory limit)"
+fi
+limit_data() {
+	case $within in
+	'(ASan'*) "$@" ;;
+	*) (ulimit -d $LIMIT_KIB && exec "$@") ;;
+	esac
+}
+
 plan 4
 
 mkfifo "$WORK/in"
@@ -35,23 +49,22 @@ print(len(d["processes"]), sum(len(p["metrics"]) for p in d["processes"]))
 ' "$WORK/out"
 }
 
-(ulimit -d $LIMIT_KIB && exec "$TOP" -1 --json) >"$WORK/out" 2>"$WORK/err"
+limit_data "$TOP" -1 --json >"$WORK/out" 2>"$WORK/err"
 rc=$?
 got=$(count 2>/dev/null)
 [ $rc -eq 0 ] && [ ! -s "$WORK/err" ] && [ "${got%% *}" = $N ] &&
 	[ "${got##* }" -ge $((N * 100)) ]
 st=$?
 [ $st -eq 0 ] || diag "exit $rc, got '$got', stderr:" "$(head -3 "$WORK/err")"
-ok $st "-1 --json over $N processes within $LIMIT_KIB KiB of private memory"
+ok $st "-1 --json over $N processes $within"
 
-(ulimit -d $LIMIT_KIB && exec "$TOP" -1 --merge --json) >"$WORK/out" \
-	2>"$WORK/err"
+limit_data "$TOP" -1 --merge --json >"$WORK/out" 2>"$WORK/err"
 rc=$?
 got=$(count 2>/dev/null)
 [ $rc -eq 0 ] && [ ! -s "$WORK/err" ] && [ "${got%% *}" = 1 ]
 st=$?
 [ $st -eq 0 ] || diag "exit $rc, got '$got', stderr:" "$(head -3 "$WORK/err")"
-ok $st "-1 --merge --json over $N processes within $LIMIT_KIB KiB"
+ok $st "-1 --merge --json over $N processes $within"
 
 exec 3>&-
 wait "$crowd"
