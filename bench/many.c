@@ -73,17 +73,30 @@ struct run {
 /* Runs argv with stdout to /dev/null; false if it failed. */
 static bool run_tool(char *const argv[], struct run *out)
 {
+	/* The child's memory is sampled only once it runs the tool: until
+	 * execv() it is a copy of this process, whose anonymous memory (the
+	 * million-metric segments' snapshots) would be counted as the
+	 * tool's. The pipe's write end closes on exec. */
+	int ex[2];
+	if (pipe2(ex, O_CLOEXEC) != 0)
+		bench_die("pipe2: %s", strerror(errno));
 	fflush(NULL);
 	pid_t child = fork();
 	if (child < 0)
 		bench_die("fork: %s", strerror(errno));
 	if (child == 0) {
+		close(ex[0]);
 		int fd = open("/dev/null", O_WRONLY);
 		if (fd >= 0)
 			dup2(fd, 1);
 		execv(argv[0], argv);
 		_exit(127);
 	}
+	close(ex[1]);
+	char c;
+	while (read(ex[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(ex[0]);
 	out->anon = 0;
 	int st;
 	struct rusage ru;
@@ -129,7 +142,8 @@ static void one_shot(const char *name, char *const argv[], int rounds)
 	snprintf(pname, sizeof pname, "%s_private", name);
 	result_add_bytes(pname, bench_median(mem, n), bench_min(mem, n),
 	                 bench_max(mem, n), n);
-	bench_log("  %s: maximum RSS (with the shared segment pages) %ld KiB\n",
+	bench_log("  %s: maximum RSS (with the shared segment pages, and this "
+	          "process's own, which the fork copied before exec) %ld KiB\n",
 	          name, rss);
 }
 
