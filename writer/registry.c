@@ -37,6 +37,21 @@
  * the number of CPUs; threads on further CPUs record on the shared stripe
  * (docs/format.md, section 8). */
 #define TOP_SLOTS 6u
+/*
+ * Where the slot map's entries start in their area. Every update loads its
+ * CPU's entry right after earlier updates stored to stripe words, and a
+ * load whose address matches a pending store's in bits 11..0 but not in
+ * full waits for that store (4K aliasing): a map at page offset 0 shares
+ * CPU c's entry's offset with the c-th counter's word (counters fill the
+ * bottom region from offset 0), so a loop on the first counter ran 2-6
+ * times slower on CPU 0 than on CPU 1 (docs/performance.md). At 3072 the
+ * entries (up to 64 CPUs) meet no counter word below the 384th and no
+ * default histogram's sum (placed downwards from the top region, at page
+ * offsets 0xbf8, 0x7f0, 0x3e8, 0xfe0, then every 32 bytes lower) below the
+ * 64th. Some word always shares an entry's page offset; this keeps it away
+ * from the first stats a process registers.
+ */
+#define SLOT_MAP_SKIP 3072u
 
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static scales_registry *open_list;
@@ -327,7 +342,8 @@ static int layout(scales_registry *reg, const struct scales_options *o,
 	/* The slot map: a u64 per possible CPU, the byte offset of its
 	 * slot's stripe (what the hot path adds to a handle's base), or
 	 * SLOT_NONE until the CPU first updates a stripe (stripe.c). */
-	uint64_t map_bytes = ((uint64_t)ncpu * 8 + PAGE - 1) / PAGE * PAGE;
+	uint64_t map_bytes =
+	    (SLOT_MAP_SKIP + (uint64_t)ncpu * 8 + PAGE - 1) / PAGE * PAGE;
 	h.slot_map_offset = h.strings_offset + strings;
 	h.stripe_offset = h.slot_map_offset + map_bytes;
 	h.stripe_size = stripe;
@@ -356,7 +372,8 @@ static int layout(scales_registry *reg, const struct scales_options *o,
 	int rc = shm_lock_init(reg->hdr, PTHREAD_PROCESS_SHARED);
 	if (rc)
 		return rc;
-	reg->slot_map = (uint64_t *)(void *)(reg->base + h.slot_map_offset);
+	reg->slot_map =
+	    (uint64_t *)(void *)(reg->base + h.slot_map_offset + SLOT_MAP_SKIP);
 	/* Before the rename: no other process sees the map yet. */
 	for (uint32_t c = 0; c < ncpu; c++)
 		reg->slot_map[c] = SCALES_SHM_SLOT_NONE;
