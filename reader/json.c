@@ -304,16 +304,35 @@ void scales_json_double(struct scales_buf *b, double v)
 	bterm(b);
 }
 
-/* Digits by hand: snprintf() costs more than the rest of a counter. */
-static void ju64(struct scales_buf *b, uint64_t v)
+int scales_format_u64(char *buf, uint64_t v)
 {
-	char buf[24];
-	size_t i = sizeof(buf);
+	/* the digits from the end of a scratch, then one copy: one division
+	 * per digit */
+	char d[SCALES_FORMAT_INT_LEN];
+	size_t i = sizeof(d);
 	do {
-		buf[--i] = (char)('0' + v % 10);
+		d[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	bput(b, buf + i, sizeof(buf) - i);
+	size_t n = sizeof(d) - i;
+	memcpy(buf, d + i, n);
+	buf[n] = 0;
+	return (int)n;
+}
+
+int scales_format_i64(char *buf, int64_t v)
+{
+	if (v >= 0)
+		return scales_format_u64(buf, (uint64_t)v);
+	buf[0] = '-';
+	/* -(v + 1) + 1: no overflow at INT64_MIN */
+	return 1 + scales_format_u64(buf + 1, (uint64_t)(-(v + 1)) + 1);
+}
+
+static void ju64(struct scales_buf *b, uint64_t v)
+{
+	char d[SCALES_FORMAT_INT_LEN];
+	bput(b, d, (size_t)scales_format_u64(d, v));
 }
 
 /* Every digit of a u128 (a histogram's exact raw sum). */
@@ -330,13 +349,8 @@ static void ju128(struct scales_buf *b, r_u128 v)
 
 static void ji64(struct scales_buf *b, int64_t v)
 {
-	if (v < 0) {
-		PUTL(b, "-");
-		/* -(v + 1) + 1: no overflow at INT64_MIN */
-		ju64(b, (uint64_t)(-(v + 1)) + 1);
-	} else {
-		ju64(b, (uint64_t)v);
-	}
+	char d[SCALES_FORMAT_INT_LEN];
+	bput(b, d, (size_t)scales_format_i64(d, v));
 }
 
 /* ---------------------------------------------------------------- layout */

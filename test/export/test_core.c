@@ -333,14 +333,14 @@ Test(naming, paths_and_prefixes)
 static const char *fu(uint64_t v)
 {
 	static char b[32];
-	gfmt_u64(b, v);
+	scales_format_u64(b, v);
 	return b;
 }
 
 static const char *fi(int64_t v)
 {
 	static char b[32];
-	gfmt_i64(b, v);
+	scales_format_i64(b, v);
 	return b;
 }
 

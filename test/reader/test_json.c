@@ -715,3 +715,32 @@ Test(json, buffer)
 	scales_buf_free(&b);
 	cr_assert_null(b.data);
 }
+
+/* Every power of ten and its neighbours, both limits: the digits and the
+ * length returned, against printf. */
+Test(json, integers_have_exact_digits_and_length)
+{
+	char got[SCALES_FORMAT_INT_LEN], want[32];
+	uint64_t p = 1;
+	for (int e = 0; e < 20; e++, p *= 10) {
+		const uint64_t vs[] = { p - 1, p, p + 1 };
+		for (int k = 0; k < 3; k++) {
+			int n = scales_format_u64(got, vs[k]);
+			snprintf(want, sizeof(want), "%" PRIu64, vs[k]);
+			cr_assert_str_eq(got, want);
+			cr_assert_eq(n, (int)strlen(want));
+			int64_t s = -(int64_t)(vs[k] >> 1);
+			n = scales_format_i64(got, s);
+			snprintf(want, sizeof(want), "%" PRId64, s);
+			cr_assert_str_eq(got, want);
+			cr_assert_eq(n, (int)strlen(want));
+		}
+	}
+	cr_assert_eq(scales_format_u64(got, UINT64_MAX), 20);
+	cr_assert_str_eq(got, "18446744073709551615");
+	cr_assert_eq(scales_format_i64(got, INT64_MIN), 20);
+	cr_assert_str_eq(got, "-9223372036854775808");
+	cr_assert_eq(scales_format_i64(got, INT64_MAX), 19);
+	cr_assert_eq(scales_format_i64(got, 0), 1);
+	cr_assert_str_eq(got, "0");
+}

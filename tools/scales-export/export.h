@@ -86,13 +86,11 @@ size_t gname_state(char *out, const char *in, size_t n);
 
 /* ------------------------------------------------------------------ values */
 
-/* Decimal forms for the plaintext protocol. buf needs 32 bytes; they return
- * the length. gfmt_double() returns 0 (writes nothing) for NaN and
- * infinities, which carbon cannot store: such a point is not sent. Doubles
- * print in the shortest form that reads back as the same double
- * (scales_format_double()), integral values as integers. */
-int gfmt_u64(char *buf, uint64_t v);
-int gfmt_i64(char *buf, int64_t v);
+/* A double for the plaintext protocol (integers: scales_format_u64() and
+ * scales_format_i64()). buf needs 32 bytes; returns the length, or 0
+ * (writes nothing) for NaN and infinities, which carbon cannot store: such
+ * a point is not sent. The shortest form that reads back as the same
+ * double (scales_format_double()), integral values as integers. */
 int gfmt_double(char *buf, double v);
 
 /* ---------------------------------------------------------------- rules */

@@ -854,8 +854,8 @@ static void labels(struct pctx *c, const struct hgroup *g,
 /* Appends the decimal digits of v (no printf: a sample per metric). */
 static void put_u64(struct scales_buf *b, uint64_t v)
 {
-	char d[24];
-	pput(b, d, (size_t)gfmt_u64(d, v));
+	char d[SCALES_FORMAT_INT_LEN];
+	pput(b, d, (size_t)scales_format_u64(d, v));
 }
 
 static void value_u64(struct scales_buf *b, uint64_t v)
@@ -867,9 +867,9 @@ static void value_u64(struct scales_buf *b, uint64_t v)
 
 static void value_i64(struct scales_buf *b, int64_t v)
 {
-	char d[24];
+	char d[SCALES_FORMAT_INT_LEN];
 	pput(b, " ", 1);
-	pput(b, d, (size_t)gfmt_i64(d, v));
+	pput(b, d, (size_t)scales_format_i64(d, v));
 	pput(b, "\n", 1);
 }
 

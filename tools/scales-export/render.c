@@ -81,14 +81,14 @@ static void emit(struct line_ctx *l, const char *suffix, const char *v,
 
 static void emit_u64(struct line_ctx *l, const char *suffix, uint64_t v)
 {
-	char b[32];
-	emit(l, suffix, b, (size_t)gfmt_u64(b, v));
+	char b[SCALES_FORMAT_INT_LEN];
+	emit(l, suffix, b, (size_t)scales_format_u64(b, v));
 }
 
 static void emit_i64(struct line_ctx *l, const char *suffix, int64_t v)
 {
-	char b[32];
-	emit(l, suffix, b, (size_t)gfmt_i64(b, v));
+	char b[SCALES_FORMAT_INT_LEN];
+	emit(l, suffix, b, (size_t)scales_format_i64(b, v));
 }
 
 static void emit_f64(struct line_ctx *l, const char *suffix, double v)
@@ -231,11 +231,11 @@ static size_t group_name(struct render *r, const struct scales_group *g)
 	 * is part of the name (an app name never holds "@") */
 	if (!r->c->all_owners && g->uid != (uint32_t)geteuid()) {
 		k[w++] = '@';
-		w += (size_t)gfmt_u64(k + w, g->uid);
+		w += (size_t)scales_format_u64(k + w, g->uid);
 	}
 	if (r->c->per_process) {
 		k[w++] = '.';
-		w += (size_t)gfmt_i64(k + w, s->proc.pid);
+		w += (size_t)scales_format_i64(k + w, s->proc.pid);
 	}
 	k[w++] = '.';
 	k[w] = 0;
@@ -324,7 +324,7 @@ int graphite_render(struct scales_buf *out, scales_collector *col,
 	if (!l)
 		return -ENOMEM;
 	l->out = out;
-	l->tslen = (size_t)gfmt_i64(l->ts, ts);
+	l->tslen = (size_t)scales_format_i64(l->ts, ts);
 	size_t n;
 	const struct scales_group *g = scales_collector_groups(col, &n);
 	struct render r = {

@@ -1118,6 +1118,19 @@ SCALES_READER_API void scales_json_string(struct scales_buf *b, const char *s,
  */
 SCALES_READER_API int scales_format_double(char *buf, size_t len, double v);
 
+/* Room for any integer scales_format_u64() or scales_format_i64() writes
+ * ("-9223372036854775808", "18446744073709551615") and its NUL. */
+#define SCALES_FORMAT_INT_LEN 21
+
+/*
+ * Writes the decimal digits of v (with a '-' if negative), NUL-terminated,
+ * into buf, which holds SCALES_FORMAT_INT_LEN bytes; returns the length.
+ * The one formatter of integers for machines (JSON, Graphite, /metrics):
+ * no printf, which costs more than the rest of a counter's line.
+ */
+SCALES_READER_API int scales_format_u64(char *buf, uint64_t v);
+SCALES_READER_API int scales_format_i64(char *buf, int64_t v);
+
 /* Appends v as a JSON number (null if not finite). */
 SCALES_READER_API void scales_json_double(struct scales_buf *b, double v);
 
