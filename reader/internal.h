@@ -148,8 +148,12 @@ R_HIDDEN void r_pblocks_unref(struct r_pblock *const *b, size_t n);
 struct scales_segment {
 	int fd;
 	char *path;
-	const unsigned char *map; /* PROT_READ, MAP_SHARED */
+	/* PROT_READ, MAP_SHARED; NULL until a warm snapshot maps it
+	 * (r_segment_map()): a segment read once is read with pread() */
+	const unsigned char *map;
 	size_t map_len;
+	uint64_t len;       /* bytes readable: capacity, or less if the file
+	                       shrank (checked at each fstat) */
 	uint64_t file_size; /* st_size at the last fstat */
 	uint32_t uid;       /* st_uid at the last fstat: the owner */
 	dev_t dev;          /* the file's device and inode (fixed for fd) */
@@ -166,6 +170,8 @@ struct scales_segment {
 /* Re-fstats seg, remaps if the file grew; SCALES_RE_TRUNCATED if it
  * shrank. */
 R_HIDDEN int r_segment_refresh(scales_segment *seg, char *err, size_t errlen);
+/* Maps seg (its len bytes) if it is not yet; 0 or an error. */
+R_HIDDEN int r_segment_map(scales_segment *seg, char *err, size_t errlen);
 /* r_segment_refresh() unless seg->stat_fresh (one fstat a file a pass). */
 R_HIDDEN int r_segment_refresh_pass(scales_segment *seg, char *err,
                                     size_t errlen);
@@ -174,10 +180,17 @@ R_HIDDEN int r_segment_info_pass(scales_segment *seg,
                                  struct scales_process_info *out, char *err,
                                  size_t errlen);
 
-/* Loads the header atomics (under the SIGBUS guard of the caller) and
- * checks them against the layout and the mapping. */
+/* Loads the header atomics (mapped: under the SIGBUS guard of the
+ * caller; else from a pread() copy) and checks them against the layout
+ * and the file's length. */
 R_HIDDEN int r_load_used(const scales_segment *seg, struct r_used *u, char *err,
                          size_t errlen);
+
+/* The header's words: the mapping's, or (not mapped) a pread() copy into
+ * buf (64-byte aligned: offset 0's alignment, so that each aligned word is
+ * copied whole) followed by an acquire fence. NULL: a short read. */
+R_HIDDEN const struct scales_shm_header *
+r_header_words(const scales_segment *seg, struct scales_shm_header *buf);
 
 /* Fills info from layout + used + liveness. */
 /* "symlink", "directory", "fifo", ...: what a non-regular file is. */
@@ -187,6 +200,11 @@ R_HIDDEN const char *r_file_type(mode_t m);
 R_HIDDEN int r_proc_start_time(int32_t pid, uint64_t *start);
 R_HIDDEN void r_fill_info(const scales_segment *seg, const struct r_used *u,
                           struct scales_process_info *info);
+
+/* Tests only: called by a cold snapshot (snapshot.c, copy_dir_cold())
+ * after it copied the directory's fields and before it reads the values.
+ * NULL in every program. */
+R_HIDDEN extern void (*r_test_cold_hook)(const scales_segment *seg);
 
 /* ---------------------------------------------------------- SIGBUS guard */
 

@@ -168,11 +168,28 @@ static int validate_header(const char *path, const unsigned char *map,
 	return 0;
 }
 
+const struct scales_shm_header *r_header_words(const scales_segment *seg,
+                                               struct scales_shm_header *buf)
+{
+	if (seg->map)
+		return (const struct scales_shm_header *)(const void *)seg->map;
+	if (pread(seg->fd, buf, sizeof(*buf), 0) != (ssize_t)sizeof(*buf))
+		return NULL;
+	/* the kernel's loads are this thread's, in program order: the fence
+	 * orders them before every later load, as the acquire loads below
+	 * would through a mapping (docs/format.md, section 10) */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return buf;
+}
+
 int r_load_used(const scales_segment *seg, struct r_used *u, char *err,
                 size_t errlen)
 {
-	const struct scales_shm_header *h =
-	    (const struct scales_shm_header *)seg->map;
+	struct scales_shm_header hb __attribute__((aligned(64)));
+	const struct scales_shm_header *h = r_header_words(seg, &hb);
+	if (!h)
+		return r_fail(err, errlen, SCALES_RE_TRUNCATED,
+		              "%s: cannot read the header", seg->path);
 	const struct r_layout *l = &seg->lay;
 	u->flags = LOAD_ACQ(&h->flags);
 	u->dir_used = LOAD_ACQ(&h->dir_used);
@@ -223,11 +240,12 @@ int r_load_used(const scales_segment *seg, struct r_used *u, char *err,
 	}
 	end = l->strings_offset + u->strings_used;
 	need = end > need ? end : need;
-	if (need > seg->map_len)
+	if (need > seg->len)
 		return r_fail(err, errlen, SCALES_RE_TRUNCATED,
-		              "%s: file (%zu bytes) is shorter than its used "
-		              "regions (%" PRIu64 " bytes)",
-		              p, seg->map_len, need);
+		              "%s: file (%" PRIu64
+		              " bytes) is shorter than its "
+		              "used regions (%" PRIu64 " bytes)",
+		              p, seg->len, need);
 	return 0;
 }
 
@@ -244,25 +262,30 @@ static int map_file(scales_segment *seg, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
+int r_segment_map(scales_segment *seg, char *err, size_t errlen)
+{
+	return seg->map ? 0 : map_file(seg, (size_t)seg->len, err, errlen);
+}
+
 int r_segment_refresh(scales_segment *seg, char *err, size_t errlen)
 {
 	struct stat st;
 	if (fstat(seg->fd, &st) < 0)
 		return r_fail(err, errlen, -errno, "%s: fstat: %s", seg->path,
 		              strerror(errno));
-	if (st.st_size < 0 || (uint64_t)st.st_size < seg->map_len)
+	if (st.st_size < 0 || (uint64_t)st.st_size < seg->len)
 		return r_fail(err, errlen, SCALES_RE_TRUNCATED,
-		              "%s: file shrank from %zu to %lld bytes",
-		              seg->path, seg->map_len, (long long)st.st_size);
+		              "%s: file shrank from %" PRIu64 " to %lld bytes",
+		              seg->path, seg->len, (long long)st.st_size);
 	seg->file_size = (uint64_t)st.st_size;
 	seg->uid = (uint32_t)st.st_uid;
-	if ((uint64_t)st.st_size > seg->map_len &&
-	    seg->map_len < seg->lay.capacity) {
-		/* the writer grew the file: map the part up to capacity */
-		uint64_t want = (uint64_t)st.st_size < seg->lay.capacity ?
-		                    (uint64_t)st.st_size :
-		                    seg->lay.capacity;
-		return map_file(seg, (size_t)want, err, errlen);
+	if ((uint64_t)st.st_size > seg->len && seg->len < seg->lay.capacity) {
+		/* the writer grew the file: read (map) up to capacity */
+		seg->len = (uint64_t)st.st_size < seg->lay.capacity ?
+		               (uint64_t)st.st_size :
+		               seg->lay.capacity;
+		if (seg->map)
+			return map_file(seg, (size_t)seg->len, err, errlen);
 	}
 	return 0;
 }
@@ -331,21 +354,12 @@ static int open_fd(int fd, const char *path, scales_segment **out, char *err,
 		    path, (long long)st.st_size, seg->lay.capacity);
 		goto fail;
 	}
-	if ((rc = map_file(seg, (size_t)seg->lay.capacity, err, errlen)))
-		goto fail;
-	/* the header atomics, under the guard (the file may shrink now) */
+	/* not mapped yet: a segment read once (scales-top -1, scales-export
+	 * --once) is read with pread() only, its pages never mapped; the
+	 * second snapshot maps it (r_segment_map()) */
+	seg->len = seg->lay.capacity;
 	struct r_used u;
-	sigjmp_buf jb;
-	if (sigsetjmp(jb, 1)) {
-		r_guard_leave();
-		rc = r_fail(err, errlen, SCALES_RE_TRUNCATED,
-		            "%s: file truncated while reading (SIGBUS)", path);
-		goto fail;
-	}
-	r_guard_enter(&jb);
-	rc = r_load_used(seg, &u, err, errlen);
-	r_guard_leave();
-	if (rc)
+	if ((rc = r_load_used(seg, &u, err, errlen)))
 		goto fail;
 	*out = seg;
 	return 0;
@@ -529,6 +543,12 @@ static int segment_info(scales_segment *seg, struct scales_process_info *out,
 {
 	struct r_used u;
 	int rc;
+	if (!seg->map) { /* a pread() copy: no SIGBUS to catch */
+		if ((rc = r_load_used(seg, &u, err, errlen)))
+			return rc;
+		r_fill_info(seg, &u, out);
+		return 0;
+	}
 	sigjmp_buf jb;
 	if (sigsetjmp(jb, 1)) {
 		r_guard_leave();

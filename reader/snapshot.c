@@ -57,6 +57,14 @@ struct copy_ctx {
 	size_t scap;
 	/* cold: copies of the bottom and top regions (copy_regions()) */
 	struct region_copy low, top;
+	/* not mapped (a cold snapshot of a segment read once): every word
+	 * comes from pread(); the used data area's copy (data_from, bytes
+	 * [data_from, data_to) of the file, at their alignment modulo 64);
+	 * a short read sets short_read (the file shrank) */
+	bool nomap;
+	bool short_read;
+	const unsigned char *data;
+	uint64_t data_from, data_to;
 };
 
 /* The entry words a reader needs, copied with relaxed loads. */
@@ -65,9 +73,43 @@ union entry_copy {
 	uint64_t w[sizeof(struct scales_shm_entry) / 8];
 };
 
+/*
+ * Reading the file without a mapping (c->nomap). Each copy lands at its
+ * file offset's alignment modulo 64, so that the kernel's copy moves every
+ * aligned word in one piece (docs/format.md, section 10); a copy's loads
+ * are the kernel's, on this thread, in program order, so an acquire fence
+ * after the call orders them before every later load, as an acquire load
+ * through the mapping would.
+ */
+
+/* n <= 8 bytes at file offset off (aligned to n) by pread(); zeroes and
+ * c->short_read on a short read. */
+static uint64_t pread_word(struct copy_ctx *c, uint64_t off, size_t n)
+{
+	unsigned char b[128] __attribute__((aligned(64)));
+	unsigned char *p = b + off % 64;
+	uint64_t v = 0;
+	if (pread(c->seg->fd, p, n, (off_t)off) != (ssize_t)n) {
+		c->short_read = true;
+		return 0;
+	}
+	memcpy(&v, p, n);
+	return v;
+}
+
+/* The header words, by pread() when not mapped (r_header_words()). */
+static const struct scales_shm_header *hdr(struct copy_ctx *c,
+                                           struct scales_shm_header *buf)
+{
+	const struct scales_shm_header *h = r_header_words(c->seg, buf);
+	if (!h)
+		c->short_read = true;
+	return h;
+}
+
 /* Resolves string ref into *out (NULL for ref 0). Returns false if the
  * ref is invalid. Strings are immutable once strings_used covers them; a
- * ref past our copy (interned after it) is read from the mapping after
+ * ref past our copy (interned after it) is read from the file after
  * reloading strings_used. */
 static bool resolve(struct copy_ctx *c, uint32_t ref, const char **out)
 {
@@ -90,21 +132,36 @@ static bool resolve(struct copy_ctx *c, uint32_t ref, const char **out)
 		return *out != NULL;
 	}
 	/* past our copy: reload strings_used */
-	const struct scales_shm_header *h =
-	    (const struct scales_shm_header *)c->seg->map;
+	struct scales_shm_header hb __attribute__((aligned(64)));
+	const struct scales_shm_header *h = hdr(c, &hb);
 	const struct r_layout *l = &c->seg->lay;
+	if (!h)
+		return false;
 	uint64_t used = LOAD_ACQ(&h->strings_used);
 	if (used > l->strings_capacity ||
-	    l->strings_offset + used > c->seg->map_len ||
-	    (uint64_t)ref + 4 > used)
+	    l->strings_offset + used > c->seg->len || (uint64_t)ref + 4 > used)
 		return false;
-	const unsigned char *base = c->seg->map + l->strings_offset;
+	uint64_t at = l->strings_offset + ref;
 	uint32_t len;
-	memcpy(&len, base + ref, 4);
+	if (c->nomap) {
+		/* immutable below strings_used (loaded with acquire, the
+		 * fence in r_header_words()): plain copies serve */
+		len = (uint32_t)pread_word(c, at, 4);
+		if (c->short_read || len > used - ref - 4)
+			return false;
+		char *v = r_arena_alloc(&c->s->priv->arena, (size_t)len + 1);
+		if (!v ||
+		    pread(c->seg->fd, v, len, (off_t)(at + 4)) != (ssize_t)len)
+			return false;
+		v[len] = 0;
+		*out = v;
+		return true;
+	}
+	const unsigned char *base = c->seg->map + at;
+	memcpy(&len, base, 4);
 	if (len > used - ref - 4)
 		return false;
-	*out = r_arena_strndup(&c->s->priv->arena, (const char *)base + ref + 4,
-	                       len);
+	*out = r_arena_strndup(&c->s->priv->arena, (const char *)base + 4, len);
 	return *out != NULL;
 }
 
@@ -114,14 +171,49 @@ static inline const uint64_t *map_words(const struct copy_ctx *c, uint64_t off)
 	return (const uint64_t *)(const void *)(c->seg->map + off);
 }
 
-static inline uint64_t map_u64(const struct copy_ctx *c, uint64_t off)
+/* A relaxed load of the word at off: through the mapping, else from the
+ * data area's copy, else by pread() (a word past the copy). */
+static inline uint64_t map_u64(struct copy_ctx *c, uint64_t off)
 {
-	return LOAD_RLX(map_words(c, off));
+	if (!c->nomap)
+		return LOAD_RLX(map_words(c, off));
+	if (c->data && off >= c->data_from && off + 8 <= c->data_to) {
+		uint64_t v;
+		memcpy(&v, c->data + (off - c->data_from), 8);
+		return v;
+	}
+	return pread_word(c, off, 8);
 }
 
-static inline uint32_t map_u32(const struct copy_ctx *c, uint64_t off)
+static inline uint32_t map_u32(struct copy_ctx *c, uint64_t off)
 {
-	return LOAD_RLX((const uint32_t *)(const void *)(c->seg->map + off));
+	if (!c->nomap)
+		return LOAD_RLX(
+		    (const uint32_t *)(const void *)(c->seg->map + off));
+	if (c->data && off >= c->data_from && off + 4 <= c->data_to) {
+		uint32_t v;
+		memcpy(&v, c->data + (off - c->data_from), 4);
+		return v;
+	}
+	return (uint32_t)pread_word(c, off, 4);
+}
+
+/* An acquire load of the word at off: not mapped, a pread() of its own
+ * (not the data area's copy, taken before) and the fence. */
+static inline uint64_t load_acq_u64(struct copy_ctx *c, uint64_t off)
+{
+	if (!c->nomap)
+		return LOAD_ACQ(map_words(c, off));
+	uint64_t v = pread_word(c, off, 8);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return v;
+}
+
+/* A relaxed 32-bit load, never from the data area's copy: it must come
+ * after the acquire loads before it (a timed state's slot refs). */
+static inline uint32_t load_u32(struct copy_ctx *c, uint64_t off)
+{
+	return c->nomap ? (uint32_t)pread_word(c, off, 4) : map_u32(c, off);
 }
 
 /* Histogram parameters as docs/format.md allows them. */
@@ -130,9 +222,11 @@ static inline uint32_t map_u32(const struct copy_ctx *c, uint64_t off)
  * (the space is published, release, before the entry). */
 static void reload_used(struct copy_ctx *c)
 {
-	const struct scales_shm_header *h =
-	    (const struct scales_shm_header *)(const void *)c->seg->map;
+	struct scales_shm_header hb __attribute__((aligned(64)));
+	const struct scales_shm_header *h = hdr(c, &hb);
 	const struct r_layout *l = &c->seg->lay;
+	if (!h)
+		return;
 	uint64_t d = LOAD_ACQ(&h->data_used), st = LOAD_ACQ(&h->stripe_used);
 	if (d <= l->data_capacity && d > c->u.data_used)
 		c->u.data_used = d;
@@ -297,6 +391,12 @@ static int copy_counter(struct kind_copy *k)
 	 * wrapping sum does not depend on the order */
 	uint64_t sum =
 	    map_u64(c, off + (uint64_t)(l->nstripes - 1) * l->stripe_size);
+	if (c->nomap) { /* a word past the copies: each by pread() */
+		for (uint32_t i = 0; i < n; i++)
+			sum += map_u64(c, off + (uint64_t)i * l->stripe_size);
+		k->m->v.u64 = sum;
+		return c->short_read ? E_INVALID : E_OK;
+	}
 	const unsigned char *p = c->seg->map + off;
 	for (uint32_t i = 0; i < n; i++, p += l->stripe_size)
 		sum += LOAD_RLX((const uint64_t *)(const void *)p);
@@ -362,7 +462,7 @@ static int copy_state_times(struct kind_copy *k)
 	uint32_t size = scales_shm_state_table_size(n);
 	if (!size || !data_ok(c, t, size, size))
 		return E_INVALID;
-	uint64_t cur = LOAD_ACQ(map_words(c, t));
+	uint64_t cur = load_acq_u64(c, t);
 	uint32_t at = (uint32_t)(cur >> SCALES_SHM_STATE_NS_BITS);
 	uint64_t run =
 	    scales_shm_state_interval(cur & SCALES_SHM_STATE_NS_MASK,
@@ -375,8 +475,8 @@ static int copy_state_times(struct kind_copy *k)
 	size_t nt = 0;
 	for (uint32_t i = 0; i <= n; i++) {
 		uint64_t so = t + 8 + (uint64_t)i * 16;
-		uint64_t ns = LOAD_ACQ(map_words(c, so + 8));
-		uint32_t ref = i < n ? map_u32(c, so) : 0;
+		uint64_t ns = load_acq_u64(c, so + 8);
+		uint32_t ref = i < n ? load_u32(c, so) : 0;
 		const char *v = NULL;
 		if (!resolve(c, ref, &v))
 			return E_INVALID;
@@ -687,6 +787,90 @@ static int add_decl(struct scales_snapshot_priv *priv,
 }
 
 /*
+ * One attempt's copy of entry i, whose words are at ew (the mapping, or a
+ * pread() copy) and whose generation was gen when the attempt began, into
+ * k->m: the fixed words and the path (copy_path(), *hit), checked, then the
+ * kind's values. Returns E_OK, E_INVALID or E_NOMEM; the caller decides
+ * with the generation and state after it whether the copy stands.
+ */
+static int copy_fields(struct kind_copy *k, uint32_t i, const uint64_t *ew,
+                       uint32_t gen, union entry_copy *ec, bool *hit)
+{
+	struct copy_ctx *c = k->c;
+	struct scales_metric *m = k->m;
+	const size_t fixed = offsetof(struct scales_shm_entry, path) / 8;
+	/* 14 loads, not a loop of them */
+#pragma GCC unroll 16
+	for (size_t w = 0; w < fixed; w++)
+		ec->w[w] = LOAD_RLX(&ew[w]);
+	const struct scales_shm_entry *x = &ec->e;
+	uint32_t plen = x->path_len;
+	/* a unit this reader does not know (a newer minor version) is shown
+	 * as unknown, not dropped (docs/format.md, section 13) */
+	bool valid = plen >= 2 && plen < SCALES_SHM_PATH_MAX && x->kind >= 1 &&
+	             x->kind <= SCALES_SHM_KIND_MAX;
+	*hit = false;
+	*m = zero_metric;
+	const char *help = NULL, *labels = NULL;
+	k->child = NULL;
+	valid = valid && copy_path(&c->cache->e[i], ew, ec, gen, hit) &&
+	        resolve(c, x->help, &help);
+	/* labels (1.2): a list that fails the rules is ignored, the metric
+	 * kept (docs/format.md section 5, "Labels") */
+	if (valid && x->labels &&
+	    (!resolve(c, x->labels, &labels) || !labels ||
+	     !scales_shm_labels_ok(labels, strlen(labels),
+	                           scales_shm_components(ec->e.path, plen))))
+		labels = NULL;
+	/* the sizes the kind requires (shm/kinds.c), then the kind's own
+	 * copy */
+	uint32_t dneed = 0, sneed = 0;
+	copy_kind_fn *copy =
+	    x->kind < sizeof(copy_kind) / sizeof(copy_kind[0]) ?
+	        copy_kind[x->kind] :
+	        NULL;
+	valid = valid && copy &&
+	        scales_shm_kind_sizes(x->kind, x->param[2], &dneed, &sneed) &&
+	        stripe_ok(c, x->stripe_offset, x->stripe_size, sneed) &&
+	        data_ok(c, x->data_offset, x->data_size, dneed);
+	if (!valid)
+		return E_INVALID;
+	m->kind = x->kind;
+	m->unit = x->unit;
+	m->help = help;
+	m->labels = labels;
+	return copy(k);
+}
+
+/*
+ * A consistent, valid copy of entry i (generation gen) in m: keeps its
+ * path (the words copied at pw, or the cache's on a hit), and records a
+ * declaration. Returns E_OK, E_DECL or E_NOMEM.
+ */
+static int copy_keep(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
+                     const char *child, const uint64_t *pw, uint32_t plen,
+                     uint32_t gen, bool hit)
+{
+	struct r_ecache *ce = &c->cache->e[i];
+	if (hit) {
+		m->path = ce->path;
+	} else {
+		/* the words up to the NUL */
+		m->path = r_cache_store(c->cache, ce, pw,
+		                        ((size_t)plen + 8) / 8, gen, plen);
+		if (!m->path)
+			return E_NOMEM;
+	}
+	m->entry = i;
+	m->generation = gen;
+	if (m->kind == SCALES_SHM_AGG_SUM || m->kind == SCALES_SHM_AGG_STATES)
+		return add_decl(c->s->priv, m, child);
+	if (m->kind == SCALES_SHM_DICT)
+		c->ndicts++;
+	return E_OK;
+}
+
+/*
  * Copies entry i into *m (or a declaration), with the seqlock protocol of
  * shm/scales_shm.h: a copy is kept only if the entry's generation and
  * state are the same after it; the path is checked by copy_path(), *hit
@@ -701,7 +885,6 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 	    (const void *)(c->seg->map + l->dir_offset +
 	                   (uint64_t)i * l->entry_size);
 	const uint64_t *ew = (const uint64_t *)(const void *)e;
-	struct r_ecache *ce = &c->cache->e[i];
 	union entry_copy ec;
 	struct kind_copy k = { .c = c, .x = &ec.e, .m = m };
 
@@ -714,83 +897,21 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 			cpu_relax();
 			continue;
 		}
-		const size_t fixed =
-		    offsetof(struct scales_shm_entry, path) / 8;
-		/* 14 loads, not a loop of them */
-#pragma GCC unroll 16
-		for (size_t w = 0; w < fixed; w++)
-			ec.w[w] = LOAD_RLX(&ew[w]);
-		const struct scales_shm_entry *x = &ec.e;
-		uint32_t plen = x->path_len;
-		/* a unit this reader does not know (a newer minor
-		 * version) is shown as unknown, not dropped
-		 * (docs/format.md, section 13) */
-		bool valid = plen >= 2 && plen < SCALES_SHM_PATH_MAX &&
-		             x->kind >= 1 && x->kind <= SCALES_SHM_KIND_MAX;
-		bool hit = false;
-		*m = zero_metric;
-		const char *help = NULL, *labels = NULL;
-		k.child = NULL;
-		valid = valid && copy_path(ce, ew, &ec, gen, &hit) &&
-		        resolve(c, x->help, &help);
-		/* labels (1.2): a list that fails the rules is ignored, the
-		 * metric kept (docs/format.md section 5, "Labels") */
-		if (valid && x->labels &&
-		    (!resolve(c, x->labels, &labels) || !labels ||
-		     !scales_shm_labels_ok(labels, strlen(labels),
-		                           scales_shm_components(ec.e.path,
-		                                                 plen))))
-			labels = NULL;
-		/* the sizes the kind requires (shm/kinds.c), then the
-		 * kind's own copy */
-		uint32_t dneed = 0, sneed = 0;
-		copy_kind_fn *copy =
-		    x->kind < sizeof(copy_kind) / sizeof(copy_kind[0]) ?
-		        copy_kind[x->kind] :
-		        NULL;
-		valid = valid && copy &&
-		        scales_shm_kind_sizes(x->kind, x->param[2], &dneed,
-		                              &sneed) &&
-		        stripe_ok(c, x->stripe_offset, x->stripe_size, sneed) &&
-		        data_ok(c, x->data_offset, x->data_size, dneed);
-		if (valid) {
-			m->kind = x->kind;
-			m->unit = x->unit;
-			int r = copy(&k);
-			if (r == E_NOMEM)
-				return E_NOMEM;
-			valid = r == E_OK;
-		}
+		int r = copy_fields(&k, i, ew, gen, &ec, hitp);
+		if (r == E_NOMEM)
+			return E_NOMEM;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		uint32_t gen2 = LOAD_RLX(&e->generation);
 		uint32_t st2 = LOAD_RLX(&e->state);
 		if (gen2 != gen || st2 != st)
 			continue; /* torn: retry */
-		if (!valid)
+		if (r != E_OK)
 			return E_INVALID;
-
 		/* a consistent, valid copy: its path is ours to keep */
-		if (hit) {
-			m->path = ce->path;
-		} else {
-			/* the words up to the NUL */
-			size_t pw = ((size_t)plen + 8) / 8;
-			m->path = r_cache_store(c->cache, ce, &ec.w[fixed], pw,
-			                        gen, plen);
-			if (!m->path)
-				return E_NOMEM;
-		}
-		*hitp = hit;
-		m->help = help;
-		m->labels = labels;
-		m->entry = i;
-		m->generation = gen;
-		if (m->kind == SCALES_SHM_AGG_SUM ||
-		    m->kind == SCALES_SHM_AGG_STATES)
-			return add_decl(c->s->priv, m, k.child);
-		if (m->kind == SCALES_SHM_DICT)
-			c->ndicts++;
-		return E_OK;
+		const size_t fixed =
+		    offsetof(struct scales_shm_entry, path) / 8;
+		return copy_keep(c, i, m, k.child, &ec.w[fixed], ec.e.path_len,
+		                 gen, *hitp);
 	}
 	return E_CHANGED;
 }
@@ -830,44 +951,55 @@ static inline int place(struct copy_ctx *c, uint32_t i,
  * (some 100,000 counters, 100 histograms) each metric is read alone. */
 #define R_COPY_MAX (1024 * 1024)
 
-/* A thread's buffer for the cold copies, kept from one snapshot to the
+/* A thread's buffers for the cold copies, kept from one snapshot to the
  * next: a pass over a thousand segments would otherwise allocate and
- * fault in a fresh one (half a megabyte each) per segment. Freed at the
- * thread's exit. */
-struct copy_buf {
-	size_t cap;
-	unsigned char bytes[];
+ * fault in fresh ones (half a megabyte each) per segment. Buffer 0 holds
+ * the stripes' regions (copy_regions()), buffer 1 the directory and data
+ * area (copy_dir_cold()). Freed at the thread's exit. */
+struct copy_bufs {
+	void *b[2];
+	size_t cap[2];
 };
 static pthread_key_t copy_buf_key;
 static pthread_once_t copy_buf_once = PTHREAD_ONCE_INIT;
 static bool copy_buf_ok;
 
-static void copy_buf_init(void)
+static void copy_bufs_free(void *p)
 {
-	copy_buf_ok = pthread_key_create(&copy_buf_key, free) == 0;
+	struct copy_bufs *x = p;
+	free(x->b[0]);
+	free(x->b[1]);
+	free(x);
 }
 
-/* The calling thread's buffer of at least n bytes, 64-byte aligned, or
- * NULL (out of memory: no copy then). */
-static unsigned char *copy_buf_get(size_t n)
+static void copy_buf_init(void)
+{
+	copy_buf_ok = pthread_key_create(&copy_buf_key, copy_bufs_free) == 0;
+}
+
+/* The calling thread's buffer `which` of at least n bytes, 64-byte
+ * aligned, or NULL (out of memory: no copy then). */
+static unsigned char *copy_buf_get(unsigned which, size_t n)
 {
 	pthread_once(&copy_buf_once, copy_buf_init);
 	if (!copy_buf_ok)
 		return NULL;
-	struct copy_buf *b = pthread_getspecific(copy_buf_key);
-	if (!b || b->cap < n) {
-		free(b);
-		b = malloc(sizeof(*b) + n + 64);
-		if (b)
-			b->cap = n;
-		if (pthread_setspecific(copy_buf_key, b)) {
-			free(b);
+	struct copy_bufs *x = pthread_getspecific(copy_buf_key);
+	if (!x) {
+		x = calloc(1, sizeof(*x));
+		if (!x || pthread_setspecific(copy_buf_key, x)) {
+			free(x);
 			return NULL;
 		}
-		if (!b)
+	}
+	if (x->cap[which] < n) {
+		free(x->b[which]);
+		x->b[which] = malloc(n + 64);
+		x->cap[which] = x->b[which] ? n : 0;
+		if (!x->b[which])
 			return NULL;
 	}
-	unsigned char *p = b->bytes;
+	unsigned char *p = x->b[which];
 	return p + (64 - (uintptr_t)p % 64) % 64;
 }
 
@@ -922,7 +1054,7 @@ static void copy_regions(struct copy_ctx *c)
 	uint64_t tb = l->slots ? region_bytes(l->stripe_size - c->u.stripe_top,
 	                                      top, &ts) :
 	                         0;
-	unsigned char *b = lb + tb ? copy_buf_get(lb + tb) : NULL;
+	unsigned char *b = lb + tb ? copy_buf_get(0, lb + tb) : NULL;
 	if (!b)
 		return;
 	if (lb)
@@ -932,8 +1064,221 @@ static void copy_regions(struct copy_ctx *c)
 		            l->stripe_size, top);
 }
 
-/* The guarded part: everything that touches the mapping. Returns 0 or an
- * error code (not SIGBUS: that unwinds past it). */
+/* Counts entry i's outcome r in the snapshot; 0, or -ENOMEM. */
+static int account(struct copy_ctx *c, int r)
+{
+	switch (r) {
+	case E_CHANGED:
+		c->s->skipped++;
+		return 0;
+	case E_INVALID:
+		c->s->invalid++;
+		return 0;
+	case E_NOMEM:
+		return -ENOMEM;
+	default:
+		return 0;
+	}
+}
+
+/* Bytes a pread() copy of len bytes takes, placed at its file offset's
+ * alignment modulo 64. */
+static size_t copy_span(uint64_t len)
+{
+	return (size_t)((len + 63) / 64 * 64 + 64);
+}
+
+/* len bytes at file offset off into b, at off's alignment modulo 64;
+ * false (and c->short_read) on a short read. */
+static bool pread_at(struct copy_ctx *c, unsigned char *b, uint64_t off,
+                     uint64_t len)
+{
+	if (pread(c->seg->fd, b + off % 64, (size_t)len, (off_t)off) ==
+	    (ssize_t)len)
+		return true;
+	c->short_read = true;
+	return false;
+}
+
+void (*r_test_cold_hook)(const scales_segment *seg);
+
+/*
+ * Entry i again on its own, with the three readings of copy_dir_cold()
+ * (bufs: room for three copies of an entry), up to R_ATTEMPTS - 1 times:
+ * its first reading in the pass found it torn or being rewritten.
+ */
+static int copy_entry_cold(struct copy_ctx *c, uint32_t i,
+                           struct scales_metric *m, bool *hitp,
+                           unsigned char *bufs)
+{
+	const struct r_layout *l = &c->seg->lay;
+	uint64_t off = l->dir_offset + (uint64_t)i * l->entry_size;
+	size_t sp = copy_span(l->entry_size);
+	const size_t fixed = offsetof(struct scales_shm_entry, path) / 8;
+	const struct scales_shm_entry *xa = (const void *)(bufs + off % 64);
+	const struct scales_shm_entry *xc =
+	    (const void *)(bufs + 2 * sp + off % 64);
+	const uint64_t *wb = (const void *)(bufs + sp + off % 64);
+	union entry_copy ec;
+	struct kind_copy k = { .c = c, .x = &ec.e, .m = m };
+	for (int attempt = 1; attempt < R_ATTEMPTS; attempt++) {
+		if (!pread_at(c, bufs, off, l->entry_size))
+			return E_INVALID;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		uint32_t st = xa->state, gen = xa->generation;
+		if (st != SCALES_SHM_LIVE)
+			return E_NOT_LIVE;
+		if (gen & 1) {
+			cpu_relax();
+			continue;
+		}
+		if (!pread_at(c, bufs + sp, off, l->entry_size))
+			return E_INVALID;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		int r = copy_fields(&k, i, wb, gen, &ec, hitp);
+		if (r == E_NOMEM)
+			return E_NOMEM;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (!pread_at(c, bufs + 2 * sp, off, l->entry_size))
+			return E_INVALID;
+		if (xc->generation != gen || xc->state != st)
+			continue; /* torn: retry */
+		if (r != E_OK)
+			return E_INVALID;
+		return copy_keep(c, i, m, k.child, wb + fixed, ec.e.path_len,
+		                 gen, *hitp);
+	}
+	return E_CHANGED;
+}
+
+/*
+ * A cold snapshot's entries, read with pread() only (nothing mapped: a
+ * segment read once costs no mmap(), page faults or munmap(), which on a
+ * virtual machine cost far more than the copies; docs/performance.md,
+ * "Many processes"). The seqlock of docs/format.md section 10, with the
+ * directory read three times: copy A gives every entry's state and
+ * generation (the reader's steps 1 and 2), copy B its fields and path
+ * (step 3, with the values, read after B), copy C its generation and
+ * state again (step 4). A copy's words come in no order, so one copy
+ * cannot be both the opening reading and the fields; three copies in
+ * program order, an acquire fence after each, are the mapped path's
+ * loads: B and the values lie between A and C. An entry found torn or
+ * being rewritten is read again alone (copy_entry_cold()).
+ */
+static int copy_dir_cold(struct copy_ctx *c, char *err, size_t errlen)
+{
+	struct scales_snapshot *s = c->s;
+	const struct r_layout *l = &c->seg->lay;
+	uint32_t n = c->u.dir_used;
+	/* below dir_capacity x entry_size, checked at open: no overflow */
+	uint64_t dlen = (uint64_t)n * l->entry_size;
+	uint64_t doff = l->dir_offset;
+	struct cold_entry {
+		int r;
+		bool hit;
+		const char *child;
+	} * ax;
+	size_t ds = copy_span(dlen), es = 3 * copy_span(l->entry_size);
+	size_t xs = copy_span(c->u.data_used);
+	unsigned char *b =
+	    copy_buf_get(1, 3 * ds + es + xs + (size_t)n * sizeof(*ax));
+	if (!b)
+		return r_fail(err, errlen, -ENOMEM, "out of memory");
+	unsigned char *ba = b, *bb = b + ds, *bc = b + 2 * ds;
+	unsigned char *one = b + 3 * ds, *bx = one + es;
+	ax = (void *)(bx + xs);
+	if (!pread_at(c, ba, doff, dlen))
+		goto short_read;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (!pread_at(c, bb, doff, dlen))
+		goto short_read;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (r_test_cold_hook)
+		r_test_cold_hook(c->seg);
+	/* the values, after copy A: the used data area (relaxed words) and
+	 * the stripes' regions */
+	uint64_t xoff = l->data_offset;
+	if (c->u.data_used && pread_at(c, bx, xoff, c->u.data_used)) {
+		c->data = bx + xoff % 64;
+		c->data_from = xoff;
+		c->data_to = xoff + c->u.data_used;
+	}
+	copy_regions(c);
+
+	const unsigned char *ea = ba + doff % 64, *eb = bb + doff % 64;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct scales_shm_entry *xa =
+		    (const void *)(ea + (uint64_t)i * l->entry_size);
+		const uint64_t *wb =
+		    (const void *)(eb + (uint64_t)i * l->entry_size);
+		ax[i].hit = false;
+		ax[i].child = NULL;
+		if (xa->state != SCALES_SHM_LIVE) {
+			ax[i].r = E_NOT_LIVE;
+			continue;
+		}
+		if (xa->generation & 1) {
+			ax[i].r = E_CHANGED; /* read again below */
+			continue;
+		}
+		union entry_copy ec;
+		struct kind_copy k = { .c = c,
+			               .x = &ec.e,
+			               .m = &s->metrics[i] };
+		ax[i].r =
+		    copy_fields(&k, i, wb, xa->generation, &ec, &ax[i].hit);
+		if (ax[i].r == E_NOMEM)
+			return r_fail(err, errlen, -ENOMEM, "out of memory");
+		ax[i].child = k.child;
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (!pread_at(c, bc, doff, dlen))
+		goto short_read;
+
+	const unsigned char *ec = bc + doff % 64;
+	const size_t fixed = offsetof(struct scales_shm_entry, path) / 8;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct scales_shm_entry *xa =
+		    (const void *)(ea + (uint64_t)i * l->entry_size);
+		const struct scales_shm_entry *xc =
+		    (const void *)(ec + (uint64_t)i * l->entry_size);
+		const struct scales_shm_entry *xb =
+		    (const void *)(eb + (uint64_t)i * l->entry_size);
+		int r = ax[i].r;
+		bool hit = ax[i].hit;
+		if (r == E_NOT_LIVE)
+			continue;
+		/* s->metrics[i] is free to be overwritten by place() below
+		 * (it fills slots up to i only) once copied out */
+		struct scales_metric m = s->metrics[i];
+		if (r != E_CHANGED && xc->generation == xa->generation &&
+		    xc->state == xa->state) {
+			if (r == E_OK)
+				r = copy_keep(
+				    c, i, &m, ax[i].child,
+				    (const uint64_t *)(const void *)xb + fixed,
+				    xb->path_len, xa->generation, hit);
+			else
+				r = E_INVALID;
+		} else {
+			r = copy_entry_cold(c, i, &m, &hit, one);
+		}
+		if (r == E_OK && place(c, i, &m, hit))
+			r = E_NOMEM;
+		if (account(c, r))
+			return r_fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	if (!c->short_read)
+		return 0;
+short_read:
+	return r_fail(err, errlen, SCALES_RE_TRUNCATED,
+	              "%s: file truncated during the snapshot", c->seg->path);
+}
+
+/* Everything that reads the segment: a warm snapshot through the mapping
+ * (under the SIGBUS guard of the caller), a cold one by pread()
+ * (copy_dir_cold()). Returns 0 or an error code (not SIGBUS: that
+ * unwinds past it). */
 static __attribute__((noinline)) int copy_all(struct copy_ctx *c, char *err,
                                               size_t errlen)
 {
@@ -951,16 +1296,18 @@ static __attribute__((noinline)) int copy_all(struct copy_ctx *c, char *err,
 		return r_fail(err, errlen, -ENOMEM, "out of memory");
 	/* immutable below strings_used (loaded with acquire): cold, a copy
 	 * by the kernel rather than faulting the pages in */
-	if (c->warm ||
-	    pread(c->seg->fd, strs, c->u.strings_used,
-	          (off_t)l->strings_offset) != (ssize_t)c->u.strings_used)
+	if (c->warm)
 		memcpy(strs, c->seg->map + l->strings_offset,
 		       c->u.strings_used);
+	else if (pread(c->seg->fd, strs, c->u.strings_used,
+	               (off_t)l->strings_offset) != (ssize_t)c->u.strings_used)
+		return r_fail(err, errlen, SCALES_RE_TRUNCATED,
+		              "%s: file truncated during the snapshot",
+		              c->seg->path);
 	strs[c->u.strings_used] = 0;
 	c->strs = strs;
 	c->strs_len = c->u.strings_used;
 
-	copy_regions(c);
 	/* warm, ranks below prev_n are slots of the metrics array */
 	size_t slots = c->u.dir_used;
 	if (c->warm && c->cache->prev_n > slots)
@@ -968,6 +1315,8 @@ static __attribute__((noinline)) int copy_all(struct copy_ctx *c, char *err,
 	if (r_snapshot_reserve(s, slots) ||
 	    r_cache_reserve(c->cache, c->u.dir_used))
 		return r_fail(err, errlen, -ENOMEM, "out of memory");
+	if (c->nomap)
+		return copy_dir_cold(c, err, errlen);
 	const unsigned char *dir = c->seg->map + l->dir_offset;
 	for (uint32_t i = 0; i < c->u.dir_used; i++) {
 		bool hit = false;
@@ -992,18 +1341,8 @@ static __attribute__((noinline)) int copy_all(struct copy_ctx *c, char *err,
 		int r = copy_entry(c, i, &m, &hit);
 		if (r == E_OK && place(c, i, &m, hit))
 			r = E_NOMEM;
-		switch (r) {
-		case E_CHANGED:
-			s->skipped++;
-			break;
-		case E_INVALID:
-			s->invalid++;
-			break;
-		case E_NOMEM:
+		if (account(c, r))
 			return r_fail(err, errlen, -ENOMEM, "out of memory");
-		default:
-			break;
-		}
 	}
 	return 0;
 }
@@ -1184,12 +1523,22 @@ int scales_snapshot_take(scales_segment *seg, unsigned flags,
 	ctx.cache = k;
 	ctx.epoch = k->epoch + 1;
 	ctx.warm = k->ranked;
+	/* cold (the segment's first snapshot, or after a failed one): every
+	 * word by pread(), nothing mapped; warm: through the mapping, made
+	 * now if this is the segment's second snapshot */
+	ctx.nomap = !ctx.warm;
+	if (ctx.warm && (rc = r_segment_map(seg, err, errlen))) {
+		scales_snapshot_free(&s);
+		return rc;
+	}
 	if (ctx.warm && seg->spare)
 		hslab_take(seg->spare, s);
 	struct copy_ctx *volatile cp = &ctx;
 
 	sigjmp_buf jb;
-	if (sigsetjmp(jb, 1)) {
+	if (ctx.nomap) {
+		rc = copy_all(cp, err, errlen);
+	} else if (sigsetjmp(jb, 1)) {
 		r_guard_leave();
 		scales_snapshot_free(&cp->s);
 		/* the cache may be half updated: forget it */
@@ -1197,10 +1546,11 @@ int scales_snapshot_take(scales_segment *seg, unsigned flags,
 		return r_fail(err, errlen, SCALES_RE_TRUNCATED,
 		              "%s: file truncated during the snapshot (SIGBUS)",
 		              seg->path);
+	} else {
+		r_guard_enter(&jb);
+		rc = copy_all(cp, err, errlen);
+		r_guard_leave();
 	}
-	r_guard_enter(&jb);
-	rc = copy_all(cp, err, errlen);
-	r_guard_leave();
 	if (rc) {
 		scales_snapshot_free(&s);
 		r_cache_reset(k);

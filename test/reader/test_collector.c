@@ -438,6 +438,61 @@ Test(collector, each_passes_the_groups_of_a_collection)
 	free(dir);
 }
 
+static int each_maps_nothing(void *arg, const struct scales_group *g)
+{
+	(void)g;
+	cr_assert_eq(maps_under(arg), 0, "a segment is mapped");
+	return 0;
+}
+
+/* A one-shot pass (scales-top -1, scales-export --once: one snapshot of
+ * each process) maps no segment (issue 17.2: on a virtual machine a
+ * mapping costs more than reading the segment); the next collection,
+ * warm, maps each file once. */
+Test(collector, a_one_shot_pass_maps_no_segment)
+{
+	char *dir = sb_tmpdir();
+	char path[4096];
+	enum {
+		N = 5
+	};
+	struct segbuild *b[N];
+	for (int i = 0; i < N; i++) {
+		b[i] = many_proc(300 + i, (uint64_t)i);
+		cr_assert_eq(sb_write(b[i], dir, path, sizeof(path)), 0);
+	}
+	const unsigned modes[] = { 0, SCALES_COLLECT_MERGE,
+		                   SCALES_COLLECT_MERGE |
+		                       SCALES_COLLECT_NO_MEMBERS };
+	for (size_t mi = 0; mi < 3; mi++) {
+		scales_collector *c = new_collector(dir, modes[mi], NULL, NULL);
+		char err[512];
+		cr_assert_eq(scales_collector_select(c, err, sizeof(err)), 0);
+		cr_assert_eq(maps_under(dir), 0);
+		cr_assert_eq(scales_collector_each(c, each_maps_nothing, dir),
+		             0);
+		cr_assert_eq(scales_collector_collect(c, err, sizeof(err)), 0);
+		cr_assert_eq(maps_under(dir), N);
+		scales_collector_free(&c);
+		cr_assert_eq(maps_under(dir), 0);
+	}
+	/* and a first collection, as scales-export --once takes it */
+	scales_collector *c =
+	    new_collector(dir, SCALES_COLLECT_MERGE | SCALES_COLLECT_NO_MEMBERS,
+	                  NULL, NULL);
+	char err[512];
+	cr_assert_eq(scales_collector_collect(c, err, sizeof(err)), 0);
+	cr_assert_eq(maps_under(dir), 0);
+	size_t n;
+	scales_collector_groups(c, &n);
+	cr_assert_eq(n, 1);
+	scales_collector_free(&c);
+	for (int i = 0; i < N; i++)
+		sb_free(b[i]);
+	sb_rmdir(dir);
+	free(dir);
+}
+
 /* The previous group is found by app and key (a binary search over the
  * sorted collection): with many groups of several apps, per file and
  * merged, each group's prev is its own previous snapshot, and a group
