@@ -292,8 +292,18 @@ struct r_hslab {
 	uint32_t stride;    /* words an array */
 	struct r_hzone {
 		uint32_t lo, end;
+		/* what the array holds a copy of (stripes 0: none): the
+		 * histogram's entry and shape, its min, max, count and
+		 * carries, the clock before the copy, and in fp the sum
+		 * and bucket-0 words of each stripe read, so that a later
+		 * snapshot may keep the copy (snapshot.c, histo_same()) */
+		uint32_t stripes, entry, gen, carries;
+		uint32_t sb, us, nb;
+		uint64_t soff, doff, min, max, count, t0;
 	} * z;
 	uint64_t *words;
+	uint64_t *fp; /* fps pairs of words an array, or NULL */
+	uint32_t fps;
 };
 
 R_HIDDEN void r_hslab_free(struct r_hslab *h);

@@ -87,6 +87,7 @@ void r_hslab_free(struct r_hslab *h)
 		return;
 	free(h->z);
 	free(h->words);
+	free(h->fp);
 	free(h);
 }
 

@@ -328,7 +328,9 @@ struct kind_copy {
 	struct scales_metric *m;
 	uint64_t *hbuf; /* histogram words, reused by a retry */
 	uint32_t hcap;
-	struct r_hzone *hz; /* hbuf's zone if it is a slab's array */
+	struct r_hzone *hz;  /* hbuf's zone if it is a slab's array */
+	uint32_t hzi;        /* its index in the slab */
+	uint32_t entry, gen; /* the entry being copied, its generation */
 	struct scales_metric_side *side; /* m's side, reused by a retry */
 	const char *child;               /* an aggregate's child name */
 };
@@ -540,6 +542,92 @@ static const uint64_t *read_stripe(struct copy_ctx *c, uint64_t so, uint32_t lo,
 	return w;
 }
 
+/*
+ * The most records one stripe's sum word takes in a nanosecond. Each
+ * record adds to its sum word once, a read-modify-write: on a slot's
+ * stripe, by the one CPU the slot is for (a restartable sequence), and
+ * a CPU stores no more than once or twice a cycle, where a record stores
+ * twice (bucket and sum); on the shared stripe, a locked add from any
+ * CPU, and locked adds to one word are done one at a time, each taking
+ * the word's line for at least a cycle of its core. No core runs at 8
+ * GHz: at most 8 records a nanosecond either way, and this is twice it.
+ */
+#define R_RECORDS_PER_NS 16
+
+/* Zone i's words of slab hs, room made for n stripes (a slab made when
+ * fewer slots were in use forgets every zone's words); NULL: out of
+ * memory, the histogram is copied as if no copy were kept. */
+static uint64_t *hzone_fp(struct r_hslab *hs, uint32_t i, uint32_t n)
+{
+	if (n > hs->fps) {
+		uint64_t *fp = malloc((size_t)hs->cap * n * 2 * sizeof(*fp));
+		if (!fp)
+			return NULL;
+		free(hs->fp);
+		hs->fp = fp;
+		hs->fps = n;
+		for (uint32_t j = 0; j < hs->cap; j++)
+			hs->z[j].stripes = 0;
+	}
+	return hs->fp + (size_t)i * hs->fps * 2;
+}
+
+/*
+ * True if slab array z still holds what a copy now could read: nothing
+ * landed in the histogram since z's copy, proved without reading its
+ * buckets (a warm refresh over 1,000 processes, most of whose histograms
+ * are idle between two refreshes, otherwise copies 3 stripes of some 530
+ * buckets each of 20,000 histograms; issue 17.2).
+ *
+ * A record (scales_histogram_record()) adds 1 to its bucket, then v to a
+ * stripe's sum word, then raises max or lowers min. So if the same entry
+ * (generation, offsets, shape) has the same slots in use, the same min
+ * and max, and every stripe the same sum word and bucket-0 word as z's
+ * copy read, then a record that landed since would have had to add 0 to
+ * the sum (v = 0: bucket 0 grew, unless by 2^64 records) or values
+ * summing to a multiple of 2^64 on one stripe. The second is ruled out by
+ * time: since z's clock t0, read before its copy, a stripe took at most
+ * R_RECORDS_PER_NS records a nanosecond, each at most max (min and max
+ * are the same, so every landed record is within them), and while that
+ * product stays below 2^64 no sum went round. The clock is read after the
+ * words compared, so its interval covers theirs.
+ *
+ * Why the copy is then a snapshot a fresh reader could have taken: z's
+ * copy read each stripe's sum and bucket-0 words before its buckets, so it
+ * holds every record whose sum it saw; none landed since; the only records
+ * it lacks are those still in flight now (a bucket added, the sum not
+ * yet), which a fresh copy may miss as well (docs/format.md, section
+ * 10). Min and max are the ones read now. A record in flight whose value
+ * exceeds max (its max not raised yet) is not bounded by the product:
+ * in-flight values summing, with the landed ones, to a multiple of 2^64
+ * (some 2^63 each) would hide the landed ones until its max lands, when
+ * the next snapshot copies. Only relaxed loads: the words order nothing.
+ */
+static bool histo_same(const struct kind_copy *k, const struct r_hzone *z,
+                       const uint64_t *fp, uint64_t off, uint32_t ns,
+                       uint64_t mn, uint64_t mx)
+{
+	const struct copy_ctx *c = k->c;
+	const struct scales_shm_entry *x = k->x;
+	if (z->stripes != ns + 1 || z->entry != k->entry || z->gen != k->gen ||
+	    z->soff != x->stripe_offset || z->doff != x->data_offset ||
+	    z->sb != x->param[0] || z->us != x->param[1] ||
+	    z->nb != x->param[2] || z->min != mn || z->max != mx)
+		return false;
+	const struct r_layout *l = &c->seg->lay;
+	for (uint32_t i = 0; i <= ns; i++) {
+		const uint64_t *sw =
+		    map_words(c, off + stripe_index(c, i, ns) * l->stripe_size);
+		if (LOAD_RLX(&sw[0]) != fp[2 * i] ||
+		    LOAD_RLX(&sw[1]) != fp[2 * i + 1])
+			return false;
+	}
+	uint64_t now = r_now_mono();
+	uint64_t t = (now > z->t0 ? now - z->t0 : 0) + 1;
+	return t < (UINT64_C(1) << 59) &&
+	       mx <= UINT64_MAX / (R_RECORDS_PER_NS * t);
+}
+
 /* The stripes' sum word and buckets added up, min and max from data. */
 static int copy_histogram(struct kind_copy *k)
 {
@@ -561,6 +649,7 @@ static int copy_histogram(struct kind_copy *k)
 		struct r_hslab *hs = pv->hslab;
 		k->hz = NULL;
 		if (hs && hs->used < hs->cap && nb + 1 <= hs->stride) {
+			k->hzi = hs->used;
 			k->hz = &hs->z[hs->used];
 			hbuf = hs->words + (size_t)hs->used++ * hs->stride;
 			k->hcap = hs->stride;
@@ -598,22 +687,43 @@ static int copy_histogram(struct kind_copy *k)
 		lo = scales_shm_bucket(mn, sb, us, nb - 1);
 		hi = scales_shm_bucket(mx, sb, us, nb - 1);
 	}
+	uint64_t off = l->stripe_offset + x->stripe_offset;
+	/* the slots in use and the shared stripe: at least one stripe */
+	uint32_t ns = entry_slots(k->c, x->stripe_offset);
+	/* a slab's array keeps the sum and bucket-0 words its copy read */
+	struct r_hzone *z = k->hz;
+	uint64_t *fp =
+	    z && k->c->warm ? hzone_fp(pv->hslab, k->hzi, ns + 1) : NULL;
+	if (fp && histo_same(k, z, fp, off, ns, mn, mx)) {
+		h->min = mn;
+		h->max = mx;
+		h->sum = hbuf[0];
+		h->sum_hi = z->carries;
+		h->scale = x->scale;
+		h->sub_bits = sb;
+		h->unit_shift = us;
+		h->nbuckets = nb;
+		h->buckets = hbuf + 1;
+		h->count = z->count;
+		if (h->count && h->min > h->max)
+			r_histo_fix_minmax(h);
+		return E_OK;
+	}
 	/* a slab's array: its zone widened to cover [lo, hi] before the
 	 * buckets are written, narrowed after the old ones are zeroed, so
 	 * that a SIGBUS in between (the snapshot freed, the slab kept)
 	 * leaves a zone holding every bucket that is not zero. The signal
 	 * fence keeps the compiler from moving the zone's stores past the
 	 * bucket loads that may fault */
-	struct r_hzone *z = k->hz;
 	uint32_t olo = 0, oend = 0;
 	if (z) {
+		z->stripes = 0; /* the words are about to change */
 		olo = z->lo;
 		oend = z->end;
 		z->lo = olo < oend && olo < lo ? olo : lo;
 		z->end = olo < oend && oend > hi + 1 ? oend : hi + 1;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	}
-	uint64_t off = l->stripe_offset + x->stripe_offset;
 	/* word 0, the sum, is added without wrapping: each stripe holds up
 	 * to 2^64 - 1, their sum more (docs/format.md, section 8); a carry
 	 * per stripe at most, so 32 bits of carries. The first stripe is
@@ -621,8 +731,6 @@ static int copy_histogram(struct kind_copy *k)
 	 * range */
 	uint64_t *bk = hbuf + 1;
 	uint32_t carries = 0;
-	/* the slots in use and the shared stripe: at least one stripe */
-	uint32_t ns = entry_slots(k->c, x->stripe_offset);
 	for (uint32_t i = 0; i <= ns; i++) {
 		uint64_t so = off + stripe_index(k->c, i, ns) * l->stripe_size;
 		/* cold: copied (read_stripe()); warm: through the mapping,
@@ -636,14 +744,19 @@ static int copy_histogram(struct kind_copy *k)
 		if (!sw)
 			return E_INVALID;
 		const uint64_t *sb1 = sw + 1;
+		uint64_t sum = LOAD_RLX(&sw[0]);
+		if (fp) {
+			/* read before the buckets (histo_same()) */
+			fp[2 * i] = sum;
+			fp[2 * i + 1] = LOAD_RLX(&sb1[0]);
+		}
 		if (i == 0) {
-			hbuf[0] = LOAD_RLX(&sw[0]);
+			hbuf[0] = sum;
 			for (uint32_t b = lo; b <= hi; b++)
 				bk[b] = LOAD_RLX(&sb1[b]);
 			continue;
 		}
-		carries +=
-		    __builtin_add_overflow(hbuf[0], LOAD_RLX(&sw[0]), &hbuf[0]);
+		carries += __builtin_add_overflow(hbuf[0], sum, &hbuf[0]);
 		for (uint32_t b = lo; b <= hi; b++)
 			bk[b] += LOAD_RLX(&sb1[b]);
 	}
@@ -680,6 +793,22 @@ static int copy_histogram(struct kind_copy *k)
 	for (uint32_t b = lo; b <= hi; b++)
 		n += bk[b];
 	h->count = n;
+	if (fp) {
+		/* what the array now holds, for a later snapshot */
+		z->entry = k->entry;
+		z->gen = k->gen;
+		z->soff = x->stripe_offset;
+		z->doff = x->data_offset;
+		z->sb = sb;
+		z->us = us;
+		z->nb = nb;
+		z->min = mn;
+		z->max = mx;
+		z->count = n;
+		z->carries = carries;
+		z->t0 = k->c->s->mono_ns;
+		z->stripes = ns + 1;
+	}
 	/* a record between our loads of min and max */
 	if (n && h->min > h->max)
 		r_histo_fix_minmax(h);
@@ -897,6 +1026,8 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 			cpu_relax();
 			continue;
 		}
+		k.entry = i;
+		k.gen = gen;
 		int r = copy_fields(&k, i, ew, gen, &ec, hitp);
 		if (r == E_NOMEM)
 			return E_NOMEM;

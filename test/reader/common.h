@@ -88,4 +88,28 @@ must_find(const struct scales_snapshot *s, const char *path)
 	return m;
 }
 
+/* Histogram path of snapshot w is the same as in c (a fresh reader's):
+ * count, sum, min, max and every bucket. */
+static inline void same_histogram(const struct scales_snapshot *w,
+                                  const struct scales_snapshot *c,
+                                  const char *path)
+{
+	const struct scales_histo *x = &must_find(w, path)->side->hist;
+	const struct scales_histo *y = &must_find(c, path)->side->hist;
+	cr_assert_eq(x->nbuckets, y->nbuckets);
+	cr_assert_eq(x->count, y->count,
+	             "%s: count %llu, a fresh reader's %llu", path,
+	             (unsigned long long)x->count,
+	             (unsigned long long)y->count);
+	cr_assert_eq(x->sum, y->sum, "%s: sum", path);
+	cr_assert_eq(x->sum_hi, y->sum_hi, "%s: sum_hi", path);
+	cr_assert_eq(x->min, y->min, "%s: min", path);
+	cr_assert_eq(x->max, y->max, "%s: max", path);
+	for (uint32_t k = 0; k < x->nbuckets; k++)
+		cr_assert_eq(x->buckets[k], y->buckets[k],
+		             "%s: bucket %u is %llu, a fresh reader's %llu",
+		             path, k, (unsigned long long)x->buckets[k],
+		             (unsigned long long)y->buckets[k]);
+}
+
 #endif /* SCALES_TEST_READER_COMMON_H */

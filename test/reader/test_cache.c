@@ -663,23 +663,6 @@ Test(cache, path_blocks_sized_by_the_paths)
 }
 
 /* Both histograms' words equal: a warm snapshot's and a fresh reader's. */
-static void same_histogram(const struct scales_snapshot *w,
-                           const struct scales_snapshot *c, const char *path)
-{
-	const struct scales_histo *x = &must_find(w, path)->side->hist;
-	const struct scales_histo *y = &must_find(c, path)->side->hist;
-	cr_assert_eq(x->nbuckets, y->nbuckets);
-	cr_assert_eq(x->count, y->count, "%s: count", path);
-	cr_assert_eq(x->sum, y->sum, "%s: sum", path);
-	cr_assert_eq(x->min, y->min, "%s: min", path);
-	cr_assert_eq(x->max, y->max, "%s: max", path);
-	for (uint32_t k = 0; k < x->nbuckets; k++)
-		cr_assert_eq(x->buckets[k], y->buckets[k],
-		             "%s: bucket %u is %llu, a fresh reader's %llu",
-		             path, k, (unsigned long long)x->buckets[k],
-		             (unsigned long long)y->buckets[k]);
-}
-
 /* A warm snapshot's histograms take the bucket arrays of a freed one of
  * the same segment (struct r_hslab): a histogram given the array that
  * another one filled (here: the first histogram retired, the second

@@ -503,3 +503,135 @@ Test(writer, histogram_read_while_recorded_never_goes_back)
 	scales_segment_close(&seg);
 	munmap(sh, sizeof(*sh));
 }
+
+/*
+ * A warm snapshot keeps a histogram's previous bucket copy when no record
+ * can have landed since (snapshot.c, histo_same()). A forked writer on
+ * one CPU (one stripe) records, step by step, between snapshots of one
+ * segment, each freed before the next so that the next takes its bucket
+ * arrays: every warm snapshot must show what a fresh reader shows. Step
+ * by step: nothing (the copy kept), a plain record (the sum moves),
+ * records of 0 only (the sum stays, bucket 0 moves), and two records of
+ * 2^63 into a histogram whose max is 2^63 already (the stripe's sum, its
+ * bucket 0, min and max all come back to what they were: only the bound
+ * on records a nanosecond, each at most max, says a copy is needed).
+ */
+struct idle_shared {
+	atomic_int step, done;
+	char path[4096];
+};
+
+static void idle_writer(struct idle_shared *sh, pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(4);
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		_exit(5);
+	struct scales_options o;
+	scales_options_init(&o);
+	o.app = "idle";
+	o.flags = SCALES_NO_SAMPLER;
+	o.dir = dir;
+	scales_registry *reg = NULL;
+	scales_histogram plain, zero, wrap;
+	if (scales_open(&o, &reg) ||
+	    scales_histogram_get(reg, "/plain", NULL, NULL, &plain) ||
+	    scales_histogram_get(reg, "/zero", NULL, NULL, &zero) ||
+	    scales_histogram_get(reg, "/wrap", NULL, NULL, &wrap))
+		_exit(3);
+	const uint64_t half = UINT64_C(1) << 63;
+	scales_histogram_record(&plain, 1000);
+	scales_histogram_record(&zero, 0);
+	scales_histogram_record(&zero, 7);
+	scales_histogram_record(&wrap, half);
+	snprintf(sh->path, sizeof(sh->path), "%s", scales_registry_path(reg));
+	atomic_store(&sh->done, 0);
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int step = 1; step <= 4;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 60)
+			_exit(6);
+		if (atomic_load(&sh->step) != step) {
+			usleep(1000);
+			continue;
+		}
+		if (step == 2)
+			scales_histogram_record(&plain, 1000);
+		if (step == 3)
+			scales_histogram_record(&zero, 0);
+		if (step == 4) {
+			scales_histogram_record(&wrap, half);
+			scales_histogram_record(&wrap, half);
+		}
+		atomic_store(&sh->done, step++);
+	}
+	_exit(0);
+}
+
+Test(writer, warm_snapshot_keeps_a_copy_only_while_nothing_landed)
+{
+	struct idle_shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+	                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(sh, MAP_FAILED);
+	memset(sh, 0, sizeof(*sh));
+	atomic_store(&sh->done, -1);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		idle_writer(sh, parent);
+	while (atomic_load(&sh->done) != 0) {
+		int status;
+		cr_assert_eq(waitpid(pid, &status, WNOHANG), 0,
+		             "the writer failed to start");
+		usleep(1000);
+	}
+	scales_segment *seg = must_open(sh->path);
+	/* a cold snapshot, then warm ones: each warm one takes the
+	 * arrays (and their copies) of the one before */
+	for (int i = 0; i < 3; i++) {
+		struct scales_snapshot *s = must_snap(seg, 0);
+		scales_snapshot_free(&s);
+	}
+	/* step 1 records nothing */
+	uint64_t plain = 1, zero = 2, wrap = 1;
+	for (int step = 1; step <= 4; step++) {
+		atomic_store(&sh->step, step);
+		while (atomic_load(&sh->done) != step) {
+			int status;
+			cr_assert_eq(waitpid(pid, &status, WNOHANG), 0,
+			             "the writer stopped at step %d", step);
+			usleep(1000);
+		}
+		plain += step == 2;
+		zero += step == 3;
+		wrap += step == 4 ? 2 : 0;
+		/* twice: the copy the first one made is kept by the second */
+		for (int i = 0; i < 2; i++) {
+			struct scales_snapshot *w = must_snap(seg, 0);
+			scales_segment *fresh = must_open(sh->path);
+			struct scales_snapshot *c = must_snap(fresh, 0);
+			cr_assert_eq(must_find(c, "/plain")->side->hist.count,
+			             plain);
+			cr_assert_eq(must_find(c, "/zero")->side->hist.count,
+			             zero);
+			cr_assert_eq(must_find(c, "/wrap")->side->hist.count,
+			             wrap);
+			same_histogram(w, c, "/plain");
+			same_histogram(w, c, "/zero");
+			same_histogram(w, c, "/wrap");
+			scales_snapshot_free(&c);
+			scales_segment_close(&fresh);
+			scales_snapshot_free(&w);
+		}
+	}
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	scales_segment_close(&seg);
+	munmap(sh, sizeof(*sh));
+}
