@@ -160,8 +160,10 @@ struct scales_segment {
 	ino_t ino;
 	/* file_size and uid are from the fstat of this pass: set on open,
 	 * cleared by the selection that takes the segment again and by a
-	 * snapshot (which always fstats: the next one must too) */
+	 * snapshot (which always fstats: the next one must too); so are the
+	 * header words in used */
 	bool stat_fresh;
+	struct r_used used; /* the header words read at open (stat_fresh) */
 	struct r_layout lay;
 	struct r_cache cache;
 	struct r_spare *spare; /* NULL until the first snapshot */
@@ -175,7 +177,8 @@ R_HIDDEN int r_segment_map(scales_segment *seg, char *err, size_t errlen);
 /* r_segment_refresh() unless seg->stat_fresh (one fstat a file a pass). */
 R_HIDDEN int r_segment_refresh_pass(scales_segment *seg, char *err,
                                     size_t errlen);
-/* scales_segment_info() with r_segment_refresh_pass(). */
+/* scales_segment_info() with r_segment_refresh_pass() and, while
+ * stat_fresh, the header words read at open. */
 R_HIDDEN int r_segment_info_pass(scales_segment *seg,
                                  struct scales_process_info *out, char *err,
                                  size_t errlen);

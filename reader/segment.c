@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -182,14 +183,13 @@ const struct scales_shm_header *r_header_words(const scales_segment *seg,
 	return buf;
 }
 
-int r_load_used(const scales_segment *seg, struct r_used *u, char *err,
-                size_t errlen)
+/* Loads the header atomics from h (the mapping, or a copy whose loads an
+ * acquire fence ordered) and checks them against the layout and the
+ * file's length. */
+static int used_from(const scales_segment *seg,
+                     const struct scales_shm_header *h, struct r_used *u,
+                     char *err, size_t errlen)
 {
-	struct scales_shm_header hb __attribute__((aligned(64)));
-	const struct scales_shm_header *h = r_header_words(seg, &hb);
-	if (!h)
-		return r_fail(err, errlen, SCALES_RE_TRUNCATED,
-		              "%s: cannot read the header", seg->path);
 	const struct r_layout *l = &seg->lay;
 	u->flags = LOAD_ACQ(&h->flags);
 	u->dir_used = LOAD_ACQ(&h->dir_used);
@@ -247,6 +247,17 @@ int r_load_used(const scales_segment *seg, struct r_used *u, char *err,
 		              "used regions (%" PRIu64 " bytes)",
 		              p, seg->len, need);
 	return 0;
+}
+
+int r_load_used(const scales_segment *seg, struct r_used *u, char *err,
+                size_t errlen)
+{
+	struct scales_shm_header hb __attribute__((aligned(64)));
+	const struct scales_shm_header *h = r_header_words(seg, &hb);
+	if (!h)
+		return r_fail(err, errlen, SCALES_RE_TRUNCATED,
+		              "%s: cannot read the header", seg->path);
+	return used_from(seg, h, u, err, errlen);
 }
 
 static int map_file(scales_segment *seg, size_t len, char *err, size_t errlen)
@@ -332,8 +343,11 @@ static int open_fd(int fd, const char *path, scales_segment **out, char *err,
 	seg->stat_fresh = true;
 
 	/* read the header with pread first: a hostile size cannot make us
-	 * map more than needed before the header is validated */
-	unsigned char hb[sizeof(struct scales_shm_header)];
+	 * map more than needed before the header is validated. At offset
+	 * 0's alignment modulo 64: its atomics are copied whole and serve
+	 * as the header words of this pass (seg->used) */
+	unsigned char hb[sizeof(struct scales_shm_header)]
+	    __attribute__((aligned(64)));
 	ssize_t r = pread(fd, hb, sizeof(hb), 0);
 	int rc;
 	if (r != (ssize_t)sizeof(hb)) {
@@ -358,8 +372,10 @@ static int open_fd(int fd, const char *path, scales_segment **out, char *err,
 	 * --once) is read with pread() only, its pages never mapped; the
 	 * second snapshot maps it (r_segment_map()) */
 	seg->len = seg->lay.capacity;
-	struct r_used u;
-	if ((rc = r_load_used(seg, &u, err, errlen)))
+	/* the copy's loads before later ones, as acquire loads would be */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if ((rc = used_from(seg, (const struct scales_shm_header *)(void *)hb,
+	                    &seg->used, err, errlen)))
 		goto fail;
 	*out = seg;
 	return 0;
@@ -438,24 +454,37 @@ int r_proc_start_time(int32_t pid, uint64_t *start)
 /* Our pid namespace's inode, 0 if it cannot be read. A process never
  * changes its pid namespace (pid_namespaces(7): unshare() and setns()
  * move its children only), but a child of fork() may be in another:
- * the stat is kept with the pid it was made for and made again in a
- * child, once per process instead of once per segment. */
+ * the stat is kept until a fork() (a pthread_atfork() handler forgets it
+ * in the child), once per process instead of once per segment, and with
+ * no getpid() per segment either. */
+static _Atomic uint64_t ns_ino;
+static _Atomic bool ns_known;
+static pthread_once_t ns_once = PTHREAD_ONCE_INIT;
+
+static void ns_forget(void)
+{
+	atomic_store_explicit(&ns_known, false, memory_order_relaxed);
+}
+
+static void ns_init(void)
+{
+	pthread_atfork(NULL, NULL, ns_forget);
+}
+
 static uint64_t own_pid_ns(void)
 {
-	static _Atomic uint64_t ns_ino;
-	static _Atomic pid_t ns_pid;
-	pid_t me = getpid();
+	pthread_once(&ns_once, ns_init);
 	/* acquire: pairs with the release below, ns_ino is the one stored
-	 * for this pid (both are the same for every thread of a process) */
-	if (atomic_load_explicit(&ns_pid, memory_order_acquire) == me)
+	 * (the same for every thread of a process) */
+	if (atomic_load_explicit(&ns_known, memory_order_acquire))
 		return atomic_load_explicit(&ns_ino, memory_order_relaxed);
 	struct stat st;
 	if (stat("/proc/self/ns/pid", &st) < 0)
 		return 0; /* not kept: /proc may be mounted later */
 	atomic_store_explicit(&ns_ino, (uint64_t)st.st_ino,
 	                      memory_order_relaxed);
-	/* release: ns_ino is visible to whoever sees this pid */
-	atomic_store_explicit(&ns_pid, me, memory_order_release);
+	/* release: ns_ino is visible to whoever sees it known */
+	atomic_store_explicit(&ns_known, true, memory_order_release);
 	return (uint64_t)st.st_ino;
 }
 
@@ -575,6 +604,12 @@ int scales_segment_info(scales_segment *seg, struct scales_process_info *out,
 int r_segment_info_pass(scales_segment *seg, struct scales_process_info *out,
                         char *err, size_t errlen)
 {
+	if (seg->stat_fresh) {
+		/* opened in this pass: its header words read then serve, as
+		 * its fstat does */
+		r_fill_info(seg, &seg->used, out);
+		return 0;
+	}
 	int rc = r_segment_refresh_pass(seg, err, errlen);
 	return rc ? rc : segment_info(seg, out, err, errlen);
 }

@@ -4,8 +4,10 @@
  * 17.2): one fstat() a file when the selection opens it and one when it
  * is snapshotted, not five; our pid namespace stat()ed once, not once per
  * segment and per snapshot; a segment taken again by the next selection
- * is fstat()ed again (a new pass sees a new owner and size). Real writers
- * (libscales) in this process; the calls are counted by count_stat.c.
+ * is fstat()ed again (a new pass sees a new owner and size); a header read
+ * once at open serves the selection, and no getpid() per segment. Real
+ * writers (libscales) in this process; the calls are counted by
+ * count_stat.c.
  */
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,18 +77,26 @@ Test(syscalls, one_fstat_a_file_a_step_and_one_namespace_stat)
 	s.dir = dir;
 	/* the namespace of this process may have been read already (by
 	 * scales_open()'s writer side or another test): counted from here */
-	count_fstat = count_ns_stat = 0;
+	count_fstat = count_ns_stat = count_hdr_pread = count_getpid = 0;
 	select_all(&s);
 	cr_assert_eq(count_fstat, NSEG,
 	             "the selection: one fstat a file "
 	             "(got %lu for %d files)",
 	             count_fstat, NSEG);
+	cr_assert_eq(count_hdr_pread, NSEG,
+	             "the selection: one reading of a header a file, at "
+	             "open (got %lu for %d files)",
+	             count_hdr_pread, NSEG);
 	snapshot_all(&s);
 	cr_assert_eq(count_fstat, 2 * NSEG,
 	             "a snapshot: one fstat (got %lu in all)", count_fstat);
+	cr_assert_eq(count_hdr_pread, 2 * NSEG,
+	             "a snapshot: one reading of the header (got %lu in all)",
+	             count_hdr_pread);
 	cr_assert_leq(count_ns_stat, 1,
 	              "our pid namespace read %lu times for %d segments",
 	              count_ns_stat, NSEG);
+	cr_assert_eq(count_getpid, 0, "getpid() %lu times", count_getpid);
 
 	/* the next pass: each segment taken again is fstat()ed again */
 	count_fstat = count_ns_stat = 0;
