@@ -185,9 +185,75 @@ static void rate_none(struct scales_rate *o)
 	o->rate = o->m1 = o->m5 = o->m15 = NAN;
 }
 
+/* Tracks metric m (value v) in nt from its old track (NULL: none; nt
+ * itself when kept in place) and fills o. */
+static void track_step(const scales_rates *r, struct track *nt,
+                       const struct track *old, const struct scales_metric *m,
+                       uint64_t v, uint64_t now_ns, double secs,
+                       struct scales_rate *o)
+{
+	if (old && old->generation == m->generation && old->kind == m->kind &&
+	    v >= old->value) {
+		uint64_t d = v - old->value;
+		if (nt != old)
+			nt->meter = old->meter;
+		scales_meter_mark(&nt->meter, d, now_ns);
+		if (secs > 0)
+			o->rate = (double)d / secs;
+		o->m1 = nt->meter.m1;
+		o->m5 = nt->meter.m5;
+		o->m15 = nt->meter.m15;
+	} else {
+		/* new path, reused slot or reset: start over */
+		scales_meter_init(&nt->meter, now_ns, r->tick_ns);
+	}
+	nt->generation = m->generation;
+	nt->kind = m->kind;
+	nt->value = v;
+}
+
+/* True if snap's counter-like metrics have, in order, the tracks' paths
+ * (a process whose stats did not change since the last update): the
+ * tracks are then kept in place, no path copied, nothing allocated. */
+static bool same_paths(const scales_rates *r,
+                       const struct scales_snapshot *snap)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < snap->n; i++) {
+		uint64_t v;
+		if (!scales_metric_counter(&snap->metrics[i], &v))
+			continue;
+		if (j == r->n || strcmp(r->t[j].path, snap->metrics[i].path))
+			return false;
+		j++;
+	}
+	return j == r->n;
+}
+
 int scales_rates_update(scales_rates *r, const struct scales_snapshot *snap,
                         struct scales_rate *out)
 {
+	double secs = r->mono_ns && snap->mono_ns > r->mono_ns ?
+	                  (double)(snap->mono_ns - r->mono_ns) / 1e9 :
+	                  0;
+	if (r->n && same_paths(r, snap)) {
+		size_t j = 0;
+		for (size_t i = 0; i < snap->n; i++) {
+			const struct scales_metric *m = &snap->metrics[i];
+			struct scales_rate o;
+			rate_none(&o);
+			uint64_t v;
+			if (scales_metric_counter(m, &v)) {
+				struct track *t = &r->t[j++];
+				track_step(r, t, t, m, v, snap->mono_ns, secs,
+				           &o);
+			}
+			if (out)
+				out[i] = o;
+		}
+		r->mono_ns = snap->mono_ns;
+		return 0;
+	}
 	/* the new tracks: counter-like metrics of snap, sorted by path */
 	size_t n = 0, bytes = 0;
 	for (size_t i = 0; i < snap->n; i++) {
@@ -204,9 +270,6 @@ int scales_rates_update(scales_rates *r, const struct scales_snapshot *snap,
 		free(strs);
 		return -ENOMEM;
 	}
-	double secs = r->mono_ns && snap->mono_ns > r->mono_ns ?
-	                  (double)(snap->mono_ns - r->mono_ns) / 1e9 :
-	                  0;
 	size_t w = 0, j = 0;
 	char *sp = strs;
 	for (size_t i = 0; i < snap->n; i++) {
@@ -230,24 +293,7 @@ int scales_rates_update(scales_rates *r, const struct scales_snapshot *snap,
 		memcpy(sp, m->path, pl);
 		nt->path = sp;
 		sp += pl;
-		nt->generation = m->generation;
-		nt->kind = m->kind;
-		nt->value = v;
-		if (old && old->generation == m->generation &&
-		    old->kind == m->kind && v >= old->value) {
-			nt->meter = old->meter;
-			scales_meter_mark(&nt->meter, v - old->value,
-			                  snap->mono_ns);
-			if (secs > 0)
-				o.rate = (double)(v - old->value) / secs;
-			o.m1 = nt->meter.m1;
-			o.m5 = nt->meter.m5;
-			o.m15 = nt->meter.m15;
-		} else {
-			/* new path, reused slot or reset: start over */
-			scales_meter_init(&nt->meter, snap->mono_ns,
-			                  r->tick_ns);
-		}
+		track_step(r, nt, old, m, v, snap->mono_ns, secs, &o);
 		if (out)
 			out[i] = o;
 	}

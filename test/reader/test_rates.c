@@ -193,3 +193,68 @@ Test(rates, counter_like_kinds)
 	m.kind = SCALES_KIND_STATE;
 	cr_assert(!scales_metric_counter(&m, &v));
 }
+
+/* The tracks are kept in place while the counter-like paths are those of
+ * the last update, and rebuilt when a path changes though their number
+ * does not: a renamed counter starts over, the others keep their meters,
+ * and a counter that became a gauge drops out. */
+Test(rates, tracker_same_number_of_other_paths)
+{
+	struct segbuild *b = sb_new("r", 1, 1, NULL);
+	uint32_t a = sb_counter(b, "/a", NULL);
+	uint32_t c = sb_counter(b, "/c", NULL);
+	scales_rates *r = scales_rates_new(0);
+	cr_assert_not_null(r);
+	struct scales_rate out[4];
+	for (int i = 0; i < 3; i++) {
+		sb_counter_add(b, a, 0, 50);
+		sb_counter_add(b, c, 0, 100);
+		struct scales_snapshot *s = build_snap(b, 0);
+		s->mono_ns = (1000 + 5 * (uint64_t)i) * SEC;
+		cr_assert_eq(scales_rates_update(r, s, out), 0);
+		if (i) {
+			cr_assert_float_eq(out[0].rate, 10.0, 1e-12);
+			cr_assert_float_eq(out[1].rate, 20.0, 1e-12);
+			cr_assert_float_eq(out[1].m1, 20.0, 1e-12);
+		}
+		scales_snapshot_free(&s);
+	}
+	/* /a renamed /b: two counters still */
+	struct segbuild *b2 = sb_new("r", 1, 1, NULL);
+	uint32_t bb = sb_counter(b2, "/b", NULL);
+	uint32_t c2 = sb_counter(b2, "/c", NULL);
+	sb_entry(b2, c2)->generation = sb_entry(b, c)->generation;
+	sb_counter_add(b2, bb, 0, 1007);
+	sb_counter_add(b2, c2, 0, 300 + 100);
+	struct scales_snapshot *s = build_snap(b2, 0);
+	s->mono_ns = 1015 * SEC;
+	cr_assert_eq(scales_rates_update(r, s, out), 0);
+	cr_assert(isnan(out[0].rate) && isnan(out[0].m1), "/b is new");
+	cr_assert_float_eq(out[1].rate, 20.0, 1e-12);
+	cr_assert_float_eq(out[1].m1, 20.0, 1e-12);
+	scales_snapshot_free(&s);
+	/* the same paths again: /b goes on from 1007 */
+	sb_counter_add(b2, bb, 0, 5);
+	s = build_snap(b2, 0);
+	s->mono_ns = 1020 * SEC;
+	cr_assert_eq(scales_rates_update(r, s, out), 0);
+	cr_assert_float_eq(out[0].rate, 1.0, 1e-12);
+	cr_assert_float_eq(out[1].rate, 0.0, 1e-12);
+	scales_snapshot_free(&s);
+	/* /b a gauge now: one track left, /c's */
+	struct segbuild *b3 = sb_new("r", 1, 1, NULL);
+	sb_gauge(b3, "/b", 3);
+	uint32_t c3 = sb_counter(b3, "/c", NULL);
+	sb_entry(b3, c3)->generation = sb_entry(b, c)->generation;
+	sb_counter_add(b3, c3, 0, 400 + 50);
+	s = build_snap(b3, 0);
+	s->mono_ns = 1025 * SEC;
+	cr_assert_eq(scales_rates_update(r, s, out), 0);
+	cr_assert(isnan(out[0].rate));
+	cr_assert_float_eq(out[1].rate, 10.0, 1e-12);
+	scales_snapshot_free(&s);
+	scales_rates_free(&r);
+	sb_free(b);
+	sb_free(b2);
+	sb_free(b3);
+}
