@@ -39,6 +39,9 @@ struct scales_collector {
 	/* per-interval histogram scratch */
 	uint64_t *acc, *tmp;
 	size_t acccap, tmpcap;
+	/* in scales_collector_each(): a segment's cache is dropped once its
+	 * snapshot is taken (a pass no one keeps) */
+	bool forget;
 	/* hashes of the warnings passed on, so each is said once */
 	uint64_t *warned;
 	size_t nwarned, capwarned;
@@ -444,6 +447,11 @@ static struct scales_snapshot *take(scales_collector *c, size_t i)
 		warn_once(c, it->path, err);
 		return NULL;
 	}
+	/* a one-shot pass over many processes would otherwise hold every
+	 * segment's cache (some 8 KB each, faulted in) to its end; the
+	 * snapshot holds its own references to the paths */
+	if (c->forget)
+		r_cache_reset(&it->seg->cache);
 	return s;
 }
 
@@ -644,6 +652,7 @@ int scales_collector_each(scales_collector *c,
 	struct pend *pd;
 	size_t n;
 	int rc = plan(c, &pd, &n);
+	c->forget = true;
 	for (size_t i = 0; !rc && i < n;) {
 		size_t j = plan_group_end(pd, i, n);
 		struct scales_group g = { 0 };
@@ -655,6 +664,7 @@ int scales_collector_each(scales_collector *c,
 		group_free(&g, &p);
 		i = j;
 	}
+	c->forget = false;
 	plan_free(pd, n);
 	return rc;
 }

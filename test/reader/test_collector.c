@@ -16,6 +16,7 @@
 #include <scales/reader.h>
 
 #include "common.h"
+#include "internal.h"
 #include "segbuild.h"
 
 #define NB 1024
@@ -447,8 +448,9 @@ static int each_maps_nothing(void *arg, const struct scales_group *g)
 
 /* A one-shot pass (scales-top -1, scales-export --once: one snapshot of
  * each process) maps no segment (issue 17.2: on a virtual machine a
- * mapping costs more than reading the segment); the next collection,
- * warm, maps each file once. */
+ * mapping costs more than reading the segment), and scales_collector_
+ * each() keeps no segment's cache (some 8 KB a process, faulted in); a
+ * warm collection maps each file once. */
 Test(collector, a_one_shot_pass_maps_no_segment)
 {
 	char *dir = sb_tmpdir();
@@ -471,6 +473,18 @@ Test(collector, a_one_shot_pass_maps_no_segment)
 		cr_assert_eq(maps_under(dir), 0);
 		cr_assert_eq(scales_collector_each(c, each_maps_nothing, dir),
 		             0);
+		/* each() kept no segment's cache (a pass no one keeps) */
+		const struct scales_selection *sel =
+		    scales_collector_selection(c);
+		cr_assert_eq(sel->n, N);
+		for (size_t i = 0; i < sel->n; i++)
+			cr_assert_eq(sel->items[i].seg->cache.nblocks, 0,
+			             "%s: cache kept", sel->items[i].path);
+		/* so the next collection is cold again, the one after warm */
+		cr_assert_eq(scales_collector_collect(c, err, sizeof(err)), 0);
+		cr_assert_eq(maps_under(dir), 0);
+		for (size_t i = 0; i < sel->n; i++)
+			cr_assert_neq(sel->items[i].seg->cache.nblocks, 0);
 		cr_assert_eq(scales_collector_collect(c, err, sizeof(err)), 0);
 		cr_assert_eq(maps_under(dir), N);
 		scales_collector_free(&c);

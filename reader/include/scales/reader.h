@@ -1017,7 +1017,10 @@ scales_collector_sample_snapshots(scales_collector *c,
  * group at a time (the members of a group are merged as they are taken,
  * as with SCALES_COLLECT_NO_MEMBERS). Each group has prev and rates NULL;
  * the collector's last collection (scales_collector_groups(), rates,
- * intervals) stays as it was. A file whose snapshot fails is left out,
+ * intervals) stays as it was. What the segments' caches learned is not
+ * kept either (a pass over many processes would hold some 8 KB a process
+ * to its end): the next snapshot of each is a first one again. A file
+ * whose snapshot fails is left out,
  * with a warning (once). A non-zero return of each() ends the pass.
  * Returns 0, what each() returned, or -ENOMEM.
  */
