@@ -543,16 +543,16 @@ static const uint64_t *read_stripe(struct copy_ctx *c, uint64_t so, uint32_t lo,
 }
 
 /*
- * The most records one stripe's sum word takes in a nanosecond. Each
- * record adds to its sum word once, a read-modify-write: on a slot's
- * stripe, by the one CPU the slot is for (a restartable sequence), and
- * a CPU stores no more than once or twice a cycle, where a record stores
- * twice (bucket and sum); on the shared stripe, a locked add from any
- * CPU, and locked adds to one word are done one at a time, each taking
- * the word's line for at least a cycle of its core. No core runs at 8
- * GHz: at most 8 records a nanosecond either way, and this is twice it.
+ * The most records one stripe's sum word takes in a nanosecond. On a
+ * slot's stripe a record is a restartable sequence of the one CPU the
+ * slot is for, five stores (the sequence's descriptor three times, the
+ * bucket, the sum), and no core stores more than twice a cycle or runs
+ * at 6.5 GHz: at most 2.6 records a nanosecond. Without the sequence,
+ * and on the shared stripe, a record's add to the sum is an atomic
+ * read-modify-write, and those to one word are done one at a time, each
+ * at least a cycle of its core: at most 6.5. Eight is above both.
  */
-#define R_RECORDS_PER_NS 16
+#define R_RECORDS_PER_NS 8
 
 /* Zone i's words of slab hs, room made for n stripes (a slab made when
  * fewer slots were in use forgets every zone's words); NULL: out of
