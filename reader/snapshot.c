@@ -371,6 +371,23 @@ copied_words(const struct copy_ctx *c, uint64_t soff, uint64_t n, uint64_t idx)
 	                                        (soff - r->from));
 }
 
+/* A counter's words at soff (checked) of the shared stripe, then of
+ * slots 0 to n - 1 (stripe_index()), summed through the mapping (not
+ * c->nomap) by stepping a pointer: no branch or multiply per stripe, and
+ * the wrapping sum does not depend on the order. */
+static inline uint64_t counter_sum(const struct copy_ctx *c, uint64_t soff)
+{
+	const struct r_layout *l = &c->seg->lay;
+	uint64_t off = l->stripe_offset + soff;
+	uint32_t n = entry_slots(c, soff);
+	const unsigned char *p = c->seg->map + off;
+	uint64_t sum = LOAD_RLX(
+	    map_words(c, off + (uint64_t)(l->nstripes - 1) * l->stripe_size));
+	for (uint32_t i = 0; i < n; i++, p += l->stripe_size)
+		sum += LOAD_RLX((const uint64_t *)(const void *)p);
+	return sum;
+}
+
 /* The u64 stripes summed. */
 static int copy_counter(struct kind_copy *k)
 {
@@ -379,7 +396,9 @@ static int copy_counter(struct kind_copy *k)
 	uint64_t soff = k->x->stripe_offset;
 	uint64_t off = l->stripe_offset + soff;
 	uint32_t n = entry_slots(c, soff);
-	const uint64_t *w = copied_words(c, soff, 8, l->nstripes - 1);
+	/* warm: no copy (copy_regions()) to look in */
+	const uint64_t *w =
+	    c->warm ? NULL : copied_words(c, soff, 8, l->nstripes - 1);
 	if (w && copied_words(c, soff, 8, n ? n - 1 : 0)) {
 		/* the cold copy (copy_regions()) */
 		uint64_t sum = *w;
@@ -388,21 +407,15 @@ static int copy_counter(struct kind_copy *k)
 		k->m->v.u64 = sum;
 		return E_OK;
 	}
-	/* the shared stripe, then slots 0 to n - 1 (stripe_index()) by
-	 * stepping a pointer: no branch or multiply per stripe, and the
-	 * wrapping sum does not depend on the order */
-	uint64_t sum =
-	    map_u64(c, off + (uint64_t)(l->nstripes - 1) * l->stripe_size);
 	if (c->nomap) { /* a word past the copies: each by pread() */
+		uint64_t sum = map_u64(c, off + (uint64_t)(l->nstripes - 1) *
+		                                    l->stripe_size);
 		for (uint32_t i = 0; i < n; i++)
 			sum += map_u64(c, off + (uint64_t)i * l->stripe_size);
 		k->m->v.u64 = sum;
 		return c->short_read ? E_INVALID : E_OK;
 	}
-	const unsigned char *p = c->seg->map + off;
-	for (uint32_t i = 0; i < n; i++, p += l->stripe_size)
-		sum += LOAD_RLX((const uint64_t *)(const void *)p);
-	k->m->v.u64 = sum;
+	k->m->v.u64 = counter_sum(c, soff);
 	return E_OK;
 }
 
@@ -915,6 +928,20 @@ static int add_decl(struct scales_snapshot_priv *priv,
 	return E_DECL;
 }
 
+/* Labels ref lref (1.2) of an entry with path p (plen bytes, valid)
+ * resolved, or NULL: a list that fails the rules is ignored, the metric
+ * kept (docs/format.md section 5, "Labels"). */
+static const char *entry_labels(struct copy_ctx *c, uint32_t lref,
+                                const char *p, uint32_t plen)
+{
+	const char *labels = NULL;
+	if (!resolve(c, lref, &labels) || !labels ||
+	    !scales_shm_labels_ok(labels, strlen(labels),
+	                          scales_shm_components(p, plen)))
+		return NULL;
+	return labels;
+}
+
 /*
  * One attempt's copy of entry i, whose words are at ew (the mapping, or a
  * pread() copy) and whose generation was gen when the attempt began, into
@@ -944,13 +971,8 @@ static int copy_fields(struct kind_copy *k, uint32_t i, const uint64_t *ew,
 	k->child = NULL;
 	valid = valid && copy_path(&c->cache->e[i], ew, ec, gen, hit) &&
 	        resolve(c, x->help, &help);
-	/* labels (1.2): a list that fails the rules is ignored, the metric
-	 * kept (docs/format.md section 5, "Labels") */
-	if (valid && x->labels &&
-	    (!resolve(c, x->labels, &labels) || !labels ||
-	     !scales_shm_labels_ok(labels, strlen(labels),
-	                           scales_shm_components(ec->e.path, plen))))
-		labels = NULL;
+	if (valid && x->labels)
+		labels = entry_labels(c, x->labels, ec->e.path, plen);
 	/* the sizes the kind requires (shm/kinds.c), then the kind's own
 	 * copy */
 	uint32_t dneed = 0, sneed = 0;
@@ -1000,11 +1022,63 @@ static int copy_keep(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 }
 
 /*
+ * A warm snapshot's counter whose path an earlier snapshot validated
+ * (copy_path()'s cache: the same generation, path_len and path words): the
+ * checks copy_fields() makes of a counter's other words, made here
+ * directly, in a fraction of its instructions (docs/performance.md, "Many
+ * processes and a million metrics"). Nothing is taken on trust but the
+ * path; every other word is loaded and checked at every copy. Returns
+ * true with k->m filled (the caller confirms the generation), or false:
+ * copy_fields() decides, and it decides the same (an offset past the used
+ * sizes our copy of the header knows, which reload_used() may still admit;
+ * a string ref that fails; anything but a counter).
+ */
+static inline bool counter_fast(struct kind_copy *k, const struct r_ecache *ce,
+                                const struct scales_shm_entry *e, uint32_t gen)
+{
+	struct copy_ctx *c = k->c;
+	if (!c->warm || !ce->path || ce->gen != gen)
+		return false;
+	uint16_t kind = LOAD_RLX(&e->kind);
+	uint32_t plen = LOAD_RLX(&e->path_len);
+	if (kind != SCALES_SHM_COUNTER || plen != ce->plen ||
+	    LOAD_RLX(&e->data_size) != 0 || LOAD_RLX(&e->stripe_size) != 8)
+		return false;
+	/* the path words up to the NUL, as copy_path() compares them */
+	const uint64_t *ew = (const uint64_t *)(const void *)e->path;
+	const uint64_t *cw = (const uint64_t *)(const void *)ce->path;
+	uint64_t diff = 0;
+	for (size_t w = 0, pw = ((size_t)plen + 8) / 8; w < pw; w++)
+		diff |= LOAD_RLX(&ew[w]) ^ cw[w];
+	/* stripe_ok() of 8 bytes, without its reload */
+	uint64_t soff = LOAD_RLX(&e->stripe_offset);
+	if (diff || soff % 8 || soff > UINT64_MAX - 8 ||
+	    soff + 8 >
+	        (in_top(c, soff) ? c->seg->lay.stripe_size : c->u.stripe_used))
+		return false;
+	uint32_t href = LOAD_RLX(&e->help), lref = LOAD_RLX(&e->labels);
+	const char *help = NULL;
+	if (href && !resolve(c, href, &help))
+		return false;
+	struct scales_metric *m = k->m;
+	*m = zero_metric;
+	k->child = NULL;
+	m->kind = kind;
+	m->unit = LOAD_RLX(&e->unit);
+	m->help = help;
+	if (lref)
+		m->labels = entry_labels(c, lref, ce->path, plen);
+	m->v.u64 = counter_sum(c, soff);
+	return true;
+}
+
+/*
  * Copies entry i into *m (or a declaration), with the seqlock protocol of
  * shm/scales_shm.h: a copy is kept only if the entry's generation and
- * state are the same after it; the path is checked by copy_path(), *hit
+ * state are the same after it. A counter whose cached path serves takes
+ * counter_fast(); otherwise the path is checked by copy_path(), *hit
  * saying whether an earlier snapshot's copy (m->path) serves. Everything
- * else is checked at every copy.
+ * but the path is checked at every copy.
  */
 static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
                       bool *hitp)
@@ -1028,7 +1102,11 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 		}
 		k.entry = i;
 		k.gen = gen;
-		int r = copy_fields(&k, i, ew, gen, &ec, hitp);
+		int r = E_OK;
+		bool fast = counter_fast(&k, &c->cache->e[i], e, gen);
+		*hitp = fast;
+		if (!fast)
+			r = copy_fields(&k, i, ew, gen, &ec, hitp);
 		if (r == E_NOMEM)
 			return E_NOMEM;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -1041,8 +1119,9 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 		/* a consistent, valid copy: its path is ours to keep */
 		const size_t fixed =
 		    offsetof(struct scales_shm_entry, path) / 8;
-		return copy_keep(c, i, m, k.child, &ec.w[fixed], ec.e.path_len,
-		                 gen, *hitp);
+		/* fast: the cached path (ec holds nothing) */
+		return copy_keep(c, i, m, k.child, &ec.w[fixed],
+		                 fast ? 0 : ec.e.path_len, gen, *hitp);
 	}
 	return E_CHANGED;
 }

@@ -215,6 +215,84 @@ Test(cache, rewritten_entries_are_validated_again)
 	sb_free(b);
 }
 
+/*
+ * A warm snapshot takes a counter's path from the cache, but checks its
+ * other words at every copy: each rewrite below, made between two warm
+ * snapshots without a new generation, is refused (or, valid, shown) as a
+ * fresh reader refuses or shows it; put back, the counter is shown again.
+ */
+Test(cache, counter_words_rewritten_are_checked_again)
+{
+	struct segbuild *b = sb_new("web", 5, 5, NULL);
+	const char *paths[] = { "/web/a", "/web/b", "/web/c", "/web/d" };
+	for (uint32_t i = 0; i < 4; i++)
+		sb_counter_add(b, sb_counter(b, paths[i], NULL), 0, 10 + i);
+	struct live lv;
+	live_open(&lv, b);
+	struct scales_shm_entry *e = ent(&lv, 1);
+	const struct scales_shm_entry saved = *e;
+	uint64_t used = lv.h->stripe_used;
+	expect(&lv, 4, 0, "/web/b", NULL);
+	expect(&lv, 4, 0, "/web/b", NULL); /* warm: the path from the cache */
+
+	/* the stripe offset: past the used words, misaligned, wrapping */
+	e->stripe_offset = used;
+	expect(&lv, 3, 1, NULL, "/web/b");
+	e->stripe_offset = saved.stripe_offset + 4;
+	expect(&lv, 3, 1, NULL, "/web/b");
+	e->stripe_offset = UINT64_MAX - 3;
+	expect(&lv, 3, 1, NULL, "/web/b");
+	e->stripe_offset = saved.stripe_offset;
+	expect(&lv, 4, 0, "/web/b", NULL);
+
+	/* another counter's words: shown, with that counter's value */
+	e->stripe_offset = ent(&lv, 3)->stripe_offset;
+	struct scales_snapshot *s = check(&lv, -1);
+	cr_assert_eq(must_find(s, "/web/b")->v.u64, 13);
+	scales_snapshot_free(&s);
+	e->stripe_offset = saved.stripe_offset;
+
+	/* sizes the kind does not have; another kind without its data */
+	e->stripe_size = 16;
+	expect(&lv, 3, 1, NULL, "/web/b");
+	e->stripe_size = saved.stripe_size;
+	e->data_size = 8;
+	expect(&lv, 3, 1, NULL, "/web/b");
+	e->data_size = saved.data_size;
+	e->kind = SCALES_SHM_GAUGE_I64;
+	expect(&lv, 3, 1, NULL, "/web/b");
+	e->kind = saved.kind;
+	expect(&lv, 4, 0, "/web/b", NULL);
+
+	/* a hostile header: the used words end before the counter's */
+	lv.h->stripe_used = saved.stripe_offset;
+	s = check(&lv, -1);
+	cr_assert_null(scales_snapshot_find(s, "/web/b"));
+	cr_assert_geq(s->invalid, 1);
+	scales_snapshot_free(&s);
+	lv.h->stripe_used = used;
+	expect(&lv, 4, 0, "/web/b", NULL);
+
+	/* string refs: a bad help ref refuses it, a bad label list is
+	 * dropped (the counter kept) */
+	e->help = 3;
+	expect(&lv, 3, 1, NULL, "/web/b");
+	e->help = 0;
+	e->labels = 5;
+	s = check(&lv, -1);
+	cr_assert_null(must_find(s, "/web/b")->labels);
+	scales_snapshot_free(&s);
+	e->labels = 0;
+
+	*e = saved;
+	s = check(&lv, -1);
+	cr_assert_eq(s->n, 4);
+	cr_assert_eq(must_find(s, "/web/b")->v.u64, 11);
+	scales_snapshot_free(&s);
+	live_close(&lv);
+	sb_free(b);
+}
+
 /* Entries in reverse path order: the cached order is a permutation. */
 Test(cache, directory_order_is_not_path_order)
 {
@@ -299,6 +377,9 @@ Test(cache, random_history_matches_a_fresh_reader)
 	struct live lv;
 	live_open(&lv, b);
 	lv.h->dir_used = 150;
+	uint64_t soff0[400], used0 = lv.h->stripe_used;
+	for (uint32_t i = 0; i < 400; i++)
+		soff0[i] = ent(&lv, i)->stripe_offset;
 
 	/* snapshots kept alive for a while, with a copy of their paths */
 	enum {
@@ -313,7 +394,7 @@ Test(cache, random_history_matches_a_fresh_reader)
 		for (int o = 0; o < ops; o++) {
 			uint32_t i = rnd(lv.h->dir_used);
 			struct scales_shm_entry *e = ent(&lv, i);
-			switch (rnd(11)) {
+			switch (rnd(14)) {
 			case 0: /* retire */
 				if (e->state == SCALES_SHM_LIVE) {
 					e->state = SCALES_SHM_RETIRED;
@@ -347,8 +428,10 @@ Test(cache, random_history_matches_a_fresh_reader)
 				if (lv.h->dir_used > 400)
 					lv.h->dir_used = 400;
 				break;
-			case 7: /* a value */
-				if (e->kind == SCALES_SHM_COUNTER)
+			case 7: /* a value (in the counter's words) */
+				if (e->kind == SCALES_SHM_COUNTER &&
+				    e->stripe_offset % 8 == 0 &&
+				    e->stripe_offset < used0)
 					*counter_word(&lv, i, rnd(3)) +=
 					    rnd(1000);
 				break;
@@ -365,6 +448,38 @@ Test(cache, random_history_matches_a_fresh_reader)
 					              SCALES_SHM_GAUGE_I64;
 				else if (rnd(3) == 0)
 					e->kind = 99;
+				break;
+			case 11: /* the stripe words moved, same generation:
+			          * back, misaligned, past the used ones,
+			          * another entry's, wrapping */
+				switch (rnd(5)) {
+				case 0:
+					e->stripe_offset = soff0[i];
+					break;
+				case 1:
+					e->stripe_offset = soff0[i] + 4;
+					break;
+				case 2:
+					e->stripe_offset = used0;
+					break;
+				case 3:
+					e->stripe_offset =
+					    soff0[rnd(lv.h->dir_used)];
+					break;
+				default:
+					e->stripe_offset = UINT64_MAX - 3;
+					break;
+				}
+				break;
+			case 12: /* data bytes where a counter has none, or
+			          * none where a gauge has them */
+				e->data_size ^= 8;
+				break;
+			case 13: /* a hostile header: fewer stripe words used,
+			          * or all of them again */
+				lv.h->stripe_used = lv.h->stripe_used == used0 ?
+				                        used0 / 16 * 8 :
+				                        used0;
 				break;
 			default: /* garbage after the NUL */
 				if (e->path_len + 1 < SCALES_SHM_PATH_MAX)
