@@ -205,9 +205,10 @@ R_HIDDEN void r_fill_info(const scales_segment *seg, const struct r_used *u,
                           struct scales_process_info *info);
 
 /* Tests only: called by a cold snapshot (snapshot.c, copy_dir_cold())
- * after it copied the directory's fields and before it reads the values.
- * NULL in every program. */
-R_HIDDEN extern void (*r_test_cold_hook)(const scales_segment *seg);
+ * at stage 0 after it copied the directory's fields, before it reads the
+ * values; at stage 1 between its copies of the stripes and of the data
+ * area. NULL in every program. */
+R_HIDDEN extern void (*r_test_cold_hook)(const scales_segment *seg, int stage);
 
 /* ---------------------------------------------------------- SIGBUS guard */
 

@@ -1310,7 +1310,7 @@ static bool pread_at(struct copy_ctx *c, unsigned char *b, uint64_t off,
 	return false;
 }
 
-void (*r_test_cold_hook)(const scales_segment *seg);
+void (*r_test_cold_hook)(const scales_segment *seg, int stage);
 
 /*
  * Entry i again on its own, with the three readings of copy_dir_cold()
@@ -1404,16 +1404,23 @@ static int copy_dir_cold(struct copy_ctx *c, char *err, size_t errlen)
 		goto short_read;
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (r_test_cold_hook)
-		r_test_cold_hook(c->seg);
-	/* the values, after copy A: the used data area (relaxed words) and
-	 * the stripes' regions */
+		r_test_cold_hook(c->seg, 0);
+	/* the values, after copy A: the stripes' regions, then the used
+	 * data area (relaxed words). In that order: a record adds its bucket,
+	 * then its sum, then moves min or max (docs/format.md, section 6),
+	 * so min and max read after the sums cover every bucket whose record
+	 * the sums hold but for one whose min or max is still in flight; the
+	 * other way round, a record landing between the two copies with a
+	 * new extreme would be in the sum and outside the range read */
+	copy_regions(c);
+	if (r_test_cold_hook)
+		r_test_cold_hook(c->seg, 1);
 	uint64_t xoff = l->data_offset;
 	if (c->u.data_used && pread_at(c, bx, xoff, c->u.data_used)) {
 		c->data = bx + xoff % 64;
 		c->data_from = xoff;
 		c->data_to = xoff + c->u.data_used;
 	}
-	copy_regions(c);
 
 	const unsigned char *ea = ba + doff % 64, *eb = bb + doff % 64;
 	for (uint32_t i = 0; i < n; i++) {
