@@ -1710,7 +1710,13 @@ int scales_snapshot_take(scales_segment *seg, unsigned flags,
                          struct scales_snapshot **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	int rc = r_segment_refresh(seg, err, errlen);
+	/* a cold snapshot reads with pread(), which reports a file shrunk
+	 * since as a short read: the fstat() of this pass (the selection's,
+	 * stat_fresh) serves. A warm one loads through the mapping: a fresh
+	 * fstat() first */
+	int rc = seg->stat_fresh && !seg->cache.ranked ?
+	             0 :
+	             r_segment_refresh(seg, err, errlen);
 	seg->stat_fresh = false; /* the next pass fstats again */
 	if (rc)
 		return rc;
