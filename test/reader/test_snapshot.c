@@ -245,23 +245,40 @@ static void *rewrite(void *arg)
 	return NULL;
 }
 
-Test(snapshot, seqlock_never_shows_a_torn_entry)
+/* Gauges "/t/<100 + i>" = 100 + i for i < n, written into dir (path). */
+static struct segbuild *torn_gauges(uint32_t n, const char *dir, char *path,
+                                    size_t len)
 {
-	char *dir = sb_tmpdir();
 	struct segbuild *b = sb_new("torn", 1, 1, NULL);
-	uint32_t nslots = 16;
-	for (uint32_t i = 0; i < nslots; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		char p[32];
 		snprintf(p, sizeof(p), "/t/%u", 100 + i);
 		sb_gauge(b, p, 100 + i);
 	}
-	char path[4096];
-	cr_assert_eq(sb_write(b, dir, path, sizeof(path)), 0);
-	int fd = open(path, O_RDWR);
-	cr_assert_geq(fd, 0);
+	cr_assert_eq(sb_write(b, dir, path, len), 0);
+	return b;
+}
+
+/* The file at path mapped writable and shared, as a writer maps it (*fd
+ * stays open). */
+static unsigned char *map_writable(const char *path, size_t size, int *fd)
+{
+	*fd = open(path, O_RDWR);
+	cr_assert_geq(*fd, 0);
 	unsigned char *map =
-	    mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
 	cr_assert_neq(map, MAP_FAILED);
+	return map;
+}
+
+Test(snapshot, seqlock_never_shows_a_torn_entry)
+{
+	char *dir = sb_tmpdir();
+	uint32_t nslots = 16;
+	char path[4096];
+	struct segbuild *b = torn_gauges(nslots, dir, path, sizeof(path));
+	int fd;
+	unsigned char *map = map_writable(path, b->size, &fd);
 	struct rewriter r = { map, (void *)map, nslots, false, 0 };
 	pthread_t t;
 	pthread_create(&t, NULL, rewrite, &r);
@@ -574,19 +591,10 @@ static void rewrite_entry1(const scales_segment *seg, int stage)
 static void torn_case(bool finish)
 {
 	char *dir = sb_tmpdir();
-	struct segbuild *b = sb_new("torn", 1, 1, NULL);
-	for (uint32_t i = 0; i < 3; i++) {
-		char p[32];
-		snprintf(p, sizeof(p), "/t/%u", 100 + i);
-		sb_gauge(b, p, 100 + i);
-	}
 	char path[4096];
-	cr_assert_eq(sb_write(b, dir, path, sizeof(path)), 0);
-	int fd = open(path, O_RDWR);
-	cr_assert_geq(fd, 0);
-	hook_map =
-	    mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	cr_assert_neq(hook_map, MAP_FAILED);
+	struct segbuild *b = torn_gauges(3, dir, path, sizeof(path));
+	int fd;
+	hook_map = map_writable(path, b->size, &fd);
 	uint32_t g0 = sb_entry(b, 1)->generation;
 	hook_calls = 0;
 	hook_finish = finish;
@@ -650,11 +658,8 @@ Test(snapshot, cold_snapshot_never_sums_a_record_outside_its_range)
 	sb_hist_record(b, h, 0, 1);
 	char path[4096];
 	cr_assert_eq(sb_write(b, dir, path, sizeof(path)), 0);
-	int fd = open(path, O_RDWR);
-	cr_assert_geq(fd, 0);
-	rec_map =
-	    mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	cr_assert_neq(rec_map, MAP_FAILED);
+	int fd;
+	rec_map = map_writable(path, b->size, &fd);
 	const struct scales_shm_entry *e = sb_entry(b, h);
 	rec_sum_off = sb_counter_offset(b, h, 0);
 	rec_bucket_off =
