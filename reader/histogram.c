@@ -233,8 +233,13 @@ void r_histo_add(struct scales_histo *dst, uint64_t *dst_buckets,
 	uint64_t smin = src->min, smax = src->max;
 	r_u128 ssum = r_hsum(src);
 	if (same) {
-		for (uint32_t b = 0; b < src->nbuckets; b++)
-			dst_buckets[b] += src->buckets[b];
+		uint32_t nb = src->nbuckets;
+		if (dst_buckets + nb <= src->buckets ||
+		    src->buckets + nb <= dst_buckets)
+			r_words_add(dst_buckets, src->buckets, 0, nb);
+		else /* a histogram added to itself */
+			for (uint32_t b = 0; b < nb; b++)
+				dst_buckets[b] += src->buckets[b];
 	} else {
 		/* re-bucket each source bucket's representative value into
 		 * dst's raw unit */

@@ -412,6 +412,25 @@ static inline void r_hsum_set(struct scales_histo *h, r_u128 v)
 	h->sum_hi = (uint32_t)(v >> 64);
 }
 
+/* d[b] += s[b] for b in [lo, end), d and s apart (private words: a cold
+ * snapshot's copies, a merge's arrays). Four at a time with plain loads,
+ * which the compiler turns into vector adds at -O2 (its cost model does
+ * not vectorise a loop of unknown length there). */
+static inline void r_words_add(uint64_t *__restrict d,
+                               const uint64_t *__restrict s, uint32_t lo,
+                               uint32_t end)
+{
+	uint32_t b = lo;
+	for (; end >= 4 && b <= end - 4; b += 4) {
+		d[b] += s[b];
+		d[b + 1] += s[b + 1];
+		d[b + 2] += s[b + 2];
+		d[b + 3] += s[b + 3];
+	}
+	for (; b < end; b++)
+		d[b] += s[b];
+}
+
 /* A count with min > max (a record whose min/max have not landed yet):
  * min and max from the lowest and highest non-empty buckets. */
 R_HIDDEN void r_histo_fix_minmax(struct scales_histo *h);

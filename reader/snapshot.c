@@ -763,15 +763,25 @@ static int copy_histogram(struct kind_copy *k)
 			fp[2 * i] = sum;
 			fp[2 * i + 1] = LOAD_RLX(&sb1[0]);
 		}
+		/* cold, the words are our copy: plain loads, which the
+		 * compiler may combine (r_words_add()) */
+		bool own = !k->c->warm;
 		if (i == 0) {
 			hbuf[0] = sum;
-			for (uint32_t b = lo; b <= hi; b++)
-				bk[b] = LOAD_RLX(&sb1[b]);
+			if (own)
+				memcpy(bk + lo, sb1 + lo,
+				       8 * ((size_t)hi - lo + 1));
+			else
+				for (uint32_t b = lo; b <= hi; b++)
+					bk[b] = LOAD_RLX(&sb1[b]);
 			continue;
 		}
 		carries += __builtin_add_overflow(hbuf[0], sum, &hbuf[0]);
-		for (uint32_t b = lo; b <= hi; b++)
-			bk[b] += LOAD_RLX(&sb1[b]);
+		if (own)
+			r_words_add(bk, sb1, lo, hi + 1);
+		else
+			for (uint32_t b = lo; b <= hi; b++)
+				bk[b] += LOAD_RLX(&sb1[b]);
 	}
 	/* the buckets outside the range are zero (not read): a slab's
 	 * array has only its old zone's to clear, none when the range
