@@ -1038,15 +1038,19 @@ static int copy_keep(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
  * directly, in a fraction of its instructions (docs/performance.md, "Many
  * processes and a million metrics"). Nothing is taken on trust but the
  * path; every other word is loaded and checked at every copy. Returns
- * true with k->m filled (the caller confirms the generation), or false:
+ * true with m filled (the caller confirms the generation), or false:
  * copy_fields() decides, and it decides the same (an offset past the used
  * sizes our copy of the header knows, which reload_used() may still admit;
  * a string ref that fails; anything but a counter).
  */
-static inline bool counter_fast(struct kind_copy *k, const struct r_ecache *ce,
-                                const struct scales_shm_entry *e, uint32_t gen)
+_Static_assert(sizeof(struct scales_metric) == 56,
+               "counter_fast() sets every field of a metric");
+
+static inline bool counter_fast(struct copy_ctx *c, uint32_t i,
+                                const struct scales_shm_entry *e, uint32_t gen,
+                                struct scales_metric *m)
 {
-	struct copy_ctx *c = k->c;
+	const struct r_ecache *ce = &c->cache->e[i];
 	if (!c->warm || !ce->path || ce->gen != gen)
 		return false;
 	uint16_t kind = LOAD_RLX(&e->kind);
@@ -1070,15 +1074,23 @@ static inline bool counter_fast(struct kind_copy *k, const struct r_ecache *ce,
 	const char *help = NULL;
 	if (href && !resolve(c, href, &help))
 		return false;
-	struct scales_metric *m = k->m;
-	*m = zero_metric;
-	k->child = NULL;
-	m->kind = kind;
-	m->unit = LOAD_RLX(&e->unit);
+	uint16_t unit = LOAD_RLX(&e->unit);
+	const char *labels =
+	    lref ? entry_labels(c, lref, ce->path, plen) : NULL;
+	uint64_t v = counter_sum(c, soff);
+	/* every field once, one store each: no copy of zero_metric to
+	 * overwrite, and no rep stos (a compound literal's zeroing) */
+	m->path = ce->path;
 	m->help = help;
-	if (lref)
-		m->labels = entry_labels(c, lref, ce->path, plen);
-	m->v.u64 = counter_sum(c, soff);
+	m->kind = kind;
+	m->unit = unit;
+	m->agg = 0;
+	m->flags = 0;
+	m->entry = i;
+	m->generation = gen;
+	m->v.u64 = v;
+	m->labels = labels;
+	m->side = &scales_no_side;
 	return true;
 }
 
@@ -1099,7 +1111,10 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 	                   (uint64_t)i * l->entry_size);
 	const uint64_t *ew = (const uint64_t *)(const void *)e;
 	union entry_copy ec;
-	struct kind_copy k = { .c = c, .x = &ec.e, .m = m };
+	/* set up by the first attempt that needs it (not a counter's short
+	 * path), then kept: a retry reuses its histogram words and side */
+	struct kind_copy k;
+	bool kset = false;
 
 	for (int attempt = 0; attempt < R_ATTEMPTS; attempt++) {
 		uint32_t st = LOAD_ACQ(&e->state);
@@ -1110,13 +1125,19 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 			cpu_relax();
 			continue;
 		}
-		k.entry = i;
-		k.gen = gen;
 		int r = E_OK;
-		bool fast = counter_fast(&k, &c->cache->e[i], e, gen);
+		bool fast = counter_fast(c, i, e, gen, m);
 		*hitp = fast;
-		if (!fast)
+		if (!fast) {
+			if (!kset)
+				k = (struct kind_copy){ .c = c,
+					                .x = &ec.e,
+					                .m = m };
+			kset = true;
+			k.entry = i;
+			k.gen = gen;
 			r = copy_fields(&k, i, ew, gen, &ec, hitp);
+		}
 		if (r == E_NOMEM)
 			return E_NOMEM;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -1124,14 +1145,15 @@ static int copy_entry(struct copy_ctx *c, uint32_t i, struct scales_metric *m,
 		uint32_t st2 = LOAD_RLX(&e->state);
 		if (gen2 != gen || st2 != st)
 			continue; /* torn: retry */
+		if (fast)
+			return E_OK; /* a counter, complete */
 		if (r != E_OK)
 			return E_INVALID;
 		/* a consistent, valid copy: its path is ours to keep */
 		const size_t fixed =
 		    offsetof(struct scales_shm_entry, path) / 8;
-		/* fast: the cached path (ec holds nothing) */
-		return copy_keep(c, i, m, k.child, &ec.w[fixed],
-		                 fast ? 0 : ec.e.path_len, gen, *hitp);
+		return copy_keep(c, i, m, k.child, &ec.w[fixed], ec.e.path_len,
+		                 gen, *hitp);
 	}
 	return E_CHANGED;
 }
