@@ -216,10 +216,15 @@ R_HIDDEN extern void (*r_test_cold_hook)(const scales_segment *seg, int stage);
  * Usage, in the function that stays on the stack during the guarded copy:
  *
  *	sigjmp_buf jb;
- *	if (sigsetjmp(jb, 1)) { r_guard_leave(); ...fault... }
+ *	if (sigsetjmp(jb, 0)) { r_guard_leave(); ...fault... }
  *	r_guard_enter(&jb);
  *	... touch the mapping ...
  *	r_guard_leave();
+ *
+ * The signal mask need not be saved (0): the handler blocks nothing
+ * (SA_NODEFER, an empty sa_mask), so after the jump it is the mask of the
+ * sigsetjmp, and saving it is a system call per guarded copy (two a
+ * segment a scales-top refresh).
  *
  * Locals modified between sigsetjmp and the fault are indeterminate after
  * it: keep cleanup state in memory reached through a pointer set before

@@ -579,7 +579,7 @@ static int segment_info(scales_segment *seg, struct scales_process_info *out,
 		return 0;
 	}
 	sigjmp_buf jb;
-	if (sigsetjmp(jb, 1)) {
+	if (sigsetjmp(jb, 0)) { /* no mask: see r_guard_enter() */
 		r_guard_leave();
 		return r_fail(err, errlen, SCALES_RE_TRUNCATED,
 		              "%s: file truncated while reading (SIGBUS)",

@@ -1793,7 +1793,7 @@ int scales_snapshot_take(scales_segment *seg, unsigned flags,
 	sigjmp_buf jb;
 	if (ctx.nomap) {
 		rc = copy_all(cp, err, errlen);
-	} else if (sigsetjmp(jb, 1)) {
+	} else if (sigsetjmp(jb, 0)) { /* no mask: see r_guard_enter() */
 		r_guard_leave();
 		scales_snapshot_free(&cp->s);
 		/* the cache may be half updated: forget it */
