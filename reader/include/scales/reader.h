@@ -142,14 +142,17 @@ typedef struct scales_segment scales_segment;
 /*
  * Opens the segment file at path: open(O_RDONLY|O_NOFOLLOW|O_CLOEXEC),
  * fstat, refuse anything but a regular file (SCALES_RE_UNSAFE, also for a
- * symlink), map it read-only (PROT_READ, MAP_SHARED), and validate the
- * header and every region against the file's real size, as
+ * symlink), read its header with pread(), and validate the header and
+ * every region against the file's real size, as
  * docs/format.md ("What a reader validates") lists: magic, major version,
  * byte order, word size, header and entry sizes, capacity <= file size,
  * every region offset and size (overflow-checked), used counts. Entries are
- * validated one by one at snapshot time. flags: 0 (reserved).
+ * validated one by one at snapshot time. flags: 0 (reserved). Nothing is
+ * mapped yet: the first snapshot reads the file with pread(), the second
+ * maps it read-only (PROT_READ, MAP_SHARED) and reads through the mapping
+ * from then on (a one-shot pass over many processes maps none of them).
  *
- * On success *out owns the descriptor and the mapping; release it with
+ * On success *out owns the descriptor (and any mapping); release it with
  * scales_segment_close(). On error *out is NULL and err holds a message
  * naming the path and the reason. Thread-safe.
  */
@@ -604,10 +607,13 @@ struct scales_snapshot {
  * kept (metric.unit holds its code; scales_unit_name() says "unknown"). Unless SCALES_SNAP_NO_AGGREGATES, aggregates are
  * then computed (scales_snapshot_aggregate()).
  *
- * The file is re-fstat'ed first (SCALES_RE_TRUNCATED if it shrank below the
- * validated layout; the mapping grows if the file grew); the copy runs
- * under a SIGBUS guard, so a file truncated during the copy also gives
- * SCALES_RE_TRUNCATED. The guard installs a process-wide SIGBUS handler
+ * A segment's first snapshot reads the file with pread() (a short read,
+ * the file truncated, gives SCALES_RE_TRUNCATED); later ones map it. The
+ * file is re-fstat'ed first (SCALES_RE_TRUNCATED if it shrank below the
+ * validated layout; the mapping grows if the file grew), except by a first
+ * snapshot right after a selection's fstat of the same pass; a mapped copy
+ * runs under a SIGBUS guard, so a file truncated during the copy also
+ * gives SCALES_RE_TRUNCATED. The guard installs a process-wide SIGBUS handler
  * once (chained to the previous handler for faults outside a copy) and uses
  * a thread-local jump buffer: snapshots of different segments may run
  * concurrently on different threads. A program that later installs its own
