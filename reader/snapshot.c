@@ -285,6 +285,16 @@ static bool data_ok(struct copy_ctx *c, uint64_t off, uint64_t size,
 
 /* Checks the entry's stripe words: size as the kind requires, aligned,
  * inside the used part of a stripe. */
+/* Words [soff, end) of a stripe (soff aligned) inside the used part that
+ * our copy of the header knows: in the top region, from stripe_top to the
+ * stripe's end; below it, under stripe_used. */
+static inline bool stripe_used_ok(const struct copy_ctx *c, uint64_t soff,
+                                  uint64_t end)
+{
+	return end <=
+	       (in_top(c, soff) ? c->seg->lay.stripe_size : c->u.stripe_used);
+}
+
 static bool stripe_ok(struct copy_ctx *c, uint64_t soff, uint64_t size,
                       uint64_t need)
 {
@@ -297,10 +307,7 @@ static bool stripe_ok(struct copy_ctx *c, uint64_t soff, uint64_t size,
 		return false;
 	if (!in_top(c, soff) && end > c->u.stripe_used)
 		reload_used(c);
-	/* in the top region: from stripe_top to the stripe's end */
-	if (in_top(c, soff))
-		return end <= c->seg->lay.stripe_size;
-	return end <= c->u.stripe_used;
+	return stripe_used_ok(c, soff, end);
 }
 
 enum {
@@ -1067,8 +1074,7 @@ static inline bool counter_fast(struct copy_ctx *c, uint32_t i,
 	/* stripe_ok() of 8 bytes, without its reload */
 	uint64_t soff = LOAD_RLX(&e->stripe_offset);
 	if (diff || soff % 8 || soff > UINT64_MAX - 8 ||
-	    soff + 8 >
-	        (in_top(c, soff) ? c->seg->lay.stripe_size : c->u.stripe_used))
+	    !stripe_used_ok(c, soff, soff + 8))
 		return false;
 	uint32_t href = LOAD_RLX(&e->help), lref = LOAD_RLX(&e->labels);
 	const char *help = NULL;

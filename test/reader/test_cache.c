@@ -140,14 +140,22 @@ static void expect(struct live *lv, size_t n, uint32_t invalid,
 
 /* ------------------------------------------------- entries rewritten */
 
-Test(cache, rewritten_entries_are_validated_again)
+/* Counters /web/a to /web/d (10 to 13) in entries 0 to 3, opened in lv;
+ * the builder, for sb_free(). */
+static struct segbuild *four_counters(struct live *lv)
 {
 	struct segbuild *b = sb_new("web", 5, 5, NULL);
 	const char *paths[] = { "/web/a", "/web/b", "/web/c", "/web/d" };
 	for (uint32_t i = 0; i < 4; i++)
 		sb_counter_add(b, sb_counter(b, paths[i], NULL), 0, 10 + i);
+	live_open(lv, b);
+	return b;
+}
+
+Test(cache, rewritten_entries_are_validated_again)
+{
 	struct live lv;
-	live_open(&lv, b);
+	struct segbuild *b = four_counters(&lv);
 	struct scales_shm_entry *e = ent(&lv, 1);
 	uint32_t gen = e->generation;
 
@@ -223,12 +231,8 @@ Test(cache, rewritten_entries_are_validated_again)
  */
 Test(cache, counter_words_rewritten_are_checked_again)
 {
-	struct segbuild *b = sb_new("web", 5, 5, NULL);
-	const char *paths[] = { "/web/a", "/web/b", "/web/c", "/web/d" };
-	for (uint32_t i = 0; i < 4; i++)
-		sb_counter_add(b, sb_counter(b, paths[i], NULL), 0, 10 + i);
 	struct live lv;
-	live_open(&lv, b);
+	struct segbuild *b = four_counters(&lv);
 	struct scales_shm_entry *e = ent(&lv, 1);
 	const struct scales_shm_entry saved = *e;
 	uint64_t used = lv.h->stripe_used;
