@@ -209,6 +209,9 @@ R_HIDDEN void r_fill_info(const scales_segment *seg, const struct r_used *u,
  * values; at stage 1 between its copies of the stripes and of the data
  * area. NULL in every program. */
 R_HIDDEN extern void (*r_test_cold_hook)(const scales_segment *seg, int stage);
+/* Test hook: called by a histogram copy between its loads of min and max
+ * and its reads of the stripes. */
+R_HIDDEN extern void (*r_test_histo_hook)(const scales_segment *seg);
 
 /* ---------------------------------------------------------- SIGBUS guard */
 

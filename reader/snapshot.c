@@ -648,87 +648,34 @@ static bool histo_same(const struct kind_copy *k, const struct r_hzone *z,
 	       mx <= UINT64_MAX / (R_RECORDS_PER_NS * t);
 }
 
-/* The stripes' sum word and buckets added up, min and max from data. */
-static int copy_histogram(struct kind_copy *k)
+/* Tries of copy_histogram() with the range of min and max; the last one
+ * reads every bucket, which no move of min or max can leave short. */
+#define R_RANGE_TRIES 3
+
+/* The word at off now: through the mapping, else by pread() (not from
+ * the data area's copy, which is older than the stripes read since). */
+static uint64_t fresh_u64(struct copy_ctx *c, uint64_t off)
+{
+	return c->nomap ? pread_word(c, off, 8) : LOAD_RLX(map_words(c, off));
+}
+
+void (*r_test_histo_hook)(const scales_segment *seg);
+
+/*
+ * Histogram k's buckets [lo, hi] and sums, added up over its ns + 1
+ * stripes at off, into hbuf (word 0 the sum, *carries its carries); the
+ * other buckets of hbuf zeroed (a slab's array: only its old zone's).
+ * *late tells whether a stripe was read now rather than from the cold
+ * copy of its region (taken before min and max).
+ */
+static int copy_histo_range(struct kind_copy *k, uint64_t *hbuf, uint64_t off,
+                            uint32_t ns, uint32_t lo, uint32_t hi, uint64_t *fp,
+                            uint32_t *carries_out, bool *late)
 {
 	const struct r_layout *l = &k->c->seg->lay;
 	const struct scales_shm_entry *x = k->x;
-	uint32_t sb = x->param[0], us = x->param[1], nb = x->param[2];
-	if (!scales_shm_histo_shape_ok(sb, us, nb) || !isfinite(x->scale) ||
-	    !(x->scale > 0))
-		return E_INVALID;
-	struct scales_metric_side *sd = own_side(k);
-	if (!sd)
-		return E_NOMEM;
-	struct scales_histo *h = &sd->hist;
-	struct scales_snapshot_priv *pv = k->c->s->priv;
-	uint64_t *hbuf = k->hbuf;
-	if (nb + 1 > k->hcap) {
-		/* the next array of the slab (taken in entry order, so
-		 * mostly the one this histogram had), else the arena's */
-		struct r_hslab *hs = pv->hslab;
-		k->hz = NULL;
-		if (hs && hs->used < hs->cap && nb + 1 <= hs->stride) {
-			k->hzi = hs->used;
-			k->hz = &hs->z[hs->used];
-			hbuf = hs->words + (size_t)hs->used++ * hs->stride;
-			k->hcap = hs->stride;
-		} else {
-			size_t bytes = 8 * ((size_t)nb + 1);
-			hbuf = r_arena_alloc(&pv->arena, bytes);
-			if (!hbuf)
-				return E_NOMEM;
-			k->hcap = nb + 1;
-		}
-		k->hbuf = hbuf;
-		pv->nhist++;
-		if (nb > pv->maxnb)
-			pv->maxnb = nb;
-	}
-	if (!k->c->warm && (size_t)nb + 10 > k->c->scap) {
-		uint64_t *v =
-		    r_arena_alloc(&k->c->s->priv->arena, 8 * ((size_t)nb + 10));
-		if (!v)
-			return E_NOMEM;
-		k->c->scratch = v;
-		k->c->scap = (size_t)nb + 10;
-	}
-	/* min and max first: a record adds its bucket before it lowers min
-	 * or raises max (docs/format.md, section 6), so with min <= max every
-	 * bucket outside [index(min), index(max)] is zero but for records
-	 * still in flight, which a copy may miss anyway. Both only move
-	 * outwards: a later copy reads a superset. Relaxed, as every word
-	 * here (only the range read depends on them). min > max (nothing
-	 * landed yet, or a first record in flight): every bucket */
-	uint64_t mn = map_u64(k->c, x->data_offset);
-	uint64_t mx = map_u64(k->c, x->data_offset + 8);
-	uint32_t lo = 0, hi = nb - 1;
-	if (mn <= mx) {
-		lo = scales_shm_bucket(mn, sb, us, nb - 1);
-		hi = scales_shm_bucket(mx, sb, us, nb - 1);
-	}
-	uint64_t off = l->stripe_offset + x->stripe_offset;
-	/* the slots in use and the shared stripe: at least one stripe */
-	uint32_t ns = entry_slots(k->c, x->stripe_offset);
-	/* a slab's array keeps the sum and bucket-0 words its copy read */
+	uint32_t nb = x->param[2];
 	struct r_hzone *z = k->hz;
-	uint64_t *fp =
-	    z && k->c->warm ? hzone_fp(pv->hslab, k->hzi, ns + 1) : NULL;
-	if (fp && histo_same(k, z, fp, off, ns, mn, mx)) {
-		h->min = mn;
-		h->max = mx;
-		h->sum = hbuf[0];
-		h->sum_hi = z->carries;
-		h->scale = x->scale;
-		h->sub_bits = sb;
-		h->unit_shift = us;
-		h->nbuckets = nb;
-		h->buckets = hbuf + 1;
-		h->count = z->count;
-		if (h->count && h->min > h->max)
-			r_histo_fix_minmax(h);
-		return E_OK;
-	}
 	/* a slab's array: its zone widened to cover [lo, hi] before the
 	 * buckets are written, narrowed after the old ones are zeroed, so
 	 * that a SIGBUS in between (the snapshot freed, the slab kept)
@@ -751,6 +698,7 @@ static int copy_histogram(struct kind_copy *k)
 	 * range */
 	uint64_t *bk = hbuf + 1;
 	uint32_t carries = 0;
+	*late = k->c->warm;
 	for (uint32_t i = 0; i <= ns; i++) {
 		uint64_t so = off + stripe_index(k->c, i, ns) * l->stripe_size;
 		/* cold: copied (read_stripe()); warm: through the mapping,
@@ -758,6 +706,8 @@ static int copy_histogram(struct kind_copy *k)
 		const uint64_t *sw =
 		    copied_words(k->c, x->stripe_offset, 8 * ((uint64_t)nb + 1),
 		                 stripe_index(k->c, i, ns));
+		if (!sw && !k->c->warm)
+			*late = true;
 		if (!sw)
 			sw = k->c->warm ? map_words(k->c, so) :
 			                  read_stripe(k->c, so, lo, hi);
@@ -809,6 +759,120 @@ static int copy_histogram(struct kind_copy *k)
 			memset(bk, 0, (size_t)lo * 8);
 		if (hi + 1 < nb)
 			memset(bk + hi + 1, 0, (size_t)(nb - 1 - hi) * 8);
+	}
+	*carries_out = carries;
+	return E_OK;
+}
+
+/* The stripes' sum word and buckets added up, min and max from data. */
+static int copy_histogram(struct kind_copy *k)
+{
+	const struct r_layout *l = &k->c->seg->lay;
+	const struct scales_shm_entry *x = k->x;
+	uint32_t sb = x->param[0], us = x->param[1], nb = x->param[2];
+	if (!scales_shm_histo_shape_ok(sb, us, nb) || !isfinite(x->scale) ||
+	    !(x->scale > 0))
+		return E_INVALID;
+	struct scales_metric_side *sd = own_side(k);
+	if (!sd)
+		return E_NOMEM;
+	struct scales_histo *h = &sd->hist;
+	struct scales_snapshot_priv *pv = k->c->s->priv;
+	uint64_t *hbuf = k->hbuf;
+	if (nb + 1 > k->hcap) {
+		/* the next array of the slab (taken in entry order, so
+		 * mostly the one this histogram had), else the arena's */
+		struct r_hslab *hs = pv->hslab;
+		k->hz = NULL;
+		if (hs && hs->used < hs->cap && nb + 1 <= hs->stride) {
+			k->hzi = hs->used;
+			k->hz = &hs->z[hs->used];
+			hbuf = hs->words + (size_t)hs->used++ * hs->stride;
+			k->hcap = hs->stride;
+		} else {
+			size_t bytes = 8 * ((size_t)nb + 1);
+			hbuf = r_arena_alloc(&pv->arena, bytes);
+			if (!hbuf)
+				return E_NOMEM;
+			k->hcap = nb + 1;
+		}
+		k->hbuf = hbuf;
+		pv->nhist++;
+		if (nb > pv->maxnb)
+			pv->maxnb = nb;
+	}
+	if (!k->c->warm && (size_t)nb + 10 > k->c->scap) {
+		uint64_t *v =
+		    r_arena_alloc(&k->c->s->priv->arena, 8 * ((size_t)nb + 10));
+		if (!v)
+			return E_NOMEM;
+		k->c->scratch = v;
+		k->c->scap = (size_t)nb + 10;
+	}
+	/* min and max give the range of buckets read: a record adds its
+	 * bucket before it lowers min or raises max (docs/format.md, section
+	 * 6), so with min <= max every bucket outside [index(min),
+	 * index(max)] is zero but for records still in flight, which a copy
+	 * may miss anyway. Both only move outwards: a later copy reads a
+	 * superset. Relaxed, as every word here (only the range read depends
+	 * on them). min > max (nothing landed yet, or a first record in
+	 * flight): every bucket */
+	uint64_t mn = map_u64(k->c, x->data_offset);
+	uint64_t mx = map_u64(k->c, x->data_offset + 8);
+	if (r_test_histo_hook)
+		r_test_histo_hook(k->c->seg);
+	uint64_t off = l->stripe_offset + x->stripe_offset;
+	/* the slots in use and the shared stripe: at least one stripe */
+	uint32_t ns = entry_slots(k->c, x->stripe_offset);
+	/* a slab's array keeps the sum and bucket-0 words its copy read */
+	struct r_hzone *z = k->hz;
+	uint64_t *fp =
+	    z && k->c->warm ? hzone_fp(pv->hslab, k->hzi, ns + 1) : NULL;
+	if (fp && histo_same(k, z, fp, off, ns, mn, mx)) {
+		h->min = mn;
+		h->max = mx;
+		h->sum = hbuf[0];
+		h->sum_hi = z->carries;
+		h->scale = x->scale;
+		h->sub_bits = sb;
+		h->unit_shift = us;
+		h->nbuckets = nb;
+		h->buckets = hbuf + 1;
+		h->count = z->count;
+		if (h->count && h->min > h->max)
+			r_histo_fix_minmax(h);
+		return E_OK;
+	}
+	uint32_t lo, hi, carries;
+	uint64_t *bk = hbuf + 1;
+	for (unsigned attempt = 0;; attempt++) {
+		lo = 0;
+		hi = nb - 1;
+		if (mn <= mx && attempt < R_RANGE_TRIES) {
+			lo = scales_shm_bucket(mn, sb, us, nb - 1);
+			hi = scales_shm_bucket(mx, sb, us, nb - 1);
+		}
+		bool late = false; /* a stripe read after min and max */
+		int rc = copy_histo_range(k, hbuf, off, ns, lo, hi, fp,
+		                          &carries, &late);
+		if (rc != E_OK)
+			return rc;
+		/* Read after min and max (through the mapping, or by a
+		 * pread() of its own), a stripe may hold the sum of a record
+		 * that landed in between with a new extreme, its bucket
+		 * outside [lo, hi]: the count would miss what the sum holds.
+		 * That record's min or max has landed too, unless still in
+		 * flight: read them again and, if they moved, the range
+		 * again. A cold copy of the region, taken before the data
+		 * area, needs none of it */
+		if (!late || (lo == 0 && hi == nb - 1))
+			break;
+		uint64_t mn2 = fresh_u64(k->c, x->data_offset);
+		uint64_t mx2 = fresh_u64(k->c, x->data_offset + 8);
+		if (mn2 == mn && mx2 == mx)
+			break;
+		mn = mn2;
+		mx = mx2;
 	}
 	h->min = mn;
 	h->max = mx;

@@ -687,6 +687,80 @@ Test(snapshot, cold_snapshot_never_sums_a_record_outside_its_range)
 	free(dir);
 }
 
+/*
+ * The same record landing between a histogram copy's loads of min and max
+ * and its reads of the stripes: through the mapping (a warm snapshot), and
+ * by a pread() of the histogram's own (a cold snapshot of a segment whose
+ * regions are too large to copy whole, read after the data area). Its sum
+ * is in the stripes, its bucket outside the range of the min and max read
+ * first: the copy must read min and max again and the range with them.
+ */
+static void record_999_once(const scales_segment *seg)
+{
+	static int done;
+	if (!rec_map || done++)
+		return;
+	record_999(seg, 1);
+}
+
+static void late_record_case(bool warm)
+{
+	char *dir = sb_tmpdir();
+	/* cold: 160 histograms of 300 buckets on 3 stripes, about 1.2 MB,
+	 * past what a cold snapshot copies a region at a time */
+	struct sb_config cfg = { .dir_capacity = 256, .stripe_size = 1 << 20 };
+	struct segbuild *b = sb_new("rec", 1, 1, &cfg);
+	uint32_t h = sb_histogram(b, "/h", 5, 0, 300, 1, 0);
+	sb_hist_record(b, h, 0, 1);
+	for (int i = 0; !warm && i < 160; i++) {
+		char p[32];
+		snprintf(p, sizeof(p), "/pad/%03d", i);
+		sb_histogram(b, p, 5, 0, 300, 1, 0);
+	}
+	char path[4096];
+	cr_assert_eq(sb_write(b, dir, path, sizeof(path)), 0);
+	int fd;
+	rec_map = map_writable(path, b->size, &fd);
+	const struct scales_shm_entry *e = sb_entry(b, h);
+	rec_sum_off = sb_counter_offset(b, h, 0);
+	rec_bucket_off =
+	    rec_sum_off +
+	    8 * (1 + (size_t)scales_shm_bucket(999, e->param[0], e->param[1],
+	                                       e->param[2] - 1));
+	rec_max_off = e->data_offset + 8;
+	scales_segment *seg = must_open(path);
+	if (warm)
+		scales_snapshot_free(
+		    (struct scales_snapshot *[]){ must_snap(seg, 0) });
+	r_test_histo_hook = record_999_once;
+	struct scales_snapshot *s = must_snap(seg, 0);
+	r_test_histo_hook = NULL;
+	const struct scales_histo *hi = &must_find(s, "/h")->side->hist;
+	cr_assert_eq(hi->count, 2, "count %llu, sum %llu: a record half shown",
+	             (unsigned long long)hi->count,
+	             (unsigned long long)hi->sum);
+	cr_assert_eq(hi->sum, 1000);
+	cr_assert_eq(hi->max, 999);
+	scales_snapshot_free(&s);
+	scales_segment_close(&seg);
+	munmap(rec_map, b->size);
+	rec_map = NULL;
+	close(fd);
+	sb_free(b);
+	sb_rmdir(dir);
+	free(dir);
+}
+
+Test(snapshot, warm_snapshot_never_sums_a_record_outside_its_range)
+{
+	late_record_case(true);
+}
+
+Test(snapshot, cold_histogram_read_alone_never_sums_a_record_outside_its_range)
+{
+	late_record_case(false);
+}
+
 Test(snapshot, cold_snapshot_rereads_an_entry_rewritten_under_it)
 {
 	torn_case(true);
