@@ -650,14 +650,12 @@ static void record_999(const scales_segment *seg, int stage)
 	                 __ATOMIC_RELAXED);
 }
 
-Test(snapshot, cold_snapshot_never_sums_a_record_outside_its_range)
+/* Writes image b to dir (path receives it) and maps it writable for
+ * record_999() on histogram h (stripe 0); returns the file's descriptor. */
+static int rec_write(struct segbuild *b, uint32_t h, const char *dir,
+                     char *path, size_t len)
 {
-	char *dir = sb_tmpdir();
-	struct segbuild *b = sb_new("rec", 1, 1, NULL);
-	uint32_t h = sb_histogram(b, "/h", 5, 0, 300, 1, 0);
-	sb_hist_record(b, h, 0, 1);
-	char path[4096];
-	cr_assert_eq(sb_write(b, dir, path, sizeof(path)), 0);
+	cr_assert_eq(sb_write(b, dir, path, len), 0);
 	int fd;
 	rec_map = map_writable(path, b->size, &fd);
 	const struct scales_shm_entry *e = sb_entry(b, h);
@@ -667,6 +665,17 @@ Test(snapshot, cold_snapshot_never_sums_a_record_outside_its_range)
 	    8 * (1 + (size_t)scales_shm_bucket(999, e->param[0], e->param[1],
 	                                       e->param[2] - 1));
 	rec_max_off = e->data_offset + 8;
+	return fd;
+}
+
+Test(snapshot, cold_snapshot_never_sums_a_record_outside_its_range)
+{
+	char *dir = sb_tmpdir();
+	struct segbuild *b = sb_new("rec", 1, 1, NULL);
+	uint32_t h = sb_histogram(b, "/h", 5, 0, 300, 1, 0);
+	sb_hist_record(b, h, 0, 1);
+	char path[4096];
+	int fd = rec_write(b, h, dir, path, sizeof(path));
 	r_test_cold_hook = record_999;
 	scales_segment *seg = must_open(path);
 	struct scales_snapshot *s = must_snap(seg, 0);
@@ -718,16 +727,7 @@ static void late_record_case(bool warm)
 		sb_histogram(b, p, 5, 0, 300, 1, 0);
 	}
 	char path[4096];
-	cr_assert_eq(sb_write(b, dir, path, sizeof(path)), 0);
-	int fd;
-	rec_map = map_writable(path, b->size, &fd);
-	const struct scales_shm_entry *e = sb_entry(b, h);
-	rec_sum_off = sb_counter_offset(b, h, 0);
-	rec_bucket_off =
-	    rec_sum_off +
-	    8 * (1 + (size_t)scales_shm_bucket(999, e->param[0], e->param[1],
-	                                       e->param[2] - 1));
-	rec_max_off = e->data_offset + 8;
+	int fd = rec_write(b, h, dir, path, sizeof(path));
 	scales_segment *seg = must_open(path);
 	if (warm)
 		scales_snapshot_free(

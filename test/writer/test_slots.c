@@ -629,6 +629,19 @@ Test(slots, record_moved_between_its_two_sequences, .timeout = 120)
  * default histograms (writer/registry.c, SLOT_MAP_SKIP). A layout, not a
  * timing, is asserted: the time it costs depends on the CPU.
  */
+/* Word w (stat i of its kind) shares no page offset with a map entry
+ * (entry_of: page offset -> its CPU + 1). */
+static void clear_of_map(const uint32_t *entry_of, const uint64_t *w,
+                         const char *possible, const char *kind, int i)
+{
+	uint32_t e = entry_of[PAGE_OFFSET(w)];
+	cr_assert_eq(e, 0,
+	             "%s possible CPUs: %s %d's word shares page offset %#lx "
+	             "with CPU %u's map entry",
+	             possible ? possible : "all", kind, i,
+	             (unsigned long)PAGE_OFFSET(w), e - 1);
+}
+
 Test(slots, map_entries_share_no_page_offset_with_the_first_stats,
      .timeout = 60)
 {
@@ -660,13 +673,8 @@ Test(slots, map_entries_share_no_page_offset_with_the_first_stats,
 					    cpu + 1;
 			/* a slot is a whole number of pages from stripe 0:
 			 * the word has this page offset in every slot */
-			uint32_t e = entry_of[PAGE_OFFSET(c.base)];
-			cr_assert_eq(e, 0,
-			             "%s possible CPUs: counter %d's word "
-			             "shares page offset %#lx with CPU %u's "
-			             "map entry",
-			             possible[k] ? possible[k] : "all", i,
-			             (unsigned long)PAGE_OFFSET(c.base), e - 1);
+			clear_of_map(entry_of, c.base, possible[k], "counter",
+			             i);
 		}
 		for (int i = 0; i < 64; i++) {
 			char p[64];
@@ -676,13 +684,8 @@ Test(slots, map_entries_share_no_page_offset_with_the_first_stats,
 			                                  &h),
 			             0);
 			cr_assert_eq(h.slots, c.slots);
-			uint32_t e = entry_of[PAGE_OFFSET(h.base)];
-			cr_assert_eq(e, 0,
-			             "%s possible CPUs: histogram %d's sum "
-			             "shares page offset %#lx with CPU %u's "
-			             "map entry",
-			             possible[k] ? possible[k] : "all", i,
-			             (unsigned long)PAGE_OFFSET(h.base), e - 1);
+			clear_of_map(entry_of, h.base, possible[k], "histogram",
+			             i);
 		}
 		scales_close(&reg);
 	}
