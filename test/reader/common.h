@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <scales/reader.h>
+#include <scales/scales.h>
 
 #include "segbuild.h"
 
@@ -28,6 +29,21 @@ static inline int maps_under(const char *dir)
 	}
 	fclose(f);
 	return count;
+}
+
+/* Opens a registry of app in dir without a sampler thread (flags added)
+ * into *out; returns scales_open()'s code. Used by forked writer
+ * children too, where Criterion's assertions cannot report. */
+static inline int open_registry(const char *dir, const char *app,
+                                unsigned flags, scales_registry **out)
+{
+	struct scales_options o;
+	scales_options_init(&o);
+	o.app = app;
+	o.flags = SCALES_NO_SAMPLER | flags;
+	o.dir = dir;
+	*out = NULL;
+	return scales_open(&o, out);
 }
 
 /* Opens path; asserts success. */

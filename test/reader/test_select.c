@@ -645,13 +645,8 @@ Test(select, one_segment_per_pid)
 
 static scales_registry *open_reg(const char *app, unsigned flags)
 {
-	struct scales_options o;
-	scales_options_init(&o);
-	o.app = app;
-	o.flags = SCALES_NO_SAMPLER | flags;
-	o.dir = dir;
-	scales_registry *reg = NULL;
-	int rc = scales_open(&o, &reg);
+	scales_registry *reg;
+	int rc = open_registry(dir, app, flags, &reg);
 	cr_assert_eq(rc, 0, "scales_open: %s", scales_strerror(rc));
 	return reg;
 }
@@ -677,14 +672,9 @@ Test(select, real_writers_live_closed_and_killed)
 	cr_assert_geq(child, 0);
 	if (child == 0) {
 		close(fds[0]);
-		struct scales_options o;
-		scales_options_init(&o);
-		o.app = "killed";
-		o.flags = SCALES_NO_SAMPLER;
-		o.dir = dir;
-		scales_registry *r = NULL;
+		scales_registry *r;
 		scales_counter k;
-		if (scales_open(&o, &r) ||
+		if (open_registry(dir, "killed", 0, &r) ||
 		    scales_counter_get(r, "/n", NULL, &k))
 			_exit(1);
 		scales_counter_add(&k, 11);

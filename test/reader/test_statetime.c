@@ -307,14 +307,9 @@ Test(statetime, merged_processes_add_up)
 	if (pid == 0) {
 		/* a process of its own (not a forked writer): its own
 		 * segment, where a runs 100 ns and b from 1100 */
-		scales_registry *r2 = NULL;
-		struct scales_options o;
-		scales_options_init(&o);
-		o.app = "stt-merge";
-		o.flags = SCALES_NO_SAMPLER | SCALES_KEEP_SEGMENT;
-		o.dir = dir;
+		scales_registry *r2;
 		scales_state s2;
-		if (scales_open(&o, &r2) ||
+		if (open_registry(dir, "stt-merge", SCALES_KEEP_SEGMENT, &r2) ||
 		    scales_state_get(r2, "/w/state", &info, &s2))
 			_exit(2);
 		*clk = 1000;

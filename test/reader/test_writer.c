@@ -405,14 +405,9 @@ Test(writer, histogram_read_while_recorded_never_goes_back)
 		 * it sets stop) */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 			_exit(4);
-		struct scales_options o;
-		scales_options_init(&o);
-		o.app = "torn";
-		o.flags = SCALES_NO_SAMPLER;
-		o.dir = dir;
-		scales_registry *reg = NULL;
+		scales_registry *reg;
 		scales_histogram h;
-		if (scales_open(&o, &reg) ||
+		if (open_registry(dir, "torn", 0, &reg) ||
 		    scales_histogram_get(reg, "/h", NULL, NULL, &h))
 			_exit(3);
 		snprintf(sh->path, sizeof(sh->path), "%s",
@@ -530,14 +525,9 @@ static void idle_writer(struct idle_shared *sh, pid_t parent)
 	CPU_SET(0, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		_exit(5);
-	struct scales_options o;
-	scales_options_init(&o);
-	o.app = "idle";
-	o.flags = SCALES_NO_SAMPLER;
-	o.dir = dir;
-	scales_registry *reg = NULL;
+	scales_registry *reg;
 	scales_histogram plain, zero, wrap;
-	if (scales_open(&o, &reg) ||
+	if (open_registry(dir, "idle", 0, &reg) ||
 	    scales_histogram_get(reg, "/plain", NULL, NULL, &plain) ||
 	    scales_histogram_get(reg, "/zero", NULL, NULL, &zero) ||
 	    scales_histogram_get(reg, "/wrap", NULL, NULL, &wrap))
